@@ -1,0 +1,38 @@
+# Two commands matter: `go run ./examples/basic` (no AWS account needed) and
+# `make test` (everything, against the fake and against DynamoDB Local).
+GO          ?= go
+STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
+FUZZTIME    ?= 3s
+BENCHTIME   ?= 1s
+
+.PHONY: test unit fuzz check fmt vet staticcheck bench
+
+# test runs every test with the race detector in shuffled order, with
+# DynamoDB Local started for the contract suite (scripts/dynamodb-local
+# fetches it from Maven Central once and caches it), then every fuzz
+# target briefly.
+test:
+	scripts/dynamodb-local run -- $(MAKE) --no-print-directory unit
+	$(MAKE) --no-print-directory fuzz
+
+# unit runs the Go tests against whatever DYNAMODB_ENDPOINT says (the
+# real-DynamoDB tests skip without it, except under CI=true).
+unit:
+	$(GO) test -race -shuffle=on -count=1 ./...
+
+fuzz:
+	scripts/fuzz-briefly $(FUZZTIME)
+
+check: fmt vet staticcheck test
+
+fmt:
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+staticcheck:
+	$(STATICCHECK) ./...
+
+bench:
+	scripts/dynamodb-local run -- $(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./...

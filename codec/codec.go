@@ -1,0 +1,153 @@
+// Package codec turns a session value of type T into the DynamoDB attribute
+// that stores it, and back.
+//
+// Three formats exist in session tables today, and a [Codec] exists for each:
+//
+//   - [Map] stores the session as a native DynamoDB map (M), as
+//     @pwrdrvr/dynamodb-session-store does. It is queryable and readable in
+//     the console, and the largest and slowest of the three.
+//   - [JSON] stores it as a JSON string (S) beside `type: connect-session`,
+//     exactly as connect-dynamodb does.
+//   - [Msgpack] stores it as MessagePack bytes (B): the smallest and fastest.
+//
+// All three map struct fields by their `json` tags (a `dynamodbav` tag
+// still wins for the Map codec), so one Go struct reads the same in every
+// format and matches the field names Node.js apps wrote.
+//
+// [Detect] tells the stored format from the attribute's type alone, which is
+// what lets a repository write one format and read all of them: a table
+// migrates lazily as sessions are written.
+//
+// Binary payloads that start with the byte 0xC1 are envelopes written by
+// wrapping codecs (compression, encryption). MessagePack never uses 0xC1
+// ("never used" in its specification), so an envelope can never be mistaken
+// for a plain MessagePack value. The byte after it names the envelope.
+package codec
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// Format names a stored representation of a session.
+type Format string
+
+// The formats this package writes and detects.
+const (
+	FormatUnknown Format = ""
+	FormatMap     Format = "map"     // M attribute
+	FormatJSON    Format = "json"    // S attribute holding JSON text
+	FormatMsgpack Format = "msgpack" // B attribute holding MessagePack
+)
+
+// EnvelopeMarker is the first byte of a binary envelope. MessagePack never
+// emits it, so [Detect] can tell envelopes from plain MessagePack.
+const EnvelopeMarker byte = 0xC1
+
+// A Codec encodes a T into the attribute value stored under a session's data
+// attribute and decodes it back. Codecs must be safe for concurrent use; the
+// ones in this package are stateless values whose zero value is ready.
+//
+// key is the full stored key (prefix and session ID). Most codecs ignore it;
+// an encrypting codec binds its ciphertext to it so that a record copied to
+// another key does not decrypt.
+type Codec[T any] interface {
+	// Format reports the format Encode writes.
+	Format() Format
+	// Encode returns the attribute value that stores v.
+	Encode(key string, v *T) (types.AttributeValue, error)
+	// Decode fills v from a stored attribute value.
+	Decode(key string, av types.AttributeValue, v *T) error
+}
+
+// A Binary codec stores its format as bytes, so other codecs can wrap it
+// (compress it, encrypt it).
+type Binary[T any] interface {
+	Codec[T]
+	Marshal(v *T) ([]byte, error)
+	Unmarshal(data []byte, v *T) error
+}
+
+// ExtraAttributer is implemented by codecs that store attributes beside the
+// data attribute, like the JSON codec's `type: connect-session`. A repository
+// writes them with every full write and removes them when it rewrites the
+// record in another format.
+type ExtraAttributer interface {
+	ExtraAttributes() map[string]types.AttributeValue
+}
+
+// ErrWrongType reports a stored attribute whose DynamoDB type does not match
+// the codec decoding it.
+var ErrWrongType = errors.New("codec: stored attribute has the wrong type")
+
+// Detect reports the format of a stored data attribute by its DynamoDB type:
+// M is [FormatMap], S is [FormatJSON], B is [FormatMsgpack] unless it is an
+// envelope, whose format is registered by the wrapping codec with
+// [RegisterEnvelope]. It returns [FormatUnknown] for anything else.
+func Detect(av types.AttributeValue) Format {
+	switch v := av.(type) {
+	case *types.AttributeValueMemberM:
+		return FormatMap
+	case *types.AttributeValueMemberS:
+		return FormatJSON
+	case *types.AttributeValueMemberB:
+		if len(v.Value) >= 2 && v.Value[0] == EnvelopeMarker {
+			if f, ok := envelopes[v.Value[1]]; ok {
+				return f
+			}
+			return FormatUnknown
+		}
+		return FormatMsgpack
+	}
+	return FormatUnknown
+}
+
+// envelopes maps the byte after [EnvelopeMarker] to the format of the
+// wrapping codec. It is written only from package init functions.
+var envelopes = map[byte]Format{}
+
+// RegisterEnvelope records that binary payloads starting with
+// [EnvelopeMarker] and then kind are in format f. Call it from an init
+// function; it panics on a kind registered twice, which is a programming
+// error.
+func RegisterEnvelope(kind byte, f Format) {
+	if old, ok := envelopes[kind]; ok {
+		panic(fmt.Sprintf("codec: envelope kind %q registered twice (%s, %s)", kind, old, f))
+	}
+	envelopes[kind] = f
+}
+
+// typeName names an attribute value's DynamoDB type for error messages.
+func typeName(av types.AttributeValue) string {
+	switch av.(type) {
+	case *types.AttributeValueMemberS:
+		return "S"
+	case *types.AttributeValueMemberN:
+		return "N"
+	case *types.AttributeValueMemberB:
+		return "B"
+	case *types.AttributeValueMemberM:
+		return "M"
+	case *types.AttributeValueMemberL:
+		return "L"
+	case *types.AttributeValueMemberBOOL:
+		return "BOOL"
+	case *types.AttributeValueMemberNULL:
+		return "NULL"
+	case *types.AttributeValueMemberSS:
+		return "SS"
+	case *types.AttributeValueMemberNS:
+		return "NS"
+	case *types.AttributeValueMemberBS:
+		return "BS"
+	case nil:
+		return "missing"
+	}
+	return fmt.Sprintf("%T", av)
+}
+
+func wrongType(want string, av types.AttributeValue) error {
+	return fmt.Errorf("%w: want %s, stored %s", ErrWrongType, want, typeName(av))
+}

@@ -1,0 +1,302 @@
+package codec_test
+
+import (
+	"errors"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/dynamosession/dynamosession/codec"
+)
+
+// profile is a session with the value types the codecs promise to round-trip.
+type profile struct {
+	User      string            `json:"user"`
+	Empty     string            `json:"empty"`
+	Unicode   string            `json:"unicode"`
+	Visits    int64             `json:"visits"`
+	Big       uint64            `json:"big"`
+	Ratio     float64           `json:"ratio"`
+	Admin     bool              `json:"admin"`
+	Tags      []string          `json:"tags"`
+	Prefs     map[string]string `json:"prefs"`
+	Nested    *nested           `json:"nested"`
+	NilPtr    *nested           `json:"nilPtr"`
+	LoginAt   time.Time         `json:"loginAt"`
+	Raw       []byte            `json:"raw"`
+	Omitted   string            `json:"omitted,omitempty"`
+	unexposed string
+}
+
+type nested struct {
+	Cart  []item `json:"cart"`
+	Total int    `json:"total"`
+}
+
+type item struct {
+	SKU string  `json:"sku"`
+	Qty int     `json:"qty"`
+	EUR float64 `json:"eur"`
+}
+
+func sample() profile {
+	return profile{
+		User:    "ada",
+		Unicode: "Grüße, 世界 🎉",
+		Visits:  42,
+		Big:     math.MaxUint64,
+		Ratio:   0.1,
+		Admin:   true,
+		Tags:    []string{"a", "b"},
+		Prefs:   map[string]string{"theme": "dark", "lang": "en"},
+		Nested:  &nested{Cart: []item{{SKU: "X1", Qty: 2, EUR: 9.99}}, Total: 2},
+		LoginAt: time.Date(2026, 11, 21, 14, 40, 5, 123456789, time.UTC),
+		Raw:     []byte{0, 1, 0xC1, 0xFF},
+	}
+}
+
+// codecs lists every codec under its name, for table tests.
+func codecs() map[string]codec.Codec[profile] {
+	return map[string]codec.Codec[profile]{
+		"map":     codec.Map[profile]{},
+		"json":    codec.JSON[profile]{},
+		"msgpack": codec.Msgpack[profile]{},
+	}
+}
+
+// timeEqual compares times by instant: the codecs promise the instant to
+// the nanosecond, not the time zone (msgpack decodes into time.Local).
+var timeEqual = cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) })
+
+func TestRoundTrip(t *testing.T) {
+	for name, c := range codecs() {
+		t.Run(name, func(t *testing.T) {
+			in := sample()
+			av, err := c.Encode("session#k", &in)
+			if err != nil {
+				t.Fatalf("Encode: %v", err)
+			}
+			if got := codec.Detect(av); got != c.Format() {
+				t.Errorf("Detect = %q, want %q", got, c.Format())
+			}
+			var out profile
+			if err := c.Decode("session#k", av, &out); err != nil {
+				t.Fatalf("Decode: %v", err)
+			}
+			if diff := cmp.Diff(in, out, timeEqual, cmpopts.IgnoreUnexported(profile{})); diff != "" {
+				t.Errorf("round trip mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestTimeFields pins down, per codec, what happens to time.Time: the
+// instant survives to the nanosecond in all three; the zone does not in
+// msgpack; Map and JSON store RFC 3339 text.
+func TestTimeFields(t *testing.T) {
+	type withTime struct {
+		At time.Time `json:"at"`
+	}
+	paris := time.FixedZone("CET", 3600)
+	at := time.Date(2026, 1, 2, 3, 4, 5, 6, paris)
+	tests := []struct {
+		c        codec.Codec[withTime]
+		stored   string // the stored text, where the format is text
+		sameZone bool
+	}{
+		{codec.Map[withTime]{}, "2026-01-02T03:04:05.000000006+01:00", true},
+		{codec.JSON[withTime]{}, `{"at":"2026-01-02T03:04:05.000000006+01:00"}`, true},
+		{codec.Msgpack[withTime]{}, "", false},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.c.Format()), func(t *testing.T) {
+			av, err := tt.c.Encode("", &withTime{At: at})
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch v := av.(type) {
+			case *types.AttributeValueMemberM:
+				if got := v.Value["at"].(*types.AttributeValueMemberS).Value; got != tt.stored {
+					t.Errorf("stored %q, want %q", got, tt.stored)
+				}
+			case *types.AttributeValueMemberS:
+				if v.Value != tt.stored {
+					t.Errorf("stored %q, want %q", v.Value, tt.stored)
+				}
+			}
+			var out withTime
+			if err := tt.c.Decode("", av, &out); err != nil {
+				t.Fatal(err)
+			}
+			if !out.At.Equal(at) {
+				t.Errorf("decoded %v, want the instant %v", out.At, at)
+			}
+			if _, off := out.At.Zone(); (off == 3600) != tt.sameZone {
+				t.Errorf("zone offset %d; codec keeps zone = %v", off, tt.sameZone)
+			}
+		})
+	}
+}
+
+func TestDecodeWrongType(t *testing.T) {
+	stored := map[string]types.AttributeValue{
+		"S":    &types.AttributeValueMemberS{Value: "{}"},
+		"N":    &types.AttributeValueMemberN{Value: "1"},
+		"B":    &types.AttributeValueMemberB{Value: []byte{0x80}},
+		"M":    &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{}},
+		"NULL": &types.AttributeValueMemberNULL{Value: true},
+	}
+	accepts := map[string]string{"map": "M", "json": "S", "msgpack": "B"}
+	for name, c := range codecs() {
+		for typ, av := range stored {
+			t.Run(name+"/"+typ, func(t *testing.T) {
+				var out profile
+				err := c.Decode("", av, &out)
+				if typ == accepts[name] {
+					if err != nil {
+						t.Fatalf("Decode of an empty %s: %v", typ, err)
+					}
+					return
+				}
+				if !errors.Is(err, codec.ErrWrongType) {
+					t.Fatalf("Decode of %s = %v, want ErrWrongType", typ, err)
+				}
+			})
+		}
+	}
+}
+
+func TestDecodeCorrupt(t *testing.T) {
+	tests := []struct {
+		name string
+		c    codec.Codec[profile]
+		av   types.AttributeValue
+	}{
+		{"json/truncated", codec.JSON[profile]{}, &types.AttributeValueMemberS{Value: `{"user":"a`}},
+		{"json/type", codec.JSON[profile]{}, &types.AttributeValueMemberS{Value: `{"visits":"many"}`}},
+		{"msgpack/truncated", codec.Msgpack[profile]{}, &types.AttributeValueMemberB{Value: []byte{0x81, 0xa4, 'u', 's'}}},
+		{"msgpack/trailing", codec.Msgpack[profile]{}, &types.AttributeValueMemberB{Value: []byte{0x80, 0x80}}},
+		{"msgpack/envelope", codec.Msgpack[profile]{}, &types.AttributeValueMemberB{Value: []byte{0xC1, 'z'}}},
+		{"map/type", codec.Map[profile]{}, &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{
+			"visits": &types.AttributeValueMemberS{Value: "many"}}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out profile
+			if err := tt.c.Decode("", tt.av, &out); err == nil {
+				t.Fatalf("Decode succeeded on corrupt input: %+v", out)
+			}
+		})
+	}
+}
+
+func TestEncodeUnsupported(t *testing.T) {
+	type bad struct {
+		C chan int `json:"c"`
+	}
+	type nan struct {
+		F float64 `json:"f"`
+	}
+	if _, err := (codec.JSON[bad]{}).Encode("", &bad{C: make(chan int)}); err == nil {
+		t.Error("JSON encoded a channel")
+	}
+	if _, err := (codec.Msgpack[bad]{}).Encode("", &bad{C: make(chan int)}); err == nil {
+		t.Error("Msgpack encoded a channel")
+	}
+	if _, err := (codec.Map[bad]{}).Encode("", &bad{C: make(chan int)}); err == nil {
+		t.Error("Map encoded a channel")
+	}
+	if _, err := (codec.JSON[nan]{}).Encode("", &nan{F: math.NaN()}); err == nil {
+		t.Error("JSON encoded NaN")
+	}
+	if _, err := (codec.Map[nan]{}).Encode("", &nan{F: math.Inf(1)}); err == nil {
+		t.Error("Map encoded +Inf, which DynamoDB numbers cannot hold")
+	}
+	// Msgpack has float64 NaN natively: it round-trips.
+	av, err := (codec.Msgpack[nan]{}).Encode("", &nan{F: math.NaN()})
+	if err != nil {
+		t.Fatalf("Msgpack NaN: %v", err)
+	}
+	var out nan
+	if err := (codec.Msgpack[nan]{}).Decode("", av, &out); err != nil || !math.IsNaN(out.F) {
+		t.Errorf("Msgpack NaN round trip = %v, %v", out.F, err)
+	}
+}
+
+func TestMapRejectsNonMapTypes(t *testing.T) {
+	s := "plain"
+	_, err := (codec.Map[string]{}).Encode("", &s)
+	if err == nil || !strings.Contains(err.Error(), "not a map") {
+		t.Fatalf("Encode(string) = %v, want a not-a-map error", err)
+	}
+}
+
+func TestMsgpackDeterministic(t *testing.T) {
+	// vmihailenco/msgpack sorts the keys of map[string]string,
+	// map[string]bool and map[string]any; other map types may encode in
+	// any order, which the repository's change detection allows for.
+	v := map[string]any{}
+	for i := range 50 {
+		v[string(rune('a'+i%26))+strings.Repeat("x", i)] = map[string]any{"n": i, "s": "v"}
+	}
+	c := codec.Msgpack[map[string]any]{}
+	first, err := c.Marshal(&v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 20 {
+		again, _ := c.Marshal(&v)
+		if string(again) != string(first) {
+			t.Fatal("Msgpack encodes one map to different bytes")
+		}
+	}
+}
+
+func TestDetect(t *testing.T) {
+	tests := []struct {
+		av   types.AttributeValue
+		want codec.Format
+	}{
+		{&types.AttributeValueMemberM{}, codec.FormatMap},
+		{&types.AttributeValueMemberS{Value: "{}"}, codec.FormatJSON},
+		{&types.AttributeValueMemberB{Value: []byte{0x80}}, codec.FormatMsgpack},
+		{&types.AttributeValueMemberB{Value: []byte{0xC1, 0}}, codec.FormatUnknown},
+		{&types.AttributeValueMemberN{Value: "1"}, codec.FormatUnknown},
+		{nil, codec.FormatUnknown},
+	}
+	for _, tt := range tests {
+		if got := codec.Detect(tt.av); got != tt.want {
+			t.Errorf("Detect(%#v) = %q, want %q", tt.av, got, tt.want)
+		}
+	}
+}
+
+func TestReaderReadsEveryFormat(t *testing.T) {
+	in := sample()
+	r := codec.NewReader[profile](codec.Msgpack[profile]{})
+	for name, c := range codecs() {
+		t.Run(name, func(t *testing.T) {
+			av, err := c.Encode("", &in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out profile
+			f, err := r.Decode("", av, &out)
+			if err != nil || f != c.Format() {
+				t.Fatalf("Decode = %q, %v; want %q", f, err, c.Format())
+			}
+			if diff := cmp.Diff(in, out, timeEqual, cmpopts.IgnoreUnexported(profile{})); diff != "" {
+				t.Errorf("mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+	_, err := r.Decode("", &types.AttributeValueMemberN{Value: "1"}, new(profile))
+	if !errors.Is(err, codec.ErrUnknownFormat) {
+		t.Errorf("Decode(N) = %v, want ErrUnknownFormat", err)
+	}
+}

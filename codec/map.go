@@ -1,0 +1,59 @@
+package codec
+
+import (
+	"fmt"
+	"reflect"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// Map stores a session as a native DynamoDB map (M), field by field, with
+// attributevalue. It is the format @pwrdrvr/dynamodb-session-store writes.
+//
+// Struct fields are named by their `json` tag (so the same struct reads what
+// a Node.js app wrote); a `dynamodbav` tag on a field takes precedence.
+// time.Time fields are stored as RFC 3339 strings with nanoseconds, which is
+// also how JavaScript's Date.toJSON strings read back.
+//
+// T must be a struct or a map type: a T that does not encode to a DynamoDB
+// map is an error, so a Map record can never be mistaken for another format.
+// The zero value is ready to use.
+type Map[T any] struct{}
+
+var (
+	mapEncoder = attributevalue.NewEncoder(func(o *attributevalue.EncoderOptions) { o.TagKey = "json" })
+	mapDecoder = attributevalue.NewDecoder(func(o *attributevalue.DecoderOptions) { o.TagKey = "json" })
+)
+
+// Format reports [FormatMap].
+func (Map[T]) Format() Format { return FormatMap }
+
+// Encode returns v as an M attribute.
+func (Map[T]) Encode(_ string, v *T) (types.AttributeValue, error) {
+	if err := checkEncodable(reflect.TypeOf(v)); err != nil {
+		return nil, fmt.Errorf("codec: map encode: %w", err)
+	}
+	av, err := mapEncoder.Encode(v)
+	if err != nil {
+		return nil, fmt.Errorf("codec: map encode: %w", err)
+	}
+	if err := checkNumbers(av); err != nil {
+		return nil, fmt.Errorf("codec: map encode: %w", err)
+	}
+	if _, ok := av.(*types.AttributeValueMemberM); !ok {
+		return nil, fmt.Errorf("codec: map encode: %T encodes to %s, not a map (use a struct or map type)", v, typeName(av))
+	}
+	return av, nil
+}
+
+// Decode fills v from an M attribute.
+func (Map[T]) Decode(_ string, av types.AttributeValue, v *T) error {
+	if _, ok := av.(*types.AttributeValueMemberM); !ok {
+		return fmt.Errorf("codec: map decode: %w", wrongType("M", av))
+	}
+	if err := mapDecoder.Decode(av, v); err != nil {
+		return fmt.Errorf("codec: map decode: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,85 @@
+package codec
+
+import (
+	"bytes"
+	"fmt"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+// Msgpack stores a session as MessagePack bytes in a binary attribute (B),
+// with vmihailenco/msgpack: the smallest and fastest format.
+//
+// Struct fields are named by their `json` tags, like the other codecs, and
+// map keys are written sorted, so equal values always encode to equal bytes
+// (which is what lets a repository skip saving unchanged sessions).
+// time.Time fields use MessagePack's timestamp extension: exact to the
+// nanosecond, but they decode in the local time zone, so compare them with
+// time.Time.Equal. The zero value is ready to use.
+type Msgpack[T any] struct{}
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// Format reports [FormatMsgpack].
+func (Msgpack[T]) Format() Format { return FormatMsgpack }
+
+// Marshal returns v as MessagePack.
+func (Msgpack[T]) Marshal(v *T) ([]byte, error) {
+	buf := bufPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	enc := msgpack.GetEncoder()
+	enc.Reset(buf)
+	enc.SetCustomStructTag("json")
+	enc.SetSortMapKeys(true)
+	enc.UseCompactInts(true)
+	err := enc.Encode(v)
+	msgpack.PutEncoder(enc)
+	if err != nil {
+		bufPool.Put(buf)
+		return nil, fmt.Errorf("codec: msgpack encode: %w", err)
+	}
+	out := bytes.Clone(buf.Bytes())
+	bufPool.Put(buf)
+	return out, nil
+}
+
+// Unmarshal fills v from MessagePack. Trailing bytes after the value are an
+// error: they mean the payload is not what this codec wrote.
+func (Msgpack[T]) Unmarshal(data []byte, v *T) error {
+	if len(data) > 0 && data[0] == EnvelopeMarker {
+		return fmt.Errorf("codec: msgpack decode: payload is an envelope (0x%02x), not MessagePack", data[0])
+	}
+	r := bytes.NewReader(data)
+	dec := msgpack.GetDecoder()
+	dec.Reset(r)
+	dec.SetCustomStructTag("json")
+	err := dec.Decode(v)
+	msgpack.PutDecoder(dec)
+	if err != nil {
+		return fmt.Errorf("codec: msgpack decode: %w", err)
+	}
+	if r.Len() != 0 {
+		return fmt.Errorf("codec: msgpack decode: %d trailing bytes", r.Len())
+	}
+	return nil
+}
+
+// Encode returns v as a B attribute holding MessagePack.
+func (c Msgpack[T]) Encode(_ string, v *T) (types.AttributeValue, error) {
+	b, err := c.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return &types.AttributeValueMemberB{Value: b}, nil
+}
+
+// Decode fills v from a B attribute holding MessagePack.
+func (c Msgpack[T]) Decode(_ string, av types.AttributeValue, v *T) error {
+	b, ok := av.(*types.AttributeValueMemberB)
+	if !ok {
+		return fmt.Errorf("codec: msgpack decode: %w", wrongType("B", av))
+	}
+	return c.Unmarshal(b.Value, v)
+}

@@ -1,0 +1,106 @@
+package dynamosession
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/aws/smithy-go"
+
+	"github.com/dynamosession/dynamosession/codec"
+)
+
+// Sentinel errors, checked with errors.Is.
+var (
+	// ErrNotFound reports a session that does not exist or has expired.
+	// DynamoDB deletes expired items lazily, so an expired record that is
+	// still stored reads as ErrNotFound too (and errors.Is(err, ErrExpired)
+	// tells the two apart).
+	ErrNotFound = errors.New("dynamosession: session not found")
+
+	// ErrExpired reports a record that is still stored but whose expiry has
+	// passed. errors.Is(err, ErrNotFound) is true for it as well.
+	ErrExpired error = expiredError{}
+
+	// ErrInvalidID reports a session ID that cannot be a DynamoDB key: empty,
+	// not UTF-8, or too long once prefixed. No request is sent.
+	ErrInvalidID = errors.New("dynamosession: invalid session ID")
+
+	// ErrItemTooLarge reports a session whose item would exceed DynamoDB's
+	// 400 KB limit. It is judged locally, by DynamoDB's sizing rules, before
+	// any request is sent.
+	ErrItemTooLarge = errors.New("dynamosession: item exceeds DynamoDB's 400 KB limit")
+
+	// ErrConflict reports an optimistic-locking failure: the stored session
+	// changed since it was read (or, for a versioned Put, already exists).
+	// Nothing was written.
+	ErrConflict = errors.New("dynamosession: session changed concurrently")
+
+	// ErrNotVersioned reports a call that needs Options.Versioned.
+	ErrNotVersioned = errors.New("dynamosession: repository is not versioned")
+
+	// ErrInvalidOptions reports a bad configuration passed to New.
+	ErrInvalidOptions = errors.New("dynamosession: invalid options")
+)
+
+type expiredError struct{}
+
+func (expiredError) Error() string        { return "dynamosession: session expired" }
+func (expiredError) Is(target error) bool { return target == ErrNotFound }
+
+// A DecodeError reports a stored record that could not be decoded. The
+// record is left untouched: a repository never overwrites what it cannot
+// read.
+type DecodeError struct {
+	ID     string       // the session ID (without prefix)
+	Format codec.Format // the detected format, if any
+	Attr   string       // the attribute that failed
+	Err    error        // the underlying error
+}
+
+func (e *DecodeError) Error() string {
+	f := ""
+	if e.Format != codec.FormatUnknown {
+		f = " (" + string(e.Format) + ")"
+	}
+	return fmt.Sprintf("dynamosession: session %s: cannot decode %q%s: %v", redact(e.ID), e.Attr, f, e.Err)
+}
+
+// Unwrap returns the underlying error.
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// An EncodeError reports session data the configured codec cannot encode
+// (channels, functions, unsupported values). Nothing was sent.
+type EncodeError struct {
+	ID     string
+	Format codec.Format
+	Err    error
+}
+
+func (e *EncodeError) Error() string {
+	return fmt.Sprintf("dynamosession: session %s: cannot encode as %s: %v", redact(e.ID), e.Format, e.Err)
+}
+
+// Unwrap returns the underlying error.
+func (e *EncodeError) Unwrap() error { return e.Err }
+
+// redact shortens a session ID for error messages. A session ID is a bearer
+// credential: error strings end up in logs, so they carry only enough of it
+// to correlate. The full ID stays available in the error's ID field.
+func redact(id string) string {
+	const keep = 6
+	if utf8.RuneCountInString(id) <= keep {
+		return fmt.Sprintf("%q", id)
+	}
+	return fmt.Sprintf("%q", string([]rune(id)[:keep])+"…")
+}
+
+// isItemTooLarge reports DynamoDB's validation error for an item over 400 KB
+// ("Item size has exceeded the maximum allowed size"), which a write can
+// still meet when other attributes of the stored item push it over.
+func isItemTooLarge(err error) bool {
+	var ae smithy.APIError
+	return errors.As(err, &ae) && ae.ErrorCode() == "ValidationException" &&
+		strings.Contains(ae.ErrorMessage(), "Item size")
+}

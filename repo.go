@@ -1,0 +1,287 @@
+// Package dynamosession stores strongly typed web sessions in Amazon
+// DynamoDB, at the lowest capacity cost DynamoDB allows.
+//
+// A [Repo] is a typed repository of sessions: Repo[Cart] reads and writes
+// Cart values, not map[string]any. It is built around what DynamoDB bills:
+//
+//   - Reads are eventually consistent by default (half the price), with a
+//     per-request override for the read that must see its own write
+//     (package consistency).
+//   - Extending a sliding expiry is a write of the whole item, so [Repo.Touch]
+//     writes only when the touch policy says the stored expiry is stale
+//     (package ttl), and then updates the expiry alone, conditionally, so it
+//     never recreates a session deleted in between.
+//   - [Repo.Save] sends nothing at all when the data did not change.
+//   - DynamoDB deletes expired items lazily, hours or days late; [Repo.Get]
+//     treats a stored record whose expiry has passed as not found.
+//
+// Records are compatible with the Node.js stores connect-dynamodb (JSON
+// string sessions) and @pwrdrvr/dynamodb-session-store (native map
+// sessions). A repository writes one format and reads every format (package
+// codec), so a table migrates lazily as sessions are written.
+//
+// Tests use package fake, an in-memory DynamoDB that implements [API].
+package dynamosession
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/dynamosession/dynamosession/codec"
+	"github.com/dynamosession/dynamosession/consistency"
+	"github.com/dynamosession/dynamosession/ttl"
+)
+
+// API is the part of the DynamoDB client a [Repo] calls. *dynamodb.Client
+// implements it, and so does *fake.DB.
+type API interface {
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+}
+
+var _ API = (*dynamodb.Client)(nil)
+
+// Options configures a [Repo]. Every zero field means its documented
+// default, so New(client, table) alone gives a working repository.
+type Options[T any] struct {
+	// KeyAttr is the table's partition key attribute, of type S.
+	// Default "id".
+	KeyAttr string
+
+	// Prefix is prepended to every session ID to form the key. Default
+	// "session#" (what @pwrdrvr/dynamodb-session-store writes); use "sess:"
+	// for tables connect-dynamodb writes. To store bare IDs set NoPrefix.
+	Prefix string
+
+	// NoPrefix stores session IDs as keys unchanged, ignoring Prefix.
+	NoPrefix bool
+
+	// DataAttr is the attribute that holds the encoded session. Default "sess".
+	DataAttr string
+
+	// ExpiresAttr is the expiry attribute, Unix epoch seconds, the one to
+	// enable DynamoDB TTL on. Default "expires".
+	ExpiresAttr string
+
+	// VersionAttr holds the optimistic-locking version when Versioned is
+	// set. Default "version".
+	VersionAttr string
+
+	// Codec encodes session data for writing. Default codec.Map[T]{}.
+	// Reading detects the stored format and decodes any of them.
+	Codec codec.Codec[T]
+
+	// Readers are extra codecs for reading formats Codec does not write and
+	// that need configuration (an encrypting codec with its keys). Map,
+	// JSON and Msgpack are always readable.
+	Readers []codec.Codec[T]
+
+	// RewriteOnRead makes Get rewrite a record stored in another format
+	// than Codec's, so a table migrates as sessions are read rather than
+	// only as they change. Each rewrite is one write of the item (1 write
+	// unit per started KB); it is conditional, so it never overwrites a
+	// newer write. Default false.
+	RewriteOnRead bool
+
+	// TTL decides the expiry written with each write or touch.
+	// Default ttl.Sliding(24 * time.Hour).
+	TTL ttl.Policy
+
+	// Touch decides whether Touch writes. Default ttl.TouchAfter(time.Hour).
+	// Its interval must be shorter than TTL's lifetime.
+	Touch ttl.Throttle
+
+	// Consistency decides whether reads are strongly consistent. Default
+	// consistency.Eventual; a context from consistency.WithStrongRead
+	// overrides it for one call.
+	Consistency consistency.Policy
+
+	// Versioned stores a version number with each session and makes Save,
+	// DeleteSession and Update conditional on it (optimistic locking), and
+	// Put refuse to replace an existing live session. It costs nothing
+	// extra: a conditional write is billed like any other. Default false.
+	Versioned bool
+
+	// MaxUpdateAttempts bounds how often Update reads and writes again
+	// after a conflict. Default 10.
+	MaxUpdateAttempts int
+
+	// Observer, if set, receives one Call per DynamoDB request the
+	// repository makes, with its consumed capacity and latency, for
+	// metrics. It must be safe for concurrent use and fast.
+	Observer func(Call)
+
+	// Clock returns the current time. Default time.Now. Tests inject one.
+	Clock func() time.Time
+}
+
+// Call describes one DynamoDB request a [Repo] made, for Options.Observer.
+type Call struct {
+	Op       string                  // "GetItem", "PutItem", "UpdateItem" or "DeleteItem"
+	Table    string                  // the table name
+	Consumed *types.ConsumedCapacity // as DynamoDB reported it; nil on most errors
+	Latency  time.Duration           // wall time of the request, retries included
+	Err      error                   // the request's error, if any
+}
+
+// Repo is a typed repository of sessions in one DynamoDB table. Create it
+// with [New]. A Repo is safe for concurrent use.
+type Repo[T any] struct {
+	client API
+	table  string
+	opts   Options[T]
+	reader *codec.Reader[T]
+	extras map[string]types.AttributeValue // written beside the data by the codec
+	now    func() time.Time
+	rcc    types.ReturnConsumedCapacity
+}
+
+// New returns a repository of sessions of type T in table, configured by
+// optFns applied in order to the default [Options]. It returns an error
+// wrapping [ErrInvalidOptions] for a bad configuration.
+func New[T any](client API, table string, optFns ...func(*Options[T])) (*Repo[T], error) {
+	var o Options[T]
+	for _, fn := range optFns {
+		fn(&o)
+	}
+	o = withDefaults(o)
+	if err := validate(client, table, o); err != nil {
+		return nil, err
+	}
+	r := &Repo[T]{
+		client: client,
+		table:  table,
+		opts:   o,
+		reader: codec.NewReader(append([]codec.Codec[T]{o.Codec}, o.Readers...)...),
+		now:    o.Clock,
+	}
+	if ea, ok := o.Codec.(codec.ExtraAttributer); ok {
+		r.extras = ea.ExtraAttributes()
+	}
+	if o.Observer != nil {
+		r.rcc = types.ReturnConsumedCapacityTotal
+	}
+	return r, nil
+}
+
+func withDefaults[T any](o Options[T]) Options[T] {
+	if o.KeyAttr == "" {
+		o.KeyAttr = "id"
+	}
+	if o.Prefix == "" && !o.NoPrefix {
+		o.Prefix = "session#"
+	}
+	if o.NoPrefix {
+		o.Prefix = ""
+	}
+	if o.DataAttr == "" {
+		o.DataAttr = "sess"
+	}
+	if o.ExpiresAttr == "" {
+		o.ExpiresAttr = "expires"
+	}
+	if o.VersionAttr == "" {
+		o.VersionAttr = "version"
+	}
+	if o.Codec == nil {
+		o.Codec = codec.Map[T]{}
+	}
+	if o.TTL == nil {
+		o.TTL = ttl.Sliding(24 * time.Hour)
+	}
+	if o.Touch == nil {
+		o.Touch = ttl.TouchAfter(time.Hour)
+	}
+	if o.Consistency == nil {
+		o.Consistency = consistency.Eventual
+	}
+	if o.MaxUpdateAttempts == 0 {
+		o.MaxUpdateAttempts = 10
+	}
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
+	return o
+}
+
+func validate[T any](client API, table string, o Options[T]) error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: %s", ErrInvalidOptions, fmt.Sprintf(format, args...))
+	}
+	if client == nil {
+		return bad("nil client")
+	}
+	if len(table) < 3 || len(table) > 255 {
+		return bad("table name %q must be 3 to 255 characters", table)
+	}
+	attrs := map[string]string{"KeyAttr": o.KeyAttr, "DataAttr": o.DataAttr, "ExpiresAttr": o.ExpiresAttr}
+	if o.Versioned {
+		attrs["VersionAttr"] = o.VersionAttr
+	}
+	seen := map[string]string{}
+	for field, name := range attrs {
+		if other, ok := seen[name]; ok {
+			return bad("%s and %s are both %q", other, field, name)
+		}
+		seen[name] = field
+	}
+	if _, clash := seen["type"]; clash && o.Codec.Format() == codec.FormatJSON {
+		return bad("attribute %q is written by the JSON codec", "type")
+	}
+	if err := ttl.Validate(o.TTL, o.Touch); err != nil {
+		return bad("%v", err)
+	}
+	if o.MaxUpdateAttempts < 0 {
+		return bad("MaxUpdateAttempts %d is negative", o.MaxUpdateAttempts)
+	}
+	// A codec whose output does not detect as its own format would write
+	// records that read back through the wrong codec.
+	var zero T
+	av, err := o.Codec.Encode("", &zero)
+	if err != nil {
+		return bad("codec %s cannot encode a zero %T: %v", o.Codec.Format(), zero, err)
+	}
+	if got := codec.Detect(av); got != o.Codec.Format() {
+		return bad("codec %s writes a value detected as %q", o.Codec.Format(), got)
+	}
+	return nil
+}
+
+// Table returns the repository's table name.
+func (r *Repo[T]) Table() string { return r.table }
+
+// Options returns the repository's effective options, defaults filled in.
+func (r *Repo[T]) Options() Options[T] { return r.opts }
+
+// observe times one request and reports it to the Observer, if any.
+func (r *Repo[T]) observe(op string, start time.Time, cc *types.ConsumedCapacity, err error) {
+	if r.opts.Observer == nil {
+		return
+	}
+	r.opts.Observer(Call{Op: op, Table: r.table, Consumed: cc, Latency: time.Since(start), Err: err})
+}
+
+// wrap adds the operation and a redacted session ID to an SDK error, keeping
+// it reachable with errors.As, and maps DynamoDB's item-size validation
+// error to ErrItemTooLarge.
+func wrap(op, id string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if isItemTooLarge(err) {
+		return fmt.Errorf("dynamosession: %s session %s: %w: %w", op, redact(id), ErrItemTooLarge, err)
+	}
+	return fmt.Errorf("dynamosession: %s session %s: %w", op, redact(id), err)
+}
+
+func isConditionFailed(err error) (*types.ConditionalCheckFailedException, bool) {
+	var ccf *types.ConditionalCheckFailedException
+	return ccf, errors.As(err, &ccf)
+}

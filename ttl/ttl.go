@@ -1,0 +1,120 @@
+// Package ttl decides when sessions expire and when a read is worth a write
+// that extends the expiry.
+//
+// DynamoDB bills a write by the whole item's size, so a store that extends
+// the expiry on every request pays for a full write per page view. A
+// [Throttle] such as [TouchAfter] keeps a sliding expiry while writing at
+// most once per interval: the session then expires between TTL minus the
+// interval and TTL after the last request, which is what users notice as
+// "idle timeout".
+//
+// Everything here is a pure function of the times it is given; nothing reads
+// the clock.
+package ttl
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// A Policy decides the expiry written with each write or touch of a session.
+type Policy interface {
+	// Expiry returns the expiry for a session written at now.
+	Expiry(now time.Time) time.Time
+	// Lifetime returns how long after a write the session lives. A
+	// [Throttle] uses it to find when the expiry was last written.
+	Lifetime() time.Duration
+}
+
+// Sliding returns a Policy that expires a session d after it was last
+// written or touched. It panics if d is not positive: that is a
+// programming error, not a runtime condition.
+func Sliding(d time.Duration) Policy {
+	if d <= 0 {
+		panic(fmt.Sprintf("ttl: Sliding(%v): lifetime must be positive", d))
+	}
+	return sliding(d)
+}
+
+type sliding time.Duration
+
+func (s sliding) Expiry(now time.Time) time.Time { return now.Add(time.Duration(s)) }
+func (s sliding) Lifetime() time.Duration        { return time.Duration(s) }
+func (s sliding) String() string                 { return fmt.Sprintf("ttl.Sliding(%v)", time.Duration(s)) }
+
+// A Throttle decides whether reading a session should pay for a write that
+// extends its expiry.
+type Throttle interface {
+	// Due reports whether a session whose stored expiry is expires, under a
+	// policy whose lifetime is lifetime, should be touched at now.
+	Due(now, expires time.Time, lifetime time.Duration) bool
+	// Interval is the least time between two touches of one session; zero
+	// means every read touches. [Never] reports a negative interval.
+	Interval() time.Duration
+}
+
+// TouchAfter returns a Throttle that touches a session only when at least d
+// has passed since its expiry was last written (the expiry minus the
+// lifetime). With the default one-hour interval and 24-hour lifetime a
+// session read every minute costs one write an hour instead of sixty.
+//
+// d must be shorter than the TTL lifetime, or a session would expire before
+// its first touch; repositories reject such a configuration.
+func TouchAfter(d time.Duration) Throttle {
+	if d < 0 {
+		panic(fmt.Sprintf("ttl: TouchAfter(%v): interval must not be negative", d))
+	}
+	return touchAfter(d)
+}
+
+type touchAfter time.Duration
+
+func (t touchAfter) Due(now, expires time.Time, lifetime time.Duration) bool {
+	if expires.IsZero() {
+		return true // no expiry stored yet: give it one
+	}
+	written := expires.Add(-lifetime)
+	// A last write "in the future" means the lifetime was shortened since;
+	// touching brings the stored expiry back in line with the policy.
+	if written.After(now) {
+		return true
+	}
+	return now.Sub(written) >= time.Duration(t)
+}
+
+func (t touchAfter) Interval() time.Duration { return time.Duration(t) }
+func (t touchAfter) String() string          { return fmt.Sprintf("ttl.TouchAfter(%v)", time.Duration(t)) }
+
+// Always returns a Throttle that touches on every read: what naive stores do,
+// and the most expensive choice. It is here to compare against.
+func Always() Throttle { return touchAfter(0) }
+
+// Never returns a Throttle that never touches: sessions expire a fixed
+// lifetime after their last write (Put or Save), however often they are read.
+func Never() Throttle { return never{} }
+
+type never struct{}
+
+func (never) Due(time.Time, time.Time, time.Duration) bool { return false }
+func (never) Interval() time.Duration                      { return -1 }
+func (never) String() string                               { return "ttl.Never()" }
+
+// ErrThrottleOutlivesTTL reports a touch interval that is not shorter than
+// the lifetime it throttles.
+var ErrThrottleOutlivesTTL = errors.New("ttl: touch interval must be shorter than the TTL lifetime")
+
+// Validate checks that t can keep a session under p alive: its interval must
+// be shorter than p's lifetime.
+func Validate(p Policy, t Throttle) error {
+	if p == nil || t == nil {
+		return errors.New("ttl: nil policy or throttle")
+	}
+	if p.Lifetime() <= 0 {
+		return fmt.Errorf("ttl: lifetime %v must be positive", p.Lifetime())
+	}
+	if iv := t.Interval(); iv >= p.Lifetime() {
+		return fmt.Errorf("%w: interval %v, lifetime %v", ErrThrottleOutlivesTTL, iv, p.Lifetime())
+	}
+	return nil
+}

@@ -1,0 +1,89 @@
+package ttl_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/dynamosession/dynamosession/ttl"
+)
+
+var t0 = time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+
+func TestSliding(t *testing.T) {
+	p := ttl.Sliding(24 * time.Hour)
+	if got, want := p.Expiry(t0), t0.Add(24*time.Hour); !got.Equal(want) {
+		t.Errorf("Expiry = %v, want %v", got, want)
+	}
+	if p.Lifetime() != 24*time.Hour {
+		t.Errorf("Lifetime = %v", p.Lifetime())
+	}
+}
+
+func TestTouchAfter(t *testing.T) {
+	const life = 24 * time.Hour
+	written := t0
+	expires := written.Add(life)
+	tests := []struct {
+		name     string
+		throttle ttl.Throttle
+		now      time.Time
+		expires  time.Time
+		want     bool
+	}{
+		{"just written", ttl.TouchAfter(time.Hour), written, expires, false},
+		{"inside interval", ttl.TouchAfter(time.Hour), written.Add(59 * time.Minute), expires, false},
+		{"at interval", ttl.TouchAfter(time.Hour), written.Add(time.Hour), expires, true},
+		{"past interval", ttl.TouchAfter(time.Hour), written.Add(5 * time.Hour), expires, true},
+		{"no expiry stored", ttl.TouchAfter(time.Hour), written, time.Time{}, true},
+		{"lifetime shortened since", ttl.TouchAfter(time.Hour), written, expires.Add(48 * time.Hour), true},
+		{"always", ttl.Always(), written, expires, true},
+		{"never", ttl.Never(), written.Add(23 * time.Hour), expires, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.throttle.Due(tt.now, tt.expires, life); got != tt.want {
+				t.Errorf("Due = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name    string
+		p       ttl.Policy
+		th      ttl.Throttle
+		wantErr error
+	}{
+		{"default", ttl.Sliding(24 * time.Hour), ttl.TouchAfter(time.Hour), nil},
+		{"interval equals lifetime", ttl.Sliding(time.Hour), ttl.TouchAfter(time.Hour), ttl.ErrThrottleOutlivesTTL},
+		{"interval longer", ttl.Sliding(time.Hour), ttl.TouchAfter(2 * time.Hour), ttl.ErrThrottleOutlivesTTL},
+		{"always", ttl.Sliding(time.Minute), ttl.Always(), nil},
+		{"never", ttl.Sliding(time.Minute), ttl.Never(), nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := ttl.Validate(tt.p, tt.th)
+			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
+				t.Errorf("Validate = %v, want %v", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestBadArgumentsPanic(t *testing.T) {
+	for name, fn := range map[string]func(){
+		"Sliding(0)":      func() { ttl.Sliding(0) },
+		"TouchAfter(-1s)": func() { ttl.TouchAfter(-time.Second) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s did not panic", name)
+				}
+			}()
+			fn()
+		})
+	}
+}

@@ -1,0 +1,64 @@
+package dynamosession
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/dynamosession/dynamosession/consistency"
+)
+
+// Update reads the session id, applies fn to its data and saves it, as one
+// optimistic transaction: if another writer saved the session in between,
+// it reads again and reapplies fn, up to Options.MaxUpdateAttempts times,
+// with jittered exponential backoff (1 ms doubling to 100 ms). fn may run
+// more than once and must only change the value it is given.
+//
+// Reads are strongly consistent: a stale read would only buy a conflict.
+// If fn returns an error nothing is written and Update returns it. When
+// the attempts run out the error wraps ErrConflict. Update needs
+// Options.Versioned (without it, there is no way to detect the lost update
+// it exists to prevent) and returns ErrNotVersioned otherwise.
+func (r *Repo[T]) Update(ctx context.Context, id string, fn func(*T) error) (*Session[T], error) {
+	if !r.opts.Versioned {
+		return nil, fmt.Errorf("dynamosession: update: %w", ErrNotVersioned)
+	}
+	ctx = consistency.WithStrongRead(ctx)
+	backoff := time.Millisecond
+	for attempt := 1; ; attempt++ {
+		s, err := r.Get(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if err := fn(&s.Data); err != nil {
+			return nil, err
+		}
+		err = r.Save(ctx, s)
+		if err == nil {
+			return s, nil
+		}
+		if !errors.Is(err, ErrConflict) {
+			return nil, err
+		}
+		if attempt >= r.opts.MaxUpdateAttempts {
+			return nil, fmt.Errorf("dynamosession: update session %s: gave up after %d attempts: %w", redact(id), attempt, ErrConflict)
+		}
+		if err := sleep(ctx, rand.N(backoff)+backoff/2); err != nil {
+			return nil, err
+		}
+		backoff = min(2*backoff, 100*time.Millisecond)
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
