@@ -1,0 +1,716 @@
+package fake
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"math/big"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/dynamosession/dynamosession/capacity"
+)
+
+// table is one DynamoDB table: its definition and its items.
+type table struct {
+	name      string
+	id        string
+	hashKey   string
+	hashType  types.ScalarAttributeType
+	rangeKey  string // "" when the table has no sort key
+	rangeType types.ScalarAttributeType
+
+	attrDefs           []types.AttributeDefinition
+	keySchema          []types.KeySchemaElement
+	billing            types.BillingMode
+	billingExplicit    bool // CreateTable named the mode rather than defaulting to PROVISIONED
+	rcu, wcu           int64
+	created            time.Time
+	deletionProtection bool
+
+	ttlEnabled bool
+	ttlAttr    string
+
+	records map[string]*record
+}
+
+// record holds one item and, while stale reads are on, the version an
+// eventually consistent replica still serves.
+type record struct {
+	key   map[string]types.AttributeValue // the key attributes, canonical
+	hash  uint64                          // where the partition key sorts in a Scan
+	item  map[string]types.AttributeValue // nil once deleted
+	prev  map[string]types.AttributeValue // the version before the latest write
+	stale bool                            // prev is what a lagging replica serves
+}
+
+// visible returns the version of rec a read sees.
+func (r *record) visible(strong, staleReads bool) map[string]types.AttributeValue {
+	if r == nil {
+		return nil
+	}
+	if r.stale && staleReads && !strong {
+		return r.prev
+	}
+	return r.item
+}
+
+// write stores a new version (nil deletes), keeping the old one for stale
+// readers when stale reads are on.
+func (t *table) write(key map[string]types.AttributeValue, enc string, item map[string]types.AttributeValue, staleReads bool) {
+	r := t.records[enc]
+	if r == nil {
+		if item == nil {
+			return
+		}
+		r = &record{key: key, hash: partitionHash(key[t.hashKey])}
+		t.records[enc] = r
+	}
+	if staleReads {
+		r.prev, r.stale = r.item, true
+	}
+	r.item = item
+	if !r.stale && r.item == nil {
+		delete(t.records, enc)
+	}
+}
+
+// settle makes every replica current: stale versions and tombstones go.
+func (t *table) settle() {
+	for enc, r := range t.records {
+		r.prev, r.stale = nil, false
+		if r.item == nil {
+			delete(t.records, enc)
+		}
+	}
+}
+
+func partitionHash(av types.AttributeValue) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(keyPart(av)))
+	return h.Sum64()
+}
+
+// keyPart encodes a key value so that equal keys encode equally: numbers
+// are canonical by the time they get here.
+func keyPart(av types.AttributeValue) string {
+	switch v := av.(type) {
+	case *types.AttributeValueMemberS:
+		return "S" + v.Value
+	case *types.AttributeValueMemberN:
+		return "N" + v.Value
+	case *types.AttributeValueMemberB:
+		return "B" + string(v.Value)
+	}
+	return ""
+}
+
+func (t *table) encodeKey(key map[string]types.AttributeValue) string {
+	h := keyPart(key[t.hashKey])
+	enc := strconv.Itoa(len(h)) + ":" + h
+	if t.rangeKey != "" {
+		enc += keyPart(key[t.rangeKey])
+	}
+	return enc
+}
+
+func (t *table) keyNames() []string {
+	if t.rangeKey == "" {
+		return []string{t.hashKey}
+	}
+	return []string{t.hashKey, t.rangeKey}
+}
+
+func (t *table) isKey(name string) bool {
+	return name == t.hashKey || (t.rangeKey != "" && name == t.rangeKey)
+}
+
+func (t *table) keyType(name string) types.ScalarAttributeType {
+	if name == t.hashKey {
+		return t.hashType
+	}
+	return t.rangeType
+}
+
+const msgKeySchema = "The provided key element does not match the schema"
+
+// checkKey validates a Key parameter and returns it canonical.
+func (t *table) checkKey(key map[string]types.AttributeValue, prefix string) (map[string]types.AttributeValue, error) {
+	if len(key) != len(t.keyNames()) {
+		return nil, validationError("%s", prefix+msgKeySchema)
+	}
+	out := make(map[string]types.AttributeValue, len(key))
+	for _, name := range t.keyNames() {
+		v, ok := key[name]
+		if !ok || typeName(v) != string(t.keyType(name)) {
+			return nil, validationError("%s", prefix+msgKeySchema)
+		}
+		c, msg := cleanValue(v)
+		if msg != "" {
+			return nil, validationError("%s", msg)
+		}
+		out[name] = c
+	}
+	if err := t.checkKeyValues(out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// checkItemKey validates the key attributes inside a whole item (PutItem),
+// whose messages differ from those for a Key parameter.
+func (t *table) checkItemKey(item map[string]types.AttributeValue) (map[string]types.AttributeValue, error) {
+	key := make(map[string]types.AttributeValue, 2)
+	for _, name := range t.keyNames() {
+		v, ok := item[name]
+		if !ok {
+			return nil, validationError("One or more parameter values were invalid: Missing the key %s in the item", name)
+		}
+		if got, want := typeName(v), string(t.keyType(name)); got != want {
+			return nil, validationError("One or more parameter values were invalid: Type mismatch for key %s expected: %s actual: %s", name, want, got)
+		}
+		key[name] = v
+	}
+	if err := t.checkKeyValues(key); err != nil {
+		return nil, err
+	}
+	return key, nil
+}
+
+// checkKeyValues applies the rules every key value obeys: not empty, and
+// within the partition and sort key size limits.
+func (t *table) checkKeyValues(key map[string]types.AttributeValue) error {
+	for _, name := range t.keyNames() {
+		switch v := key[name].(type) {
+		case *types.AttributeValueMemberS:
+			if v.Value == "" {
+				return validationError("One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: %s", name)
+			}
+		case *types.AttributeValueMemberB:
+			if len(v.Value) == 0 {
+				return validationError("One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty binary value. Key: %s", name)
+			}
+		}
+	}
+	if capacity.AttributeSize(key[t.hashKey]) > capacity.MaxPartitionKeyBytes {
+		return validationError("One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit of2048 bytes")
+	}
+	if t.rangeKey != "" && capacity.AttributeSize(key[t.rangeKey]) > capacity.MaxSortKeyBytes {
+		return validationError("One or more parameter values were invalid: Aggregated size of all range keys has exceeded the size limit of 1024 bytes")
+	}
+	return nil
+}
+
+// less orders records as a Scan returns them: by the hash of the partition
+// key, then by partition key, then by sort key.
+func (t *table) less(a, b *record) bool {
+	if a.hash != b.hash {
+		return a.hash < b.hash
+	}
+	if pa, pb := keyPart(a.key[t.hashKey]), keyPart(b.key[t.hashKey]); pa != pb {
+		return pa < pb
+	}
+	if t.rangeKey == "" {
+		return false
+	}
+	c, _ := compareScalars(a.key[t.rangeKey], b.key[t.rangeKey])
+	return c < 0
+}
+
+func (t *table) describe(region, account string) *types.TableDescription {
+	var count, size int64
+	for _, r := range t.records {
+		if r.item != nil {
+			count++
+			size += int64(capacity.ItemSize(r.item))
+		}
+	}
+	created := t.created
+	d := &types.TableDescription{
+		TableName:                 aws.String(t.name),
+		TableArn:                  aws.String(fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", region, account, t.name)),
+		TableId:                   aws.String(t.id),
+		TableStatus:               types.TableStatusActive,
+		AttributeDefinitions:      copyAttrDefs(t.attrDefs),
+		KeySchema:                 copyKeySchema(t.keySchema),
+		CreationDateTime:          &created,
+		ItemCount:                 aws.Int64(count),
+		TableSizeBytes:            aws.Int64(size),
+		DeletionProtectionEnabled: aws.Bool(t.deletionProtection),
+		ProvisionedThroughput: &types.ProvisionedThroughputDescription{
+			ReadCapacityUnits:      aws.Int64(t.rcu),
+			WriteCapacityUnits:     aws.Int64(t.wcu),
+			NumberOfDecreasesToday: aws.Int64(0),
+		},
+	}
+	// A table that never chose a billing mode has no summary; DynamoDB
+	// reports one once the mode has been set explicitly.
+	if t.billingExplicit {
+		d.BillingModeSummary = &types.BillingModeSummary{BillingMode: t.billing}
+		if t.billing == types.BillingModePayPerRequest {
+			d.BillingModeSummary.LastUpdateToPayPerRequestDateTime = &created
+		}
+	}
+	return d
+}
+
+func copyAttrDefs(defs []types.AttributeDefinition) []types.AttributeDefinition {
+	out := make([]types.AttributeDefinition, len(defs))
+	for i, d := range defs {
+		out[i] = types.AttributeDefinition{AttributeName: aws.String(aws.ToString(d.AttributeName)), AttributeType: d.AttributeType}
+	}
+	return out
+}
+
+func copyKeySchema(ks []types.KeySchemaElement) []types.KeySchemaElement {
+	out := make([]types.KeySchemaElement, len(ks))
+	for i, k := range ks {
+		out[i] = types.KeySchemaElement{AttributeName: aws.String(aws.ToString(k.AttributeName)), KeyType: k.KeyType}
+	}
+	return out
+}
+
+var tableNamePattern = regexp.MustCompile(`^[a-zA-Z0-9_.-]+$`)
+
+func checkTableName(name string) error {
+	switch {
+	case len(name) < 3:
+		return validationError("1 validation error detected: Value '%s' at 'tableName' failed to satisfy constraint: Member must have length greater than or equal to 3", name)
+	case len(name) > 255:
+		return validationError("1 validation error detected: Value '%s' at 'tableName' failed to satisfy constraint: Member must have length less than or equal to 255", name)
+	case !tableNamePattern.MatchString(name):
+		return validationError("1 validation error detected: Value '%s' at 'tableName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+", name)
+	}
+	return nil
+}
+
+// lookup returns the named table, or the error item operations get.
+func (db *DB) lookup(name string) (*table, error) {
+	t, ok := db.tables[name]
+	if !ok {
+		return nil, tableNotFound()
+	}
+	return t, nil
+}
+
+// CreateTable creates a table with a partition key and an optional sort key
+// of type S, N or B. The table is ACTIVE at once. Secondary indexes are not
+// implemented and are rejected.
+func (db *DB) CreateTable(ctx context.Context, in *dynamodb.CreateTableInput, optFns ...func(*dynamodb.Options)) (*dynamodb.CreateTableOutput, error) {
+	const op = "CreateTable"
+	if err := db.begin(ctx, op); err != nil {
+		return nil, err
+	}
+	out, err := db.createTable(in)
+	return out, opError(op, err)
+}
+
+func (db *DB) createTable(in *dynamodb.CreateTableInput) (*dynamodb.CreateTableOutput, error) {
+	if in == nil || in.TableName == nil {
+		return nil, missingParams("CreateTableInput", "TableName")
+	}
+	name := *in.TableName
+	if err := checkTableName(name); err != nil {
+		return nil, err
+	}
+	if len(in.GlobalSecondaryIndexes) > 0 || len(in.LocalSecondaryIndexes) > 0 {
+		return nil, validationError("fake: secondary indexes are not implemented")
+	}
+	t := &table{name: name, records: map[string]*record{}}
+	if err := t.setSchema(in.KeySchema, in.AttributeDefinitions); err != nil {
+		return nil, err
+	}
+	if err := t.setBilling(in.BillingMode, in.ProvisionedThroughput); err != nil {
+		return nil, err
+	}
+	t.deletionProtection = aws.ToBool(in.DeletionProtectionEnabled)
+
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if _, ok := db.tables[name]; ok {
+		return nil, &types.ResourceInUseException{Message: aws.String("Table already exists: " + name)}
+	}
+	t.created = db.clock()
+	t.id = tableID(name, t.created)
+	db.tables[name] = t
+	return &dynamodb.CreateTableOutput{TableDescription: t.describe(db.region, db.accountID)}, nil
+}
+
+// tableID makes a stable UUID-shaped identifier; tests only need it to be
+// present and to differ between tables.
+func tableID(name string, created time.Time) string {
+	h := fnv.New128a()
+	h.Write([]byte(name))
+	h.Write([]byte(created.String()))
+	b := h.Sum(nil)
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+func (t *table) setSchema(ks []types.KeySchemaElement, defs []types.AttributeDefinition) error {
+	switch {
+	case len(ks) == 0:
+		return validationError("1 validation error detected: Value null at 'keySchema' failed to satisfy constraint: Member must not be null")
+	case len(ks) > 2:
+		return validationError("1 validation error detected: Value '%d elements' at 'keySchema' failed to satisfy constraint: Member must have length less than or equal to 2", len(ks))
+	}
+	for i, k := range ks {
+		if aws.ToString(k.AttributeName) == "" {
+			return missingParams("CreateTableInput", fmt.Sprintf("KeySchema[%d].AttributeName", i))
+		}
+	}
+	if ks[0].KeyType != types.KeyTypeHash {
+		return validationError("Invalid KeySchema: The first KeySchemaElement is not a HASH key type")
+	}
+	if len(ks) == 2 {
+		if ks[1].KeyType != types.KeyTypeRange {
+			return validationError("Invalid KeySchema: The second KeySchemaElement is not a RANGE key type")
+		}
+		if aws.ToString(ks[0].AttributeName) == aws.ToString(ks[1].AttributeName) {
+			return validationError("Both the Hash Key and the Range Key element in the KeySchema have the same name")
+		}
+	}
+	defTypes := map[string]types.ScalarAttributeType{}
+	var defined []string
+	for i, d := range defs {
+		switch d.AttributeType {
+		case "S", "N", "B":
+		default:
+			return enumError(string(d.AttributeType), fmt.Sprintf("attributeDefinitions.%d.member.attributeType", i+1), "B, N, S")
+		}
+		defTypes[aws.ToString(d.AttributeName)] = d.AttributeType
+		defined = append(defined, aws.ToString(d.AttributeName))
+	}
+	var missing []string
+	for _, k := range ks {
+		if _, ok := defTypes[aws.ToString(k.AttributeName)]; !ok {
+			missing = append(missing, aws.ToString(k.AttributeName))
+		}
+	}
+	if len(missing) > 0 {
+		return validationError("One or more parameter values were invalid: Some index key attributes are not defined in AttributeDefinitions. Keys: [%s], AttributeDefinitions: [%s]", strings.Join(missing, ", "), strings.Join(defined, ", "))
+	}
+	if len(defs) != len(ks) {
+		return validationError("One or more parameter values were invalid: Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions")
+	}
+	t.hashKey = aws.ToString(ks[0].AttributeName)
+	t.hashType = defTypes[t.hashKey]
+	if len(ks) == 2 {
+		t.rangeKey = aws.ToString(ks[1].AttributeName)
+		t.rangeType = defTypes[t.rangeKey]
+	}
+	t.keySchema = copyKeySchema(ks)
+	t.attrDefs = copyAttrDefs(defs)
+	return nil
+}
+
+func (t *table) setBilling(mode types.BillingMode, pt *types.ProvisionedThroughput) error {
+	t.billingExplicit = mode != ""
+	switch mode {
+	case "", types.BillingModeProvisioned:
+		if pt == nil || pt.ReadCapacityUnits == nil || pt.WriteCapacityUnits == nil {
+			return validationError("One or more parameter values were invalid: ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED")
+		}
+		for member, v := range map[string]int64{"readCapacityUnits": *pt.ReadCapacityUnits, "writeCapacityUnits": *pt.WriteCapacityUnits} {
+			if v < 1 {
+				return validationError("1 validation error detected: Value '%d' at 'provisionedThroughput.%s' failed to satisfy constraint: Member must have value greater than or equal to 1", v, member)
+			}
+		}
+		t.billing, t.rcu, t.wcu = types.BillingModeProvisioned, *pt.ReadCapacityUnits, *pt.WriteCapacityUnits
+	case types.BillingModePayPerRequest:
+		if pt != nil {
+			return validationError("One or more parameter values were invalid: Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST")
+		}
+		t.billing = types.BillingModePayPerRequest
+	default:
+		return enumError(string(mode), "billingMode", "PROVISIONED, PAY_PER_REQUEST")
+	}
+	return nil
+}
+
+// DeleteTable deletes a table and its items at once. The returned
+// description says DELETING, as DynamoDB's does.
+func (db *DB) DeleteTable(ctx context.Context, in *dynamodb.DeleteTableInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteTableOutput, error) {
+	const op = "DeleteTable"
+	if err := db.begin(ctx, op); err != nil {
+		return nil, err
+	}
+	out, err := db.deleteTable(in)
+	return out, opError(op, err)
+}
+
+func (db *DB) deleteTable(in *dynamodb.DeleteTableInput) (*dynamodb.DeleteTableOutput, error) {
+	if in == nil || in.TableName == nil {
+		return nil, missingParams("DeleteTableInput", "TableName")
+	}
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	t, ok := db.tables[*in.TableName]
+	if !ok {
+		return nil, tableNotFoundNamed(*in.TableName)
+	}
+	if t.deletionProtection {
+		return nil, validationError("Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.")
+	}
+	d := t.describe(db.region, db.accountID)
+	d.TableStatus = types.TableStatusDeleting
+	delete(db.tables, t.name)
+	return &dynamodb.DeleteTableOutput{TableDescription: d}, nil
+}
+
+// DescribeTable describes a table. Unlike DynamoDB, which refreshes
+// ItemCount and TableSizeBytes about every six hours, the fake reports
+// them live.
+func (db *DB) DescribeTable(ctx context.Context, in *dynamodb.DescribeTableInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error) {
+	const op = "DescribeTable"
+	if err := db.begin(ctx, op); err != nil {
+		return nil, err
+	}
+	if in == nil || in.TableName == nil {
+		return nil, opError(op, missingParams("DescribeTableInput", "TableName"))
+	}
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	t, ok := db.tables[*in.TableName]
+	if !ok {
+		return nil, opError(op, tableNotFoundNamed(*in.TableName))
+	}
+	return &dynamodb.DescribeTableOutput{Table: t.describe(db.region, db.accountID)}, nil
+}
+
+// ListTables lists table names in order, paginated by Limit (default and
+// maximum 100) and ExclusiveStartTableName.
+func (db *DB) ListTables(ctx context.Context, in *dynamodb.ListTablesInput, optFns ...func(*dynamodb.Options)) (*dynamodb.ListTablesOutput, error) {
+	const op = "ListTables"
+	if err := db.begin(ctx, op); err != nil {
+		return nil, err
+	}
+	if in == nil {
+		in = &dynamodb.ListTablesInput{}
+	}
+	limit := 100
+	if in.Limit != nil {
+		switch l := *in.Limit; {
+		case l < 1:
+			return nil, opError(op, validationError("1 validation error detected: Value '%d' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1", l))
+		case l > 100:
+			return nil, opError(op, validationError("1 validation error detected: Value '%d' at 'limit' failed to satisfy constraint: Member must have value less than or equal to 100", l))
+		default:
+			limit = int(l)
+		}
+	}
+	db.mu.Lock()
+	names := sortedKeys(db.tables)
+	db.mu.Unlock()
+	start := aws.ToString(in.ExclusiveStartTableName)
+	out := &dynamodb.ListTablesOutput{TableNames: []string{}}
+	for i, n := range names {
+		if n <= start {
+			continue
+		}
+		out.TableNames = append(out.TableNames, n)
+		if len(out.TableNames) == limit {
+			if i+1 < len(names) {
+				out.LastEvaluatedTableName = aws.String(n)
+			}
+			break
+		}
+	}
+	return out, nil
+}
+
+// UpdateTimeToLive enables or disables TTL on an attribute. The change is
+// immediate; DynamoDB's one-hour wait between changes is not enforced.
+func (db *DB) UpdateTimeToLive(ctx context.Context, in *dynamodb.UpdateTimeToLiveInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateTimeToLiveOutput, error) {
+	const op = "UpdateTimeToLive"
+	if err := db.begin(ctx, op); err != nil {
+		return nil, err
+	}
+	out, err := db.updateTimeToLive(in)
+	return out, opError(op, err)
+}
+
+func (db *DB) updateTimeToLive(in *dynamodb.UpdateTimeToLiveInput) (*dynamodb.UpdateTimeToLiveOutput, error) {
+	if in == nil {
+		in = &dynamodb.UpdateTimeToLiveInput{}
+	}
+	var missing []string
+	if in.TableName == nil {
+		missing = append(missing, "TableName")
+	}
+	if spec := in.TimeToLiveSpecification; spec == nil {
+		missing = append(missing, "TimeToLiveSpecification")
+	} else {
+		if spec.Enabled == nil {
+			missing = append(missing, "TimeToLiveSpecification.Enabled")
+		}
+		if spec.AttributeName == nil {
+			missing = append(missing, "TimeToLiveSpecification.AttributeName")
+		}
+	}
+	if len(missing) > 0 {
+		return nil, missingParams("UpdateTimeToLiveInput", missing...)
+	}
+	spec := in.TimeToLiveSpecification
+	attr := *spec.AttributeName
+	if attr == "" {
+		return nil, validationError("1 validation error detected: Value '' at 'timeToLiveSpecification.attributeName' failed to satisfy constraint: Member must have length greater than or equal to 1")
+	}
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	t, ok := db.tables[*in.TableName]
+	if !ok {
+		return nil, tableNotFoundNamed(*in.TableName)
+	}
+	switch enable := *spec.Enabled; {
+	case enable && t.ttlEnabled:
+		return nil, validationError("TimeToLive is already enabled")
+	case !enable && !t.ttlEnabled:
+		return nil, validationError("TimeToLive is already disabled")
+	case !enable && t.ttlAttr != attr:
+		return nil, validationError("TimeToLive is active on a different AttributeName: current AttributeName is %s", t.ttlAttr)
+	default:
+		t.ttlEnabled, t.ttlAttr = enable, attr
+	}
+	return &dynamodb.UpdateTimeToLiveOutput{TimeToLiveSpecification: &types.TimeToLiveSpecification{
+		AttributeName: aws.String(attr),
+		Enabled:       aws.Bool(*spec.Enabled),
+	}}, nil
+}
+
+// DescribeTimeToLive reports whether TTL is ENABLED (and on which
+// attribute) or DISABLED.
+func (db *DB) DescribeTimeToLive(ctx context.Context, in *dynamodb.DescribeTimeToLiveInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DescribeTimeToLiveOutput, error) {
+	const op = "DescribeTimeToLive"
+	if err := db.begin(ctx, op); err != nil {
+		return nil, err
+	}
+	if in == nil || in.TableName == nil {
+		return nil, opError(op, missingParams("DescribeTimeToLiveInput", "TableName"))
+	}
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	t, ok := db.tables[*in.TableName]
+	if !ok {
+		return nil, opError(op, tableNotFoundNamed(*in.TableName))
+	}
+	d := &types.TimeToLiveDescription{TimeToLiveStatus: types.TimeToLiveStatusDisabled}
+	if t.ttlEnabled {
+		d.TimeToLiveStatus = types.TimeToLiveStatusEnabled
+		d.AttributeName = aws.String(t.ttlAttr)
+	}
+	return &dynamodb.DescribeTimeToLiveOutput{TimeToLiveDescription: d}, nil
+}
+
+// SweepExpired deletes, in every table with TTL enabled, the items whose
+// TTL attribute is a number of epoch seconds earlier than Options.Clock,
+// as DynamoDB's background sweeper eventually does, and returns how many
+// it deleted. Like DynamoDB it ignores items whose TTL attribute is
+// missing or not a number, and items that expired more than five years
+// ago (a TTL in milliseconds, for instance, is far in the future and never
+// expires). The deletes consume no capacity and are not counted as calls.
+func (db *DB) SweepExpired() int {
+	now := db.clock()
+	nowSec := decimal{coef: big.NewInt(now.UnixNano()), exp: -9}.normalize()
+	oldest := decimal{coef: big.NewInt(now.AddDate(-5, 0, 0).Unix())}.normalize()
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	n := 0
+	for _, t := range db.tables {
+		if !t.ttlEnabled {
+			continue
+		}
+		for enc, r := range t.records {
+			if r.item == nil {
+				continue
+			}
+			v, ok := r.item[t.ttlAttr].(*types.AttributeValueMemberN)
+			if !ok {
+				continue
+			}
+			exp, ok := numberOf(v.Value)
+			if !ok || exp.cmp(nowSec) >= 0 || exp.cmp(oldest) < 0 {
+				continue
+			}
+			t.write(r.key, enc, nil, db.staleReads)
+			n++
+		}
+	}
+	return n
+}
+
+// Item returns a copy of the latest version of the item with the given key,
+// as a strongly consistent read would, without consuming capacity or
+// counting a call. It reports false when the table or the item does not
+// exist.
+func (db *DB) Item(tableName string, key map[string]types.AttributeValue) (map[string]types.AttributeValue, bool) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	t, ok := db.tables[tableName]
+	if !ok {
+		return nil, false
+	}
+	k, err := t.checkKey(key, "")
+	if err != nil {
+		return nil, false
+	}
+	r := t.records[t.encodeKey(k)]
+	if r == nil || r.item == nil {
+		return nil, false
+	}
+	return copyItem(r.item), true
+}
+
+// PutRaw stores a copy of item as is, to seed a test with data that the
+// API would refuse or that an older writer left behind: no expression,
+// size or value validation, no capacity, no call counted, and no stale
+// version. The table must exist and the item must carry its key
+// attributes with the right types.
+func (db *DB) PutRaw(tableName string, item map[string]types.AttributeValue) error {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	t, ok := db.tables[tableName]
+	if !ok {
+		return tableNotFound()
+	}
+	key := make(map[string]types.AttributeValue, 2)
+	for _, name := range t.keyNames() {
+		v, ok := item[name]
+		if !ok || typeName(v) != string(t.keyType(name)) {
+			return validationError("fake: PutRaw: item lacks key attribute %s of type %s", name, t.keyType(name))
+		}
+		c, msg := cleanValue(v)
+		if msg != "" {
+			return validationError("fake: PutRaw: key attribute %s: %s", name, msg)
+		}
+		key[name] = c
+	}
+	enc := t.encodeKey(key)
+	stored := copyItem(item)
+	for name, v := range key {
+		stored[name] = v
+	}
+	r := t.records[enc]
+	if r == nil {
+		r = &record{key: key, hash: partitionHash(key[t.hashKey])}
+		t.records[enc] = r
+	}
+	r.item, r.prev, r.stale = stored, nil, false
+	return nil
+}
+
+// sortedRecords returns the table's records in Scan order.
+func (t *table) sortedRecords() []*record {
+	rs := make([]*record, 0, len(t.records))
+	for _, r := range t.records {
+		rs = append(rs, r)
+	}
+	sort.Slice(rs, func(i, j int) bool { return t.less(rs[i], rs[j]) })
+	return rs
+}

@@ -1,0 +1,338 @@
+package fake
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// Messages DynamoDB uses for attribute values it will not accept.
+const (
+	msgEmptyValue  = "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"
+	msgNullFalse   = "One or more parameter values were invalid: Null attribute value types must have the value of true"
+	msgEmptySS     = "One or more parameter values were invalid: An string set  may not be empty"
+	msgEmptyNS     = "One or more parameter values were invalid: An number set  may not be empty"
+	msgEmptyBS     = "One or more parameter values were invalid: Binary sets should not be empty"
+	msgDuplicateIn = "One or more parameter values were invalid: Input collection %s contains duplicates."
+)
+
+// typeName returns DynamoDB's short name of the value's type ("S", "NS",
+// "BOOL", …), or "" for nil and unknown members.
+func typeName(av types.AttributeValue) string {
+	switch av.(type) {
+	case *types.AttributeValueMemberS:
+		return "S"
+	case *types.AttributeValueMemberN:
+		return "N"
+	case *types.AttributeValueMemberB:
+		return "B"
+	case *types.AttributeValueMemberBOOL:
+		return "BOOL"
+	case *types.AttributeValueMemberNULL:
+		return "NULL"
+	case *types.AttributeValueMemberSS:
+		return "SS"
+	case *types.AttributeValueMemberNS:
+		return "NS"
+	case *types.AttributeValueMemberBS:
+		return "BS"
+	case *types.AttributeValueMemberM:
+		return "M"
+	case *types.AttributeValueMemberL:
+		return "L"
+	}
+	return ""
+}
+
+// longTypeName is the spelling some UpdateExpression errors use.
+func longTypeName(av types.AttributeValue) string {
+	switch typeName(av) {
+	case "S":
+		return "STRING"
+	case "N":
+		return "NUMBER"
+	case "B":
+		return "BINARY"
+	case "BOOL":
+		return "BOOLEAN"
+	case "NULL":
+		return "NULL"
+	case "SS":
+		return "STRING_SET"
+	case "NS":
+		return "NUMBER_SET"
+	case "BS":
+		return "BINARY_SET"
+	case "M":
+		return "MAP"
+	case "L":
+		return "LIST"
+	}
+	return "UNKNOWN"
+}
+
+// copyValue deep-copies av so that neither the caller nor the fake can
+// reach the other's maps, slices or byte arrays.
+func copyValue(av types.AttributeValue) types.AttributeValue {
+	switch v := av.(type) {
+	case *types.AttributeValueMemberS:
+		return &types.AttributeValueMemberS{Value: v.Value}
+	case *types.AttributeValueMemberN:
+		return &types.AttributeValueMemberN{Value: v.Value}
+	case *types.AttributeValueMemberB:
+		return &types.AttributeValueMemberB{Value: bytes.Clone(v.Value)}
+	case *types.AttributeValueMemberBOOL:
+		return &types.AttributeValueMemberBOOL{Value: v.Value}
+	case *types.AttributeValueMemberNULL:
+		return &types.AttributeValueMemberNULL{Value: v.Value}
+	case *types.AttributeValueMemberSS:
+		return &types.AttributeValueMemberSS{Value: append([]string(nil), v.Value...)}
+	case *types.AttributeValueMemberNS:
+		return &types.AttributeValueMemberNS{Value: append([]string(nil), v.Value...)}
+	case *types.AttributeValueMemberBS:
+		bs := make([][]byte, len(v.Value))
+		for i, b := range v.Value {
+			bs[i] = bytes.Clone(b)
+		}
+		return &types.AttributeValueMemberBS{Value: bs}
+	case *types.AttributeValueMemberM:
+		return &types.AttributeValueMemberM{Value: copyItem(v.Value)}
+	case *types.AttributeValueMemberL:
+		l := make([]types.AttributeValue, len(v.Value))
+		for i, e := range v.Value {
+			l[i] = copyValue(e)
+		}
+		return &types.AttributeValueMemberL{Value: l}
+	}
+	return av
+}
+
+// copyItem deep-copies an item; nil stays nil.
+func copyItem(item map[string]types.AttributeValue) map[string]types.AttributeValue {
+	if item == nil {
+		return nil
+	}
+	out := make(map[string]types.AttributeValue, len(item))
+	for k, v := range item {
+		out[k] = copyValue(v)
+	}
+	return out
+}
+
+// cleanValue validates av as DynamoDB validates request values and returns
+// a deep copy with numbers in canonical form. The message is DynamoDB's.
+func cleanValue(av types.AttributeValue) (types.AttributeValue, string) {
+	switch v := av.(type) {
+	case *types.AttributeValueMemberS, *types.AttributeValueMemberB, *types.AttributeValueMemberBOOL:
+		return copyValue(av), ""
+	case *types.AttributeValueMemberNULL:
+		if !v.Value {
+			return nil, msgNullFalse
+		}
+		return copyValue(av), ""
+	case *types.AttributeValueMemberN:
+		n, msg := canonicalNumber(v.Value)
+		if msg != "" {
+			return nil, msg
+		}
+		return &types.AttributeValueMemberN{Value: n}, ""
+	case *types.AttributeValueMemberSS:
+		if len(v.Value) == 0 {
+			return nil, msgEmptySS
+		}
+		if dupes(v.Value) {
+			return nil, fmt.Sprintf(msgDuplicateIn, "["+strings.Join(v.Value, ", ")+"]")
+		}
+		return copyValue(av), ""
+	case *types.AttributeValueMemberNS:
+		if len(v.Value) == 0 {
+			return nil, msgEmptyNS
+		}
+		ns := make([]string, len(v.Value))
+		for i, s := range v.Value {
+			n, msg := canonicalNumber(s)
+			if msg != "" {
+				return nil, msg
+			}
+			ns[i] = n
+		}
+		if dupes(ns) {
+			return nil, fmt.Sprintf(msgDuplicateIn, "["+strings.Join(v.Value, ", ")+"]")
+		}
+		return &types.AttributeValueMemberNS{Value: ns}, ""
+	case *types.AttributeValueMemberBS:
+		if len(v.Value) == 0 {
+			return nil, msgEmptyBS
+		}
+		ss := make([]string, len(v.Value))
+		for i, b := range v.Value {
+			ss[i] = string(b)
+		}
+		if dupes(ss) {
+			return nil, fmt.Sprintf(msgDuplicateIn, "[binary values]")
+		}
+		return copyValue(av), ""
+	case *types.AttributeValueMemberM:
+		m := make(map[string]types.AttributeValue, len(v.Value))
+		for k, e := range v.Value {
+			c, msg := cleanValue(e)
+			if msg != "" {
+				return nil, msg
+			}
+			m[k] = c
+		}
+		return &types.AttributeValueMemberM{Value: m}, ""
+	case *types.AttributeValueMemberL:
+		l := make([]types.AttributeValue, len(v.Value))
+		for i, e := range v.Value {
+			c, msg := cleanValue(e)
+			if msg != "" {
+				return nil, msg
+			}
+			l[i] = c
+		}
+		return &types.AttributeValueMemberL{Value: l}, ""
+	}
+	return nil, msgEmptyValue
+}
+
+func dupes(ss []string) bool {
+	seen := make(map[string]bool, len(ss))
+	for _, s := range ss {
+		if seen[s] {
+			return true
+		}
+		seen[s] = true
+	}
+	return false
+}
+
+// numberOf parses a stored number. Stored numbers were validated on the
+// way in, except ones seeded with PutRaw, which then compare as unequal to
+// everything rather than panicking.
+func numberOf(s string) (decimal, bool) {
+	return parseDecimal(s)
+}
+
+// equalValues is DynamoDB's = : same type and same value, numbers compared
+// by value, sets compared regardless of order, documents deeply.
+func equalValues(a, b types.AttributeValue) bool {
+	switch x := a.(type) {
+	case *types.AttributeValueMemberS:
+		y, ok := b.(*types.AttributeValueMemberS)
+		return ok && x.Value == y.Value
+	case *types.AttributeValueMemberN:
+		y, ok := b.(*types.AttributeValueMemberN)
+		return ok && numbersEqual(x.Value, y.Value)
+	case *types.AttributeValueMemberB:
+		y, ok := b.(*types.AttributeValueMemberB)
+		return ok && bytes.Equal(x.Value, y.Value)
+	case *types.AttributeValueMemberBOOL:
+		y, ok := b.(*types.AttributeValueMemberBOOL)
+		return ok && x.Value == y.Value
+	case *types.AttributeValueMemberNULL:
+		_, ok := b.(*types.AttributeValueMemberNULL)
+		return ok
+	case *types.AttributeValueMemberSS:
+		y, ok := b.(*types.AttributeValueMemberSS)
+		return ok && sameSet(x.Value, y.Value, func(p, q string) bool { return p == q })
+	case *types.AttributeValueMemberNS:
+		y, ok := b.(*types.AttributeValueMemberNS)
+		return ok && sameSet(x.Value, y.Value, numbersEqual)
+	case *types.AttributeValueMemberBS:
+		y, ok := b.(*types.AttributeValueMemberBS)
+		return ok && sameSet(x.Value, y.Value, bytes.Equal)
+	case *types.AttributeValueMemberM:
+		y, ok := b.(*types.AttributeValueMemberM)
+		if !ok || len(x.Value) != len(y.Value) {
+			return false
+		}
+		for k, v := range x.Value {
+			w, ok := y.Value[k]
+			if !ok || !equalValues(v, w) {
+				return false
+			}
+		}
+		return true
+	case *types.AttributeValueMemberL:
+		y, ok := b.(*types.AttributeValueMemberL)
+		if !ok || len(x.Value) != len(y.Value) {
+			return false
+		}
+		for i := range x.Value {
+			if !equalValues(x.Value[i], y.Value[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+func numbersEqual(a, b string) bool {
+	x, ok1 := numberOf(a)
+	y, ok2 := numberOf(b)
+	return ok1 && ok2 && x.cmp(y) == 0
+}
+
+func sameSet[T any](a, b []T, eq func(T, T) bool) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, x := range a {
+		if !containsElem(b, x, eq) {
+			return false
+		}
+	}
+	return true
+}
+
+func containsElem[T any](set []T, x T, eq func(T, T) bool) bool {
+	for _, y := range set {
+		if eq(x, y) {
+			return true
+		}
+	}
+	return false
+}
+
+// compareScalars orders two values of the same scalar type the way
+// DynamoDB does: numbers by value, strings by their UTF-8 bytes, binary
+// bytewise. ok is false when the values are not both S, both N or both B.
+func compareScalars(a, b types.AttributeValue) (c int, ok bool) {
+	switch x := a.(type) {
+	case *types.AttributeValueMemberS:
+		if y, ok := b.(*types.AttributeValueMemberS); ok {
+			return strings.Compare(x.Value, y.Value), true
+		}
+	case *types.AttributeValueMemberN:
+		if y, ok := b.(*types.AttributeValueMemberN); ok {
+			p, ok1 := numberOf(x.Value)
+			q, ok2 := numberOf(y.Value)
+			if ok1 && ok2 {
+				return p.cmp(q), true
+			}
+		}
+	case *types.AttributeValueMemberB:
+		if y, ok := b.(*types.AttributeValueMemberB); ok {
+			return bytes.Compare(x.Value, y.Value), true
+		}
+	}
+	return 0, false
+}
+
+// describeValue renders av the way DynamoDB quotes values in some error
+// messages, e.g. "{N:5}".
+func describeValue(av types.AttributeValue) string {
+	switch v := av.(type) {
+	case *types.AttributeValueMemberS:
+		return "{S:" + v.Value + "}"
+	case *types.AttributeValueMemberN:
+		return "{N:" + v.Value + "}"
+	case *types.AttributeValueMemberB:
+		return fmt.Sprintf("{B:%x}", v.Value)
+	}
+	return "{" + typeName(av) + "}"
+}
