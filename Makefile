@@ -16,9 +16,16 @@ test:
 	$(MAKE) --no-print-directory fuzz
 
 # unit runs the Go tests against whatever DYNAMODB_ENDPOINT says (the
-# real-DynamoDB tests skip without it, except under CI=true).
+# real-DynamoDB tests skip without it, except under CI=true). The verbose
+# log is filtered to the verdicts, the skips and the contract suite's
+# per-backend lines; on failure the whole log (less the RUN noise) follows.
+TESTLOG ?= $(or $(TMPDIR),/tmp)/dynamosession-test.log
 unit:
-	$(GO) test -race -shuffle=on -count=1 ./...
+	@echo "go test -race -shuffle=on -count=1 ./...   (full log: $(TESTLOG))"
+	@$(GO) test -race -shuffle=on -count=1 -v ./... >$(TESTLOG) 2>&1; status=$$?; \
+	grep -E '^(ok|FAIL|panic:|--- FAIL)|--- SKIP|contract suite:|^!!!' $(TESTLOG); \
+	if [ $$status -ne 0 ]; then echo "---- failures ----"; grep -vE '^ *(=== |--- PASS)' $(TESTLOG) | tail -400; fi; \
+	exit $$status
 
 fuzz:
 	scripts/fuzz-briefly $(FUZZTIME)

@@ -153,8 +153,10 @@ type contractCase struct {
 
 // TestContract runs the contract suite on every backend.
 func TestContract(t *testing.T) {
-	run := func(t *testing.T, name string, client backendClient, where string) {
-		table := dynamotest.CreateTable(t, client, "id", "expires")
+	run := func(t *testing.T, name string, client backendClient, where string, table string) {
+		if table == "" {
+			table = dynamotest.CreateTable(t, client, "id", "expires")
+		}
 		cases := contractCases()
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
@@ -169,11 +171,16 @@ func TestContract(t *testing.T) {
 	}
 	t.Run("fake", func(t *testing.T) {
 		t.Parallel()
-		run(t, "fake", fake.New(), "in memory")
+		run(t, "fake", fake.New(), "in memory", "")
 	})
 	t.Run("dynamodb-local", func(t *testing.T) {
 		t.Parallel()
-		run(t, "dynamodb-local", dynamotest.Client(t), dynamotest.Endpoint())
+		run(t, "dynamodb-local", dynamotest.Client(t), dynamotest.Endpoint(), "")
+	})
+	t.Run("aws", func(t *testing.T) {
+		t.Parallel()
+		client, table := dynamotest.AWSClient(t) // skips unless DYNAMOSESSION_TEST_TABLE is set
+		run(t, "aws", client, "table "+table, table)
 	})
 }
 
