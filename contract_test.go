@@ -209,6 +209,7 @@ func contractCases() []contractCase {
 		{"VersionedDeleteSession", testVersionedDeleteSession},
 		{"ConcurrentUpdatesLoseNothing", testConcurrentUpdates},
 		{"TouchRacingDeleteLeavesDeleted", testTouchRacingDelete},
+		{"HuskWithoutDataIsNotFound", testHusk},
 	}
 }
 
@@ -886,5 +887,26 @@ func testTouchRacingDelete(t *testing.T, e *env) {
 		if item := e.raw(t, "session#"+id); item != nil {
 			t.Fatalf("round %d: a touch racing a delete left %v", i, item)
 		}
+	}
+}
+
+// testHusk: connect-dynamodb's unconditional touch can leave {id, expires}
+// behind a logout. It is no session, and a new session may take its key.
+func testHusk(t *testing.T, e *env) {
+	repo := newRepo(t, e, func(o *dynamosession.Options[cart]) { o.Versioned = true })
+	ctx := context.Background()
+	id := newID(t)
+	e.putRaw(t, map[string]types.AttributeValue{
+		"id":      &types.AttributeValueMemberS{Value: "session#" + id},
+		"expires": &types.AttributeValueMemberN{Value: fmt.Sprint(e.clock.Now().Add(time.Hour).Unix())},
+	})
+	if _, err := repo.Get(ctx, id); !errors.Is(err, dynamosession.ErrNotFound) {
+		t.Fatalf("Get of a husk = %v, want ErrNotFound", err)
+	}
+	if err := repo.Put(ctx, id, cart{User: "new"}); err != nil {
+		t.Fatalf("versioned Put over a husk: %v", err)
+	}
+	if s, err := repo.Get(ctx, id); err != nil || s.Data.User != "new" {
+		t.Fatalf("Get after Put = %+v, %v", s, err)
 	}
 }

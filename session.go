@@ -134,7 +134,10 @@ func (r *Repo[T]) decode(id, k string, item map[string]types.AttributeValue) (*S
 	}
 	data, ok := item[r.opts.DataAttr]
 	if !ok {
-		return nil, &DecodeError{ID: id, Attr: r.opts.DataAttr, Err: fmt.Errorf("attribute missing")}
+		// A husk: connect-dynamodb's unconditional touch recreates a
+		// deleted session as {id, expires} when it races a logout. Both
+		// Node stores read such an item as no session; so do we.
+		return nil, ErrNotFound
 	}
 	f, err := r.reader.Decode(k, data, &s.Data)
 	if err != nil {
@@ -188,10 +191,11 @@ func (r *Repo[T]) Put(ctx context.Context, id string, data T) error {
 	in := &dynamodb.PutItemInput{TableName: &r.table, Item: item, ReturnConsumedCapacity: r.rcc}
 	if r.opts.Versioned {
 		item[r.opts.VersionAttr] = &types.AttributeValueMemberN{Value: "1"}
-		// A stored but expired record is as good as absent.
-		cond := "attribute_not_exists(#k) OR #e <= :now"
+		// A stored but expired record, or a husk without data, is as good
+		// as absent.
+		cond := "attribute_not_exists(#k) OR #e <= :now OR attribute_not_exists(#d)"
 		in.ConditionExpression = &cond
-		in.ExpressionAttributeNames = map[string]string{"#k": r.opts.KeyAttr, "#e": r.opts.ExpiresAttr}
+		in.ExpressionAttributeNames = map[string]string{"#k": r.opts.KeyAttr, "#e": r.opts.ExpiresAttr, "#d": r.opts.DataAttr}
 		in.ExpressionAttributeValues = map[string]types.AttributeValue{":now": &types.AttributeValueMemberN{Value: expiresN(now)}}
 	}
 	if err := checkSize(item); err != nil {
