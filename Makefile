@@ -1,11 +1,12 @@
 # Two commands matter: `go run ./examples/basic` (no AWS account needed) and
 # `make test` (everything, against the fake and against DynamoDB Local).
+SHELL       := bash
 GO          ?= go
 STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME    ?= 3s
 BENCHTIME   ?= 1s
 
-.PHONY: test unit fuzz check fmt vet staticcheck bench
+.PHONY: test unit scs e2e fuzz check fmt vet staticcheck bench
 
 # test runs every test with the race detector in shuffled order, with
 # DynamoDB Local started for the contract suite (scripts/dynamodb-local
@@ -26,6 +27,18 @@ unit:
 	grep -E '^(ok|FAIL|panic:|--- FAIL)|--- SKIP|contract suite:|^!!!' $(TESTLOG); \
 	if [ $$status -ne 0 ]; then echo "---- failures ----"; grep -vE '^ *(=== |--- PASS)' $(TESTLOG) | tail -400; fi; \
 	exit $$status
+	@$(MAKE) --no-print-directory scs e2e
+
+# scs runs alexedwards/scs itself on scsstore, in a module of its own
+# (scsstore/scstest) so that the library's go.mod does not depend on scs.
+scs:
+	cd scsstore/scstest && $(GO) test -race -shuffle=on -count=1 ./...
+
+# e2e drives examples/webapp in headless Chromium (Debian package chromium),
+# in a module of its own so the library does not depend on chromedp. It
+# skips without Chromium, except under CI=true.
+e2e:
+	cd e2e && $(GO) test -shuffle=on -count=1 ./...
 
 fuzz:
 	scripts/fuzz-briefly $(FUZZTIME)
@@ -37,9 +50,13 @@ fmt:
 
 vet:
 	$(GO) vet ./...
+	cd scsstore/scstest && $(GO) vet ./...
+	cd e2e && $(GO) vet ./...
 
 staticcheck:
 	$(STATICCHECK) ./...
+	cd scsstore/scstest && $(STATICCHECK) ./...
+	cd e2e && $(STATICCHECK) ./...
 
 bench:
 	scripts/dynamodb-local run -- $(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./...

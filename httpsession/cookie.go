@@ -1,0 +1,127 @@
+package httpsession
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"net/http"
+	"time"
+)
+
+// NewID returns a new session ID: 256 bits from crypto/rand, encoded as
+// unpadded base64url (43 characters), so it is safe in cookies and URLs
+// without escaping. At 256 bits, guessing a live ID is hopeless however
+// many sessions a table holds.
+func NewID() string {
+	var b [32]byte
+	rand.Read(b[:]) // never fails (crypto/rand.Read's contract since Go 1.24)
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// maxIDLen bounds the IDs a cookie may name; NewID's are 43 bytes,
+// express-session's 32. Anything longer is garbage not worth a read.
+const maxIDLen = 256
+
+// plausibleID reports whether id could be an ID this package or
+// express-session issued: base64url or hex characters, of sane length.
+// Checking it locally spares DynamoDB a read for every garbage cookie.
+func plausibleID(id string) bool {
+	if len(id) == 0 || len(id) > maxIDLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// signedIDOK reports whether an ID that carried a valid express signature
+// can be a key. The signature proves it was issued by someone holding the
+// secret, perhaps with a custom genid, so only length and control
+// characters are checked.
+func signedIDOK(id string) bool {
+	if len(id) == 0 || len(id) > maxIDLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] < 0x21 || id[i] == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// readCookie returns the session ID the request's cookie names, and
+// whether the cookie should be re-sent because an older express secret
+// signed it. Browsers send one cookie per matching path and domain, most
+// specific first; the first one that verifies wins.
+func (m *Manager[T]) readCookie(r *http.Request) (id string, resend, ok bool) {
+	for _, c := range r.CookiesNamed(m.opts.CookieName) {
+		if !m.express {
+			if plausibleID(c.Value) {
+				return c.Value, false, true
+			}
+			continue
+		}
+		id, secret, err := ExpressUnsign(ExpressDecodeValue(c.Value), m.opts.ExpressSecrets...)
+		if err == nil && signedIDOK(id) {
+			return id, secret > 0, true
+		}
+	}
+	return "", false, false
+}
+
+// maxAge returns the cookie lifetime to write: positive, or zero for a
+// browser-session cookie.
+func (m *Manager[T]) maxAge() time.Duration {
+	switch {
+	case m.opts.MaxAge > 0:
+		return m.opts.MaxAge
+	case m.opts.MaxAge < 0:
+		return 0
+	}
+	return m.repo.Options().TTL.Lifetime()
+}
+
+// cookie returns the session cookie for id, whose stored session expires
+// at expires (zero if it has no expiry).
+func (m *Manager[T]) cookie(id string, expires time.Time) *http.Cookie {
+	c := m.baseCookie()
+	c.Value = id
+	if m.express {
+		c.Value = ExpressCookieValue(id, m.opts.ExpressSecrets[0])
+	}
+	now := m.now()
+	switch {
+	case m.opts.MaxAge > 0:
+		c.MaxAge, c.Expires = int(m.opts.MaxAge/time.Second), now.Add(m.opts.MaxAge)
+	case m.opts.MaxAge < 0 || expires.IsZero():
+		// A browser-session cookie: neither attribute.
+	default:
+		// Expire with the stored session. It was just written, so it has
+		// at least a second left; max guards a clock that jumped.
+		c.MaxAge, c.Expires = max(1, int(expires.Sub(now)/time.Second)), expires
+	}
+	return c
+}
+
+// expiredCookie returns a cookie that makes the browser drop the session
+// cookie.
+func (m *Manager[T]) expiredCookie() *http.Cookie {
+	c := m.baseCookie()
+	c.MaxAge, c.Expires = -1, time.Unix(0, 0) // "Max-Age=0; Expires=Thu, 01 Jan 1970 …"
+	return c
+}
+
+func (m *Manager[T]) baseCookie() *http.Cookie {
+	return &http.Cookie{
+		Name:     m.opts.CookieName,
+		Path:     m.opts.CookiePath,
+		Domain:   m.opts.CookieDomain,
+		HttpOnly: true, // no script has any business reading a bearer credential
+		Secure:   !m.opts.InsecureCookie,
+		SameSite: m.opts.SameSite,
+	}
+}

@@ -1,0 +1,143 @@
+// Package scsstore keeps the sessions of github.com/alexedwards/scs/v2 in
+// DynamoDB through a dynamosession repository.
+//
+// A [*Store] satisfies scs's Store and CtxStore interfaces by its method
+// set alone: this package does not import scs, so depending on
+// dynamosession does not pull scs in. Use it as any scs store:
+//
+//	repo, err := dynamosession.New[scsstore.Record](client, "sessions", func(o *dynamosession.Options[scsstore.Record]) {
+//		o.Codec = codec.Msgpack[scsstore.Record]{} // scs's bytes as a binary attribute
+//		o.TTL = ttl.Sliding(24 * time.Hour)        // at least scs's Lifetime
+//	})
+//	store, err := scsstore.New(repo)
+//	sessionManager := scs.New()
+//	sessionManager.Store = store
+//
+// # Expiry
+//
+// scs decides each session's expiry and passes it to Commit. A repository
+// writes its own TTL attribute from its TTL policy, so the store keeps
+// scs's exact expiry in the record beside scs's bytes ([Record]) and Find
+// enforces it, while the repository's TTL attribute, written at least as
+// late, is what lets DynamoDB delete the item eventually. The repository's
+// TTL must therefore reach at least as far as scs's Lifetime (default 24
+// hours): a Commit whose expiry lies beyond it fails with
+// [ErrExpiryBeyondTTL] rather than store a session DynamoDB would delete
+// early.
+//
+// # Cost
+//
+// Find is one GetItem. scs calls Commit when a session was modified, and
+// on every request when its IdleTimeout is set; each Commit is one PutItem
+// (1 write unit per started KB), since scs's Commit means "replace". Delete
+// is one DeleteItem. The repository's touch policy plays no part.
+package scsstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/dynamosession/dynamosession"
+)
+
+// Record is what the store keeps per session: scs's encoded session and
+// the expiry scs chose for it.
+type Record struct {
+	// Data is the session as scs's codec encoded it (gob by default).
+	Data []byte `json:"data"`
+	// Deadline is scs's expiry in Unix milliseconds; Find reports a
+	// session past it as not found.
+	Deadline int64 `json:"deadline"`
+}
+
+// Errors, checked with errors.Is.
+var (
+	// ErrNilRepository reports a nil repository passed to New.
+	ErrNilRepository = errors.New("scsstore: nil repository")
+
+	// ErrVersioned reports a versioned repository passed to New: it
+	// refuses to replace a live session, and replacing is what scs's
+	// Commit does.
+	ErrVersioned = errors.New("scsstore: repository is versioned; scs commits by replacing sessions")
+
+	// ErrExpiryBeyondTTL reports a Commit whose expiry lies beyond the
+	// repository's TTL: DynamoDB could delete the session before scs
+	// means it to end. Give the repository a TTL at least as long as scs's
+	// Lifetime.
+	ErrExpiryBeyondTTL = errors.New("scsstore: session expiry beyond the repository's TTL")
+)
+
+// Store is an scs Store and CtxStore over a dynamosession repository.
+// Create it with [New]. A Store is safe for concurrent use.
+type Store struct {
+	repo *dynamosession.Repo[Record]
+	opts dynamosession.Options[Record]
+}
+
+// New returns a Store keeping sessions in repo. It returns
+// [ErrNilRepository] or [ErrVersioned] for a repository it cannot use.
+func New(repo *dynamosession.Repo[Record]) (*Store, error) {
+	if repo == nil {
+		return nil, ErrNilRepository
+	}
+	o := repo.Options()
+	if o.Versioned {
+		return nil, ErrVersioned
+	}
+	return &Store{repo: repo, opts: o}, nil
+}
+
+// Find returns the data of the session token and whether it exists and has
+// not expired. A token that cannot be a DynamoDB key is simply not found.
+func (s *Store) Find(token string) ([]byte, bool, error) {
+	return s.FindCtx(context.Background(), token)
+}
+
+// FindCtx is Find with a context.
+func (s *Store) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
+	sess, err := s.repo.Get(ctx, token)
+	if errors.Is(err, dynamosession.ErrNotFound) || errors.Is(err, dynamosession.ErrInvalidID) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("scsstore: find: %w", err)
+	}
+	if sess.Data.Deadline <= s.opts.Clock().UnixMilli() {
+		return nil, false, nil
+	}
+	return sess.Data.Data, true, nil
+}
+
+// Commit stores b as the session token until expiry, replacing any
+// session stored under token.
+func (s *Store) Commit(token string, b []byte, expiry time.Time) error {
+	return s.CommitCtx(context.Background(), token, b, expiry)
+}
+
+// CommitCtx is Commit with a context.
+func (s *Store) CommitCtx(ctx context.Context, token string, b []byte, expiry time.Time) error {
+	if limit := s.opts.TTL.Expiry(s.opts.Clock()); expiry.After(limit) {
+		return fmt.Errorf("%w: expiry %s, the TTL reaches %s", ErrExpiryBeyondTTL, expiry.UTC().Format(time.RFC3339), limit.UTC().Format(time.RFC3339))
+	}
+	if err := s.repo.Put(ctx, token, Record{Data: b, Deadline: expiry.UnixMilli()}); err != nil {
+		return fmt.Errorf("scsstore: commit: %w", err)
+	}
+	return nil
+}
+
+// Delete removes the session token. Deleting a session that does not
+// exist, or a token that cannot be a key, is not an error.
+func (s *Store) Delete(token string) error {
+	return s.DeleteCtx(context.Background(), token)
+}
+
+// DeleteCtx is Delete with a context.
+func (s *Store) DeleteCtx(ctx context.Context, token string) error {
+	err := s.repo.Delete(ctx, token)
+	if err != nil && !errors.Is(err, dynamosession.ErrInvalidID) {
+		return fmt.Errorf("scsstore: delete: %w", err)
+	}
+	return nil
+}
