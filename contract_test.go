@@ -210,6 +210,7 @@ func contractCases() []contractCase {
 		{"ConcurrentUpdatesLoseNothing", testConcurrentUpdates},
 		{"TouchRacingDeleteLeavesDeleted", testTouchRacingDelete},
 		{"HuskWithoutDataIsNotFound", testHusk},
+		{"CreateReturnsASavableSession", testCreate},
 	}
 }
 
@@ -908,5 +909,30 @@ func testHusk(t *testing.T, e *env) {
 	}
 	if s, err := repo.Get(ctx, id); err != nil || s.Data.User != "new" {
 		t.Fatalf("Get after Put = %+v, %v", s, err)
+	}
+}
+
+func testCreate(t *testing.T, e *env) {
+	repo := newRepo(t, e, func(o *dynamosession.Options[cart]) { o.Versioned = true; o.Codec = codec.Msgpack[cart]{} })
+	ctx := context.Background()
+	id := newID(t)
+	s, err := repo.Create(ctx, id, cart{User: "ada"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Version != 1 || s.ExpiresAt.Unix() != e.clock.Now().Add(24*time.Hour).Unix() {
+		t.Fatalf("Create = version %d, expires %v", s.Version, s.ExpiresAt)
+	}
+	e.reset()
+	if err := repo.Save(ctx, s); err != nil || e.count("") != 0 {
+		t.Fatalf("Save right after Create = %v after %d requests, want none", err, e.count(""))
+	}
+	s.Data.Count = 5
+	if err := repo.Save(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	got, err := repo.Get(ctx, id)
+	if err != nil || got.Data.Count != 5 || got.Version != 2 {
+		t.Fatalf("Get after Create+Save = %+v v%d, %v", got.Data, got.Version, err)
 	}
 }

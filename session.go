@@ -172,19 +172,27 @@ func expiresN(t time.Time) string { return strconv.FormatInt(t.Unix(), 10) }
 // item). In a versioned repository Put refuses to replace a live session
 // and returns ErrConflict instead.
 func (r *Repo[T]) Put(ctx context.Context, id string, data T) error {
+	_, err := r.Create(ctx, id, data)
+	return err
+}
+
+// Create is Put that returns the session as stored, ready for Save and
+// Touch in the same request without reading it back.
+func (r *Repo[T]) Create(ctx context.Context, id string, data T) (*Session[T], error) {
 	k, err := r.key(id)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	av, err := r.opts.Codec.Encode(k, &data)
 	if err != nil {
-		return &EncodeError{ID: id, Format: r.opts.Codec.Format(), Err: err}
+		return nil, &EncodeError{ID: id, Format: r.opts.Codec.Format(), Err: err}
 	}
 	now := r.now()
+	exp := expiresN(r.opts.TTL.Expiry(now))
 	item := make(map[string]types.AttributeValue, 4+len(r.extras))
 	item[r.opts.KeyAttr] = &types.AttributeValueMemberS{Value: k}
 	item[r.opts.DataAttr] = av
-	item[r.opts.ExpiresAttr] = &types.AttributeValueMemberN{Value: expiresN(r.opts.TTL.Expiry(now))}
+	item[r.opts.ExpiresAttr] = &types.AttributeValueMemberN{Value: exp}
 	for name, v := range r.extras {
 		item[name] = v
 	}
@@ -199,15 +207,23 @@ func (r *Repo[T]) Put(ctx context.Context, id string, data T) error {
 		in.ExpressionAttributeValues = map[string]types.AttributeValue{":now": &types.AttributeValueMemberN{Value: expiresN(now)}}
 	}
 	if err := checkSize(item); err != nil {
-		return fmt.Errorf("dynamosession: put session %s: %w", redact(id), err)
+		return nil, fmt.Errorf("dynamosession: put session %s: %w", redact(id), err)
 	}
 	start := time.Now()
 	out, err := r.client.PutItem(ctx, in)
 	r.observe("PutItem", start, consumed(out), err)
 	if _, ok := isConditionFailed(err); ok {
-		return fmt.Errorf("dynamosession: put session %s: %w: it already exists", redact(id), ErrConflict)
+		return nil, fmt.Errorf("dynamosession: put session %s: %w: it already exists", redact(id), ErrConflict)
 	}
-	return wrap("put", id, err)
+	if err != nil {
+		return nil, wrap("put", id, err)
+	}
+	s := &Session[T]{ID: id, Data: data, key: k, format: r.opts.Codec.Format(), stored: av, expiresRaw: exp}
+	s.ExpiresAt, _ = parseExpires(exp)
+	if r.opts.Versioned {
+		s.Version = 1
+	}
+	return s, nil
 }
 
 // consumed returns the capacity an operation's output reports, if any.

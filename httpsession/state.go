@@ -8,10 +8,7 @@ import (
 	"reflect"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
 	"github.com/dynamosession/dynamosession"
-	"github.com/dynamosession/dynamosession/internal/attr"
 )
 
 // State is one request's view of its session. Handlers read and change
@@ -28,10 +25,7 @@ type State[T any] struct {
 	w    *responseWriter
 	sess *dynamosession.Session[T] // the stored session this request loaded; nil if none
 
-	created   bool                 // stored by this request's commit, under createdID
-	createdID string               // ...
-	createdAV types.AttributeValue // ...its encoding then, to spot later changes
-	expires   time.Time            // expiry written at creation
+	fresh *dynamosession.Session[T] // the session this request's commit created; nil if none
 
 	regenerate bool     // store Data under a new ID at commit
 	doomed     []string // stored IDs to delete at commit
@@ -68,8 +62,8 @@ func (s *State[T]) ID() string {
 	switch {
 	case s.sess != nil:
 		return s.sess.ID
-	case s.created:
-		return s.createdID
+	case s.fresh != nil:
+		return s.fresh.ID
 	}
 	return ""
 }
@@ -77,15 +71,15 @@ func (s *State[T]) ID() string {
 // IsNew reports whether no stored session backs the state: the request
 // named none (or a dead one), or the handler destroyed or regenerated it
 // and the response has not started yet.
-func (s *State[T]) IsNew() bool { return s.sess == nil && !s.created }
+func (s *State[T]) IsNew() bool { return s.sess == nil && s.fresh == nil }
 
 // ExpiresAt returns the stored session's expiry, zero for a new session.
 func (s *State[T]) ExpiresAt() time.Time {
 	switch {
 	case s.sess != nil:
 		return s.sess.ExpiresAt
-	case s.created:
-		return s.expires
+	case s.fresh != nil:
+		return s.fresh.ExpiresAt
 	}
 	return time.Time{}
 }
@@ -126,9 +120,9 @@ func (s *State[T]) dropStored() {
 	case s.sess != nil:
 		s.doomed = append(s.doomed, s.sess.ID)
 		s.sess = nil
-	case s.created:
-		s.doomed = append(s.doomed, s.createdID)
-		s.created, s.createdID, s.createdAV = false, "", nil
+	case s.fresh != nil:
+		s.doomed = append(s.doomed, s.fresh.ID)
+		s.fresh = nil
 	}
 }
 
@@ -171,7 +165,7 @@ func (s *State[T]) commit(ctx context.Context, h http.Header) error {
 		if err := s.create(ctx); err != nil {
 			return err
 		}
-		c = m.cookie(s.createdID, s.expires)
+		c = m.cookie(s.fresh.ID, s.fresh.ExpiresAt)
 	case s.cookieSeen && (s.deadCookie || len(s.doomed) > 0):
 		c = m.expiredCookie()
 	}
@@ -203,13 +197,11 @@ func (s *State[T]) commitLate(ctx context.Context) error {
 		if err := s.m.repo.Save(ctx, s.sess); err != nil && !errors.Is(err, dynamosession.ErrNotFound) {
 			return err
 		}
-	case s.created:
-		av, err := s.encode(s.createdID)
-		if err != nil {
+	case s.fresh != nil:
+		// Save compares with what Create stored: no request if unchanged.
+		s.fresh.Data = s.Data
+		if err := s.m.repo.Save(ctx, s.fresh); err != nil && !errors.Is(err, dynamosession.ErrNotFound) {
 			return err
-		}
-		if !attr.Equal(av, s.createdAV) {
-			return s.put(ctx, s.createdID, av)
 		}
 	case s.regenerate || !isEmpty(s.Data):
 		return fmt.Errorf("%w: session data set after the response started; a new session needs its cookie in the headers", ErrResponseStarted)
@@ -222,37 +214,12 @@ func (s *State[T]) create(ctx context.Context) error {
 	if s.m.express {
 		s.setExpressCookie()
 	}
-	av, err := s.encode(id)
+	fresh, err := s.m.repo.Create(ctx, id, s.Data)
 	if err != nil {
 		return err
 	}
-	if err := s.put(ctx, id, av); err != nil {
-		return err
-	}
-	s.created, s.createdID, s.regenerate = true, id, false
+	s.fresh, s.regenerate = fresh, false
 	return nil
-}
-
-func (s *State[T]) put(ctx context.Context, id string, av types.AttributeValue) error {
-	// The expiry Put will write, to the second as the repository stores it.
-	exp := time.Unix(s.m.repo.Options().TTL.Expiry(s.m.now()).Unix(), 0)
-	if err := s.m.repo.Put(ctx, id, s.Data); err != nil {
-		return err
-	}
-	s.createdAV, s.expires = av, exp
-	return nil
-}
-
-// encode returns Data as the repository's codec stores it, so that
-// commitLate can tell whether a session created earlier in the request
-// changed since.
-func (s *State[T]) encode(id string) (types.AttributeValue, error) {
-	o := s.m.repo.Options()
-	av, err := o.Codec.Encode(o.Prefix+id, &s.Data)
-	if err != nil {
-		return nil, &dynamosession.EncodeError{ID: id, Format: o.Codec.Format(), Err: err}
-	}
-	return av, nil
 }
 
 func (s *State[T]) deleteDoomed(ctx context.Context) error {
