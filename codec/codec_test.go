@@ -9,28 +9,26 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/google/go-cmp/cmp"
-	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/dynamosession/dynamosession/codec"
 )
 
 // profile is a session with the value types the codecs promise to round-trip.
 type profile struct {
-	User      string            `json:"user"`
-	Empty     string            `json:"empty"`
-	Unicode   string            `json:"unicode"`
-	Visits    int64             `json:"visits"`
-	Big       uint64            `json:"big"`
-	Ratio     float64           `json:"ratio"`
-	Admin     bool              `json:"admin"`
-	Tags      []string          `json:"tags"`
-	Prefs     map[string]string `json:"prefs"`
-	Nested    *nested           `json:"nested"`
-	NilPtr    *nested           `json:"nilPtr"`
-	LoginAt   time.Time         `json:"loginAt"`
-	Raw       []byte            `json:"raw"`
-	Omitted   string            `json:"omitted,omitempty"`
-	unexposed string
+	User    string            `json:"user"`
+	Empty   string            `json:"empty"`
+	Unicode string            `json:"unicode"`
+	Visits  int64             `json:"visits"`
+	Big     uint64            `json:"big"`
+	Ratio   float64           `json:"ratio"`
+	Admin   bool              `json:"admin"`
+	Tags    []string          `json:"tags"`
+	Prefs   map[string]string `json:"prefs"`
+	Nested  *nested           `json:"nested"`
+	NilPtr  *nested           `json:"nilPtr"`
+	LoginAt time.Time         `json:"loginAt"`
+	Raw     []byte            `json:"raw"`
+	Omitted string            `json:"omitted,omitempty"`
 }
 
 type nested struct {
@@ -88,7 +86,7 @@ func TestRoundTrip(t *testing.T) {
 			if err := c.Decode("session#k", av, &out); err != nil {
 				t.Fatalf("Decode: %v", err)
 			}
-			if diff := cmp.Diff(in, out, timeEqual, cmpopts.IgnoreUnexported(profile{})); diff != "" {
+			if diff := cmp.Diff(in, out, timeEqual); diff != "" {
 				t.Errorf("round trip mismatch (-want +got):\n%s", diff)
 			}
 		})
@@ -290,7 +288,7 @@ func TestReaderReadsEveryFormat(t *testing.T) {
 			if err != nil || f != c.Format() {
 				t.Fatalf("Decode = %q, %v; want %q", f, err, c.Format())
 			}
-			if diff := cmp.Diff(in, out, timeEqual, cmpopts.IgnoreUnexported(profile{})); diff != "" {
+			if diff := cmp.Diff(in, out, timeEqual); diff != "" {
 				t.Errorf("mismatch (-want +got):\n%s", diff)
 			}
 		})
