@@ -3,7 +3,6 @@ package dynamosession
 import (
 	"context"
 	"fmt"
-	"math"
 	"reflect"
 	"strconv"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/consistency"
 	"github.com/dynamosession/dynamosession/internal/attr"
+	"github.com/dynamosession/dynamosession/ttl"
 )
 
 // Session is a session read by [Repo.Get]. Change Data and pass the session
@@ -113,7 +113,7 @@ func (r *Repo[T]) decode(id, k string, item map[string]types.AttributeValue) (*S
 		if !ok {
 			return nil, &DecodeError{ID: id, Attr: r.opts.ExpiresAttr, Err: fmt.Errorf("want a number, stored %T", av)}
 		}
-		t, err := parseExpires(n.Value)
+		t, err := ttl.ParseExpiry(n.Value)
 		if err != nil {
 			return nil, &DecodeError{ID: id, Attr: r.opts.ExpiresAttr, Err: err}
 		}
@@ -147,26 +147,6 @@ func (r *Repo[T]) decode(id, k string, item map[string]types.AttributeValue) (*S
 	return s, nil
 }
 
-// parseExpires reads an expiry in the forms session stores have written:
-// integer Unix seconds (this library, pwrdrvr), fractional seconds
-// (connect-dynamodb 3.0.3 and later) and milliseconds (older
-// connect-dynamodb). A value above 1e11 cannot be seconds (that is the
-// year 5138), so it is taken as milliseconds.
-func parseExpires(s string) (time.Time, error) {
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-		return time.Time{}, fmt.Errorf("expiry %q is not a number", s)
-	}
-	if f > 1e11 {
-		f /= 1000
-	}
-	sec, frac := math.Modf(f)
-	return time.Unix(int64(sec), int64(frac*1e9)), nil
-}
-
-// expiresN formats an expiry as DynamoDB TTL wants it: integer seconds.
-func expiresN(t time.Time) string { return strconv.FormatInt(t.Unix(), 10) }
-
 // Put creates or replaces the session id with data and a fresh expiry, in
 // one PutItem (1 write unit per started KB of the larger of the old and new
 // item). In a versioned repository Put refuses to replace a live session
@@ -188,7 +168,7 @@ func (r *Repo[T]) Create(ctx context.Context, id string, data T) (*Session[T], e
 		return nil, &EncodeError{ID: id, Format: r.opts.Codec.Format(), Err: err}
 	}
 	now := r.now()
-	exp := expiresN(r.opts.TTL.Expiry(now))
+	exp := ttl.FormatExpiry(r.opts.TTL.Expiry(now))
 	item := make(map[string]types.AttributeValue, 4+len(r.extras))
 	item[r.opts.KeyAttr] = &types.AttributeValueMemberS{Value: k}
 	item[r.opts.DataAttr] = av
@@ -204,7 +184,7 @@ func (r *Repo[T]) Create(ctx context.Context, id string, data T) (*Session[T], e
 		cond := "attribute_not_exists(#k) OR #e <= :now OR attribute_not_exists(#d)"
 		in.ConditionExpression = &cond
 		in.ExpressionAttributeNames = map[string]string{"#k": r.opts.KeyAttr, "#e": r.opts.ExpiresAttr, "#d": r.opts.DataAttr}
-		in.ExpressionAttributeValues = map[string]types.AttributeValue{":now": &types.AttributeValueMemberN{Value: expiresN(now)}}
+		in.ExpressionAttributeValues = map[string]types.AttributeValue{":now": &types.AttributeValueMemberN{Value: ttl.FormatExpiry(now)}}
 	}
 	if err := checkSize(item); err != nil {
 		return nil, fmt.Errorf("dynamosession: put session %s: %w", redact(id), err)
@@ -219,7 +199,7 @@ func (r *Repo[T]) Create(ctx context.Context, id string, data T) (*Session[T], e
 		return nil, wrap("put", id, err)
 	}
 	s := &Session[T]{ID: id, Data: data, key: k, format: r.opts.Codec.Format(), stored: av, expiresRaw: exp}
-	s.ExpiresAt, _ = parseExpires(exp)
+	s.ExpiresAt, _ = ttl.ParseExpiry(exp)
 	if r.opts.Versioned {
 		s.Version = 1
 	}
@@ -283,7 +263,7 @@ func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) error {
 	names := map[string]string{"#k": r.opts.KeyAttr, "#d": r.opts.DataAttr, "#e": r.opts.ExpiresAttr}
 	values := map[string]types.AttributeValue{
 		":d": av,
-		":e": &types.AttributeValueMemberN{Value: expiresN(exp)},
+		":e": &types.AttributeValueMemberN{Value: ttl.FormatExpiry(exp)},
 	}
 	update := "SET #d = :d, #e = :e"
 	item := map[string]types.AttributeValue{ // for the size check only
@@ -341,7 +321,7 @@ func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) error {
 		return wrap("save", s.ID, err)
 	}
 	s.stored, s.format = av, r.opts.Codec.Format()
-	s.ExpiresAt, s.expiresRaw = time.Unix(exp.Unix(), 0), expiresN(exp)
+	s.ExpiresAt, s.expiresRaw = time.Unix(exp.Unix(), 0), ttl.FormatExpiry(exp)
 	if r.opts.Versioned {
 		s.Version++
 	}
@@ -384,7 +364,7 @@ func (r *Repo[T]) Touch(ctx context.Context, s *Session[T]) (bool, error) {
 	if !r.opts.Touch.Due(now, s.ExpiresAt, r.opts.TTL.Lifetime()) {
 		return false, nil
 	}
-	exp := expiresN(r.opts.TTL.Expiry(now))
+	exp := ttl.FormatExpiry(r.opts.TTL.Expiry(now))
 	update := "SET #e = :e"
 	names := map[string]string{"#k": r.opts.KeyAttr, "#e": r.opts.ExpiresAttr}
 	values := map[string]types.AttributeValue{":e": &types.AttributeValueMemberN{Value: exp}}
@@ -413,7 +393,7 @@ func (r *Repo[T]) Touch(ctx context.Context, s *Session[T]) (bool, error) {
 		return false, wrap("touch", s.ID, err)
 	}
 	s.expiresRaw = exp
-	s.ExpiresAt, _ = parseExpires(exp)
+	s.ExpiresAt, _ = ttl.ParseExpiry(exp)
 	return true, nil
 }
 

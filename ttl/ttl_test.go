@@ -87,3 +87,27 @@ func TestBadArgumentsPanic(t *testing.T) {
 		})
 	}
 }
+
+func TestParseExpiry(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    time.Time
+		wantErr bool
+	}{
+		{"1800003600", time.Unix(1800003600, 0), false},
+		{"1800003600.25", time.Unix(1800003600, 250_000_000), false},
+		{"1800003600250", time.Unix(1800003600, 250_000_000), false},
+		{"1e9", time.Unix(1_000_000_000, 0), false},
+		{"NaN", time.Time{}, true},
+		{"soon", time.Time{}, true},
+	}
+	for _, tt := range tests {
+		got, err := ttl.ParseExpiry(tt.in)
+		if (err != nil) != tt.wantErr || !got.Equal(tt.want) {
+			t.Errorf("ParseExpiry(%q) = %v, %v; want %v (error %v)", tt.in, got, err, tt.want, tt.wantErr)
+		}
+	}
+	if got := ttl.FormatExpiry(time.Unix(1800003600, 999_000_000)); got != "1800003600" {
+		t.Errorf("FormatExpiry = %q", got)
+	}
+}
