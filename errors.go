@@ -1,11 +1,14 @@
 package dynamosession
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/smithy-go"
 
 	"github.com/dynamosession/dynamosession/codec"
@@ -103,4 +106,56 @@ func isItemTooLarge(err error) bool {
 	var ae smithy.APIError
 	return errors.As(err, &ae) && ae.ErrorCode() == "ValidationException" &&
 		strings.Contains(ae.ErrorMessage(), "Item size")
+}
+
+// IsRetryable reports whether the operation that returned err may succeed
+// if the caller tries it again later, unchanged: throttling, DynamoDB
+// server errors (5xx), network failures the SDK classes as retryable,
+// timeouts (context.DeadlineExceeded), and ErrConflict (read the session
+// again and reapply the change; [Repo.Update] does that itself). It
+// reports false for nil and for errors that another try cannot fix: an
+// invalid ID, an item over 400 KB, ErrNotFound and ErrExpired, a
+// *DecodeError or *EncodeError, ErrNotVersioned, ErrInvalidOptions,
+// validation errors, a missing table, and a context the caller canceled.
+//
+// By the time a repository returns a throttling or network error, the
+// client's retryer (three attempts by default) has already retried it:
+// retry later, at a higher level, or fail the request.
+//
+// Retryable does not mean the write did not happen: after a timeout or a
+// network failure it may have. Delete, Touch, Put and an unversioned Save
+// are safe to repeat; a versioned Save recognises its own earlier write by
+// its write token. ErrConflict from a versioned Put means the session
+// exists: retrying helps only once it is deleted or expired.
+func IsRetryable(err error) bool {
+	switch {
+	case err == nil:
+		return false
+	case errors.Is(err, ErrConflict):
+		return true
+	case errors.Is(err, ErrInvalidID), errors.Is(err, ErrItemTooLarge), errors.Is(err, ErrNotFound),
+		errors.Is(err, ErrNotVersioned), errors.Is(err, ErrInvalidOptions):
+		return false
+	}
+	var de *DecodeError
+	var ee *EncodeError
+	if errors.As(err, &de) || errors.As(err, &ee) {
+		return false
+	}
+	// Before the SDK's rules: it classes a deadline as a canceled request.
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	if errors.Is(err, context.Canceled) {
+		return false
+	}
+	// The SDK's own rules: throttling codes, retryable HTTP statuses,
+	// connection errors, errors that say they are retryable.
+	if retry.IsErrorRetryables(retry.DefaultRetryables).IsErrorRetryable(err) == aws.TrueTernary {
+		return true
+	}
+	// A server fault the SDK's status rules cannot see (the response is
+	// gone, as with the in-memory fake): InternalServerError and the like.
+	var ae smithy.APIError
+	return errors.As(err, &ae) && ae.ErrorFault() == smithy.FaultServer
 }

@@ -74,6 +74,13 @@ type Options[T any] struct {
 	// set. Default "version".
 	VersionAttr string
 
+	// WriteTokenAttr holds, when Versioned is set, 8 random bytes that
+	// change with every write, so that a write whose response was lost and
+	// that the SDK retried can recognise itself in the stored item instead
+	// of reporting a conflict with its own first attempt (which would make
+	// Update apply its function twice). Default "wtok".
+	WriteTokenAttr string
+
 	// Codec encodes session data for writing. Default codec.Map[T]{}.
 	// Reading detects the stored format and decodes any of them.
 	Codec codec.Codec[T]
@@ -190,6 +197,9 @@ func withDefaults[T any](o Options[T]) Options[T] {
 	if o.VersionAttr == "" {
 		o.VersionAttr = "version"
 	}
+	if o.WriteTokenAttr == "" {
+		o.WriteTokenAttr = "wtok"
+	}
 	if o.Codec == nil {
 		o.Codec = codec.Map[T]{}
 	}
@@ -224,6 +234,7 @@ func validate[T any](client API, table string, o Options[T]) error {
 	attrs := map[string]string{"KeyAttr": o.KeyAttr, "DataAttr": o.DataAttr, "ExpiresAttr": o.ExpiresAttr}
 	if o.Versioned {
 		attrs["VersionAttr"] = o.VersionAttr
+		attrs["WriteTokenAttr"] = o.WriteTokenAttr
 	}
 	seen := map[string]string{}
 	for field, name := range attrs {

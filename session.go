@@ -1,7 +1,9 @@
 package dynamosession
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
 	"fmt"
 	"reflect"
 	"strconv"
@@ -37,6 +39,7 @@ type Session[T any] struct {
 	format     codec.Format         // format of the stored record
 	stored     types.AttributeValue // data attribute as read or last written
 	expiresRaw string               // expiry attribute as stored, "" if absent
+	hasVersion bool                 // the record has a version attribute, even 0
 	key        string               // prefix + ID
 }
 
@@ -129,7 +132,7 @@ func (r *Repo[T]) decode(id, k string, item map[string]types.AttributeValue) (*S
 			if err != nil || v < 0 {
 				return nil, &DecodeError{ID: id, Attr: r.opts.VersionAttr, Err: fmt.Errorf("version %q is not a non-negative integer", n.Value)}
 			}
-			s.Version = v
+			s.Version, s.hasVersion = v, true
 		}
 	}
 	data, ok := item[r.opts.DataAttr]
@@ -177,8 +180,12 @@ func (r *Repo[T]) Create(ctx context.Context, id string, data T) (*Session[T], e
 		item[name] = v
 	}
 	in := &dynamodb.PutItemInput{TableName: &r.table, Item: item, ReturnConsumedCapacity: r.rcc}
+	var token []byte
 	if r.opts.Versioned {
+		token = writeToken()
 		item[r.opts.VersionAttr] = &types.AttributeValueMemberN{Value: "1"}
+		item[r.opts.WriteTokenAttr] = &types.AttributeValueMemberB{Value: token}
+		in.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
 		// A stored but expired record, or a husk without data, is as good
 		// as absent.
 		cond := "attribute_not_exists(#k) OR #e <= :now OR attribute_not_exists(#d)"
@@ -192,8 +199,11 @@ func (r *Repo[T]) Create(ctx context.Context, id string, data T) (*Session[T], e
 	start := time.Now()
 	out, err := r.client.PutItem(ctx, in)
 	r.observe("PutItem", start, consumed(out), err)
-	if _, ok := isConditionFailed(err); ok {
-		return nil, fmt.Errorf("dynamosession: put session %s: %w: it already exists", redact(id), ErrConflict)
+	if ccf, ok := isConditionFailed(err); ok {
+		if !r.landed(ccf.Item, token) {
+			return nil, fmt.Errorf("dynamosession: put session %s: %w: it already exists", redact(id), ErrConflict)
+		}
+		err = nil // our own earlier attempt, retried by the SDK
 	}
 	if err != nil {
 		return nil, wrap("put", id, err)
@@ -201,7 +211,7 @@ func (r *Repo[T]) Create(ctx context.Context, id string, data T) (*Session[T], e
 	s := &Session[T]{ID: id, Data: data, key: k, format: r.opts.Codec.Format(), stored: av, expiresRaw: exp}
 	s.ExpiresAt, _ = ttl.ParseExpiry(exp)
 	if r.opts.Versioned {
-		s.Version = 1
+		s.Version, s.hasVersion = 1, true
 	}
 	return s, nil
 }
@@ -227,6 +237,27 @@ func consumed(out any) *types.ConsumedCapacity {
 		}
 	}
 	return nil
+}
+
+// writeToken returns the random bytes that mark one versioned write.
+func writeToken() []byte {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails since Go 1.24
+	return b
+}
+
+// landed reports whether item, the stored item a conditional write failed
+// against, was written by that very write: the SDK retries a request whose
+// response was lost (a reset connection, a timeout), and the retry then
+// fails the condition its own first attempt made false. Comparing the data
+// instead would be wrong: two Updates that both increment 1 to 2 write the
+// same bytes, and taking the rival's write for ours loses an increment.
+func (r *Repo[T]) landed(item map[string]types.AttributeValue, token []byte) bool {
+	if token == nil || item == nil {
+		return false
+	}
+	b, ok := item[r.opts.WriteTokenAttr].(*types.AttributeValueMemberB)
+	return ok && bytes.Equal(b.Value, token)
 }
 
 func checkSize(item map[string]types.AttributeValue) error {
@@ -283,13 +314,15 @@ func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) error {
 		update += " REMOVE #t"
 	}
 	cond := "attribute_exists(#k)"
+	var token []byte
 	if r.opts.Versioned {
-		names["#v"] = r.opts.VersionAttr
+		token = writeToken()
+		names["#v"], names["#w"] = r.opts.VersionAttr, r.opts.WriteTokenAttr
 		next := &types.AttributeValueMemberN{Value: strconv.FormatInt(s.Version+1, 10)}
-		values[":v"] = next
-		item[r.opts.VersionAttr] = next
-		update = "SET #v = :v, " + update[len("SET "):]
-		if s.Version == 0 {
+		values[":v"], values[":w"] = next, &types.AttributeValueMemberB{Value: token}
+		item[r.opts.VersionAttr], item[r.opts.WriteTokenAttr] = next, values[":w"]
+		update = "SET #v = :v, #w = :w, " + update[len("SET "):]
+		if !s.hasVersion {
 			cond += " AND attribute_not_exists(#v)"
 		} else {
 			values[":seen"] = &types.AttributeValueMemberN{Value: strconv.FormatInt(s.Version, 10)}
@@ -312,10 +345,14 @@ func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) error {
 	})
 	r.observe("UpdateItem", start, consumed(out), err)
 	if ccf, ok := isConditionFailed(err); ok {
-		if ccf.Item == nil {
+		switch {
+		case r.landed(ccf.Item, token):
+			err = nil // our own earlier attempt, retried by the SDK
+		case ccf.Item == nil:
 			return fmt.Errorf("dynamosession: save session %s: %w: deleted since it was read", redact(s.ID), ErrNotFound)
+		default:
+			return fmt.Errorf("dynamosession: save session %s: %w", redact(s.ID), ErrConflict)
 		}
-		return fmt.Errorf("dynamosession: save session %s: %w", redact(s.ID), ErrConflict)
 	}
 	if err != nil {
 		return wrap("save", s.ID, err)
@@ -324,6 +361,7 @@ func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) error {
 	s.ExpiresAt, s.expiresRaw = time.Unix(exp.Unix(), 0), ttl.FormatExpiry(exp)
 	if r.opts.Versioned {
 		s.Version++
+		s.hasVersion = true
 	}
 	return nil
 }
@@ -430,7 +468,7 @@ func (r *Repo[T]) DeleteSession(ctx context.Context, s *Session[T]) error {
 		ReturnConsumedCapacity:              r.rcc,
 	}
 	var cond string
-	if s.Version == 0 {
+	if !s.hasVersion {
 		cond = "attribute_not_exists(#v)"
 	} else {
 		cond = "#v = :seen"

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -72,14 +73,145 @@ func walkType(t reflect.Type, seen map[reflect.Type]bool, path string) error {
 	return nil
 }
 
-// checkNumbers rejects NaN and infinities, which attributevalue formats as
-// numbers DynamoDB refuses; failing here names the problem before any
-// request is made.
+// checkEncodableValue is checkEncodable and, for types that can hold
+// interface values (map[string]any, []any, a field of type any), a walk of
+// the value itself. The type cannot tell what an interface holds, and
+// attributevalue silently drops the channels, functions and complex
+// numbers it finds there (a list then loses the element and shifts the
+// rest), which would lose session data without a word.
+func checkEncodableValue(v reflect.Value) error {
+	if err := checkEncodable(v.Type()); err != nil {
+		return err
+	}
+	if !holdsInterface(v.Type()) {
+		return nil
+	}
+	return walkValue(v, map[visit]bool{}, "")
+}
+
+// interfaces caches holdsInterface's verdict per type.
+var interfaces sync.Map // reflect.Type -> bool
+
+// holdsInterface reports whether a value of type t can hold an interface
+// value anywhere a codec encodes.
+func holdsInterface(t reflect.Type) bool {
+	if v, ok := interfaces.Load(t); ok {
+		return v.(bool)
+	}
+	found := false
+	var walk func(t reflect.Type, seen map[reflect.Type]bool)
+	walk = func(t reflect.Type, seen map[reflect.Type]bool) {
+		if found || seen[t] {
+			return
+		}
+		seen[t] = true
+		switch t.Kind() {
+		case reflect.Interface:
+			found = true
+		case reflect.Pointer, reflect.Slice, reflect.Array:
+			walk(t.Elem(), seen)
+		case reflect.Map:
+			walk(t.Key(), seen)
+			walk(t.Elem(), seen)
+		case reflect.Struct:
+			for i := range t.NumField() {
+				if f := t.Field(i); encoded(f) {
+					walk(f.Type, seen)
+				}
+			}
+		}
+	}
+	walk(t, map[reflect.Type]bool{})
+	interfaces.Store(t, found)
+	return found
+}
+
+// encoded reports whether the codecs encode struct field f.
+func encoded(f reflect.StructField) bool {
+	return f.IsExported() && f.Tag.Get("json") != "-" && f.Tag.Get("dynamodbav") != "-"
+}
+
+// visit identifies a map, pointer or slice already walked, so that a
+// value that contains itself does not walk forever.
+type visit struct {
+	ptr uintptr
+	typ reflect.Type
+	len int
+}
+
+func walkValue(v reflect.Value, seen map[visit]bool, path string) error {
+	switch v.Kind() {
+	case reflect.Chan, reflect.Func, reflect.Complex64, reflect.Complex128, reflect.UnsafePointer:
+		where := strings.TrimPrefix(path, ".")
+		if where == "" {
+			where = "value"
+		}
+		return fmt.Errorf("%w: %s holds a %s", ErrUnsupported, where, v.Type())
+	case reflect.Interface:
+		if v.IsNil() {
+			return nil
+		}
+		return walkValue(v.Elem(), seen, path)
+	case reflect.Pointer, reflect.Map, reflect.Slice:
+		if v.IsNil() {
+			return nil
+		}
+		if v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.Uint8 {
+			return nil // []byte: binary
+		}
+		k := visit{ptr: uintptr(v.UnsafePointer()), typ: v.Type()}
+		if v.Kind() == reflect.Slice {
+			k.len = v.Len()
+		}
+		if seen[k] {
+			return nil
+		}
+		seen[k] = true
+		switch v.Kind() {
+		case reflect.Pointer:
+			return walkValue(v.Elem(), seen, path)
+		case reflect.Map:
+			for it := v.MapRange(); it.Next(); {
+				if err := walkValue(it.Value(), seen, path+"."+fmt.Sprint(it.Key())); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		fallthrough
+	case reflect.Array:
+		for i := range v.Len() {
+			if err := walkValue(v.Index(i), seen, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if f := v.Type().Field(i); encoded(f) {
+				if err := walkValue(v.Field(i), seen, path+"."+f.Name); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// checkNumbers rejects numbers DynamoDB refuses: NaN and infinities,
+// which attributevalue formats as numbers anyway, and finite ones outside
+// DynamoDB's range (more than 38 significant digits, a magnitude above
+// 9.9999999999999999999999999999999999999E+125 or below 1E-130), which a
+// float64 can hold and a session read back through an `any` can carry.
+// Failing here names the problem before any request is made.
 func checkNumbers(av types.AttributeValue) error {
 	switch v := av.(type) {
 	case *types.AttributeValueMemberN:
-		if n := strings.TrimLeft(v.Value, "+-"); n == "NaN" || n == "Inf" {
-			return fmt.Errorf("%w: number %s cannot be stored in DynamoDB", ErrUnsupported, v.Value)
+		return checkNumber(v.Value)
+	case *types.AttributeValueMemberNS:
+		for _, n := range v.Value {
+			if err := checkNumber(n); err != nil {
+				return err
+			}
 		}
 	case *types.AttributeValueMemberM:
 		for _, e := range v.Value {
@@ -93,6 +225,35 @@ func checkNumbers(av types.AttributeValue) error {
 				return err
 			}
 		}
+	}
+	return nil
+}
+
+func checkNumber(s string) error {
+	if n := strings.TrimLeft(s, "+-"); n == "NaN" || n == "Inf" {
+		return fmt.Errorf("%w: number %s cannot be stored in DynamoDB", ErrUnsupported, s)
+	}
+	mantissa, exp := s, 0
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		e, err := strconv.Atoi(s[i+1:])
+		if err != nil {
+			return nil // not a form attributevalue writes: DynamoDB will judge it
+		}
+		mantissa, exp = s[:i], e
+	}
+	whole, frac, _ := strings.Cut(strings.TrimLeft(mantissa, "+-"), ".")
+	digits := whole + frac
+	significant := strings.Trim(digits, "0")
+	if significant == "" {
+		return nil // zero
+	}
+	leadingZeros := len(digits) - len(strings.TrimLeft(digits, "0"))
+	magnitude := len(whole) - 1 - leadingZeros + exp // the power of ten of the first significant digit
+	switch {
+	case len(significant) > 38:
+		return fmt.Errorf("%w: number %s has %d significant digits, DynamoDB stores 38", ErrUnsupported, s, len(significant))
+	case magnitude > 125 || magnitude < -130:
+		return fmt.Errorf("%w: number %s is outside DynamoDB's range (1E-130 to 9.99…E+125)", ErrUnsupported, s)
 	}
 	return nil
 }

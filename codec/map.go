@@ -31,7 +31,7 @@ func (Map[T]) Format() Format { return FormatMap }
 
 // Encode returns v as an M attribute.
 func (Map[T]) Encode(_ string, v *T) (types.AttributeValue, error) {
-	if err := checkEncodable(reflect.TypeOf(v)); err != nil {
+	if err := checkEncodableValue(reflect.ValueOf(v)); err != nil {
 		return nil, fmt.Errorf("codec: map encode: %w", err)
 	}
 	av, err := mapEncoder.Encode(v)

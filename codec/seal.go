@@ -1,0 +1,298 @@
+package codec
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// FormatSealed is the format of sessions encrypted by a [Sealer]: a binary
+// envelope of kind 'e'.
+const FormatSealed Format = "sealed"
+
+// The envelope of a sealed session; see [Sealer] for the layout.
+const (
+	sealKind       byte = 'e'
+	sealVersion    byte = 1
+	sealFixedBytes      = 4  // marker, kind, version, key-ID length
+	sealNonceBytes      = 12 // GCM's standard nonce, which NewGCMWithRandomNonce draws
+	sealTagBytes        = 16
+)
+
+// Key limits of [NewKeyring].
+const (
+	// KeyBytes is the size of a [Key]'s Secret: AES-256 takes 32 bytes.
+	KeyBytes = 32
+	// MaxKeyIDBytes is the longest [Key] ID: its length is stored in one byte.
+	MaxKeyIDBytes = 255
+)
+
+func init() { RegisterEnvelope(sealKind, FormatSealed) }
+
+// Errors of [Sealer] and [NewKeyring], checked with errors.Is. A repository
+// wraps decoding errors in its own *DecodeError, which unwraps to these.
+var (
+	// ErrInvalidKey reports a key NewKeyring refuses: a secret that is not
+	// exactly 32 bytes, an empty or over-long key ID, or a key ID given twice.
+	ErrInvalidKey = errors.New("codec: invalid encryption key")
+
+	// ErrUnknownKeyID reports a sealed session whose key ID the keyring does
+	// not hold: it was sealed with a key that has been retired, or that this
+	// process was not given yet.
+	ErrUnknownKeyID = errors.New("codec: session sealed with an unknown key ID")
+
+	// ErrMalformedSeal reports bytes that are not a sealed envelope this
+	// version understands: too short, a wrong marker or kind, an unknown
+	// layout version, or a key-ID length that overruns the payload.
+	ErrMalformedSeal = errors.New("codec: malformed sealed envelope")
+
+	// ErrNotAuthentic reports a well-formed envelope that does not open: the
+	// key under its key ID is not the one it was sealed with, a byte was
+	// changed, or the record was sealed for another session key (a record
+	// copied to another ID).
+	ErrNotAuthentic = errors.New("codec: sealed session failed authentication")
+)
+
+// A Key is one AES-256 key and the ID under which sealed sessions name it.
+//
+// The ID is stored in every envelope, in clear, so that any key the
+// keyring still holds can open what it sealed: choose IDs that say nothing
+// secret ("2026-11", a KMS key version). The Secret must be 32 bytes from a
+// cryptographic source: crypto/rand, or a data key from a key-management
+// service (see [Sealer]).
+type Key struct {
+	ID     string
+	Secret []byte
+}
+
+// String describes k without its secret, so that a Key printed into a log
+// by mistake does not leak.
+func (k Key) String() string {
+	return fmt.Sprintf("codec.Key{ID: %q, Secret: <%d bytes redacted>}", k.ID, len(k.Secret))
+}
+
+// GoString is String, for %#v.
+func (k Key) GoString() string { return k.String() }
+
+// A Keyring holds the key a [Sealer] encrypts with, and every key it may
+// decrypt with. Create it with [NewKeyring]; the zero Keyring holds no key
+// and [Sealed] refuses it. A Keyring keeps no reference to the callers'
+// secret slices, is immutable and is safe for concurrent use; rotate keys
+// by building a new one.
+type Keyring struct {
+	current string
+	aeads   map[string]cipher.AEAD
+}
+
+// NewKeyring returns a keyring that seals with current and opens what
+// current or any of previous sealed. It returns an error wrapping
+// [ErrInvalidKey] for a secret that is not [KeyBytes] long, an empty key ID
+// or one longer than [MaxKeyIDBytes], and a key ID given twice (two
+// secrets under one ID would make some records unreadable).
+//
+// Rotating keys in a fleet takes two deployments: first add the new key to
+// previous everywhere, so every process can open it, then make it current.
+// Keep an old key among previous until no live session can still be sealed
+// with it: that is the repository's TTL after the switch.
+func NewKeyring(current Key, previous ...Key) (*Keyring, error) {
+	kr := &Keyring{current: current.ID, aeads: make(map[string]cipher.AEAD, 1+len(previous))}
+	for _, k := range append([]Key{current}, previous...) {
+		switch {
+		case k.ID == "":
+			return nil, fmt.Errorf("%w: empty key ID", ErrInvalidKey)
+		case len(k.ID) > MaxKeyIDBytes:
+			return nil, fmt.Errorf("%w: key ID is %d bytes, at most %d fit an envelope", ErrInvalidKey, len(k.ID), MaxKeyIDBytes)
+		case len(k.Secret) != KeyBytes:
+			return nil, fmt.Errorf("%w: key %q is %d bytes, AES-256 needs %d", ErrInvalidKey, k.ID, len(k.Secret), KeyBytes)
+		}
+		if _, dup := kr.aeads[k.ID]; dup {
+			return nil, fmt.Errorf("%w: key ID %q given twice", ErrInvalidKey, k.ID)
+		}
+		block, err := aes.NewCipher(k.Secret)
+		if err != nil {
+			return nil, fmt.Errorf("%w: key %q: %v", ErrInvalidKey, k.ID, err)
+		}
+		// NewGCMWithRandomNonce draws each 96-bit nonce from crypto/rand
+		// itself, so no code path here can reuse one, and it is the GCM
+		// constructor that Go's FIPS 140-only mode allows.
+		aead, err := cipher.NewGCMWithRandomNonce(block)
+		if err != nil {
+			return nil, fmt.Errorf("%w: key %q: %v", ErrInvalidKey, k.ID, err)
+		}
+		kr.aeads[k.ID] = aead
+	}
+	return kr, nil
+}
+
+// CurrentID returns the ID of the key new sessions are sealed with.
+func (kr *Keyring) CurrentID() string { return kr.current }
+
+// String describes the keyring by its current key ID and number of keys.
+func (kr *Keyring) String() string {
+	return "codec.Keyring{current: " + strconv.Quote(kr.current) + ", keys: " + strconv.Itoa(len(kr.aeads)) + "}"
+}
+
+// GoString is String, for %#v.
+func (kr *Keyring) GoString() string { return kr.String() }
+
+// A Sealer encrypts the bytes of an inner [Binary] codec with AES-256-GCM, so
+// that whoever can read the table (a backup, an export, a console user, a
+// stolen credential with GetItem) sees the session's length and expiry but
+// not its contents. Create it with [Sealed]; a Sealer is safe for
+// concurrent use.
+//
+// Every write draws a fresh random nonce, so equal sessions seal to
+// different bytes; a repository then spends one decryption, not a write, to
+// see that an unchanged session needs no saving. Each sealed session is
+// bound to its stored key (prefix and session ID) as associated data: a
+// record copied to another session's key fails to open with
+// [ErrNotAuthentic] instead of logging someone in as its owner.
+//
+// Encryption hides contents; it does not stop someone who can write to the
+// table from deleting sessions or from storing a plain Map, JSON or
+// MessagePack record, which a repository reads as well (that is how a
+// table migrates into encryption). Grant write access accordingly.
+//
+// Random 96-bit nonces allow about 2^32 writes per key before a nonce
+// collision becomes a real risk: rotate the current key well before then.
+// 2^32 writes in a year is 136 a second, so a busy table wants a rotation
+// every few months, not every few years.
+//
+// # Envelope layout
+//
+// A sealed session is a B attribute holding, in version 1:
+//
+//	offset  size  field
+//	0       1     0xC1, [EnvelopeMarker]
+//	1       1     'e', the envelope kind of Sealer
+//	2       1     1, the layout version
+//	3       1     n, the length of the key ID, 1 to 255
+//	4       n     the key ID, the bytes of Key.ID
+//	4+n     12    the GCM nonce, random for every write
+//	16+n    m+16  the AES-256-GCM ciphertext of the inner codec's m bytes,
+//	              then the 16-byte authentication tag
+//
+// The associated data authenticated with the ciphertext is bytes 0 to 4+n
+// (the header) followed by the stored key (prefix and session ID), so the
+// key ID and version are tamper-evident too. The overhead is 32 bytes plus
+// the length of the key ID.
+//
+// # Keys from AWS KMS (envelope encryption)
+//
+// This package takes raw keys and does not depend on any key service. With
+// AWS KMS, the usual pattern is envelope encryption:
+//
+//  1. Once per key (at rotation), call KMS GenerateDataKey with
+//     KeySpec AES_256 on your KMS key. Store the returned CiphertextBlob
+//     (the encrypted data key) wherever configuration lives (SSM Parameter
+//     Store, a secret, a file in the deployment), beside the key ID you
+//     chose for it. Discard the returned Plaintext.
+//  2. At process start, call KMS Decrypt on each stored CiphertextBlob
+//     (EncryptionContext, if you used one, must match) and pass the 32-byte
+//     Plaintext it returns as a [Key]'s Secret to [NewKeyring].
+//  3. The process then seals and opens sessions locally, with no KMS call
+//     per request: KMS sees one Decrypt per key per process start, and
+//     IAM on the KMS key decides which roles can read sessions at all.
+//
+// Rotation is a new data key under a new ID (step 1), added as previous
+// and then made current, as [NewKeyring] describes.
+type Sealer[T any] struct {
+	inner Binary[T]
+	keys  *Keyring
+}
+
+// Sealed returns a codec that seals inner's bytes with keys. inner is
+// typically [Msgpack], the smallest, or a [Compressor] around it (compress
+// first: ciphertext does not compress). Changing inner later makes existing
+// sealed sessions unreadable, because the envelope does not record which
+// codec produced the bytes it holds. A nil inner codec or a keyring not
+// made by [NewKeyring] panics, as a programming error.
+func Sealed[T any](inner Binary[T], keys *Keyring) *Sealer[T] {
+	if inner == nil {
+		panic("codec: Sealed: nil inner codec")
+	}
+	if keys == nil || keys.aeads == nil {
+		panic("codec: Sealed: keyring not made by NewKeyring")
+	}
+	return &Sealer[T]{inner: inner, keys: keys}
+}
+
+// Format reports [FormatSealed].
+func (*Sealer[T]) Format() Format { return FormatSealed }
+
+// Encode returns v, encoded by the inner codec and sealed with the current
+// key for key, as a B attribute.
+func (c *Sealer[T]) Encode(key string, v *T) (types.AttributeValue, error) {
+	plain, err := c.inner.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	id := c.keys.current
+	aead := c.keys.aeads[id]
+	hdr := sealFixedBytes + len(id)
+	out := make([]byte, hdr, hdr+aead.Overhead()+len(plain))
+	out[0], out[1], out[2], out[3] = EnvelopeMarker, sealKind, sealVersion, byte(len(id))
+	copy(out[sealFixedBytes:], id)
+	out = aead.Seal(out, nil, plain, sealAAD(out[:hdr], key))
+	return &types.AttributeValueMemberB{Value: out}, nil
+}
+
+// Decode opens a sealed B attribute with the key its envelope names,
+// checking that it was sealed for key, and decodes the plaintext with the
+// inner codec. It never changes av.
+func (c *Sealer[T]) Decode(key string, av types.AttributeValue, v *T) error {
+	b, ok := av.(*types.AttributeValueMemberB)
+	if !ok {
+		return fmt.Errorf("codec: sealed decode: %w", wrongType("B", av))
+	}
+	plain, err := c.open(key, b.Value)
+	if err != nil {
+		return err
+	}
+	return c.inner.Unmarshal(plain, v)
+}
+
+func (c *Sealer[T]) open(key string, env []byte) ([]byte, error) {
+	malformed := func(format string, args ...any) error {
+		return fmt.Errorf("%w: %s", ErrMalformedSeal, fmt.Sprintf(format, args...))
+	}
+	switch {
+	case len(env) < sealFixedBytes:
+		return nil, malformed("%d bytes", len(env))
+	case env[0] != EnvelopeMarker || env[1] != sealKind:
+		return nil, malformed("starts 0x%02x 0x%02x, want 0x%02x %q", env[0], env[1], EnvelopeMarker, sealKind)
+	case env[2] != sealVersion:
+		return nil, malformed("layout version %d, this package reads %d", env[2], sealVersion)
+	case env[3] == 0:
+		return nil, malformed("empty key ID")
+	}
+	hdr := sealFixedBytes + int(env[3])
+	if len(env) < hdr+sealNonceBytes+sealTagBytes {
+		return nil, malformed("%d bytes, too short for a %d-byte key ID, nonce and tag", len(env), env[3])
+	}
+	id := string(env[sealFixedBytes:hdr])
+	aead, ok := c.keys.aeads[id]
+	if !ok {
+		return nil, fmt.Errorf("%w %q", ErrUnknownKeyID, id)
+	}
+	// A nil dst makes Open allocate: the stored bytes stay intact, which
+	// matters because a repository keeps them to compare on Save.
+	plain, err := aead.Open(nil, nil, env[hdr:], sealAAD(env[:hdr], key))
+	if err != nil {
+		return nil, fmt.Errorf("%w (key ID %q)", ErrNotAuthentic, id)
+	}
+	return plain, nil
+}
+
+// sealAAD returns the associated data: the envelope header, then the stored
+// key. The header carries its own length, so the concatenation is
+// unambiguous. It is a fresh slice: GCM refuses associated data that
+// overlaps its output.
+func sealAAD(header []byte, key string) []byte {
+	aad := make([]byte, 0, len(header)+len(key))
+	return append(append(aad, header...), key...)
+}
