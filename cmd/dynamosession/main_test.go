@@ -1,0 +1,256 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/dynamosession/dynamosession/codec"
+	"github.com/dynamosession/dynamosession/fake"
+	"github.com/dynamosession/dynamosession/migrate"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// now is the tests' clock: it never moves, so output is the same on
+// every run.
+var now = time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)
+
+// demoDB returns an in-memory DynamoDB holding the demo table.
+func demoDB(t *testing.T) *fake.DB {
+	t.Helper()
+	db := fake.New(func(o *fake.Options) { o.Clock = func() time.Time { return now } })
+	if err := seedDemo(t.Context(), db, now); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+// cli runs the command line on db and returns a transcript of it: the
+// command, its exit status, its stdout and its stderr.
+func cli(t *testing.T, ctx context.Context, db *fake.DB, afterPage func(migrate.Progress), args ...string) string {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	e := &env{
+		stdout: &stdout, stderr: &stderr,
+		getenv:    func(string) string { return "" },
+		now:       func() time.Time { return now },
+		db:        db,
+		afterPage: afterPage,
+	}
+	code := run(ctx, args, e)
+	return fmt.Sprintf("$ dynamosession %s\nexit %d\n--- stdout\n%s--- stderr\n%s", strings.Join(args, " "), code, stdout.String(), stderr.String())
+}
+
+// golden compares got with testdata/name.golden; -update rewrites it.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
+	}
+}
+
+// TestCommands runs each subcommand in-process on the fake and compares
+// its transcript with a golden file.
+func TestCommands(t *testing.T) {
+	noTTL := func(t *testing.T, db *fake.DB) {
+		_, err := db.CreateTable(t.Context(), &dynamodb.CreateTableInput{
+			TableName:            aws.String("bare"),
+			AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("id"), AttributeType: types.ScalarAttributeTypeN}},
+			KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: types.KeyTypeHash}},
+			BillingMode:          types.BillingModeProvisioned,
+			ProvisionedThroughput: &types.ProvisionedThroughput{
+				ReadCapacityUnits: aws.Int64(5), WriteCapacityUnits: aws.Int64(5),
+			},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	cases := []struct {
+		name  string
+		empty bool // start without the demo table
+		setup func(t *testing.T, db *fake.DB)
+		args  []string
+	}{
+		{name: "usage", args: nil},
+		{name: "help", args: []string{"-h"}},
+		{name: "help-command", args: []string{"help", "inspect"}},
+		{name: "unknown-command", args: []string{"frobnicate"}},
+
+		{name: "create-table", empty: true, args: []string{"create-table", "-fake", "-table", "poc"}},
+		{name: "create-table-provisioned", empty: true, args: []string{"create-table", "-fake", "-table", "poc", "-billing", "provisioned", "-read-capacity", "5", "-write-capacity", "2"}},
+		{name: "create-table-exists", args: []string{"create-table", "-fake"}},
+		{name: "create-table-other-key", args: []string{"create-table", "-fake", "-key", "sid"}},
+		{name: "create-table-bad-billing", args: []string{"create-table", "-fake", "-billing", "free"}},
+		{name: "create-table-bad-name", args: []string{"create-table", "-fake", "-table", "x"}},
+		{name: "create-table-help", args: []string{"create-table", "-h"}},
+
+		{name: "check-table", args: []string{"check-table", "-fake"}},
+		{name: "check-table-advice", args: []string{"check-table", "-fake", "-reads", "1500", "-writes", "150"}},
+		{name: "check-table-problems", setup: noTTL, args: []string{"check-table", "-fake", "-table", "bare", "-reads", "100", "-writes", "20"}},
+		{name: "check-table-missing", args: []string{"check-table", "-fake", "-table", "nowhere"}},
+
+		{name: "inspect-json", args: []string{"inspect", "-fake", "demo-json-1"}},
+		{name: "inspect-map", args: []string{"inspect", "demo-map-1", "-fake", "-strong"}},
+		{name: "inspect-msgpack", args: []string{"inspect", "-fake", "demo-msgpack-1"}},
+		{name: "inspect-expired", args: []string{"inspect", "-fake", "demo-expired"}},
+		{name: "inspect-corrupt", args: []string{"inspect", "-fake", "demo-corrupt"}},
+		{name: "inspect-whole-key", args: []string{"inspect", "-fake", "-prefix", "", "config#site"}},
+		{name: "inspect-missing", args: []string{"inspect", "-fake", "nobody"}},
+		{name: "inspect-no-id", args: []string{"inspect", "-fake"}},
+
+		{name: "migrate-dry-run", args: []string{"migrate", "-fake", "-from", "json", "-to", "msgpack", "-dry-run"}},
+		{name: "migrate", args: []string{"migrate", "-fake", "-to", "msgpack", "-show-keys"}},
+		{name: "migrate-to-json", args: []string{"migrate", "-fake", "-from", "map,msgpack", "-to", "json"}},
+		{name: "migrate-no-target", args: []string{"migrate", "-fake"}},
+		{name: "migrate-bad-source", args: []string{"migrate", "-fake", "-from", "xml", "-to", "json"}},
+		{name: "migrate-same-formats", args: []string{"migrate", "-fake", "-from", "json", "-to", "json"}},
+		{name: "migrate-help", args: []string{"migrate", "-h"}},
+
+		{name: "cost-bad-touch", args: []string{"cost", "-touch", "sometimes"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			db := fake.New(func(o *fake.Options) { o.Clock = func() time.Time { return now } })
+			if !c.empty {
+				db = demoDB(t)
+			}
+			if c.setup != nil {
+				c.setup(t, db)
+			}
+			golden(t, c.name, cli(t, t.Context(), db, nil, c.args...))
+		})
+	}
+}
+
+// TestMigrateInterruptAndResume interrupts a migration after its first
+// page, as Ctrl-C would, resumes it from the checkpoint, and runs it a
+// third time, which finds nothing to do.
+func TestMigrateInterruptAndResume(t *testing.T) {
+	db := demoDB(t)
+	dir := t.TempDir()
+	ckpt := filepath.Join(dir, "migrate.checkpoint")
+	args := []string{"migrate", "-fake", "-from", "json,map", "-to", "msgpack", "-workers", "1", "-page-size", "3", "-checkpoint", ckpt}
+
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	first := cli(t, ctx, db, func(migrate.Progress) { cancel() }, args...)
+	second := cli(t, t.Context(), db, nil, args...)
+	third := cli(t, t.Context(), db, nil, args...)
+	transcript := strings.ReplaceAll(first+"\n"+second+"\n"+third, dir, "$TMP")
+	golden(t, "migrate-interrupt-resume", transcript)
+
+	// Every live, valid session is msgpack now.
+	for _, s := range demoSessions {
+		item, _ := db.Item(demoTable, map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: "session#" + s.id}})
+		want := codec.FormatMsgpack
+		if s.expiresIn < 0 {
+			want = codec.Format(s.format)
+		}
+		if got := codec.Detect(item["sess"]); got != want {
+			t.Errorf("%s is %s, want %s", s.id, got, want)
+		}
+	}
+}
+
+func TestRenderProgress(t *testing.T) {
+	cases := []struct {
+		name string
+		p    migrate.Progress
+		want string
+	}{
+		{"halfway", migrate.Progress{Scanned: 5000, Total: 10000, Migrated: 3100, Failed: 2, Rate: 1234.4, ETA: 4 * time.Second},
+			"[##########----------]  50%  5000/10000 items  1234/s  ETA 4s  migrated 3100  failed 2"},
+		{"start", migrate.Progress{Total: 10}, "[--------------------]   0%  0/10 items  0/s  migrated 0"},
+		{"beyond the estimate", migrate.Progress{Scanned: 12, Total: 10, Migrated: 12, Rate: 6},
+			"12 items  6/s  migrated 12"},
+		{"no estimate", migrate.Progress{Scanned: 7, Rate: 3.5}, "7 items  4/s  migrated 0"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if diff := cmp.Diff(c.want, renderProgress(c.p, 20)); diff != "" {
+				t.Errorf("mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestCost runs the cost model of package costmodel, whose output is
+// that package's to define and test: here only that it runs.
+func TestCost(t *testing.T) {
+	out := cli(t, t.Context(), nil, nil, "cost", "-codec", "msgpack", "-touch", "1h", "-sample", "2000")
+	if !strings.HasPrefix(out, "$ dynamosession cost -codec msgpack -touch 1h -sample 2000\nexit 0\n") || !strings.Contains(out, "msgpack") {
+		t.Errorf("transcript:\n%s", out)
+	}
+}
+
+// TestEndpoint checks -endpoint and DYNAMODB_ENDPOINT reach the client,
+// with the stand-in credentials DynamoDB Local needs, on a server that
+// answers like DynamoDB for a missing table.
+func TestEndpoint(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		args []string
+		env  func(url string) map[string]string
+	}{
+		{"flag", []string{"check-table", "-table", "nowhere", "-endpoint"}, func(string) map[string]string { return nil }},
+		{"environment", []string{"check-table", "-table", "nowhere"}, func(url string) map[string]string { return map[string]string{"DYNAMODB_ENDPOINT": url} }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var auth, target string
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				auth, target = r.Header.Get("Authorization"), r.Header.Get("X-Amz-Target")
+				w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+				w.WriteHeader(http.StatusBadRequest)
+				io.WriteString(w, `{"__type":"com.amazonaws.dynamodb.v20120810#ResourceNotFoundException","message":"Requested resource not found"}`)
+			}))
+			defer srv.Close()
+			args := c.args
+			if c.name == "flag" {
+				args = append(args, srv.URL)
+			}
+			vars := c.env(srv.URL)
+			var stdout, stderr bytes.Buffer
+			code := run(t.Context(), args, &env{
+				stdout: &stdout, stderr: &stderr,
+				getenv: func(k string) string { return vars[k] },
+				now:    func() time.Time { return now },
+			})
+			if code != exitFail || !strings.Contains(stderr.String(), "table not found") {
+				t.Errorf("exit %d, stderr %q; want exit 1, table not found", code, stderr.String())
+			}
+			if target != "DynamoDB_20120810.DescribeTable" || !strings.Contains(auth, "Credential=local/") {
+				t.Errorf("server saw target %q, authorization %q; want DescribeTable signed with the local credentials", target, auth)
+			}
+		})
+	}
+}

@@ -1,0 +1,253 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dynamosession/dynamosession/codec"
+	"github.com/dynamosession/dynamosession/migrate"
+)
+
+// formats are the formats the command line reads and writes, by name.
+// Sealed (encrypted) sessions need keys, which this tool does not take:
+// migrate them with package migrate and a codec.Sealed reader.
+var formats = map[string]func() codec.Codec[migrate.Value]{
+	"map":     func() codec.Codec[migrate.Value] { return codec.Map[migrate.Value]{} },
+	"json":    func() codec.Codec[migrate.Value] { return codec.JSON[migrate.Value]{} },
+	"msgpack": func() codec.Codec[migrate.Value] { return codec.Msgpack[migrate.Value]{} },
+	"compressed": func() codec.Codec[migrate.Value] {
+		return codec.Compressed[migrate.Value](codec.Msgpack[migrate.Value]{})
+	},
+}
+
+func formatNames() string {
+	names := make([]string, 0, len(formats))
+	for n := range formats {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return strings.Join(names, ", ")
+}
+
+// readers are codecs for every format the command line reads that the
+// codec package does not read by default.
+func readers() []codec.Codec[migrate.Value] {
+	return []codec.Codec[migrate.Value]{formats["compressed"]()}
+}
+
+func runMigrate(ctx context.Context, args []string, e *env) error {
+	fs := newFlags(e, "migrate", "-to FORMAT [-from FORMAT,...] [flags]", `
+Rewrite every session of a table in another format, while the application
+keeps running: a parallel segmented Scan, and for each record an
+UpdateItem conditioned on the data being what was scanned, so a session
+the application writes meanwhile is never overwritten or resurrected. The
+expiry is kept; connect-dynamodb's "type" attribute goes when leaving
+JSON. Expired, corrupt and other-format records are counted and left
+untouched. Conversion is lossless or refused: numbers keep every digit.
+
+This is the only part of dynamosession that scans a table. A scan reads
+(and bills) every item: pace it with -rcu and -wcu on a provisioned
+table. With -checkpoint, progress is saved after every page; after a crash
+or Ctrl-C, the same command resumes where it stopped.
+
+Formats: `+formatNames()+`. Needs dynamodb:DescribeTable, dynamodb:Scan and
+dynamodb:UpdateItem. Exits 1 if any record could not be migrated.
+`)
+	var (
+		tf         tableFlags
+		rf         recordFlags
+		cf         connFlags
+		from       = fs.String("from", "", "formats to rewrite, comma-separated (default: every format but -to)")
+		to         = fs.String("to", "", "format to write (required)")
+		workers    = fs.Int("workers", 4, "parallel scan segments; a checkpoint fixes the number")
+		pageSize   = fs.Int("page-size", 0, "items per scan page, the most a crash can cost per worker (default: DynamoDB's 1 MB pages)")
+		wcu        = fs.Float64("wcu", 0, "target write capacity units per second, across workers (default: unlimited)")
+		rcu        = fs.Float64("rcu", 0, "target read capacity units per second for the scan (default: unlimited)")
+		checkpoint = fs.String("checkpoint", "", "file to save progress to and resume from (default: not resumable)")
+		dryRun     = fs.Bool("dry-run", false, "convert every record but write nothing; report what would happen")
+		showKeys   = fs.Bool("show-keys", false, "print failed records' keys in full (they are session IDs: bearer credentials)")
+		maxFail    = fs.Int("max-failures", 100, "failed records to list (all are counted)")
+	)
+	tf.register(fs)
+	rf.register(fs)
+	cf.register(fs, e)
+	if err := parseFlagsOnly(fs, args); err != nil {
+		return err
+	}
+	newTo, ok := formats[*to]
+	if !ok {
+		return usagef("-to %q: want one of %s", *to, formatNames())
+	}
+	cfg := migrate.Config[migrate.Value]{
+		Table: tf.table, KeyAttr: tf.key, ExpiresAttr: tf.expires, Prefix: rf.prefix, DataAttr: rf.data,
+		To: newTo(), Readers: readers(),
+		Workers: *workers, PageSize: int32(*pageSize),
+		WriteUnitsPerSecond: *wcu, ReadUnitsPerSecond: *rcu,
+		Checkpoint: *checkpoint, DryRun: *dryRun, MaxFailures: *maxFail,
+		Clock: e.now,
+	}
+	if *from == "" {
+		// Every format this tool reads: sealed records, which it cannot,
+		// are skipped rather than reported as failures.
+		for name := range formats {
+			if f := codec.Format(name); f != cfg.To.Format() {
+				cfg.From = append(cfg.From, f)
+			}
+		}
+		slices.Sort(cfg.From)
+	} else {
+		for _, name := range strings.Split(*from, ",") {
+			name = strings.TrimSpace(name)
+			if _, ok := formats[name]; !ok {
+				return usagef("-from %q: want one or more of %s", name, formatNames())
+			}
+			cfg.From = append(cfg.From, codec.Format(name))
+		}
+	}
+	if *pageSize < 0 || *pageSize > 1<<30 {
+		return usagef("-page-size %d is out of range", *pageSize)
+	}
+	if err := cfg.Validate(); err != nil {
+		return usageError{err.Error()}
+	}
+
+	c, err := cf.connect(ctx, e, true)
+	if err != nil {
+		return err
+	}
+	rate := "unlimited"
+	if *wcu > 0 {
+		rate = fmt.Sprintf("%g WCU/s", *wcu)
+	}
+	names := make([]string, len(cfg.From))
+	for i, f := range cfg.From {
+		names[i] = string(f)
+	}
+	workersNote := fmt.Sprintf("%d workers", cfg.Workers)
+	if cfg.Workers == 1 {
+		workersNote = "1 worker"
+	}
+	fmt.Fprintf(e.stdout, "migrating table %s, keys %q: %s → %s, %s, writes %s", cfg.Table, cfg.Prefix+"*", strings.Join(names, ","), *to, workersNote, rate)
+	switch {
+	case *dryRun:
+		fmt.Fprint(e.stdout, ", dry run: nothing is written\n")
+	case *checkpoint == "":
+		fmt.Fprint(e.stdout, ", no checkpoint (not resumable)\n")
+	default:
+		fmt.Fprintf(e.stdout, ", checkpoint %s\n", *checkpoint)
+	}
+
+	bar := newProgressBar(e)
+	cfg.Progress = bar.update
+	rep, err := migrate.Run(ctx, c, cfg)
+	bar.done()
+	if rep.Resumed && rep.Complete && bar.pages == 0 {
+		fmt.Fprintf(e.stdout, "checkpoint %s says this migration is complete; delete it to run again\n", *checkpoint)
+	}
+	if werr := rep.WriteText(e.stdout, *showKeys); werr != nil {
+		return werr
+	}
+	switch {
+	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
+		fmt.Fprintln(e.stderr, "interrupted")
+		resumeHint(e, *checkpoint, *dryRun)
+		return errReported
+	case err != nil:
+		fmt.Fprintf(e.stderr, "dynamosession migrate: %v\n", err)
+		resumeHint(e, *checkpoint, *dryRun)
+		return errReported
+	case rep.Failed > 0:
+		return errReported
+	}
+	return nil
+}
+
+func resumeHint(e *env, checkpoint string, dryRun bool) {
+	switch {
+	case dryRun:
+	case checkpoint == "":
+		fmt.Fprintln(e.stderr, "progress was not saved (no -checkpoint); running again rescans the table, skipping what is migrated")
+	default:
+		fmt.Fprintf(e.stderr, "progress is saved in %s: run the same command again to resume\n", checkpoint)
+	}
+}
+
+// progressBar draws migration progress on stderr: in place on a terminal,
+// ten times a second at most; otherwise a line every ten seconds, for logs.
+type progressBar struct {
+	e     *env
+	mu    sync.Mutex
+	pages int // pages completed by this run
+	last  time.Time
+	every time.Duration
+	drawn bool
+}
+
+func newProgressBar(e *env) *progressBar {
+	b := &progressBar{e: e, every: 10 * time.Second}
+	if e.tty {
+		b.every = 100 * time.Millisecond
+	}
+	b.last = time.Now()
+	return b
+}
+
+func (b *progressBar) update(p migrate.Progress) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.pages++
+	if b.e.afterPage != nil {
+		b.e.afterPage(p)
+	}
+	now := time.Now()
+	if now.Sub(b.last) < b.every {
+		return
+	}
+	b.last = now
+	line := renderProgress(p, 30)
+	if b.e.tty {
+		fmt.Fprintf(b.e.stderr, "\r%s\x1b[K", line)
+		b.drawn = true
+	} else {
+		fmt.Fprintf(b.e.stderr, "progress: %s\n", line)
+	}
+}
+
+func (b *progressBar) done() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.drawn {
+		fmt.Fprint(b.e.stderr, "\r\x1b[K")
+	}
+}
+
+// renderProgress draws p as a bar of width characters and figures:
+//
+//	[##########----------]  50%  5000/10000 items  1234/s  ETA 4s  migrated 3100  failed 2
+//
+// Without a total (an empty table's estimate, or one passed already) there
+// is no bar, percentage or ETA.
+func renderProgress(p migrate.Progress, width int) string {
+	var b strings.Builder
+	if p.Total > 0 && p.Scanned <= p.Total {
+		filled := int(float64(width) * float64(p.Scanned) / float64(p.Total))
+		fmt.Fprintf(&b, "[%s%s] %3d%%  %d/%d items", strings.Repeat("#", filled), strings.Repeat("-", width-filled),
+			p.Scanned*100/p.Total, p.Scanned, p.Total)
+	} else {
+		fmt.Fprintf(&b, "%d items", p.Scanned)
+	}
+	fmt.Fprintf(&b, "  %.0f/s", p.Rate)
+	if p.ETA > 0 {
+		fmt.Fprintf(&b, "  ETA %s", p.ETA.Round(time.Second))
+	}
+	fmt.Fprintf(&b, "  migrated %d", p.Migrated)
+	if p.Failed > 0 {
+		fmt.Fprintf(&b, "  failed %d", p.Failed)
+	}
+	return b.String()
+}

@@ -1,0 +1,150 @@
+package migrate
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/dynamosession/dynamosession/codec"
+	"github.com/dynamosession/dynamosession/internal/ddbjson"
+)
+
+// ErrCheckpointMismatch reports a checkpoint file written by a migration
+// of another table, key, prefix, data attribute or pair of formats, or
+// with another number of workers than asked for. Resuming from it would
+// skip records, so [Run] refuses.
+var ErrCheckpointMismatch = errors.New("migrate: checkpoint belongs to another migration")
+
+const checkpointVersion = 1
+
+// checkpoint is the resumable state of a migration: where each scan
+// segment stopped, and the counts so far. Scan segments are fixed by
+// TotalSegments, so a checkpoint pins the number of workers.
+type checkpoint struct {
+	Version  int            `json:"version"`
+	Job      job            `json:"job"`
+	Segments []segmentState `json:"segments"`
+	Report   Report         `json:"report"`
+}
+
+// job identifies a migration: a checkpoint only resumes the same job.
+type job struct {
+	Table       string         `json:"table"`
+	KeyAttr     string         `json:"keyAttr"`
+	Prefix      string         `json:"prefix"`
+	DataAttr    string         `json:"dataAttr"`
+	ExpiresAttr string         `json:"expiresAttr"`
+	From        []codec.Format `json:"from"` // sorted; empty: every format but To
+	To          codec.Format   `json:"to"`
+}
+
+func (j job) equal(o job) bool {
+	return j.Table == o.Table && j.KeyAttr == o.KeyAttr && j.Prefix == o.Prefix &&
+		j.DataAttr == o.DataAttr && j.ExpiresAttr == o.ExpiresAttr &&
+		slices.Equal(j.From, o.From) && j.To == o.To
+}
+
+// segmentState is how far one scan segment got. LastKey is the
+// LastEvaluatedKey of its last completed page, in DynamoDB JSON; absent
+// before the first page.
+type segmentState struct {
+	Done    bool            `json:"done,omitempty"`
+	LastKey json.RawMessage `json:"lastKey,omitempty"`
+}
+
+func (s segmentState) startKey() (map[string]types.AttributeValue, error) {
+	if len(s.LastKey) == 0 {
+		return nil, nil
+	}
+	return ddbjson.UnmarshalItem(s.LastKey)
+}
+
+func (s *segmentState) advance(lastKey map[string]types.AttributeValue) error {
+	if lastKey == nil {
+		s.Done, s.LastKey = true, nil
+		return nil
+	}
+	b, err := ddbjson.MarshalItem(lastKey)
+	if err != nil {
+		return fmt.Errorf("migrate: checkpoint: %w", err)
+	}
+	s.LastKey = b
+	return nil
+}
+
+func (c *checkpoint) complete() bool {
+	for _, s := range c.Segments {
+		if !s.Done {
+			return false
+		}
+	}
+	return true
+}
+
+// loadCheckpoint reads path, or returns nil if it does not exist.
+func loadCheckpoint(path string) (*checkpoint, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("migrate: reading checkpoint: %w", err)
+	}
+	var c checkpoint
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, fmt.Errorf("migrate: checkpoint %s is damaged: %w", path, err)
+	}
+	if c.Version != checkpointVersion {
+		return nil, fmt.Errorf("migrate: checkpoint %s has version %d, this program reads version %d", path, c.Version, checkpointVersion)
+	}
+	if len(c.Segments) == 0 {
+		return nil, fmt.Errorf("migrate: checkpoint %s has no segments", path)
+	}
+	for i, s := range c.Segments {
+		if _, err := s.startKey(); err != nil {
+			return nil, fmt.Errorf("migrate: checkpoint %s: segment %d: %w", path, i, err)
+		}
+	}
+	return &c, nil
+}
+
+// save writes the checkpoint atomically: to a temporary file in the same
+// directory, flushed to disk, then renamed over path. A crash at any
+// moment leaves either the previous checkpoint or the new one, never a
+// torn file.
+func (c *checkpoint) save(path string) error {
+	b, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return fmt.Errorf("migrate: checkpoint: %w", err)
+	}
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, base+".tmp*")
+	if err != nil {
+		return fmt.Errorf("migrate: writing checkpoint: %w", err)
+	}
+	tmp := f.Name()
+	_, err = f.Write(append(b, '\n'))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("migrate: writing checkpoint: %w", err)
+	}
+	return nil
+}
