@@ -6,7 +6,7 @@ STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME    ?= 3s
 BENCHTIME   ?= 1s
 
-.PHONY: test unit scs e2e fuzz check fmt vet staticcheck bench
+.PHONY: test unit scs e2e fuzz check fmt vet staticcheck bench costmodel
 
 # test runs every test with the race detector in shuffled order, with
 # DynamoDB Local started for the contract suite (scripts/dynamodb-local
@@ -60,3 +60,7 @@ staticcheck:
 
 bench:
 	scripts/dynamodb-local run -- $(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./...
+
+# costmodel regenerates the README's cost table (printed) and chart.
+costmodel:
+	$(GO) run ./examples/costmodel -svg docs/cost.svg

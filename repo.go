@@ -87,7 +87,7 @@ type Options[T any] struct {
 
 	// Readers are extra codecs for reading formats Codec does not write and
 	// that need configuration (an encrypting codec with its keys). Map,
-	// JSON and Msgpack are always readable.
+	// JSON, Msgpack and compressed msgpack are always readable.
 	Readers []codec.Codec[T]
 
 	// RewriteOnRead makes Get rewrite a record stored in another format

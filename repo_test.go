@@ -343,3 +343,42 @@ func ExampleRepo_Update() {
 	fmt.Println(s.Data.Count, s.Version, err)
 	// Output: 1 2 <nil>
 }
+
+// TestExclusiveCodecTrustsBytes pins down the trade-off of
+// codec.JSON.Exclusive: a record another program wrote in the same format
+// (connect-dynamodb's key order) reads as changed, and the first Save
+// rewrites it once; without Exclusive the data is compared and nothing is
+// written.
+func TestExclusiveCodecTrustsBytes(t *testing.T) {
+	for _, exclusive := range []bool{false, true} {
+		t.Run(fmt.Sprint("exclusive=", exclusive), func(t *testing.T) {
+			db := newFake(t)
+			db.PutRaw("sessions", map[string]types.AttributeValue{
+				"id":      &types.AttributeValueMemberS{Value: "sess:x"},
+				"sess":    &types.AttributeValueMemberS{Value: `{"count":3,"user":"ada"}`},
+				"expires": &types.AttributeValueMemberN{Value: "4000000000"},
+			})
+			repo, err := dynamosession.New[cart](db, "sessions", func(o *dynamosession.Options[cart]) {
+				o.Prefix = "sess:"
+				o.Codec = codec.JSON[cart]{Exclusive: exclusive}
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := repo.Get(context.Background(), "x")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := repo.Save(context.Background(), s); err != nil {
+				t.Fatal(err)
+			}
+			want := 0
+			if exclusive {
+				want = 1
+			}
+			if got := db.Stats().Calls["UpdateItem"]; got != want {
+				t.Errorf("Save of unchanged data wrote %d times, want %d", got, want)
+			}
+		})
+	}
+}

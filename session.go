@@ -375,8 +375,13 @@ func (r *Repo[T]) unchanged(s *Session[T], encoded types.AttributeValue) bool {
 	if s.stored == nil {
 		return false
 	}
-	if s.format == r.opts.Codec.Format() && attr.Equal(encoded, s.stored) {
-		return true
+	if s.format == r.opts.Codec.Format() {
+		if attr.Equal(encoded, s.stored) {
+			return true
+		}
+		if c, ok := r.opts.Codec.(codec.Canonical); ok && c.Canonical() {
+			return false // our own deterministic encoding: different bytes, different data
+		}
 	}
 	var orig T
 	if _, err := r.reader.Decode(s.key, s.stored, &orig); err != nil {

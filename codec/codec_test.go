@@ -298,3 +298,36 @@ func TestReaderReadsEveryFormat(t *testing.T) {
 		t.Errorf("Decode(N) = %v, want ErrUnknownFormat", err)
 	}
 }
+
+// TestMsgpackMalformedNilTime: vmihailenco/msgpack panics decoding a nil
+// into a time.Time; a stored record must give an error instead.
+func TestMsgpackMalformedNilTime(t *testing.T) {
+	var v profile
+	if err := (codec.Msgpack[profile]{}).Unmarshal([]byte("\x81\xa7loginAt\xc0"), &v); err == nil {
+		t.Fatal("Unmarshal accepted nil for a time.Time")
+	}
+}
+
+func TestMsgpackCanonical(t *testing.T) {
+	type sorted struct {
+		M map[string]string `json:"m"`
+		B map[string]bool   `json:"b"`
+		T time.Time         `json:"t"`
+		N []nested          `json:"n"`
+	}
+	type unsorted struct {
+		M map[string]int `json:"m"`
+	}
+	type loose struct {
+		V any `json:"v"`
+	}
+	for name, got := range map[string]bool{
+		"sorted maps only": codec.Msgpack[sorted]{}.Canonical(),
+		"map[string]int":   codec.Msgpack[unsorted]{}.Canonical(),
+		"interface field":  codec.Msgpack[loose]{}.Canonical(),
+	} {
+		if want := name == "sorted maps only"; got != want {
+			t.Errorf("%s: Canonical = %v, want %v", name, got, want)
+		}
+	}
+}

@@ -15,7 +15,19 @@ import (
 // time.Time fields are RFC 3339 strings with nanoseconds, the same text
 // JavaScript's JSON.stringify writes for a Date (which keeps milliseconds).
 // The zero value is ready to use.
-type JSON[T any] struct{}
+type JSON[T any] struct {
+	// Exclusive declares that only this library writes the table's JSON
+	// records (no connect-dynamodb app shares it any more). The encoding is
+	// then trusted as canonical: a repository's Save compares bytes only
+	// and skips decoding the stored text, which is most of the cost of
+	// saving changed data. Leave it false while connect-dynamodb writes the
+	// table: its JSON has other key orders and fields.
+	Exclusive bool
+}
+
+// Canonical reports Exclusive: encoding/json is deterministic (struct
+// fields in order, map keys sorted).
+func (c JSON[T]) Canonical() bool { return c.Exclusive }
 
 // ConnectSessionType is the value connect-dynamodb writes in its `type`
 // attribute.

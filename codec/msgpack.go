@@ -3,7 +3,9 @@ package codec
 import (
 	"bytes"
 	"fmt"
+	"reflect"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/vmihailenco/msgpack/v5"
@@ -45,9 +47,67 @@ func (Msgpack[T]) Marshal(v *T) ([]byte, error) {
 	return out, nil
 }
 
+// Canonical reports whether equal values of T always encode to equal
+// bytes: only this package writes MessagePack sessions, always with the
+// same options, but vmihailenco/msgpack sorts the keys of only some map
+// types (map[string]string, map[string]bool, map[string]any), so a T that
+// holds another map type, or an interface that could hold one, is not.
+func (Msgpack[T]) Canonical() bool {
+	t := reflect.TypeFor[T]()
+	if v, ok := canonicalTypes.Load(t); ok {
+		return v.(bool)
+	}
+	ok := sortedMapsOnly(t, map[reflect.Type]bool{})
+	canonicalTypes.Store(t, ok)
+	return ok
+}
+
+var canonicalTypes sync.Map // reflect.Type -> bool
+
+func sortedMapsOnly(t reflect.Type, seen map[reflect.Type]bool) bool {
+	if seen[t] {
+		return true
+	}
+	seen[t] = true
+	switch t.Kind() {
+	case reflect.Interface:
+		return false
+	case reflect.Map:
+		if t.Key().Kind() != reflect.String {
+			return false
+		}
+		switch t.Elem().Kind() {
+		case reflect.String, reflect.Bool:
+			return t.Elem().PkgPath() == "" // the library's fast paths match these exact types
+		}
+		return false
+	case reflect.Pointer, reflect.Slice, reflect.Array:
+		return sortedMapsOnly(t.Elem(), seen)
+	case reflect.Struct:
+		if t == reflect.TypeFor[time.Time]() {
+			return true
+		}
+		for i := range t.NumField() {
+			if f := t.Field(i); encoded(f) && !sortedMapsOnly(f.Type, seen) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // Unmarshal fills v from MessagePack. Trailing bytes after the value are an
 // error: they mean the payload is not what this codec wrote.
-func (Msgpack[T]) Unmarshal(data []byte, v *T) error {
+func (Msgpack[T]) Unmarshal(data []byte, v *T) (err error) {
+	// vmihailenco/msgpack v5.4.1 panics on some malformed input (a nil
+	// where a time.Time is expected: "reflect: call of reflect.Value.IsNil
+	// on struct Value", found by fuzzing). Stored records are untrusted
+	// input: turn that into an error.
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("codec: msgpack decode: malformed input: %v", p)
+		}
+	}()
 	if len(data) > 0 && data[0] == EnvelopeMarker {
 		return fmt.Errorf("codec: msgpack decode: payload is an envelope (0x%02x), not MessagePack", data[0])
 	}
@@ -55,7 +115,7 @@ func (Msgpack[T]) Unmarshal(data []byte, v *T) error {
 	dec := msgpack.GetDecoder()
 	dec.Reset(r)
 	dec.SetCustomStructTag("json")
-	err := dec.Decode(v)
+	err = dec.Decode(v)
 	msgpack.PutDecoder(dec)
 	if err != nil {
 		return fmt.Errorf("codec: msgpack decode: %w", err)

@@ -22,12 +22,13 @@ type Reader[T any] struct {
 
 // NewReader returns a Reader that decodes with the given codecs, the first
 // one given for a format winning, and falls back to the zero [Map], [JSON]
-// and [Msgpack] codecs for formats none of them writes. Pass the codec a
+// and [Msgpack] codecs and a default [Compressed] one (decompression needs
+// no configuration) for formats none of them writes. Pass the codec a
 // repository writes with first, then any that can only be configured by the
 // caller (an encrypting codec with its keys).
 func NewReader[T any](codecs ...Codec[T]) *Reader[T] {
 	r := &Reader[T]{byFormat: make(map[Format]Codec[T], len(codecs)+3)}
-	for _, c := range append(codecs, Map[T]{}, JSON[T]{}, Msgpack[T]{}) {
+	for _, c := range append(codecs, Map[T]{}, JSON[T]{}, Msgpack[T]{}, Compressed[T](Msgpack[T]{})) {
 		if c == nil {
 			continue
 		}
