@@ -75,6 +75,8 @@ func benchCodecs() []struct {
 		{"json", codec.JSON[costmodel.Session]{}, rawJSON()},
 		{"msgpack", codec.Msgpack[costmodel.Session]{}, rawMsgpack()},
 		{"compressed", codec.Compressed[costmodel.Session](codec.Msgpack[costmodel.Session]{}), rawCompressed()},
+		{"map-exclusive", codec.Map[costmodel.Session]{Exclusive: true}, rawMap()},
+		{"json-exclusive", codec.JSON[costmodel.Session]{Exclusive: true}, rawJSON()},
 	}
 }
 

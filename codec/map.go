@@ -51,7 +51,7 @@ func (Map[T]) Encode(_ string, v *T) (types.AttributeValue, error) {
 	if err != nil {
 		return nil, fmt.Errorf("codec: map encode: %w", err)
 	}
-	if err := checkNumbers(av); err != nil {
+	if err := checkNumbersOf(reflect.TypeOf(v), av); err != nil {
 		return nil, fmt.Errorf("codec: map encode: %w", err)
 	}
 	if _, ok := av.(*types.AttributeValueMemberM); !ok {
