@@ -29,6 +29,7 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/dynamosession/dynamosession/internal/attr"
 )
 
 // Format names a stored representation of a session.
@@ -130,29 +131,11 @@ func RegisterEnvelope(kind byte, f Format) {
 
 // typeName names an attribute value's DynamoDB type for error messages.
 func typeName(av types.AttributeValue) string {
-	switch av.(type) {
-	case *types.AttributeValueMemberS:
-		return "S"
-	case *types.AttributeValueMemberN:
-		return "N"
-	case *types.AttributeValueMemberB:
-		return "B"
-	case *types.AttributeValueMemberM:
-		return "M"
-	case *types.AttributeValueMemberL:
-		return "L"
-	case *types.AttributeValueMemberBOOL:
-		return "BOOL"
-	case *types.AttributeValueMemberNULL:
-		return "NULL"
-	case *types.AttributeValueMemberSS:
-		return "SS"
-	case *types.AttributeValueMemberNS:
-		return "NS"
-	case *types.AttributeValueMemberBS:
-		return "BS"
-	case nil:
+	if av == nil {
 		return "missing"
+	}
+	if n := attr.TypeName(av); n != "" {
+		return n
 	}
 	return fmt.Sprintf("%T", av)
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/dynamosession/dynamosession/internal/attr"
 )
 
 // Messages DynamoDB uses for attribute values it will not accept.
@@ -18,33 +19,8 @@ const (
 	msgDuplicateIn = "One or more parameter values were invalid: Input collection %s contains duplicates."
 )
 
-// typeName returns DynamoDB's short name of the value's type ("S", "NS",
-// "BOOL", …), or "" for nil and unknown members.
-func typeName(av types.AttributeValue) string {
-	switch av.(type) {
-	case *types.AttributeValueMemberS:
-		return "S"
-	case *types.AttributeValueMemberN:
-		return "N"
-	case *types.AttributeValueMemberB:
-		return "B"
-	case *types.AttributeValueMemberBOOL:
-		return "BOOL"
-	case *types.AttributeValueMemberNULL:
-		return "NULL"
-	case *types.AttributeValueMemberSS:
-		return "SS"
-	case *types.AttributeValueMemberNS:
-		return "NS"
-	case *types.AttributeValueMemberBS:
-		return "BS"
-	case *types.AttributeValueMemberM:
-		return "M"
-	case *types.AttributeValueMemberL:
-		return "L"
-	}
-	return ""
-}
+// typeName returns DynamoDB's short name of the value's type, or "".
+func typeName(av types.AttributeValue) string { return attr.TypeName(av) }
 
 // longTypeName is the spelling some UpdateExpression errors use.
 func longTypeName(av types.AttributeValue) string {

@@ -15,6 +15,7 @@ package ttl
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -117,4 +118,23 @@ func Validate(p Policy, t Throttle) error {
 		return fmt.Errorf("%w: interval %v, lifetime %v", ErrThrottleOutlivesTTL, iv, p.Lifetime())
 	}
 	return nil
+}
+
+// ParseThrottle reads a touch policy as command-line flags spell it:
+// "always", "never", or the interval of [TouchAfter] as a duration ("1h",
+// "30m"). The empty string is the repository default, TouchAfter(1h).
+func ParseThrottle(s string) (Throttle, error) {
+	switch strings.ToLower(s) {
+	case "":
+		return TouchAfter(time.Hour), nil
+	case "always":
+		return Always(), nil
+	case "never":
+		return Never(), nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return nil, fmt.Errorf(`ttl: touch policy %q: want "always", "never" or a duration such as 1h`, s)
+	}
+	return TouchAfter(d), nil
 }

@@ -111,3 +111,17 @@ func TestParseExpiry(t *testing.T) {
 		t.Errorf("FormatExpiry = %q", got)
 	}
 }
+
+func TestParseThrottle(t *testing.T) {
+	for in, want := range map[string]time.Duration{"": time.Hour, "1h": time.Hour, "30m": 30 * time.Minute, "always": 0, "NEVER": -1} {
+		th, err := ttl.ParseThrottle(in)
+		if err != nil || th.Interval() != want {
+			t.Errorf("ParseThrottle(%q) = %v, %v; want interval %v", in, th, err, want)
+		}
+	}
+	for _, in := range []string{"soon", "-1h"} {
+		if _, err := ttl.ParseThrottle(in); err == nil {
+			t.Errorf("ParseThrottle(%q) succeeded", in)
+		}
+	}
+}

@@ -61,17 +61,9 @@ read and with -touch 1h, as a Markdown table. Prices: `+costmodel.PricesAsOf+`.
 }
 
 func parseTouch(s string) (ttl.Throttle, error) {
-	switch strings.ToLower(s) {
-	case "", "1h":
-		return ttl.TouchAfter(time.Hour), nil
-	case "always":
-		return ttl.Always(), nil
-	case "never":
-		return ttl.Never(), nil
+	t, err := ttl.ParseThrottle(s)
+	if err != nil {
+		return nil, usagef("-touch: %v", err)
 	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 {
-		return nil, usagef(`-touch %q: want "always", "never" or a duration such as 1h`, s)
-	}
-	return ttl.TouchAfter(d), nil
+	return t, nil
 }

@@ -24,7 +24,6 @@ import (
 	"fmt"
 	"log"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/dynamosession/dynamosession/costmodel"
@@ -110,19 +109,11 @@ func main() {
 }
 
 func parseTouch(s string) (ttl.Throttle, error) {
-	switch strings.ToLower(s) {
-	case "", "1h":
-		return ttl.TouchAfter(time.Hour), nil
-	case "always":
-		return ttl.Always(), nil
-	case "never":
-		return ttl.Never(), nil
+	t, err := ttl.ParseThrottle(s)
+	if err != nil {
+		return nil, fmt.Errorf("-touch: %w", err)
 	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 {
-		return nil, fmt.Errorf(`-touch %q: want "always", "never" or a duration such as 1h`, s)
-	}
-	return ttl.TouchAfter(d), nil
+	return t, nil
 }
 
 func writeSVG(path string, results []costmodel.Result) {
