@@ -211,6 +211,9 @@ func contractCases() []contractCase {
 		{"TouchRacingDeleteLeavesDeleted", testTouchRacingDelete},
 		{"HuskWithoutDataIsNotFound", testHusk},
 		{"CreateReturnsASavableSession", testCreate},
+		{"RewriteOnReadOfAMapRecord", testRewriteMapRecord},
+		{"SaveAndTouchDoNotReviveExpired", testNoReviveExpired},
+		{"SaveIntoAHuskIsNotFound", testSaveIntoHusk},
 	}
 }
 
@@ -934,5 +937,77 @@ func testCreate(t *testing.T, e *env) {
 	got, err := repo.Get(ctx, id)
 	if err != nil || got.Data.Count != 5 || got.Version != 2 {
 		t.Fatalf("Get after Create+Save = %+v v%d, %v", got.Data, got.Version, err)
+	}
+}
+
+// testRewriteMapRecord: the rewrite is conditional on the stored value
+// being the one read (#d = :old), which DynamoDB must evaluate on a map.
+func testRewriteMapRecord(t *testing.T, e *env) {
+	ctx := context.Background()
+	id := newID(t)
+	mapRepo := newRepo[cart](t, e) // writes Map
+	if err := mapRepo.Put(ctx, id, cart{User: "ada", Meta: map[string]any{"a": 1.0, "b": "x"}}); err != nil {
+		t.Fatal(err)
+	}
+	repo := newRepo(t, e, func(o *dynamosession.Options[cart]) { o.Codec = codec.Msgpack[cart]{}; o.RewriteOnRead = true })
+	e.reset()
+	if _, err := repo.Get(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if e.count("UpdateItem") != 1 {
+		t.Fatalf("rewrite sent %d UpdateItem, want 1", e.count("UpdateItem"))
+	}
+	if _, ok := e.raw(t, "session#"+id)["sess"].(*types.AttributeValueMemberB); !ok {
+		t.Fatal("the Map record was not rewritten as msgpack")
+	}
+}
+
+// testNoReviveExpired: a session held across its expiry can be neither
+// saved nor touched back to life.
+func testNoReviveExpired(t *testing.T, e *env) {
+	repo := newRepo[cart](t, e)
+	ctx := context.Background()
+	id := newID(t)
+	s, err := repo.Create(ctx, id, cart{User: "ada"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(25 * time.Hour)
+	before := e.raw(t, "session#"+id)
+	s.Data.Count = 1
+	if err := repo.Save(ctx, s); !errors.Is(err, dynamosession.ErrExpired) {
+		t.Fatalf("Save of an expired session = %v, want ErrExpired", err)
+	}
+	if touched, err := repo.Touch(ctx, s); touched || err != nil {
+		t.Fatalf("Touch of an expired session = %v, %v; want false, nil", touched, err)
+	}
+	if diff := cmp.Diff(before, e.raw(t, "session#"+id), cmpAV); diff != "" {
+		t.Errorf("the expired record changed (-want +got):\n%s", diff)
+	}
+}
+
+// testSaveIntoHusk: connect-dynamodb's touch can recreate {id, expires}
+// after a logout; a Save of the session read before must not fill it.
+func testSaveIntoHusk(t *testing.T, e *env) {
+	repo := newRepo[cart](t, e)
+	ctx := context.Background()
+	id := newID(t)
+	if err := repo.Put(ctx, id, cart{User: "ada"}); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := repo.Get(ctx, id)
+	if err := repo.Delete(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	e.putRaw(t, map[string]types.AttributeValue{
+		"id":      &types.AttributeValueMemberS{Value: "session#" + id},
+		"expires": &types.AttributeValueMemberN{Value: fmt.Sprint(e.clock.Now().Add(time.Hour).Unix())},
+	})
+	s.Data.Count = 1
+	if err := repo.Save(ctx, s); !errors.Is(err, dynamosession.ErrNotFound) {
+		t.Fatalf("Save into a husk = %v, want ErrNotFound", err)
+	}
+	if _, ok := e.raw(t, "session#"+id)["sess"]; ok {
+		t.Fatal("Save revived the session inside the husk")
 	}
 }

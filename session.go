@@ -92,12 +92,9 @@ func (r *Repo[T]) Get(ctx context.Context, id string) (*Session[T], error) {
 	if out.Item == nil {
 		return nil, ErrNotFound
 	}
-	s, err := r.decode(id, k, out.Item)
+	s, err := r.decode(id, k, out.Item, r.now())
 	if err != nil {
 		return nil, err
-	}
-	if !s.ExpiresAt.IsZero() && !s.ExpiresAt.After(r.now()) {
-		return nil, ErrExpired
 	}
 	if r.opts.RewriteOnRead && s.format != r.opts.Codec.Format() {
 		// Best effort: the read succeeded, and a rewrite that loses a race
@@ -109,7 +106,7 @@ func (r *Repo[T]) Get(ctx context.Context, id string) (*Session[T], error) {
 
 // decode turns a stored item into a Session, or a *DecodeError naming the
 // attribute that is wrong.
-func (r *Repo[T]) decode(id, k string, item map[string]types.AttributeValue) (*Session[T], error) {
+func (r *Repo[T]) decode(id, k string, item map[string]types.AttributeValue, now time.Time) (*Session[T], error) {
 	s := &Session[T]{ID: id, key: k}
 	if av, ok := item[r.opts.ExpiresAttr]; ok {
 		n, ok := av.(*types.AttributeValueMemberN)
@@ -121,6 +118,9 @@ func (r *Repo[T]) decode(id, k string, item map[string]types.AttributeValue) (*S
 			return nil, &DecodeError{ID: id, Attr: r.opts.ExpiresAttr, Err: err}
 		}
 		s.ExpiresAt, s.expiresRaw = t, n.Value
+		if !t.After(now) {
+			return nil, ErrExpired // dead: do not spend a decode, nor fail on one
+		}
 	}
 	if r.opts.Versioned {
 		if av, ok := item[r.opts.VersionAttr]; ok {
@@ -290,11 +290,15 @@ func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) error {
 		return nil
 	}
 	now := r.now()
+	if !s.ExpiresAt.IsZero() && !s.ExpiresAt.After(now) {
+		return fmt.Errorf("dynamosession: save session %s: %w", redact(s.ID), ErrExpired)
+	}
 	exp := r.opts.TTL.Expiry(now)
-	names := map[string]string{"#k": r.opts.KeyAttr, "#d": r.opts.DataAttr, "#e": r.opts.ExpiresAttr}
+	names := map[string]string{"#d": r.opts.DataAttr, "#e": r.opts.ExpiresAttr}
 	values := map[string]types.AttributeValue{
-		":d": av,
-		":e": &types.AttributeValueMemberN{Value: ttl.FormatExpiry(exp)},
+		":d":   av,
+		":e":   &types.AttributeValueMemberN{Value: ttl.FormatExpiry(exp)},
+		":now": &types.AttributeValueMemberN{Value: ttl.FormatExpiry(now)},
 	}
 	update := "SET #d = :d, #e = :e"
 	item := map[string]types.AttributeValue{ // for the size check only
@@ -313,7 +317,13 @@ func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) error {
 		names["#t"] = "type"
 		update += " REMOVE #t"
 	}
-	cond := "attribute_exists(#k)"
+	// A live session: not deleted, not a husk {id, expires}, not expired.
+	cond := "attribute_exists(#d) AND (attribute_not_exists(#e) OR #e > :now)"
+	if force {
+		// RewriteOnRead: only the very value that was read may be replaced.
+		cond += " AND #d = :old"
+		values[":old"] = s.stored
+	}
 	var token []byte
 	if r.opts.Versioned {
 		token = writeToken()
@@ -348,7 +358,7 @@ func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) error {
 		switch {
 		case r.landed(ccf.Item, token):
 			err = nil // our own earlier attempt, retried by the SDK
-		case ccf.Item == nil:
+		case ccf.Item == nil || ccf.Item[r.opts.DataAttr] == nil:
 			return fmt.Errorf("dynamosession: save session %s: %w: deleted since it was read", redact(s.ID), ErrNotFound)
 		default:
 			return fmt.Errorf("dynamosession: save session %s: %w", redact(s.ID), ErrConflict)
@@ -404,18 +414,21 @@ func (r *Repo[T]) Touch(ctx context.Context, s *Session[T]) (bool, error) {
 		return false, fmt.Errorf("dynamosession: touch: session was not read by Get")
 	}
 	now := r.now()
+	if !s.ExpiresAt.IsZero() && !s.ExpiresAt.After(now) {
+		return false, nil // expired: extending it would resurrect it
+	}
 	if !r.opts.Touch.Due(now, s.ExpiresAt, r.opts.TTL.Lifetime()) {
 		return false, nil
 	}
 	exp := ttl.FormatExpiry(r.opts.TTL.Expiry(now))
 	update := "SET #e = :e"
-	names := map[string]string{"#k": r.opts.KeyAttr, "#e": r.opts.ExpiresAttr}
+	names := map[string]string{"#d": r.opts.DataAttr, "#e": r.opts.ExpiresAttr}
 	values := map[string]types.AttributeValue{":e": &types.AttributeValueMemberN{Value: exp}}
 	var cond string
 	if s.expiresRaw == "" {
-		cond = "attribute_exists(#k) AND attribute_not_exists(#e)"
+		cond = "attribute_exists(#d) AND attribute_not_exists(#e)"
 	} else {
-		cond = "attribute_exists(#k) AND #e = :old"
+		cond = "attribute_exists(#d) AND #e = :old"
 		values[":old"] = &types.AttributeValueMemberN{Value: s.expiresRaw}
 	}
 	start := time.Now()
@@ -484,8 +497,8 @@ func (r *Repo[T]) DeleteSession(ctx context.Context, s *Session[T]) error {
 	out, err := r.client.DeleteItem(ctx, in)
 	r.observe("DeleteItem", start, consumed(out), err)
 	if ccf, ok := isConditionFailed(err); ok {
-		if ccf.Item == nil {
-			return nil // already gone: what the caller wanted
+		if ccf.Item == nil || ccf.Item[r.opts.DataAttr] == nil {
+			return nil // already gone (or a husk of it): what the caller wanted
 		}
 		return fmt.Errorf("dynamosession: delete session %s: %w", redact(s.ID), ErrConflict)
 	}

@@ -73,7 +73,7 @@ func sortedMapsOnly(t reflect.Type, seen map[reflect.Type]bool) bool {
 	case reflect.Interface:
 		return false
 	case reflect.Map:
-		if t.Key().Kind() != reflect.String {
+		if t.Key() != reflect.TypeFor[string]() { // the fast paths match the exact key type
 			return false
 		}
 		switch t.Elem().Kind() {
