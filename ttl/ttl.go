@@ -76,9 +76,11 @@ func (t touchAfter) Due(now, expires time.Time, lifetime time.Duration) bool {
 		return true // no expiry stored yet: give it one
 	}
 	written := expires.Add(-lifetime)
-	// A last write "in the future" means the lifetime was shortened since;
-	// touching brings the stored expiry back in line with the policy.
-	if written.After(now) {
+	// A last write well "in the future" means the lifetime was shortened
+	// since; touching brings the stored expiry back in line with the
+	// policy. A minute of slack keeps clock skew between servers (another
+	// server wrote a few hundred milliseconds "ahead") from buying a write.
+	if written.After(now.Add(time.Minute)) {
 		return true
 	}
 	return now.Sub(written) >= time.Duration(t)

@@ -37,6 +37,7 @@ func TestTouchAfter(t *testing.T) {
 		{"past interval", ttl.TouchAfter(time.Hour), written.Add(5 * time.Hour), expires, true},
 		{"no expiry stored", ttl.TouchAfter(time.Hour), written, time.Time{}, true},
 		{"lifetime shortened since", ttl.TouchAfter(time.Hour), written, expires.Add(48 * time.Hour), true},
+		{"another server's clock a second ahead", ttl.TouchAfter(time.Hour), written.Add(-time.Second), expires, false},
 		{"always", ttl.Always(), written, expires, true},
 		{"never", ttl.Never(), written.Add(23 * time.Hour), expires, false},
 	}
