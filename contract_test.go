@@ -214,6 +214,7 @@ func contractCases() []contractCase {
 		{"RewriteOnReadOfAMapRecord", testRewriteMapRecord},
 		{"SaveAndTouchDoNotReviveExpired", testNoReviveExpired},
 		{"SaveIntoAHuskIsNotFound", testSaveIntoHusk},
+		{"CapacityOfMapsWithNumbers", testCapacityMapNumbers},
 	}
 }
 
@@ -1009,5 +1010,40 @@ func testSaveIntoHusk(t *testing.T, e *env) {
 	}
 	if _, ok := e.raw(t, "session#"+id)["sess"]; ok {
 		t.Fatal("Save revived the session inside the husk")
+	}
+}
+
+// testCapacityMapNumbers: item sizes of Map records holding negative and
+// fractional numbers, exactly at the 1 KB boundary, cost what DynamoDB
+// charges (the number rule is DynamoDB's base-100 form, not the Developer
+// Guide's approximation).
+func testCapacityMapNumbers(t *testing.T, e *env) {
+	repo := newRepo[cart](t, e)
+	ctx := context.Background()
+	for _, size := range []int{1024, 1025} {
+		id := newID(t)
+		c := cart{Meta: map[string]any{"neg": -1.5, "frac": 0.001, "big": 123456.0, "int": -1700000000.0}}
+		item := func() map[string]types.AttributeValue {
+			av, err := codec.Map[cart]{}.Encode("", &c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return map[string]types.AttributeValue{
+				"id":      &types.AttributeValueMemberS{Value: "session#" + id},
+				"sess":    av,
+				"expires": &types.AttributeValueMemberN{Value: fmt.Sprint(e.clock.Now().Add(24 * time.Hour).Unix())},
+			}
+		}
+		c.User = strings.Repeat("x", size-capacity.ItemSize(item()))
+		if got := capacity.ItemSize(item()); got != size {
+			t.Fatalf("built a %d-byte item, want %d", got, size)
+		}
+		e.reset()
+		if err := repo.Put(ctx, id, c); err != nil {
+			t.Fatal(err)
+		}
+		if _, write := e.units(); write != capacity.WriteUnits(size) {
+			t.Errorf("%d-byte Map item with numbers: Put consumed %v write units, want %v", size, write, capacity.WriteUnits(size))
+		}
 	}
 }

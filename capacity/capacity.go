@@ -28,6 +28,8 @@ package capacity
 
 import (
 	"math"
+	"strconv"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
@@ -116,41 +118,32 @@ func AttributeSize(av types.AttributeValue) int {
 	return 0
 }
 
-// NumberSize returns the size of the number written in s (DynamoDB's
-// decimal string form): 1 byte per two significant digits, rounded up, plus
-// 1 byte. Zero has no significant digits and so takes 1 byte. The function
-// does not validate s; characters other than digits before any exponent are
-// ignored, so it never fails on input DynamoDB would reject.
+// NumberSize returns the size DynamoDB charges for the number written in s
+// (its decimal string form). The Developer Guide gives an approximation
+// (1 byte per two significant digits, plus 1); what DynamoDB Local charges,
+// measured number by number, is the size of its internal base-100 form:
+// one byte per pair of digits, with pairs aligned on the decimal point (so
+// 1.5 spans two pairs, 0|1 and 5|0), plus 1, plus 1 more for a negative
+// number. Zero takes 1 byte. The function does not validate s; it never
+// fails on input DynamoDB would reject.
 func NumberSize(s string) int {
-	digits := significantDigits(s)
-	return (digits+1)/2 + 1
-}
-
-// significantDigits counts the digits of the mantissa of s once leading and
-// trailing zeros are gone. The exponent does not matter: 15, 1.5 and 1.5E9
-// all carry two significant digits.
-func significantDigits(s string) int {
-	first, last := -1, -1 // positions among the mantissa's digits
-	pos := 0
-	for _, r := range s {
-		if r == 'e' || r == 'E' {
-			break
-		}
-		if r < '0' || r > '9' {
-			continue
-		}
-		if r != '0' {
-			if first < 0 {
-				first = pos
-			}
-			last = pos
-		}
-		pos++
+	neg := strings.HasPrefix(s, "-")
+	mant, exp, _ := strings.Cut(strings.ToLower(strings.TrimLeft(s, "+-")), "e")
+	e, _ := strconv.Atoi(exp)
+	intPart, frac, _ := strings.Cut(mant, ".")
+	all := intPart + frac
+	digits := strings.TrimLeft(all, "0")
+	if digits == "" {
+		return 1
 	}
-	if first < 0 {
-		return 0
+	point := len(intPart) - (len(all) - len(digits)) + e // digits before the decimal point
+	digits = strings.TrimRight(digits, "0")
+	offset := ((point % 2) + 2) % 2 // an odd count: the first digit shares its byte with a 0
+	n := (len(digits)+offset+1)/2 + 1
+	if neg {
+		n++
 	}
-	return last - first + 1
+	return n
 }
 
 // WriteUnits returns the write capacity units that writing an item of

@@ -30,7 +30,7 @@ func TestAttributeSize(t *testing.T) {
 		{"number three digits", &types.AttributeValueMemberN{Value: "123"}, 3},
 		{"number trailing zeros trimmed", &types.AttributeValueMemberN{Value: "1000000"}, 2},
 		{"number leading zeros trimmed", &types.AttributeValueMemberN{Value: "000012"}, 2},
-		{"number sign and point dropped", &types.AttributeValueMemberN{Value: "-1.25"}, 3},
+		{"negative number: pairs aligned on the point, plus a byte", &types.AttributeValueMemberN{Value: "-1.25"}, 4},
 		{"number fraction zeros trimmed", &types.AttributeValueMemberN{Value: "0.0050"}, 2},
 		{"number exponent ignored", &types.AttributeValueMemberN{Value: "1.5E+9"}, 2},
 		{"number 38 digits", &types.AttributeValueMemberN{Value: strings.Repeat("9", 38)}, 20},
@@ -155,5 +155,20 @@ func TestLimits(t *testing.T) {
 	want := []int{409600, 2048, 1024}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("limits mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// TestNumberSizeMatchesDynamoDBLocal pins NumberSize to what DynamoDB Local
+// 3.1.0 charged for each number, measured by padding an item to exactly
+// 1024 bytes and watching the consumed write units turn from 1 to 2.
+func TestNumberSizeMatchesDynamoDBLocal(t *testing.T) {
+	measured := map[string]int{
+		"1": 2, "12": 2, "123": 3, "100": 2, "1000": 2, "0.001": 2, "0.5": 2, "1.5": 3, "12.5": 3,
+		"123456": 4, "1700000000": 2, "1.23e5": 3, "-1": 3, "-12": 3, "-1.5": 4, "-1700000000": 3, "0": 1,
+	}
+	for n, want := range measured {
+		if got := capacity.NumberSize(n); got != want {
+			t.Errorf("NumberSize(%q) = %d, DynamoDB Local charges %d", n, got, want)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strconv"
 	"strings"
+	"unicode/utf16"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
@@ -129,12 +130,17 @@ func evalConditionOperand(o operand, item map[string]types.AttributeValue) (type
 	return nil, false
 }
 
-// sizeOf is DynamoDB's size(): bytes of a string or binary, elements of a
-// set, list or map. Other types have no size.
+// sizeOf is DynamoDB's size(): UTF-16 code units of a string (measured on
+// DynamoDB Local: size("é") = 1, size("😀") = 2), bytes of a binary,
+// elements of a set, list or map. Other types have no size.
 func sizeOf(v types.AttributeValue) (int, bool) {
 	switch v := v.(type) {
 	case *types.AttributeValueMemberS:
-		return len(v.Value), true
+		n := 0
+		for _, r := range v.Value {
+			n += utf16.RuneLen(r)
+		}
+		return n, true
 	case *types.AttributeValueMemberB:
 		return len(v.Value), true
 	case *types.AttributeValueMemberSS:

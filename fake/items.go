@@ -338,10 +338,10 @@ func (db *DB) updateItem(in *dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutp
 		attrs = copyItem(next)
 	case types.ReturnValueUpdatedOld:
 		if old != nil {
-			attrs = project(old, paths)
+			attrs = project(old, topLevel(paths))
 		}
 	case types.ReturnValueUpdatedNew:
-		attrs = project(next, paths)
+		attrs = project(next, topLevel(paths))
 	}
 	if len(attrs) > 0 {
 		out.Attributes = attrs
@@ -409,4 +409,15 @@ func (db *DB) deleteItem(in *dynamodb.DeleteItemInput) (*dynamodb.DeleteItemOutp
 		out.Attributes = copyItem(old)
 	}
 	return out, nil
+}
+
+// topLevel keeps only each path's first element: DynamoDB (Local, the
+// reference) returns whole top-level attributes for UPDATED_OLD and
+// UPDATED_NEW, not the nested values an update touched.
+func topLevel(ps []docPath) []docPath {
+	out := make([]docPath, len(ps))
+	for i, p := range ps {
+		out[i] = p[:1]
+	}
+	return out
 }

@@ -49,6 +49,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -231,6 +232,9 @@ func Run[T any](ctx context.Context, client API, cfg Config[T]) (*Report, error)
 	}
 	if d.Table != nil {
 		m.total = aws.ToInt64(d.Table.ItemCount)
+		if m.total > 0 {
+			m.avgItemBytes = aws.ToInt64(d.Table.TableSizeBytes) / m.total
+		}
 	}
 	if err := m.loadState(); err != nil {
 		return &Report{DryRun: cfg.DryRun}, err
@@ -277,9 +281,10 @@ type migrator[T any] struct {
 	writes *pacer
 	reads  *pacer
 
-	total   int64 // estimated items, from DescribeTable
-	resumed bool
-	started time.Time
+	total        int64 // estimated items, from DescribeTable
+	avgItemBytes int64
+	resumed      bool
+	started      time.Time
 
 	mu          sync.Mutex // guards what follows, and the checkpoint file
 	state       checkpoint
@@ -362,8 +367,12 @@ func (m *migrator[T]) scanSegment(ctx context.Context, seg int) error {
 	if err != nil {
 		return err
 	}
+	est := 128.0 // the most a 1 MB page costs read eventually consistent
+	if m.cfg.PageSize > 0 && m.avgItemBytes > 0 {
+		est = min(est, 0.5*math.Ceil(float64(m.cfg.PageSize)*float64(m.avgItemBytes)/4096))
+	}
 	for {
-		if err := m.reads.take(ctx, 0); err != nil {
+		if err := m.reads.take(ctx, est); err != nil {
 			return err
 		}
 		in := &dynamodb.ScanInput{
@@ -381,7 +390,8 @@ func (m *migrator[T]) scanSegment(ctx context.Context, seg int) error {
 			return fmt.Errorf("migrate: scan segment %d of %d: %w", seg, total, err)
 		}
 		page := pageTally{scanned: int64(len(out.Items)), readUnits: units(out.ConsumedCapacity)}
-		m.reads.adjust(page.readUnits)
+		m.reads.adjust(page.readUnits - est)
+		est = page.readUnits
 		for _, item := range out.Items {
 			if err := ctx.Err(); err != nil {
 				return err

@@ -276,6 +276,9 @@ func decodeMsgpack(dec *msgpack.Decoder, depth int) (any, error) {
 			if !ok {
 				return nil, fmt.Errorf("map key of type %T has no equivalent in the other formats", k)
 			}
+			if _, dup := out[key]; dup {
+				return nil, fmt.Errorf("map key %q occurs twice (integer and string keys collide)", key)
+			}
 			if out[key], err = decodeMsgpack(dec, depth+1); err != nil {
 				return nil, err
 			}

@@ -27,7 +27,10 @@
 //
 // # Cost
 //
-// Find is one GetItem. scs calls Commit when a session was modified, and
+// Find is one GetItem (0.5 read unit with eventual reads); a token that is
+// not found is confirmed by one strongly consistent GetItem (1 read unit),
+// so that the request right after a login, which may reach a replica that
+// has not seen the new session yet, does not lose it. scs calls Commit when a session was modified, and
 // on every request when its IdleTimeout is set; each Commit is one PutItem
 // (1 write unit per started KB), since scs's Commit means "replace". Delete
 // is one DeleteItem. The repository's touch policy plays no part.
@@ -40,6 +43,7 @@ import (
 	"time"
 
 	"github.com/dynamosession/dynamosession"
+	"github.com/dynamosession/dynamosession/consistency"
 )
 
 // Record is what the store keeps per session: scs's encoded session and
@@ -98,6 +102,14 @@ func (s *Store) Find(token string) ([]byte, bool, error) {
 // FindCtx is Find with a context.
 func (s *Store) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
 	sess, err := s.repo.Get(ctx, token)
+	if errors.Is(err, dynamosession.ErrNotFound) && !errors.Is(err, dynamosession.ErrExpired) &&
+		!consistency.Resolve(ctx, s.opts.Consistency) {
+		// An eventually consistent read can miss a session committed a
+		// moment ago (scs's RenewToken at login, then the redirect): confirm
+		// with a strong read before "not found" starts an empty session and
+		// loses the login. A miss then costs 1.5 read units instead of 0.5.
+		sess, err = s.repo.Get(consistency.WithStrongRead(ctx), token)
+	}
 	if errors.Is(err, dynamosession.ErrNotFound) || errors.Is(err, dynamosession.ErrInvalidID) {
 		return nil, false, nil
 	}

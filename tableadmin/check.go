@@ -123,10 +123,15 @@ func Check(ctx context.Context, client DescribeAPI, spec Spec) (*Report, error) 
 		r.Findings = append(r.Findings, Finding{Check: check, Severity: s, Message: fmt.Sprintf(format, args...)})
 	}
 
-	if r.Status == types.TableStatusActive {
+	switch r.Status {
+	case types.TableStatusActive:
 		add("status", OK, "ACTIVE")
-	} else {
-		add("status", Warning, "%s: requests may fail until it is ACTIVE", r.Status)
+	case types.TableStatusUpdating:
+		add("status", OK, "UPDATING: it serves requests meanwhile")
+	case types.TableStatusCreating:
+		add("status", Warning, "CREATING: requests fail until it is ACTIVE")
+	default: // DELETING, INACCESSIBLE_ENCRYPTION_CREDENTIALS, ARCHIVING, ARCHIVED
+		add("status", Problem, "%s: the table cannot serve sessions", r.Status)
 	}
 
 	if msg := keyProblem(d, spec.KeyAttr); msg != "" {

@@ -424,3 +424,43 @@ func golden(t *testing.T, name, got string) {
 		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
 	}
 }
+
+// statusDB reports a table status of its choosing over the fake's table.
+type statusDB struct {
+	*fake.DB
+	status types.TableStatus
+}
+
+func (s statusDB) DescribeTable(ctx context.Context, in *dynamodb.DescribeTableInput, o ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error) {
+	out, err := s.DB.DescribeTable(ctx, in, o...)
+	if err == nil {
+		out.Table.TableStatus = s.status
+	}
+	return out, err
+}
+
+// TestCheckStatus: a table that cannot serve sessions is a problem, not a
+// warning; one being updated serves requests.
+func TestCheckStatus(t *testing.T) {
+	db := fake.New()
+	if _, err := tableadmin.Create(t.Context(), db, tableadmin.Spec{Table: "sessions"}); err != nil {
+		t.Fatal(err)
+	}
+	for status, want := range map[types.TableStatus]tableadmin.Severity{
+		types.TableStatusActive:                            tableadmin.OK,
+		types.TableStatusUpdating:                          tableadmin.OK,
+		types.TableStatusCreating:                          tableadmin.Warning,
+		types.TableStatusInaccessibleEncryptionCredentials: tableadmin.Problem,
+		types.TableStatusArchived:                          tableadmin.Problem,
+	} {
+		r, err := tableadmin.Check(t.Context(), statusDB{db, status}, tableadmin.Spec{Table: "sessions"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range r.Findings {
+			if f.Check == "status" && f.Severity != want {
+				t.Errorf("%s: severity %v, want %v", status, f.Severity, want)
+			}
+		}
+	}
+}

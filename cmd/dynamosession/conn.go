@@ -4,6 +4,8 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"net"
+	"net/url"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -86,8 +88,10 @@ func (c *connFlags) connect(ctx context.Context, e *env, demo bool) (client, err
 	endpoint := strings.TrimSpace(c.endpoint)
 	if endpoint != "" {
 		// DynamoDB Local accepts any credentials but needs some; do not
-		// make a developer configure fake ones.
-		if e.getenv("AWS_ACCESS_KEY_ID") == "" && e.getenv("AWS_PROFILE") == "" {
+		// make a developer configure fake ones. Only for a loopback
+		// endpoint: a VPC or FIPS endpoint needs the real credential chain
+		// (instance role, SSO, web identity).
+		if isLoopback(endpoint) && e.getenv("AWS_ACCESS_KEY_ID") == "" && e.getenv("AWS_PROFILE") == "" {
 			opts = append(opts, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("local", "local", "")))
 		}
 	}
@@ -110,4 +114,18 @@ func (c *connFlags) connect(ctx context.Context, e *env, demo bool) (client, err
 			o.DisableValidateResponseChecksum = true
 		}
 	}), nil
+}
+
+// isLoopback reports whether endpoint names this machine (DynamoDB Local).
+func isLoopback(endpoint string) bool {
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return false
+	}
+	host := u.Hostname()
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -56,7 +56,8 @@ table. With -checkpoint, progress is saved after every page; after a crash
 or Ctrl-C, the same command resumes where it stopped.
 
 Formats: `+formatNames()+`. Needs dynamodb:DescribeTable, dynamodb:Scan and
-dynamodb:UpdateItem. Exits 1 if any record could not be migrated.
+dynamodb:UpdateItem. Exits 1 if any record could not be migrated, or
+changed during the run (run again to migrate those).
 `)
 	var (
 		tf         tableFlags
@@ -161,7 +162,10 @@ dynamodb:UpdateItem. Exits 1 if any record could not be migrated.
 		fmt.Fprintf(e.stderr, "dynamosession migrate: %v\n", err)
 		resumeHint(e, *checkpoint, *dryRun)
 		return errReported
-	case rep.Failed > 0:
+	case rep.Failed > 0 || rep.Conflicts > 0:
+		if rep.Conflicts > 0 && *checkpoint != "" && !*dryRun {
+			fmt.Fprintf(e.stderr, "%d records changed during the run: delete %s and run again to migrate any left in the old format\n", rep.Conflicts, *checkpoint)
+		}
 		return errReported
 	}
 	return nil

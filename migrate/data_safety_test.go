@@ -1,0 +1,79 @@
+package migrate
+
+import (
+	"context"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/google/go-cmp/cmp"
+	"github.com/vmihailenco/msgpack/v5"
+
+	"github.com/dynamosession/dynamosession/codec"
+	"github.com/dynamosession/dynamosession/fake"
+)
+
+// Records whose data Go cannot carry to the target format unchanged are
+// reported as failed and left exactly as they were, never approximated.
+func TestUnrepresentableRecordsAreLeftAlone(t *testing.T) {
+	collision, err := msgpack.Marshal(map[any]any{int64(1): "int key", "1": "string key", "x": "y"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		sess types.AttributeValue
+		to   codec.Codec[Value]
+	}{
+		// Node's JSON.stringify writes a lone surrogate (a nickname cut in
+		// the middle of an emoji) as an escape; Go decodes it as U+FFFD.
+		{"lone UTF-16 surrogate in JSON", &types.AttributeValueMemberS{Value: `{"nick":"ab\ud83d"}`}, codec.Msgpack[Value]{}},
+		// msgpack map keys 1 and "1" would collapse into one string key.
+		{"integer and string map keys collide", &types.AttributeValueMemberB{Value: collision}, codec.JSON[Value]{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db := fake.New()
+			if _, err := db.CreateTable(context.Background(), &dynamodb.CreateTableInput{
+				TableName:            aws.String("sessions"),
+				BillingMode:          types.BillingModePayPerRequest,
+				AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("id"), AttributeType: types.ScalarAttributeTypeS}},
+				KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: types.KeyTypeHash}},
+			}); err != nil {
+				t.Fatal(err)
+			}
+			key := map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: "session#a"}}
+			item := map[string]types.AttributeValue{"id": key["id"], "sess": tt.sess}
+			if err := db.PutRaw("sessions", item); err != nil {
+				t.Fatal(err)
+			}
+			rep, err := Run(context.Background(), db, Config[Value]{Table: "sessions", To: tt.to})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Migrated != 0 || rep.Failed != 1 {
+				t.Errorf("migrated %d, failed %d; want 0 and 1", rep.Migrated, rep.Failed)
+			}
+			after, _ := db.Item("sessions", key)
+			if diff := cmp.Diff(item, after, cmp.Comparer(func(a, b types.AttributeValue) bool {
+				ja, _ := msgpack.Marshal(a)
+				jb, _ := msgpack.Marshal(b)
+				return string(ja) == string(jb)
+			})); diff != "" {
+				t.Errorf("record changed (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestHasLoneSurrogate(t *testing.T) {
+	for in, want := range map[string]bool{
+		`"ab\ud83d"`: true, `"\ud83d\ude00"`: false, `"\\ud83d"`: false,
+		`"\udc00x"`: true, `"\u00e9"`: false, `"\ud83d\u0041"`: true,
+	} {
+		if got := hasLoneSurrogate(in); got != want {
+			t.Errorf("hasLoneSurrogate(%s) = %v, want %v", in, got, want)
+		}
+	}
+}
