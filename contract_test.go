@@ -10,6 +10,8 @@ package dynamosession_test
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -215,6 +217,8 @@ func contractCases() []contractCase {
 		{"SaveAndTouchDoNotReviveExpired", testNoReviveExpired},
 		{"SaveIntoAHuskIsNotFound", testSaveIntoHusk},
 		{"CapacityOfMapsWithNumbers", testCapacityMapNumbers},
+		{"HashedIDsKeepIDsOutOfTheTable", testHashIDs},
+		{"StrictFormatsRefusePlainRecords", testStrictFormats},
 	}
 }
 
@@ -1045,5 +1049,56 @@ func testCapacityMapNumbers(t *testing.T, e *env) {
 		if _, write := e.units(); write != capacity.WriteUnits(size) {
 			t.Errorf("%d-byte Map item with numbers: Put consumed %v write units, want %v", size, write, capacity.WriteUnits(size))
 		}
+	}
+}
+
+func testHashIDs(t *testing.T, e *env) {
+	repo := newRepo(t, e, func(o *dynamosession.Options[cart]) { o.HashIDs = true })
+	ctx := context.Background()
+	id := newID(t)
+	if err := repo.Put(ctx, id, cart{User: "ada"}); err != nil {
+		t.Fatal(err)
+	}
+	if e.raw(t, "session#"+id) != nil {
+		t.Fatal("the session ID is stored in the clear")
+	}
+	sum := sha256.Sum256([]byte(id))
+	if e.raw(t, "session#"+base64.RawURLEncoding.EncodeToString(sum[:])) == nil {
+		t.Fatal("no record under the hashed key")
+	}
+	s, err := repo.Get(ctx, id)
+	if err != nil || s.ID != id || s.Data.User != "ada" {
+		t.Fatalf("Get = %+v, %v", s, err)
+	}
+	s.Data.Count = 1
+	if err := repo.Save(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	if err := repo.Delete(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := repo.Get(ctx, id); !errors.Is(err, dynamosession.ErrNotFound) {
+		t.Fatalf("Get after Delete = %v", err)
+	}
+}
+
+func testStrictFormats(t *testing.T, e *env) {
+	ctx := context.Background()
+	id := newID(t)
+	plain := newRepo[cart](t, e) // writes Map
+	if err := plain.Put(ctx, id, cart{User: "forged"}); err != nil {
+		t.Fatal(err)
+	}
+	strict := newRepo(t, e, func(o *dynamosession.Options[cart]) { o.Codec = codec.Msgpack[cart]{}; o.StrictFormats = true })
+	_, err := strict.Get(ctx, id)
+	var de *dynamosession.DecodeError
+	if !errors.As(err, &de) || !errors.Is(err, codec.ErrUnknownFormat) {
+		t.Fatalf("strict Get of a Map record = %v, want a *DecodeError wrapping ErrUnknownFormat", err)
+	}
+	if err := strict.Put(ctx, id, cart{User: "real"}); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := strict.Get(ctx, id); err != nil || s.Data.User != "real" {
+		t.Fatalf("strict Get of its own format = %+v, %v", s, err)
 	}
 }

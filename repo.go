@@ -90,6 +90,22 @@ type Options[T any] struct {
 	// JSON, Msgpack and compressed msgpack are always readable.
 	Readers []codec.Codec[T]
 
+	// StrictFormats makes the repository read only the formats of Codec
+	// and Readers: a record in any other format is a *DecodeError instead
+	// of being read. Set it on a table that must hold only sealed
+	// sessions, so that a plain record written by someone with write
+	// access to the table is refused. Default false: every format is read,
+	// which is how a table migrates lazily.
+	StrictFormats bool
+
+	// HashIDs stores SHA-256(session ID) in the key instead of the ID
+	// itself (Prefix + 43 characters of base64url), so that read access to
+	// the table, a backup or an export does not hand out live session IDs.
+	// Node.js stores cannot read such a table, and it cannot be switched on
+	// for existing sessions (they would all be not found): choose it for
+	// a new table. Default false.
+	HashIDs bool
+
 	// RewriteOnRead makes Get rewrite a record stored in another format
 	// than Codec's, so a table migrates as sessions are read rather than
 	// only as they change. Each rewrite is one write of the item (1 write
@@ -168,6 +184,9 @@ func New[T any](client API, table string, optFns ...func(*Options[T])) (*Repo[T]
 		opts:   o,
 		reader: codec.NewReader(append([]codec.Codec[T]{o.Codec}, o.Readers...)...),
 		now:    o.Clock,
+	}
+	if o.StrictFormats {
+		r.reader = codec.NewStrictReader(append([]codec.Codec[T]{o.Codec}, o.Readers...)...)
 	}
 	if ea, ok := o.Codec.(codec.ExtraAttributer); ok {
 		r.extras = ea.ExtraAttributes()

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
 	"fmt"
 	"reflect"
 	"strconv"
@@ -54,6 +56,10 @@ func (r *Repo[T]) key(id string) (string, error) {
 		return "", fmt.Errorf("%w: empty", ErrInvalidID)
 	case !utf8.ValidString(id):
 		return "", fmt.Errorf("%w: not valid UTF-8", ErrInvalidID)
+	}
+	if r.opts.HashIDs {
+		sum := sha256.Sum256([]byte(id))
+		return r.opts.Prefix + base64.RawURLEncoding.EncodeToString(sum[:]), nil
 	}
 	k := r.opts.Prefix + id
 	if len(k) > capacity.MaxPartitionKeyBytes {

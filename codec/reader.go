@@ -39,6 +39,24 @@ func NewReader[T any](codecs ...Codec[T]) *Reader[T] {
 	return r
 }
 
+// NewStrictReader returns a Reader that decodes with the given codecs
+// only: a stored value in any other format is an error wrapping
+// [ErrUnknownFormat]. Use it for a table that must hold only what these
+// codecs write, such as sealed sessions, so that a plain record planted
+// by someone with write access to the table is refused rather than read.
+func NewStrictReader[T any](codecs ...Codec[T]) *Reader[T] {
+	r := &Reader[T]{byFormat: make(map[Format]Codec[T], len(codecs))}
+	for _, c := range codecs {
+		if c == nil {
+			continue
+		}
+		if _, ok := r.byFormat[c.Format()]; !ok {
+			r.byFormat[c.Format()] = c
+		}
+	}
+	return r
+}
+
 // Decode fills v from av and reports the format it found.
 func (r *Reader[T]) Decode(key string, av types.AttributeValue, v *T) (Format, error) {
 	f := Detect(av)
