@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/dynamosession/dynamosession/consistency"
+	"github.com/dynamosession/dynamosession/internal/ctxtime"
 )
 
 // Update reads the session id, applies fn to its data and saves it, as one
@@ -45,20 +46,9 @@ func (r *Repo[T]) Update(ctx context.Context, id string, fn func(*T) error) (*Se
 		if attempt >= r.opts.MaxUpdateAttempts {
 			return nil, fmt.Errorf("dynamosession: update session %s: gave up after %d attempts: %w", redact(id), attempt, ErrConflict)
 		}
-		if err := sleep(ctx, rand.N(backoff)+backoff/2); err != nil {
+		if err := ctxtime.Sleep(ctx, rand.N(backoff)+backoff/2); err != nil {
 			return nil, err
 		}
 		backoff = min(2*backoff, 100*time.Millisecond)
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }

@@ -76,6 +76,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
+	"github.com/dynamosession/dynamosession/internal/ctxtime"
 )
 
 // Options configures a [DB]. The zero value of every field selects its
@@ -233,12 +234,8 @@ func (db *DB) begin(ctx context.Context, op string) error {
 	d := db.latency
 	db.mu.Unlock()
 	if d > 0 {
-		t := time.NewTimer(d)
-		defer t.Stop()
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-t.C:
+		if err := ctxtime.Sleep(ctx, d); err != nil {
+			return err
 		}
 	}
 	db.mu.Lock()

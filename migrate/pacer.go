@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/dynamosession/dynamosession/internal/ctxtime"
 )
 
 // A pacer spreads capacity consumption evenly over time at rate units per
@@ -37,7 +39,7 @@ func newPacer(rate float64, c pacing) *pacer {
 		return nil
 	}
 	if c.now == nil || c.sleep == nil {
-		c = pacing{now: time.Now, sleep: sleepCtx}
+		c = pacing{now: time.Now, sleep: ctxtime.Sleep}
 	}
 	return &pacer{rate: rate, now: c.now, sleep: c.sleep}
 }
@@ -74,15 +76,4 @@ func (p *pacer) adjust(units float64) {
 
 func (p *pacer) duration(units float64) time.Duration {
 	return time.Duration(units / p.rate * float64(time.Second))
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
