@@ -737,28 +737,33 @@ func testCapacityBoundaries(t *testing.T, e *env) {
 func sizedCart(t *testing.T, id string, now time.Time, size int) cart {
 	t.Helper()
 	c := cart{User: "u"}
-	item := func() map[string]types.AttributeValue {
-		av, err := codec.Msgpack[cart]{}.Encode("", &c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return map[string]types.AttributeValue{
-			"id":      &types.AttributeValueMemberS{Value: "session#" + id},
-			"sess":    av,
-			"expires": &types.AttributeValueMemberN{Value: fmt.Sprint(now.Add(24 * time.Hour).Unix())},
-		}
-	}
-	c.Blob = make([]byte, max(0, size-capacity.ItemSize(item())-3))
-	for capacity.ItemSize(item()) < size {
+	size0 := func() int { return capacity.ItemSize(storedItem(t, codec.Msgpack[cart]{}, id, now, &c)) }
+	c.Blob = make([]byte, max(0, size-size0()-3))
+	for size0() < size {
 		c.Blob = append(c.Blob, 0)
 	}
-	for capacity.ItemSize(item()) > size {
+	for size0() > size {
 		c.Blob = c.Blob[:len(c.Blob)-1]
 	}
-	if got := capacity.ItemSize(item()); got != size {
+	if got := size0(); got != size {
 		t.Fatalf("cannot build a %d-byte item (got %d)", size, got)
 	}
 	return c
+}
+
+// storedItem is the item a default-configured repository writing with c
+// stores for c at now: what the capacity cases size by DynamoDB's rules.
+func storedItem(t *testing.T, c codec.Codec[cart], id string, now time.Time, data *cart) map[string]types.AttributeValue {
+	t.Helper()
+	av, err := c.Encode("", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return map[string]types.AttributeValue{
+		"id":      &types.AttributeValueMemberS{Value: "session#" + id},
+		"sess":    av,
+		"expires": &types.AttributeValueMemberN{Value: fmt.Sprint(now.Add(24 * time.Hour).Unix())},
+	}
 }
 
 func testVersionedPut(t *testing.T, e *env) {
@@ -1027,17 +1032,7 @@ func testCapacityMapNumbers(t *testing.T, e *env) {
 	for _, size := range []int{1024, 1025} {
 		id := newID(t)
 		c := cart{Meta: map[string]any{"neg": -1.5, "frac": 0.001, "big": 123456.0, "int": -1700000000.0}}
-		item := func() map[string]types.AttributeValue {
-			av, err := codec.Map[cart]{}.Encode("", &c)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return map[string]types.AttributeValue{
-				"id":      &types.AttributeValueMemberS{Value: "session#" + id},
-				"sess":    av,
-				"expires": &types.AttributeValueMemberN{Value: fmt.Sprint(e.clock.Now().Add(24 * time.Hour).Unix())},
-			}
-		}
+		item := func() map[string]types.AttributeValue { return storedItem(t, codec.Map[cart]{}, id, e.clock.Now(), &c) }
 		c.User = strings.Repeat("x", size-capacity.ItemSize(item()))
 		if got := capacity.ItemSize(item()); got != size {
 			t.Fatalf("built a %d-byte item, want %d", got, size)
