@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/dynamosession/dynamosession/internal/attr"
 	"github.com/dynamosession/dynamosession/internal/ddbjson"
 )
 
@@ -70,7 +71,7 @@ func TestSeedsLookLikeConnectDynamoDB(t *testing.T) {
 	shape := func(item map[string]types.AttributeValue) []string {
 		var s []string
 		for name, v := range item {
-			s = append(s, name+":"+typeName(v))
+			s = append(s, name+":"+attr.TypeName(v))
 		}
 		slices.Sort(s)
 		return s
@@ -102,18 +103,4 @@ func TestSeedsLookLikeConnectDynamoDB(t *testing.T) {
 	if diff := cmp.Diff(cookieKeys(real), cookieKeys(ours)); diff != "" {
 		t.Errorf("cookie object keys mismatch (-real +ours):\n%s", diff)
 	}
-}
-
-func typeName(v types.AttributeValue) string {
-	switch v.(type) {
-	case *types.AttributeValueMemberS:
-		return "S"
-	case *types.AttributeValueMemberN:
-		return "N"
-	case *types.AttributeValueMemberB:
-		return "B"
-	case *types.AttributeValueMemberM:
-		return "M"
-	}
-	return "?"
 }
