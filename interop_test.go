@@ -157,7 +157,7 @@ func TestReadsNodeStoreRecords(t *testing.T) {
 			s, err := typed.Get(context.Background(), meta.SID)
 			if meta.Case == "touch-after-logout" {
 				// connect-dynamodb's touch left a husk without sess.
-				if !errorsIsNotFound(err) {
+				if !errors.Is(err, dynamosession.ErrNotFound) || !strings.Contains(err.Error(), "not found") {
 					t.Fatalf("Get of the husk = %v, want ErrNotFound", err)
 				}
 				return
@@ -220,11 +220,6 @@ func TestReadsNodeStoreRecords(t *testing.T) {
 
 var timeEqualOpt = cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) })
 
-func errorsIsNotFound(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "not found") && isNotFound(err)
-}
-
-func isNotFound(err error) bool { return errorsIs(err, dynamosession.ErrNotFound) }
 
 func nodeRepo[T any](t *testing.T, db *fake.DB, prefix string, now time.Time) *dynamosession.Repo[T] {
 	t.Helper()
@@ -359,5 +354,3 @@ func TestGolden(t *testing.T) {
 }
 
 var ttlSliding14d = ttl.Sliding(14 * 24 * time.Hour)
-
-func errorsIs(err, target error) bool { return errors.Is(err, target) }
