@@ -220,7 +220,6 @@ func TestReadsNodeStoreRecords(t *testing.T) {
 
 var timeEqualOpt = cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) })
 
-
 func nodeRepo[T any](t *testing.T, db *fake.DB, prefix string, now time.Time) *dynamosession.Repo[T] {
 	t.Helper()
 	r, err := dynamosession.New[T](db, "sessions", func(o *dynamosession.Options[T]) {
