@@ -259,6 +259,18 @@ func (db *DB) begin(ctx context.Context, op string) error {
 
 // opError wraps an API error the way the SDK does, so that code which
 // unwraps *smithy.OperationError behaves the same against the fake.
+// call runs one operation the way every public method does: begin (context,
+// latency, call count, injected faults), then the operation, its error
+// wrapped in a *smithy.OperationError as the SDK wraps service errors.
+func call[I, O any](db *DB, ctx context.Context, op string, in I, do func(I) (O, error)) (O, error) {
+	if err := db.begin(ctx, op); err != nil {
+		var zero O
+		return zero, err
+	}
+	out, err := do(in)
+	return out, opError(op, err)
+}
+
 func opError(op string, err error) error {
 	if err == nil {
 		return nil

@@ -106,12 +106,7 @@ func current(t *table, enc string) map[string]types.AttributeValue {
 // read; otherwise, with [DB.SetStaleReads] on, the read may see the
 // previous version. A missing item costs the minimum read.
 func (db *DB) GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
-	const op = "GetItem"
-	if err := db.begin(ctx, op); err != nil {
-		return nil, err
-	}
-	out, err := db.getItem(in)
-	return out, opError(op, err)
+	return call(db, ctx, "GetItem", in, db.getItem)
 }
 
 func (db *DB) getItem(in *dynamodb.GetItemInput) (*dynamodb.GetItemOutput, error) {
@@ -173,12 +168,7 @@ func required(context string, tableName *string, other bool, otherName string) e
 
 // PutItem creates or replaces an item, subject to ConditionExpression.
 func (db *DB) PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
-	const op = "PutItem"
-	if err := db.begin(ctx, op); err != nil {
-		return nil, err
-	}
-	out, err := db.putItem(in)
-	return out, opError(op, err)
+	return call(db, ctx, "PutItem", in, db.putItem)
 }
 
 func (db *DB) putItem(in *dynamodb.PutItemInput) (*dynamodb.PutItemOutput, error) {
@@ -251,12 +241,7 @@ func firstError(errs ...error) error {
 // not exist (unless ConditionExpression fails). Without UpdateExpression it
 // creates an item of just the key, as DynamoDB does.
 func (db *DB) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
-	const op = "UpdateItem"
-	if err := db.begin(ctx, op); err != nil {
-		return nil, err
-	}
-	out, err := db.updateItem(in)
-	return out, opError(op, err)
+	return call(db, ctx, "UpdateItem", in, db.updateItem)
 }
 
 func (db *DB) updateItem(in *dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutput, error) {
@@ -352,12 +337,7 @@ func (db *DB) updateItem(in *dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutp
 // DeleteItem deletes an item, subject to ConditionExpression. Deleting a
 // missing item succeeds and still costs one write unit.
 func (db *DB) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
-	const op = "DeleteItem"
-	if err := db.begin(ctx, op); err != nil {
-		return nil, err
-	}
-	out, err := db.deleteItem(in)
-	return out, opError(op, err)
+	return call(db, ctx, "DeleteItem", in, db.deleteItem)
 }
 
 func (db *DB) deleteItem(in *dynamodb.DeleteItemInput) (*dynamodb.DeleteItemOutput, error) {

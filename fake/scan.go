@@ -21,12 +21,7 @@ const maxScanBytes = 1024 * 1024
 // TotalSegments split the hash range into contiguous parallel segments.
 // The page costs ReadUnits of the total size of the items read.
 func (db *DB) Scan(ctx context.Context, in *dynamodb.ScanInput, optFns ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error) {
-	const op = "Scan"
-	if err := db.begin(ctx, op); err != nil {
-		return nil, err
-	}
-	out, err := db.scan(in)
-	return out, opError(op, err)
+	return call(db, ctx, "Scan", in, db.scan)
 }
 
 func (db *DB) scan(in *dynamodb.ScanInput) (*dynamodb.ScanOutput, error) {

@@ -304,12 +304,7 @@ func (db *DB) lookup(name string) (*table, error) {
 // of type S, N or B. The table is ACTIVE at once. Secondary indexes are not
 // implemented and are rejected.
 func (db *DB) CreateTable(ctx context.Context, in *dynamodb.CreateTableInput, optFns ...func(*dynamodb.Options)) (*dynamodb.CreateTableOutput, error) {
-	const op = "CreateTable"
-	if err := db.begin(ctx, op); err != nil {
-		return nil, err
-	}
-	out, err := db.createTable(in)
-	return out, opError(op, err)
+	return call(db, ctx, "CreateTable", in, db.createTable)
 }
 
 func (db *DB) createTable(in *dynamodb.CreateTableInput) (*dynamodb.CreateTableOutput, error) {
@@ -437,12 +432,7 @@ func (t *table) setBilling(mode types.BillingMode, pt *types.ProvisionedThroughp
 // DeleteTable deletes a table and its items at once. The returned
 // description says DELETING, as DynamoDB's does.
 func (db *DB) DeleteTable(ctx context.Context, in *dynamodb.DeleteTableInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteTableOutput, error) {
-	const op = "DeleteTable"
-	if err := db.begin(ctx, op); err != nil {
-		return nil, err
-	}
-	out, err := db.deleteTable(in)
-	return out, opError(op, err)
+	return call(db, ctx, "DeleteTable", in, db.deleteTable)
 }
 
 func (db *DB) deleteTable(in *dynamodb.DeleteTableInput) (*dynamodb.DeleteTableOutput, error) {
@@ -528,12 +518,7 @@ func (db *DB) ListTables(ctx context.Context, in *dynamodb.ListTablesInput, optF
 // UpdateTimeToLive enables or disables TTL on an attribute. The change is
 // immediate; DynamoDB's one-hour wait between changes is not enforced.
 func (db *DB) UpdateTimeToLive(ctx context.Context, in *dynamodb.UpdateTimeToLiveInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateTimeToLiveOutput, error) {
-	const op = "UpdateTimeToLive"
-	if err := db.begin(ctx, op); err != nil {
-		return nil, err
-	}
-	out, err := db.updateTimeToLive(in)
-	return out, opError(op, err)
+	return call(db, ctx, "UpdateTimeToLive", in, db.updateTimeToLive)
 }
 
 func (db *DB) updateTimeToLive(in *dynamodb.UpdateTimeToLiveInput) (*dynamodb.UpdateTimeToLiveOutput, error) {
