@@ -177,7 +177,7 @@ func (r *Repo[T]) Create(ctx context.Context, id string, data T) (*Session[T], e
 		return nil, &EncodeError{ID: id, Format: r.opts.Codec.Format(), Err: err}
 	}
 	now := r.now()
-	exp := ttl.FormatExpiry(r.opts.TTL.Expiry(now))
+	expAt, exp := r.expiry(now)
 	item := make(map[string]types.AttributeValue, 4+len(r.extras))
 	item[r.opts.KeyAttr] = &types.AttributeValueMemberS{Value: k}
 	item[r.opts.DataAttr] = av
@@ -214,8 +214,7 @@ func (r *Repo[T]) Create(ctx context.Context, id string, data T) (*Session[T], e
 	if err != nil {
 		return nil, wrap("put", id, err)
 	}
-	s := &Session[T]{ID: id, Data: data, key: k, format: r.opts.Codec.Format(), stored: av, expiresRaw: exp}
-	s.ExpiresAt, _ = ttl.ParseExpiry(exp)
+	s := &Session[T]{ID: id, Data: data, ExpiresAt: expAt, key: k, format: r.opts.Codec.Format(), stored: av, expiresRaw: exp}
 	if r.opts.Versioned {
 		s.Version, s.hasVersion = 1, true
 	}
@@ -243,6 +242,13 @@ func consumed(out any) *types.ConsumedCapacity {
 		}
 	}
 	return nil
+}
+
+// expiry returns the expiry the TTL policy gives a write at now, as it is
+// stored: whole Unix seconds, and that number's text for the attribute.
+func (r *Repo[T]) expiry(now time.Time) (time.Time, string) {
+	t := r.opts.TTL.Expiry(now)
+	return time.Unix(t.Unix(), 0), ttl.FormatExpiry(t)
 }
 
 // writeToken returns the random bytes that mark one versioned write.
@@ -299,11 +305,11 @@ func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) error {
 	if !s.ExpiresAt.IsZero() && !s.ExpiresAt.After(now) {
 		return fmt.Errorf("dynamosession: save session %s: %w", redact(s.ID), ErrExpired)
 	}
-	exp := r.opts.TTL.Expiry(now)
+	expAt, exp := r.expiry(now)
 	names := map[string]string{"#d": r.opts.DataAttr, "#e": r.opts.ExpiresAttr}
 	values := map[string]types.AttributeValue{
 		":d":   av,
-		":e":   &types.AttributeValueMemberN{Value: ttl.FormatExpiry(exp)},
+		":e":   &types.AttributeValueMemberN{Value: exp},
 		":now": &types.AttributeValueMemberN{Value: ttl.FormatExpiry(now)},
 	}
 	update := "SET #d = :d, #e = :e"
@@ -374,7 +380,7 @@ func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) error {
 		return wrap("save", s.ID, err)
 	}
 	s.stored, s.format = av, r.opts.Codec.Format()
-	s.ExpiresAt, s.expiresRaw = time.Unix(exp.Unix(), 0), ttl.FormatExpiry(exp)
+	s.ExpiresAt, s.expiresRaw = expAt, exp
 	if r.opts.Versioned {
 		s.Version++
 		s.hasVersion = true
@@ -426,7 +432,7 @@ func (r *Repo[T]) Touch(ctx context.Context, s *Session[T]) (bool, error) {
 	if !r.opts.Touch.Due(now, s.ExpiresAt, r.opts.TTL.Lifetime()) {
 		return false, nil
 	}
-	exp := ttl.FormatExpiry(r.opts.TTL.Expiry(now))
+	expAt, exp := r.expiry(now)
 	update := "SET #e = :e"
 	names := map[string]string{"#d": r.opts.DataAttr, "#e": r.opts.ExpiresAttr}
 	values := map[string]types.AttributeValue{":e": &types.AttributeValueMemberN{Value: exp}}
@@ -454,8 +460,7 @@ func (r *Repo[T]) Touch(ctx context.Context, s *Session[T]) (bool, error) {
 	if err != nil {
 		return false, wrap("touch", s.ID, err)
 	}
-	s.expiresRaw = exp
-	s.ExpiresAt, _ = ttl.ParseExpiry(exp)
+	s.ExpiresAt, s.expiresRaw = expAt, exp
 	return true, nil
 }
 
