@@ -219,6 +219,11 @@ func contractCases() []contractCase {
 		{"CapacityOfMapsWithNumbers", testCapacityMapNumbers},
 		{"HashedIDsKeepIDsOutOfTheTable", testHashIDs},
 		{"StrictFormatsRefusePlainRecords", testStrictFormats},
+		{"LegacyExpiriesAgreeWithConditions", testLegacyExpiriesAgree},
+		{"SaveConditionAgreesWithReads", testSaveConditionAgreesWithReads},
+		{"KeyRotationCompletesForReadOnlyUsers", testKeyRotationCompletes},
+		{"TouchResealNeverUndoesASave", testTouchResealNeverUndoesASave},
+		{"VersionedSaveAfterNodeWrite", testVersionedSaveAfterNodeWrite},
 	}
 }
 

@@ -40,6 +40,17 @@ var (
 	// Nothing was written.
 	ErrConflict = errors.New("dynamosession: session changed concurrently")
 
+	// ErrOutcomeUnknown reports a versioned write whose response was lost
+	// and that the SDK retried, when the stored item can no longer tell
+	// whether the first attempt landed: more than three other writes
+	// landed in between (a versioned item remembers the tokens of its last
+	// four writes, 32 bytes), or the session was deleted or replaced by a
+	// writer that keeps no tokens, such as a Node.js store. The write may
+	// or may not have been applied; it was applied at most once. Read the
+	// session to find out. Update returns it without running its function
+	// again.
+	ErrOutcomeUnknown = errors.New("dynamosession: outcome of a retried write unknown")
+
 	// ErrNotVersioned reports a call that needs Options.Versioned.
 	ErrNotVersioned = errors.New("dynamosession: repository is not versioned")
 
@@ -114,7 +125,8 @@ func isItemTooLarge(err error) bool {
 // timeouts (context.DeadlineExceeded), and ErrConflict (read the session
 // again and reapply the change; [Repo.Update] does that itself). It
 // reports false for nil and for errors that another try cannot fix: an
-// invalid ID, an item over 400 KB, ErrNotFound and ErrExpired, a
+// invalid ID, an item over 400 KB, ErrNotFound and ErrExpired,
+// ErrOutcomeUnknown (read the session first: the write may have landed), a
 // *DecodeError or *EncodeError, ErrNotVersioned, ErrInvalidOptions,
 // validation errors, a missing table, and a context the caller canceled.
 //
@@ -134,7 +146,7 @@ func IsRetryable(err error) bool {
 	case errors.Is(err, ErrConflict):
 		return true
 	case errors.Is(err, ErrInvalidID), errors.Is(err, ErrItemTooLarge), errors.Is(err, ErrNotFound),
-		errors.Is(err, ErrNotVersioned), errors.Is(err, ErrInvalidOptions):
+		errors.Is(err, ErrNotVersioned), errors.Is(err, ErrInvalidOptions), errors.Is(err, ErrOutcomeUnknown):
 		return false
 	}
 	var de *DecodeError

@@ -1,9 +1,7 @@
 package dynamosession
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
@@ -19,7 +17,7 @@ import (
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/consistency"
 	"github.com/dynamosession/dynamosession/internal/attr"
-	"github.com/dynamosession/dynamosession/ttl"
+	"github.com/dynamosession/dynamosession/internal/expiry"
 )
 
 // Session is a session read by [Repo.Get]. Change Data and pass the session
@@ -42,6 +40,7 @@ type Session[T any] struct {
 	stored     types.AttributeValue // data attribute as read or last written
 	expiresRaw string               // expiry attribute as stored, "" if absent
 	hasVersion bool                 // the record has a version attribute, even 0
+	tokens     []byte               // the stored write tokens, newest first
 	key        string               // prefix + ID
 }
 
@@ -119,7 +118,7 @@ func (r *Repo[T]) decode(id, k string, item map[string]types.AttributeValue, now
 		if !ok {
 			return nil, &DecodeError{ID: id, Attr: r.opts.ExpiresAttr, Err: fmt.Errorf("want a number, stored %T", av)}
 		}
-		t, err := ttl.ParseExpiry(n.Value)
+		t, err := expiry.Parse(n.Value)
 		if err != nil {
 			return nil, &DecodeError{ID: id, Attr: r.opts.ExpiresAttr, Err: err}
 		}
@@ -139,6 +138,9 @@ func (r *Repo[T]) decode(id, k string, item map[string]types.AttributeValue, now
 				return nil, &DecodeError{ID: id, Attr: r.opts.VersionAttr, Err: fmt.Errorf("version %q is not a non-negative integer", n.Value)}
 			}
 			s.Version, s.hasVersion = v, true
+		}
+		if b, ok := item[r.opts.WriteTokenAttr].(*types.AttributeValueMemberB); ok {
+			s.tokens = b.Value
 		}
 	}
 	data, ok := item[r.opts.DataAttr]
@@ -178,7 +180,7 @@ func (r *Repo[T]) Create(ctx context.Context, id string, data T) (*Session[T], e
 	}
 	now := r.now()
 	expAt, exp := r.expiry(now)
-	item := make(map[string]types.AttributeValue, 4+len(r.extras))
+	item := make(map[string]types.AttributeValue, 5+len(r.extras))
 	item[r.opts.KeyAttr] = &types.AttributeValueMemberS{Value: k}
 	item[r.opts.DataAttr] = av
 	item[r.opts.ExpiresAttr] = &types.AttributeValueMemberN{Value: exp}
@@ -187,36 +189,43 @@ func (r *Repo[T]) Create(ctx context.Context, id string, data T) (*Session[T], e
 	}
 	in := &dynamodb.PutItemInput{TableName: &r.table, Item: item, ReturnConsumedCapacity: r.rcc}
 	var token []byte
+	var tries attempts
+	var optFns []func(*dynamodb.Options)
 	if r.opts.Versioned {
-		token = writeToken()
+		token = newToken()
 		item[r.opts.VersionAttr] = &types.AttributeValueMemberN{Value: "1"}
 		item[r.opts.WriteTokenAttr] = &types.AttributeValueMemberB{Value: token}
+		// Absent, a husk without data, or stored but expired (in any unit
+		// a read accepts): as good as absent.
+		w := newWrite()
+		w.names["#k"], w.names["#d"], w.names["#e"] = r.opts.KeyAttr, r.opts.DataAttr, r.opts.ExpiresAttr
+		w.cond = append(w.cond, "(attribute_not_exists(#k) OR attribute_not_exists(#d) OR "+expiry.Expired("#e", now, w.values)+")")
+		in.ConditionExpression, in.ExpressionAttributeNames, in.ExpressionAttributeValues = w.condition(), w.names, w.values
 		in.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
-		// A stored but expired record, or a husk without data, is as good
-		// as absent.
-		cond := "attribute_not_exists(#k) OR #e <= :now OR attribute_not_exists(#d)"
-		in.ConditionExpression = &cond
-		in.ExpressionAttributeNames = map[string]string{"#k": r.opts.KeyAttr, "#e": r.opts.ExpiresAttr, "#d": r.opts.DataAttr}
-		in.ExpressionAttributeValues = map[string]types.AttributeValue{":now": &types.AttributeValueMemberN{Value: ttl.FormatExpiry(now)}}
+		optFns = append(optFns, tries.option)
 	}
 	if err := checkSize(item); err != nil {
 		return nil, fmt.Errorf("dynamosession: put session %s: %w", redact(id), err)
 	}
 	start := time.Now()
-	out, err := r.client.PutItem(ctx, in)
+	out, err := r.client.PutItem(ctx, in, optFns...)
 	r.observe("PutItem", start, consumed(out), err)
 	if ccf, ok := isConditionFailed(err); ok {
-		if !r.landed(ccf.Item, token) {
+		switch {
+		case r.landed(ccf.Item, token):
+			err = nil // our own earlier attempt, retried by the SDK
+		case tries.retried():
+			return nil, fmt.Errorf("dynamosession: put session %s: %w", redact(id), ErrOutcomeUnknown)
+		default:
 			return nil, fmt.Errorf("dynamosession: put session %s: %w: it already exists", redact(id), ErrConflict)
 		}
-		err = nil // our own earlier attempt, retried by the SDK
 	}
 	if err != nil {
 		return nil, wrap("put", id, err)
 	}
 	s := &Session[T]{ID: id, Data: data, ExpiresAt: expAt, key: k, format: r.opts.Codec.Format(), stored: av, expiresRaw: exp}
 	if r.opts.Versioned {
-		s.Version, s.hasVersion = 1, true
+		s.Version, s.hasVersion, s.tokens = 1, true, token
 	}
 	return s, nil
 }
@@ -248,28 +257,7 @@ func consumed(out any) *types.ConsumedCapacity {
 // stored: whole Unix seconds, and that number's text for the attribute.
 func (r *Repo[T]) expiry(now time.Time) (time.Time, string) {
 	t := r.opts.TTL.Expiry(now)
-	return time.Unix(t.Unix(), 0), ttl.FormatExpiry(t)
-}
-
-// writeToken returns the random bytes that mark one versioned write.
-func writeToken() []byte {
-	b := make([]byte, 8)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails since Go 1.24
-	return b
-}
-
-// landed reports whether item, the stored item a conditional write failed
-// against, was written by that very write: the SDK retries a request whose
-// response was lost (a reset connection, a timeout), and the retry then
-// fails the condition its own first attempt made false. Comparing the data
-// instead would be wrong: two Updates that both increment 1 to 2 write the
-// same bytes, and taking the rival's write for ours loses an increment.
-func (r *Repo[T]) landed(item map[string]types.AttributeValue, token []byte) bool {
-	if token == nil || item == nil {
-		return false
-	}
-	b, ok := item[r.opts.WriteTokenAttr].(*types.AttributeValueMemberB)
-	return ok && bytes.Equal(b.Value, token)
+	return time.Unix(t.Unix(), 0), expiry.Format(t)
 }
 
 func checkSize(item map[string]types.AttributeValue) error {
@@ -283,9 +271,16 @@ func checkSize(item map[string]types.AttributeValue) error {
 // stored it sends no request at all. Otherwise it writes the data and a
 // fresh expiry in one conditional UpdateItem that keeps any other
 // attributes of the item, and fails with ErrNotFound if the session was
-// deleted since it was read (Save never resurrects a session). In a
-// versioned repository it fails with ErrConflict, writing nothing, if the
-// session changed since it was read.
+// deleted since it was read (Save never resurrects a session).
+//
+// In a versioned repository it fails with ErrConflict, writing nothing, if
+// the session changed since it was read. A record that holds no version
+// (another store wrote it last, such as connect-dynamodb's PutItem) is
+// compared by its data instead: Save succeeds only if the stored data is
+// exactly what was read. If the SDK retried the write after a lost
+// response and the stored item no longer shows whether the first attempt
+// landed, Save returns ErrOutcomeUnknown (see [ErrOutcomeUnknown]); it
+// never reports a write that landed as a conflict.
 func (r *Repo[T]) Save(ctx context.Context, s *Session[T]) error {
 	if s == nil || s.key == "" {
 		return fmt.Errorf("dynamosession: save: session was not read by Get")
@@ -306,50 +301,53 @@ func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) error {
 		return fmt.Errorf("dynamosession: save session %s: %w", redact(s.ID), ErrExpired)
 	}
 	expAt, exp := r.expiry(now)
-	names := map[string]string{"#d": r.opts.DataAttr, "#e": r.opts.ExpiresAttr}
-	values := map[string]types.AttributeValue{
-		":d":   av,
-		":e":   &types.AttributeValueMemberN{Value: exp},
-		":now": &types.AttributeValueMemberN{Value: ttl.FormatExpiry(now)},
-	}
-	update := "SET #d = :d, #e = :e"
+	w := newWrite()
+	w.names["#d"], w.names["#e"] = r.opts.DataAttr, r.opts.ExpiresAttr
+	w.values[":d"], w.values[":e"] = av, &types.AttributeValueMemberN{Value: exp}
+	w.set = append(w.set, "#d = :d", "#e = :e")
 	item := map[string]types.AttributeValue{ // for the size check only
-		r.opts.KeyAttr: &types.AttributeValueMemberS{Value: s.key}, r.opts.DataAttr: av, r.opts.ExpiresAttr: values[":e"],
+		r.opts.KeyAttr: &types.AttributeValueMemberS{Value: s.key}, r.opts.DataAttr: av, r.opts.ExpiresAttr: w.values[":e"],
 	}
 	i := 0
 	for name, v := range r.extras {
-		ph := "#x" + strconv.Itoa(i)
-		names[ph], values[":x"+strconv.Itoa(i)] = name, v
-		update += ", " + ph + " = :x" + strconv.Itoa(i)
+		n, ph := "#x"+strconv.Itoa(i), ":x"+strconv.Itoa(i)
+		w.names[n], w.values[ph] = name, v
+		w.set = append(w.set, n+" = "+ph)
 		item[name] = v
 		i++
 	}
 	if s.format == codec.FormatJSON && r.extras == nil {
 		// Leaving connect-dynamodb's format: its `type` marker goes too.
-		names["#t"] = "type"
-		update += " REMOVE #t"
+		w.names["#t"] = "type"
+		w.remove = append(w.remove, "#t")
 	}
-	// A live session: not deleted, not a husk {id, expires}, not expired.
-	cond := "attribute_exists(#d) AND (attribute_not_exists(#e) OR #e > :now)"
-	if force {
-		// RewriteOnRead: only the very value that was read may be replaced.
-		cond += " AND #d = :old"
-		values[":old"] = s.stored
+	// A live session: not deleted, not a husk {id, expires}, not expired
+	// (in any unit a read accepts).
+	w.cond = append(w.cond, "attribute_exists(#d)", expiry.Live("#e", now, w.values))
+	// RewriteOnRead replaces only the very value that was read; so does a
+	// versioned save of a record without a version, which another store
+	// wrote last and which only its data can identify.
+	if force || r.opts.Versioned && !s.hasVersion {
+		w.cond = append(w.cond, "#d = :old")
+		w.values[":old"] = s.stored
 	}
 	var token []byte
+	var tries attempts
+	var optFns []func(*dynamodb.Options)
 	if r.opts.Versioned {
-		token = writeToken()
-		names["#v"], names["#w"] = r.opts.VersionAttr, r.opts.WriteTokenAttr
+		token = newToken()
+		w.names["#v"], w.names["#w"] = r.opts.VersionAttr, r.opts.WriteTokenAttr
 		next := &types.AttributeValueMemberN{Value: strconv.FormatInt(s.Version+1, 10)}
-		values[":v"], values[":w"] = next, &types.AttributeValueMemberB{Value: token}
-		item[r.opts.VersionAttr], item[r.opts.WriteTokenAttr] = next, values[":w"]
-		update = "SET #v = :v, #w = :w, " + update[len("SET "):]
-		if !s.hasVersion {
-			cond += " AND attribute_not_exists(#v)"
+		w.values[":v"], w.values[":w"] = next, &types.AttributeValueMemberB{Value: tokenList(token, s.tokens)}
+		w.set = append(w.set, "#v = :v", "#w = :w")
+		item[r.opts.VersionAttr], item[r.opts.WriteTokenAttr] = next, w.values[":w"]
+		if s.hasVersion {
+			w.values[":seen"] = &types.AttributeValueMemberN{Value: strconv.FormatInt(s.Version, 10)}
+			w.cond = append(w.cond, "#v = :seen", r.sameTokens(s, w))
 		} else {
-			values[":seen"] = &types.AttributeValueMemberN{Value: strconv.FormatInt(s.Version, 10)}
-			cond += " AND #v = :seen"
+			w.cond = append(w.cond, "attribute_not_exists(#v)")
 		}
+		optFns = append(optFns, tries.option)
 	}
 	if err := checkSize(item); err != nil {
 		return fmt.Errorf("dynamosession: save session %s: %w", redact(s.ID), err)
@@ -358,13 +356,13 @@ func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) error {
 	out, err := r.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                           &r.table,
 		Key:                                 r.keyAV(s.key),
-		UpdateExpression:                    &update,
-		ConditionExpression:                 &cond,
-		ExpressionAttributeNames:            names,
-		ExpressionAttributeValues:           values,
+		UpdateExpression:                    w.update(),
+		ConditionExpression:                 w.condition(),
+		ExpressionAttributeNames:            w.names,
+		ExpressionAttributeValues:           w.values,
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 		ReturnConsumedCapacity:              r.rcc,
-	})
+	}, optFns...)
 	r.observe("UpdateItem", start, consumed(out), err)
 	if ccf, ok := isConditionFailed(err); ok {
 		switch {
@@ -372,6 +370,8 @@ func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) error {
 			err = nil // our own earlier attempt, retried by the SDK
 		case ccf.Item == nil || ccf.Item[r.opts.DataAttr] == nil:
 			return fmt.Errorf("dynamosession: save session %s: %w: deleted since it was read", redact(s.ID), ErrNotFound)
+		case tries.retried():
+			return fmt.Errorf("dynamosession: save session %s: %w", redact(s.ID), ErrOutcomeUnknown)
 		default:
 			return fmt.Errorf("dynamosession: save session %s: %w", redact(s.ID), ErrConflict)
 		}
@@ -384,6 +384,7 @@ func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) error {
 	if r.opts.Versioned {
 		s.Version++
 		s.hasVersion = true
+		s.tokens = w.values[":w"].(*types.AttributeValueMemberB).Value
 	}
 	return nil
 }
@@ -412,15 +413,42 @@ func (r *Repo[T]) unchanged(s *Session[T], encoded types.AttributeValue) bool {
 	return reflect.DeepEqual(orig, s.Data)
 }
 
+// sameTokens returns the condition that the stored write tokens are the
+// ones s was read with. The version alone does not identify a record: a
+// session deleted and created again under the same ID starts again at
+// version 1, and a retried write must not land on that newer session.
+func (r *Repo[T]) sameTokens(s *Session[T], w *write) string {
+	w.names["#w"] = r.opts.WriteTokenAttr
+	if s.tokens == nil {
+		return "attribute_not_exists(#w)"
+	}
+	w.values[":seenw"] = &types.AttributeValueMemberB{Value: s.tokens}
+	return "#w = :seenw"
+}
+
+// resealer is implemented by codecs whose stored values can go stale
+// without the data changing: [codec.Sealer] reports a value sealed under a
+// key other than the keyring's current one, and returns it sealed again
+// under the current key, without decoding the data.
+type resealer interface {
+	Reseal(key string, stored types.AttributeValue) (types.AttributeValue, bool, error)
+}
+
 // Touch extends the session's expiry if the touch policy says it is due,
 // and reports whether it wrote. A due touch is one UpdateItem of the expiry
-// attribute alone, conditional on the record still holding the expiry s
-// was read with: it never recreates a session deleted in between and never
+// attribute, conditional on the record still holding the expiry s was read
+// with: it never recreates a session deleted in between and never
 // overwrites a newer write. Losing such a race is not an error: Touch
 // returns false, nil, and the next Get tells what happened.
 //
-// The write still costs 1 write unit per started KB of the whole item:
-// that is why the policy exists.
+// A due touch also brings the stored data up to date when it is stale
+// without having changed: a session sealed under a key the keyring no
+// longer seals with is sealed again under the current key, so that a key
+// can be retired once the TTL has passed since the switch, even for users
+// whose sessions are only ever read. That write is conditional on the
+// stored data being exactly what was read, so it never undoes a Save that
+// landed in between, and it costs nothing extra: a touch is billed for the
+// whole item anyway (1 write unit per started KB).
 func (r *Repo[T]) Touch(ctx context.Context, s *Session[T]) (bool, error) {
 	if s == nil || s.key == "" {
 		return false, fmt.Errorf("dynamosession: touch: session was not read by Get")
@@ -433,24 +461,31 @@ func (r *Repo[T]) Touch(ctx context.Context, s *Session[T]) (bool, error) {
 		return false, nil
 	}
 	expAt, exp := r.expiry(now)
-	update := "SET #e = :e"
-	names := map[string]string{"#d": r.opts.DataAttr, "#e": r.opts.ExpiresAttr}
-	values := map[string]types.AttributeValue{":e": &types.AttributeValueMemberN{Value: exp}}
-	var cond string
+	w := newWrite()
+	w.names["#d"], w.names["#e"] = r.opts.DataAttr, r.opts.ExpiresAttr
+	w.values[":e"] = &types.AttributeValueMemberN{Value: exp}
+	w.set = append(w.set, "#e = :e")
+	w.cond = append(w.cond, "attribute_exists(#d)")
 	if s.expiresRaw == "" {
-		cond = "attribute_exists(#d) AND attribute_not_exists(#e)"
+		w.cond = append(w.cond, "attribute_not_exists(#e)")
 	} else {
-		cond = "attribute_exists(#d) AND #e = :old"
-		values[":old"] = &types.AttributeValueMemberN{Value: s.expiresRaw}
+		w.cond = append(w.cond, "#e = :olde")
+		w.values[":olde"] = &types.AttributeValueMemberN{Value: s.expiresRaw}
+	}
+	fresh := r.refreshed(s)
+	if fresh != nil {
+		w.set = append(w.set, "#d = :d")
+		w.cond = append(w.cond, "#d = :old")
+		w.values[":d"], w.values[":old"] = fresh, s.stored
 	}
 	start := time.Now()
 	out, err := r.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 &r.table,
 		Key:                       r.keyAV(s.key),
-		UpdateExpression:          &update,
-		ConditionExpression:       &cond,
-		ExpressionAttributeNames:  names,
-		ExpressionAttributeValues: values,
+		UpdateExpression:          w.update(),
+		ConditionExpression:       w.condition(),
+		ExpressionAttributeNames:  w.names,
+		ExpressionAttributeValues: w.values,
 		ReturnConsumedCapacity:    r.rcc,
 	})
 	r.observe("UpdateItem", start, consumed(out), err)
@@ -461,7 +496,25 @@ func (r *Repo[T]) Touch(ctx context.Context, s *Session[T]) (bool, error) {
 		return false, wrap("touch", s.ID, err)
 	}
 	s.ExpiresAt, s.expiresRaw = expAt, exp
+	if fresh != nil {
+		s.stored = fresh
+	}
 	return true, nil
+}
+
+// refreshed returns the stored data brought up to date for a due touch,
+// or nil when it is current. It works on the stored value, not on s.Data:
+// a touch must never write changes the caller has not saved.
+func (r *Repo[T]) refreshed(s *Session[T]) types.AttributeValue {
+	rs, ok := r.opts.Codec.(resealer)
+	if !ok || s.format != r.opts.Codec.Format() || s.stored == nil {
+		return nil
+	}
+	av, stale, err := rs.Reseal(s.key, s.stored)
+	if err != nil || !stale {
+		return nil // it was read with this very codec; an error here leaves it as it is
+	}
+	return av
 }
 
 // Delete removes the session id. Deleting a session that does not exist is
@@ -480,7 +533,10 @@ func (r *Repo[T]) Delete(ctx context.Context, id string) error {
 // DeleteSession removes a session read by Get, but in a versioned
 // repository only if nobody saved it since: otherwise it returns
 // ErrConflict and deletes nothing, so a logout racing a save can decide
-// what wins (typically: Get again and delete). Without versioning it is
+// what wins (typically: Get again and delete). A record that holds no
+// version is deleted only if its data is still what was read. If the SDK
+// retried the delete after a lost response and a session is stored again
+// under the ID, it returns ErrOutcomeUnknown. Without versioning it is
 // Delete(ctx, s.ID).
 func (r *Repo[T]) DeleteSession(ctx context.Context, s *Session[T]) error {
 	if s == nil || s.key == "" {
@@ -489,27 +545,34 @@ func (r *Repo[T]) DeleteSession(ctx context.Context, s *Session[T]) error {
 	if !r.opts.Versioned {
 		return r.Delete(ctx, s.ID)
 	}
-	in := &dynamodb.DeleteItemInput{
+	w := newWrite()
+	w.names["#v"] = r.opts.VersionAttr
+	if s.hasVersion {
+		w.cond = append(w.cond, "#v = :seen", r.sameTokens(s, w))
+		w.values[":seen"] = &types.AttributeValueMemberN{Value: strconv.FormatInt(s.Version, 10)}
+	} else {
+		w.names["#d"] = r.opts.DataAttr
+		w.cond = append(w.cond, "attribute_not_exists(#v)", "#d = :old")
+		w.values[":old"] = s.stored
+	}
+	var tries attempts
+	start := time.Now()
+	out, err := r.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName:                           &r.table,
 		Key:                                 r.keyAV(s.key),
-		ExpressionAttributeNames:            map[string]string{"#v": r.opts.VersionAttr},
+		ConditionExpression:                 w.condition(),
+		ExpressionAttributeNames:            w.names,
+		ExpressionAttributeValues:           w.valuesOrNil(),
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 		ReturnConsumedCapacity:              r.rcc,
-	}
-	var cond string
-	if !s.hasVersion {
-		cond = "attribute_not_exists(#v)"
-	} else {
-		cond = "#v = :seen"
-		in.ExpressionAttributeValues = map[string]types.AttributeValue{":seen": &types.AttributeValueMemberN{Value: strconv.FormatInt(s.Version, 10)}}
-	}
-	in.ConditionExpression = &cond
-	start := time.Now()
-	out, err := r.client.DeleteItem(ctx, in)
+	}, tries.option)
 	r.observe("DeleteItem", start, consumed(out), err)
 	if ccf, ok := isConditionFailed(err); ok {
-		if ccf.Item == nil || ccf.Item[r.opts.DataAttr] == nil {
+		switch {
+		case ccf.Item == nil || ccf.Item[r.opts.DataAttr] == nil:
 			return nil // already gone (or a husk of it): what the caller wanted
+		case tries.retried():
+			return fmt.Errorf("dynamosession: delete session %s: %w", redact(s.ID), ErrOutcomeUnknown)
 		}
 		return fmt.Errorf("dynamosession: delete session %s: %w", redact(s.ID), ErrConflict)
 	}

@@ -19,7 +19,16 @@ import (
 //
 // Reads are strongly consistent: a stale read would only buy a conflict.
 // If fn returns an error nothing is written and Update returns it. When
-// the attempts run out the error wraps ErrConflict. Update needs
+// the attempts run out the error wraps ErrConflict.
+//
+// Exactly once: when Update returns nil, the change of exactly one run of
+// fn was written, never two, even when the SDK retried a write whose
+// response was lost and other writers saved the session meanwhile (the
+// write recognises itself by its token, see [ErrOutcomeUnknown]). fn runs
+// again only after a write that certainly did not land. When Update
+// cannot know whether its write landed it returns an error wrapping
+// ErrOutcomeUnknown and does not run fn again: the change was applied at
+// most once. Update needs
 // Options.Versioned (without it, there is no way to detect the lost update
 // it exists to prevent) and returns ErrNotVersioned otherwise.
 func (r *Repo[T]) Update(ctx context.Context, id string, fn func(*T) error) (*Session[T], error) {

@@ -1,0 +1,260 @@
+package dynamosession_test
+
+// Exactly once, against DynamoDB Local behind a proxy on 127.0.0.1 that
+// lets a write land and then drops its response, while another client
+// writes the same session (issue 13, item 1).
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/dynamosession/dynamosession"
+	"github.com/dynamosession/dynamosession/consistency"
+	"github.com/dynamosession/dynamosession/internal/dynamotest"
+	"github.com/dynamosession/dynamosession/internal/testclock"
+)
+
+// lossyProxy forwards DynamoDB requests to a real endpoint. When armed for
+// an operation, it forwards the next such request, lets DynamoDB apply it,
+// runs meanwhile (another client's writes) and then closes the client's
+// connection instead of answering: the write landed, its response is lost,
+// and the SDK's retryer sends the request again.
+type lossyProxy struct {
+	*httptest.Server
+	upstream string
+
+	mu        sync.Mutex
+	armed     string // X-Amz-Target suffix to drop once, "" for none
+	meanwhile func()
+	requests  map[string]int // by operation
+}
+
+func newLossyProxy(t *testing.T, upstream string) *lossyProxy {
+	p := &lossyProxy{upstream: upstream, requests: map[string]int{}}
+	p.Server = httptest.NewServer(http.HandlerFunc(p.serve))
+	t.Cleanup(p.Close)
+	return p
+}
+
+func (p *lossyProxy) arm(op string, meanwhile func()) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.armed, p.meanwhile = op, meanwhile
+}
+
+func (p *lossyProxy) count(op string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.requests[op]
+}
+
+func (p *lossyProxy) serve(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	op := r.Header.Get("X-Amz-Target")
+	op = op[strings.LastIndexByte(op, '.')+1:]
+	p.mu.Lock()
+	p.requests[op]++
+	drop := p.armed != "" && p.armed == op
+	var meanwhile func()
+	if drop {
+		p.armed, meanwhile = "", p.meanwhile
+	}
+	p.mu.Unlock()
+
+	req, err := http.NewRequestWithContext(r.Context(), r.Method, p.upstream+r.URL.RequestURI(), bytes.NewReader(body))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	req.Header = r.Header.Clone()
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	answer, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	if drop {
+		if meanwhile != nil {
+			meanwhile()
+		}
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err == nil {
+			conn.Close() // the write landed; its answer never arrives
+		}
+		return
+	}
+	for k, v := range resp.Header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(resp.StatusCode)
+	_, _ = w.Write(answer)
+}
+
+// retryingClient is a DynamoDB client as applications build it: the SDK's
+// standard retryer (three attempts), here without backoff delays.
+func retryingClient(url string) *dynamodb.Client {
+	return dynamodb.New(dynamodb.Options{
+		Region:                          "us-east-1",
+		BaseEndpoint:                    aws.String(url),
+		Credentials:                     credentials.NewStaticCredentialsProvider("local", "local", ""),
+		DisableValidateResponseChecksum: true,
+		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
+			o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
+		}),
+	})
+}
+
+func TestExactlyOnceAfterLostResponse(t *testing.T) {
+	direct := dynamotest.Client(t) // skips without DynamoDB Local (fails under CI)
+	table := dynamotest.CreateTable(t, direct, "id", "expires")
+	proxy := newLossyProxy(t, dynamotest.Endpoint())
+	clock := testclock.New(time.Now().Truncate(time.Second))
+	repoOn := func(client dynamosession.API) *dynamosession.Repo[cart] {
+		r, err := dynamosession.New[cart](client, table, func(o *dynamosession.Options[cart]) {
+			o.Versioned, o.Clock = true, clock.Now
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	a, b := repoOn(retryingClient(proxy.URL)), repoOn(direct)
+	ctx := context.Background()
+	strong := consistency.WithStrongRead(ctx)
+	increment := func(runs *atomic.Int32) func(*cart) error {
+		return func(c *cart) error { runs.Add(1); c.Count++; return nil }
+	}
+	count := func(t *testing.T, id string) int {
+		t.Helper()
+		s, err := b.Get(strong, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.Data.Count
+	}
+
+	for _, tt := range []struct {
+		name      string
+		rivals    int   // Updates by another client between landing and the lost answer
+		wantErr   error // from A's Update
+		wantCount int
+	}{
+		{"no rival", 0, nil, 1},
+		{"one rival (the reported sequence)", 1, nil, 2},
+		{"rivals up to the remembered tokens", 3, nil, 4},
+		{"more rivals than remembered tokens", 4, dynamosession.ErrOutcomeUnknown, 5},
+	} {
+		t.Run("Update/"+tt.name, func(t *testing.T) {
+			id := newID(t)
+			if err := b.Put(ctx, id, cart{}); err != nil {
+				t.Fatal(err)
+			}
+			before := proxy.count("UpdateItem")
+			proxy.arm("UpdateItem", func() {
+				for range tt.rivals {
+					var rival atomic.Int32
+					if _, err := b.Update(ctx, id, increment(&rival)); err != nil {
+						t.Errorf("rival Update: %v", err)
+					}
+				}
+			})
+			var runs atomic.Int32
+			_, err := a.Update(ctx, id, increment(&runs))
+			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil && err != nil) {
+				t.Fatalf("Update = %v, want %v", err, tt.wantErr)
+			}
+			if n := runs.Load(); n != 1 {
+				t.Errorf("fn ran %d times, want 1", n)
+			}
+			if n := proxy.count("UpdateItem") - before; n != 2 {
+				t.Errorf("%d UpdateItem requests, want 2 (the landed one and the SDK's retry)", n)
+			}
+			if got := count(t, id); got != tt.wantCount {
+				t.Errorf("final count %d, want %d", got, tt.wantCount)
+			}
+		})
+	}
+
+	t.Run("versioned Put", func(t *testing.T) {
+		id := newID(t)
+		proxy.arm("PutItem", nil)
+		if err := a.Put(ctx, id, cart{User: "ada"}); err != nil {
+			t.Fatalf("Put whose first attempt landed = %v, want nil", err)
+		}
+	})
+	t.Run("versioned Put, then a rival save", func(t *testing.T) {
+		id := newID(t)
+		proxy.arm("PutItem", func() {
+			s, err := b.Get(strong, id)
+			if err != nil {
+				t.Errorf("rival Get: %v", err)
+				return
+			}
+			s.Data.Count = 9
+			if err := b.Save(ctx, s); err != nil {
+				t.Errorf("rival Save: %v", err)
+			}
+		})
+		if err := a.Put(ctx, id, cart{User: "ada"}); err != nil {
+			t.Fatalf("Put whose first attempt landed = %v, want nil", err)
+		}
+		if got := count(t, id); got != 9 {
+			t.Errorf("count %d, want the rival's 9", got)
+		}
+	})
+	t.Run("DeleteSession", func(t *testing.T) {
+		id := newID(t)
+		if err := a.Put(ctx, id, cart{}); err != nil {
+			t.Fatal(err)
+		}
+		s, err := a.Get(strong, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		proxy.arm("DeleteItem", nil)
+		if err := a.DeleteSession(ctx, s); err != nil {
+			t.Fatalf("DeleteSession whose first attempt landed = %v, want nil", err)
+		}
+	})
+	t.Run("DeleteSession, then a new session under the ID", func(t *testing.T) {
+		id := newID(t)
+		if err := a.Put(ctx, id, cart{}); err != nil {
+			t.Fatal(err)
+		}
+		s, err := a.Get(strong, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		proxy.arm("DeleteItem", func() {
+			if err := b.Put(ctx, id, cart{User: "new"}); err != nil {
+				t.Errorf("rival Put: %v", err)
+			}
+		})
+		if err := a.DeleteSession(ctx, s); !errors.Is(err, dynamosession.ErrOutcomeUnknown) {
+			t.Fatalf("DeleteSession = %v, want ErrOutcomeUnknown (it landed, but the ID holds a session again)", err)
+		}
+	})
+}

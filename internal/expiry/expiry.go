@@ -1,0 +1,184 @@
+// Package expiry is the one rule, shared by the repository, the migration
+// tool and the CLI, for reading a stored expiry attribute and for asking
+// DynamoDB the same question in a condition expression.
+//
+// Session stores have written three forms of expiry: integer Unix seconds
+// (dynamosession, @pwrdrvr/dynamodb-session-store), fractional seconds
+// (connect-dynamodb 3.0.3 and later, "1796482408.999") and milliseconds
+// (connect-dynamodb before 3.x). A value above [MillisAbove] cannot be
+// seconds (that is the year 5138), so it is milliseconds.
+//
+// Reads compare in Go; writes compare on the server, in a condition
+// expression. The two must never disagree, or a write would succeed
+// against a record a read calls expired (a Save reviving it) or fail
+// against one a read calls gone (a Put refused for an expired
+// connect-dynamodb record). So both compare exact decimals: [Parse] reads
+// the stored text without going through float64 and rounds up to the
+// nanosecond, and the conditions compare the stored number with the
+// current time written out to the nanosecond. For a stored decimal x and a
+// time n in whole nanoseconds, x > n exactly when ceil(x) > n, so Go and
+// DynamoDB give the same answer for every stored value.
+package expiry
+
+import (
+	"errors"
+	"fmt"
+	"math/big"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// MillisAbove is the largest stored expiry read as seconds: larger values
+// are milliseconds.
+const MillisAbove = 100_000_000_000
+
+// Far is the instant an expiry too large for time.Time reads as: a
+// stored number above the year 292277026596 does not expire in any
+// lifetime of a process. It is the same on every platform (a float64
+// conversion would not be: amd64 and arm64 convert out-of-range floats
+// differently).
+var Far = time.Unix(1<<62, 0)
+
+// ErrNotNumber reports an expiry attribute whose text is not a decimal
+// number.
+var ErrNotNumber = errors.New("expiry is not a decimal number")
+
+var (
+	millisAbove = big.NewRat(MillisAbove, 1)
+	nanosPerSec = big.NewInt(1e9)
+	maxSeconds  = big.NewInt(1 << 62)
+)
+
+// Parse reads the text of a stored expiry number in any form session
+// stores wrote, exactly: the result is the stored instant rounded up to
+// the nanosecond (see the package doc for why up). Negative expiries are
+// instants before 1970 and so expired; expiries past the year 292277026596
+// read as [Far], which is what a condition comparing the stored number
+// with the current time concludes too. It returns an error wrapping
+// [ErrNotNumber] for text that is not a number DynamoDB could store (NaN,
+// infinity, 1e400).
+func Parse(n string) (time.Time, error) {
+	// Fast path: integer seconds, what every current writer stores.
+	if len(n) <= 18 && n != "" && strings.IndexFunc(n, notDigit) < 0 {
+		s, err := strconv.ParseInt(n, 10, 64)
+		if err == nil && s <= MillisAbove {
+			return time.Unix(s, 0), nil
+		}
+	}
+	x, ok := parseDecimal(n)
+	if !ok {
+		return time.Time{}, fmt.Errorf("%w: %q", ErrNotNumber, n)
+	}
+	if x.Cmp(millisAbove) > 0 {
+		x.Quo(x, big.NewRat(1000, 1))
+	}
+	// ceil(x × 1e9) nanoseconds.
+	ns := new(big.Rat).Mul(x, new(big.Rat).SetInt(nanosPerSec))
+	q, r := new(big.Int).QuoRem(ns.Num(), ns.Denom(), new(big.Int))
+	if r.Sign() > 0 {
+		q.Add(q, big.NewInt(1)) // QuoRem truncates towards zero: up for positives
+	}
+	sec, nsec := new(big.Int).QuoRem(q, nanosPerSec, new(big.Int))
+	if nsec.Sign() < 0 { // normalise negatives so 0 <= nsec < 1e9
+		sec.Sub(sec, big.NewInt(1))
+		nsec.Add(nsec, nanosPerSec)
+	}
+	switch {
+	case sec.Cmp(maxSeconds) > 0:
+		return Far, nil
+	case sec.Cmp(new(big.Int).Neg(maxSeconds)) < 0:
+		return time.Unix(-1<<62, 0), nil
+	}
+	return time.Unix(sec.Int64(), nsec.Int64()), nil
+}
+
+func notDigit(r rune) bool { return r < '0' || r > '9' }
+
+// parseDecimal reads a DynamoDB number's text (an optional sign, digits
+// with an optional point, an optional exponent) as an exact rational.
+// DynamoDB numbers have at most 38 significant digits and exponents from
+// -130 to +125, so the rational stays small.
+func parseDecimal(n string) (*big.Rat, bool) {
+	if n == "" || len(n) > 200 {
+		return nil, false
+	}
+	for _, c := range n {
+		if !(c >= '0' && c <= '9' || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E') {
+			return nil, false // refuses NaN, Inf, hex and fractions, which SetString would take
+		}
+	}
+	mant, exp, hasExp := strings.Cut(strings.ToLower(n), "e")
+	if hasExp {
+		e, err := strconv.Atoi(exp)
+		if err != nil || e < -400 || e > 400 {
+			return nil, false
+		}
+	}
+	if mant == "" || mant == "." || mant == "-" || mant == "+" {
+		return nil, false
+	}
+	x, ok := new(big.Rat).SetString(n)
+	if !ok || new(big.Rat).Abs(x).Cmp(tooLarge) >= 0 {
+		return nil, false // DynamoDB stores no number this large
+	}
+	return x, true
+}
+
+// tooLarge is 10^126: DynamoDB numbers stay below it ("Positive range:
+// 1E-130 to 9.9999999999999999999999999999999999999E+125", Amazon DynamoDB
+// Developer Guide, Data types).
+var tooLarge = new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(126), nil))
+
+// Format returns t as a stored expiry: whole Unix seconds, what DynamoDB's
+// TTL reads.
+func Format(t time.Time) string { return strconv.FormatInt(t.Unix(), 10) }
+
+// exact returns t as decimal Unix seconds to the nanosecond, and as
+// decimal Unix milliseconds to the nanosecond.
+func exact(t time.Time) (sec, ms string) {
+	ns := t.UnixNano()
+	neg := ns < 0
+	if neg {
+		ns = -ns
+	}
+	digits := strconv.FormatInt(ns, 10)
+	for len(digits) < 10 {
+		digits = "0" + digits
+	}
+	sec = digits[:len(digits)-9] + "." + digits[len(digits)-9:]
+	ms = digits[:len(digits)-6] + "." + digits[len(digits)-6:]
+	if neg {
+		sec, ms = "-"+sec, "-"+ms
+	}
+	return sec, ms
+}
+
+// Condition clauses. Each refers to the expiry attribute by the name
+// placeholder e (such as "#e") and adds its values, under the placeholders
+// :xnow, :xnowms and :xmsabove, to values.
+
+// Live returns a condition that holds when the stored expiry has not
+// passed at now by [Parse]'s rule, or there is none.
+func Live(e string, now time.Time, values map[string]types.AttributeValue) string {
+	addValues(now, values)
+	return "(attribute_not_exists(" + e + ") OR (" + e + " > :xnow AND " + e + " <= :xmsabove) OR " + e + " > :xnowms)"
+}
+
+// Expired returns a condition that holds when the item has an expiry
+// attribute that has passed at now by [Parse]'s rule. An expiry that is
+// not a number satisfies neither Live nor Expired: the record is left to
+// whoever can read it.
+func Expired(e string, now time.Time, values map[string]types.AttributeValue) string {
+	addValues(now, values)
+	return "(" + e + " <= :xnow OR (" + e + " > :xmsabove AND " + e + " <= :xnowms))"
+}
+
+func addValues(now time.Time, values map[string]types.AttributeValue) {
+	sec, ms := exact(now)
+	values[":xnow"] = &types.AttributeValueMemberN{Value: sec}
+	values[":xnowms"] = &types.AttributeValueMemberN{Value: ms}
+	values[":xmsabove"] = &types.AttributeValueMemberN{Value: strconv.Itoa(MillisAbove)}
+}
