@@ -1,0 +1,86 @@
+package expiry
+
+import (
+	"errors"
+	"fmt"
+	"math/big"
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+func TestParse(t *testing.T) {
+	tests := []struct {
+		in   string
+		want time.Time
+	}{
+		{"1800000000", time.Unix(1800000000, 0)},
+		{"1796482408.999", time.Unix(1796482408, 999_000_000)},        // connect-dynamodb 3.x
+		{"1796482408.9990000001", time.Unix(1796482408, 999_000_001)}, // rounds up
+		{"1799996400000", time.Unix(1799996400, 0)},                   // connect-dynamodb 2.x, milliseconds
+		{"1799996400000.5", time.Unix(1799996400, 500_000)},
+		{"100000000000", time.Unix(100000000000, 0)}, // MillisAbove itself is seconds
+		{"100000000001", time.Unix(100000000, 1_000_000)},
+		{"1.8e9", time.Unix(1800000000, 0)},
+		{"-5", time.Unix(-5, 0)},
+		{"-0.5", time.Unix(-1, 500_000_000)},
+		{"0", time.Unix(0, 0)},
+		{"1e125", Far},
+		{"9.9999999999999999999999999999999999999E+125", Far},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := Parse(tt.in)
+			if err != nil {
+				t.Fatalf("Parse(%q) = %v", tt.in, err)
+			}
+			if !got.Equal(tt.want) {
+				t.Errorf("Parse(%q) = %v, want %v", tt.in, got.UTC(), tt.want.UTC())
+			}
+		})
+	}
+	for _, bad := range []string{"", "NaN", "Inf", "-Inf", "0x10", "1/2", "1e400", "1e126", "abc", "1.2.3", "e5", "--1", "."} {
+		if _, err := Parse(bad); !errors.Is(err, ErrNotNumber) {
+			t.Errorf("Parse(%q) = %v, want ErrNotNumber", bad, err)
+		}
+	}
+}
+
+// TestConditionsAgreeWithParse checks the package's promise on random
+// stored values and times: the decimal comparisons the Live and Expired
+// conditions make give the answer Parse gives. The comparison is done here
+// with exact rationals, as DynamoDB compares numbers; the contract suite
+// checks the same on the fake and DynamoDB Local.
+func TestConditionsAgreeWithParse(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	base := time.Unix(1_800_000_000, 0)
+	for i := 0; i < 20000; i++ {
+		now := base.Add(time.Duration(rng.Int64N(int64(200 * time.Second))))
+		var stored string
+		switch rng.IntN(4) {
+		case 0:
+			stored = fmt.Sprint(base.Unix() + rng.Int64N(200))
+		case 1:
+			stored = fmt.Sprintf("%d.%d", base.Unix()+rng.Int64N(200), rng.Int64N(1e12))
+		case 2:
+			stored = fmt.Sprint((base.Unix()+rng.Int64N(200))*1000 + rng.Int64N(1000))
+		default:
+			stored = fmt.Sprintf("%d.%d", (base.Unix()+rng.Int64N(200))*1000, rng.Int64N(1e9))
+		}
+		exp, err := Parse(stored)
+		if err != nil {
+			t.Fatal(err)
+		}
+		goLive := exp.After(now)
+		x, _ := new(big.Rat).SetString(stored)
+		sec, ms := exact(now)
+		nowR, _ := new(big.Rat).SetString(sec)
+		nowMs, _ := new(big.Rat).SetString(ms)
+		msAbove := big.NewRat(MillisAbove, 1)
+		condLive := (x.Cmp(nowR) > 0 && x.Cmp(msAbove) <= 0) || x.Cmp(nowMs) > 0
+		condExpired := x.Cmp(nowR) <= 0 || (x.Cmp(msAbove) > 0 && x.Cmp(nowMs) <= 0)
+		if goLive != condLive || goLive == condExpired {
+			t.Fatalf("stored %s at %v: Parse says live=%v, Live=%v, Expired=%v", stored, now.UnixNano(), goLive, condLive, condExpired)
+		}
+	}
+}
