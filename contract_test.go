@@ -187,7 +187,7 @@ func TestContract(t *testing.T) {
 }
 
 func contractCases() []contractCase {
-	return []contractCase{
+	return append([]contractCase{
 		{"RoundTripEveryCodec", testRoundTripEveryCodec},
 		{"GetMissing", testGetMissing},
 		{"ExpiredButPresentIsNotFound", testExpiredButPresent},
@@ -224,7 +224,7 @@ func contractCases() []contractCase {
 		{"KeyRotationCompletesForReadOnlyUsers", testKeyRotationCompletes},
 		{"TouchResealNeverUndoesASave", testTouchResealNeverUndoesASave},
 		{"VersionedSaveAfterNodeWrite", testVersionedSaveAfterNodeWrite},
-	}
+	}, ownerContractCases()...)
 }
 
 func testRoundTripEveryCodec(t *testing.T, e *env) {

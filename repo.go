@@ -143,11 +143,70 @@ type Options[T any] struct {
 
 	// Clock returns the current time. Default time.Now. Tests inject one.
 	Clock func() time.Time
+
+	// Owner, if set, returns the ID of the user a session belongs to, or
+	// "" for an anonymous session (see owner.go for why the owner follows
+	// the data). Put, Create, Save and Update store it in OwnerAttr, which
+	// a sparse global secondary index (OwnerIndex) makes queryable for
+	// [Repo.ListOwner] and [Repo.RevokeOwner]; anonymous sessions have no
+	// such attribute, so they are not in the index and cost it nothing. A
+	// write that leaves the owner as stored does not touch the owner
+	// attributes, so with a keys-only index it costs the index nothing; a
+	// login (an owned Create, or a Save that sets the owner) and a logout
+	// (Delete, or a Save that clears it) cost 1 index write unit each, a
+	// change of owner 2. It must be fast and deterministic and return at
+	// most 1024 bytes of UTF-8; a bad owner fails the write with
+	// ErrInvalidOwner before anything is sent. Node.js stores do not know
+	// the attribute: a record connect-dynamodb rewrites loses it and leaves
+	// the index until the next Save through a repository. Default nil: no
+	// owners are written.
+	Owner func(*T) string
+
+	// OwnerAttr holds a session's owner, of type S: the partition key of
+	// OwnerIndex. Default "owner".
+	OwnerAttr string
+
+	// OwnedAtAttr holds when the session got its owner, Unix milliseconds
+	// (N). RevokeOwner ends only sessions owned at or before it began, so
+	// a user who logs in again during a revocation keeps the new session.
+	// Default "owned_at".
+	OwnedAtAttr string
+
+	// OwnerIndex names the table's global secondary index on OwnerAttr
+	// (partition key OwnerAttr of type S, no sort key, projection
+	// KEYS_ONLY: the cheapest to maintain, measured in the README).
+	// Default "owner-index".
+	OwnerIndex string
+
+	// RevocationCheck, if positive, closes the window the owner index's
+	// eventual consistency leaves: a session that got its owner just
+	// before a RevokeOwner may be missing from the index's answer. With
+	// it, RevokeOwner first writes a per-owner revocation marker ("owned
+	// at or before T, except the kept session"), and a session younger
+	// than RevocationCheck (by OwnedAtAttr, while it carries
+	// RevocationCheckAttr) is checked against its owner's marker on every
+	// Get. The first Get after the window clears the session's check
+	// attribute; from then on RevokeOwner's Query is relied on to find
+	// it, which holds as long as the index lags less than RevocationCheck.
+	// Costs: on every Get of an owned session in its first RevocationCheck
+	// one strongly consistent read of the marker (1 read unit and a round
+	// trip); once per owned session, one write (1 unit per started KB) to
+	// close its window; per revocation, one marker write (1 unit); 12
+	// bytes per session while its window is open. Anonymous sessions and
+	// sessions past their window cost nothing: a page view stays at 0.5
+	// read unit. A minute is a sound value. Servers' clocks must agree
+	// (to well under RevocationCheck): markers compare instants written by
+	// different machines. Default 0: off.
+	RevocationCheck time.Duration
+
+	// RevocationCheckAttr marks a session whose revocation check window
+	// is open (BOOL), with RevocationCheck. Default "owner_check".
+	RevocationCheckAttr string
 }
 
 // Call describes one DynamoDB request a [Repo] made, for Options.Observer.
 type Call struct {
-	Op       string                  // "GetItem", "PutItem", "UpdateItem" or "DeleteItem"
+	Op       string                  // "GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query" or "BatchGetItem"
 	Table    string                  // the table name
 	Consumed *types.ConsumedCapacity // as DynamoDB reported it; nil on most errors
 	Latency  time.Duration           // wall time of the request, retries included
@@ -193,6 +252,9 @@ func New[T any](client API, table string, optFns ...func(*Options[T])) (*Repo[T]
 	}
 	if o.Observer != nil {
 		r.rcc = types.ReturnConsumedCapacityTotal
+		if ownersOn(o) {
+			r.rcc = types.ReturnConsumedCapacityIndexes // the owner index's share, for metrics
+		}
 	}
 	return r, nil
 }
@@ -237,7 +299,7 @@ func withDefaults[T any](o Options[T]) Options[T] {
 	if o.Clock == nil {
 		o.Clock = time.Now
 	}
-	return o
+	return withOwnerDefaults(o)
 }
 
 func validate[T any](client API, table string, o Options[T]) error {
@@ -255,6 +317,9 @@ func validate[T any](client API, table string, o Options[T]) error {
 		attrs["VersionAttr"] = o.VersionAttr
 		attrs["WriteTokenAttr"] = o.WriteTokenAttr
 	}
+	for field, name := range ownerAttrs(o) {
+		attrs[field] = name
+	}
 	seen := map[string]string{}
 	for field, name := range attrs {
 		if other, ok := seen[name]; ok {
@@ -270,6 +335,9 @@ func validate[T any](client API, table string, o Options[T]) error {
 	}
 	if o.MaxUpdateAttempts < 0 {
 		return bad("MaxUpdateAttempts %d is negative", o.MaxUpdateAttempts)
+	}
+	if err := validateOwners(o); err != nil {
+		return err
 	}
 	// A codec whose output does not detect as its own format would write
 	// records that read back through the wrong codec.

@@ -42,6 +42,7 @@ type Session[T any] struct {
 	hasVersion bool                 // the record has a version attribute, even 0
 	tokens     []byte               // the stored write tokens, newest first
 	key        string               // prefix + ID
+	own        ownerState           // the stored owner (owner.go)
 }
 
 // Format reports the format the session is stored in.
@@ -55,6 +56,9 @@ func (r *Repo[T]) key(id string) (string, error) {
 		return "", fmt.Errorf("%w: empty", ErrInvalidID)
 	case !utf8.ValidString(id):
 		return "", fmt.Errorf("%w: not valid UTF-8", ErrInvalidID)
+	}
+	if err := r.checkReservedID(id); err != nil {
+		return "", err
 	}
 	if r.opts.HashIDs {
 		sum := sha256.Sum256([]byte(id))
@@ -99,6 +103,9 @@ func (r *Repo[T]) Get(ctx context.Context, id string) (*Session[T], error) {
 	}
 	s, err := r.decode(id, k, out.Item, r.now())
 	if err != nil {
+		return nil, err
+	}
+	if err := r.ownerOnGet(ctx, s, out.Item); err != nil {
 		return nil, err
 	}
 	if r.opts.RewriteOnRead && s.format != r.opts.Codec.Format() {
@@ -187,6 +194,10 @@ func (r *Repo[T]) Create(ctx context.Context, id string, data T) (*Session[T], e
 	for name, v := range r.extras {
 		item[name] = v
 	}
+	own, err := r.ownerOnCreate(id, item, &data, now)
+	if err != nil {
+		return nil, err
+	}
 	in := &dynamodb.PutItemInput{TableName: &r.table, Item: item, ReturnConsumedCapacity: r.rcc}
 	var token []byte
 	var tries attempts
@@ -227,6 +238,7 @@ func (r *Repo[T]) Create(ctx context.Context, id string, data T) (*Session[T], e
 	if r.opts.Versioned {
 		s.Version, s.hasVersion, s.tokens = 1, true, token
 	}
+	s.own = own
 	return s, nil
 }
 
@@ -293,7 +305,11 @@ func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) error {
 	if err != nil {
 		return &EncodeError{ID: s.ID, Format: r.opts.Codec.Format(), Err: err}
 	}
-	if !force && r.unchanged(s, av) {
+	owner, err := r.ownerChange(s)
+	if err != nil {
+		return err
+	}
+	if !force && owner == nil && r.unchanged(s, av) {
 		return nil
 	}
 	now := r.now()
@@ -316,6 +332,7 @@ func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) error {
 		item[name] = v
 		i++
 	}
+	own := r.writeOwner(w, item, owner, now)
 	if s.format == codec.FormatJSON && r.extras == nil {
 		// Leaving connect-dynamodb's format: its `type` marker goes too.
 		w.names["#t"] = "type"
@@ -381,6 +398,9 @@ func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) error {
 	}
 	s.stored, s.format = av, r.opts.Codec.Format()
 	s.ExpiresAt, s.expiresRaw = expAt, exp
+	if own != nil {
+		s.own = *own
+	}
 	if r.opts.Versioned {
 		s.Version++
 		s.hasVersion = true
