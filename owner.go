@@ -36,18 +36,26 @@ import (
 )
 
 // OwnerAPI is what [Repo.ListOwner] and [Repo.RevokeOwner] need of the
-// client beyond [API]: Query on the owner index, and BatchGetItem to read
-// the listed sessions' expiries. *dynamodb.Client implements it. It is
-// separate from API so that a client that only reads and writes sessions
-// (a wrapper, a test double) need not implement either; the two methods
-// return an error wrapping errors.ErrUnsupported when the repository's
-// client lacks them.
+// client beyond [API]: Query, on the owner index. *dynamodb.Client and
+// *fake.DB implement it. It is separate from API so that a client that
+// only reads and writes sessions (a wrapper, a test double) need not
+// implement Query; the two methods return an error wrapping
+// errors.ErrUnsupported when the repository's client lacks it.
 type OwnerAPI interface {
 	Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+}
+
+// batchGetAPI is what ListOwner uses, when the client has it, to read the
+// listed sessions 100 to a request instead of one GetItem each; the read
+// units are the same.
+type batchGetAPI interface {
 	BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
 }
 
-var _ OwnerAPI = (*dynamodb.Client)(nil)
+var (
+	_ OwnerAPI    = (*dynamodb.Client)(nil)
+	_ batchGetAPI = (*dynamodb.Client)(nil)
+)
 
 // ErrInvalidOwner reports an owner that cannot be stored: empty where an
 // owner is required, not valid UTF-8, or longer than 1024 bytes (half of
@@ -67,8 +75,9 @@ const (
 	ownerPage = 1000
 	// batchGetMax is DynamoDB's limit of keys per BatchGetItem.
 	batchGetMax = 100
-	// revokeParallel bounds the deletes a revocation has in flight.
-	revokeParallel = 8
+	// ownerParallel bounds the deletes a revocation, or the reads a
+	// listing without BatchGetItem, has in flight.
+	ownerParallel = 8
 	// markerTag follows the prefix in a revocation marker's key. A NUL
 	// never appears in a cookie, so no session ID a browser sends can
 	// name a marker; IDs that begin with it are refused when markers are
@@ -340,12 +349,10 @@ func (r *Repo[T]) checkRevoked(ctx context.Context, s *Session[T]) error {
 	strong := true
 	start := time.Now()
 	out, err := r.client.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:                &r.table,
-		Key:                      r.keyAV(mk),
-		ConsistentRead:           &strong,
-		ProjectionExpression:     ptrTo("#rb, #rk"),
-		ExpressionAttributeNames: map[string]string{"#rb": markerAtAttr, "#rk": markerKeepAttr},
-		ReturnConsumedCapacity:   r.rcc,
+		TableName:              &r.table,
+		Key:                    r.keyAV(mk),
+		ConsistentRead:         &strong,
+		ReturnConsumedCapacity: r.rcc,
 	})
 	r.observe("GetItem", start, consumed(out), err)
 	if err != nil {
@@ -404,7 +411,7 @@ func (r *Repo[T]) ownerCall(op, owner, id string) (OwnerAPI, string, error) {
 	}
 	api, ok := r.client.(OwnerAPI)
 	if !ok {
-		return nil, "", fmt.Errorf("dynamosession: %s: client %T has no Query and BatchGetItem (see OwnerAPI): %w", op, r.client, errors.ErrUnsupported)
+		return nil, "", fmt.Errorf("dynamosession: %s: client %T has no Query (see OwnerAPI): %w", op, r.client, errors.ErrUnsupported)
 	}
 	if id == "" {
 		return api, "", nil
@@ -418,7 +425,6 @@ func (r *Repo[T]) ownerCall(op, owner, id string) (OwnerAPI, string, error) {
 func (r *Repo[T]) ownerKeys(ctx context.Context, api OwnerAPI, op, owner string, page func([]string) error) error {
 	expr, err := expression.NewBuilder().
 		WithKeyCondition(expression.Key(r.opts.OwnerAttr).Equal(expression.Value(owner))).
-		WithProjection(expression.NamesList(expression.Name(r.opts.KeyAttr))).
 		Build()
 	if err != nil {
 		return fmt.Errorf("dynamosession: %s: building the key condition: %w", op, err)
@@ -427,7 +433,6 @@ func (r *Repo[T]) ownerKeys(ctx context.Context, api OwnerAPI, op, owner string,
 		TableName:                 &r.table,
 		IndexName:                 &r.opts.OwnerIndex,
 		KeyConditionExpression:    expr.KeyCondition(),
-		ProjectionExpression:      expr.Projection(),
 		ExpressionAttributeNames:  expr.Names(),
 		ExpressionAttributeValues: expr.Values(),
 		Limit:                     ptrTo(int32(ownerPage)),
@@ -490,13 +495,15 @@ type OwnedSession struct {
 // them are left out.
 //
 // Cost and requests: one Query of the owner index per 1,000 sessions
-// (0.5 read unit per started 4 KB of keys, about 40 keys per 4 KB), then
-// one eventually consistent BatchGetItem per 100 sessions, 0.5 read unit
-// per started 4 KB of each session: a keys-only index holds no expiry, and
-// reading the items costs less than projecting the expiry into the index,
-// which would make every touch write the index too (see the README's
-// measured figures). The index is eventually consistent: a session
-// created a moment ago may be missing from the list.
+// (0.5 read unit per started 4 KB of keys: about 80 keys of 50 bytes), then
+// the sessions' items, eventually consistent, 0.5 read unit per started 4
+// KB of each: one BatchGetItem per 100 sessions when the client has
+// BatchGetItem (*dynamodb.Client does), else one GetItem per session, 8
+// in flight. A keys-only index holds no expiry; reading the items at
+// listing time costs less than projecting the expiry into the index,
+// which would make every save and touch write the index too (see the
+// README's measured figures). The index is eventually consistent: a
+// session created a moment ago may be missing from the list.
 //
 // The client must implement [OwnerAPI]; the table needs the index
 // Options.OwnerIndex, partition key Options.OwnerAttr (S), projection
@@ -509,15 +516,13 @@ func (r *Repo[T]) ListOwner(ctx context.Context, owner, currentID string) ([]Own
 	now := r.now()
 	var list []OwnedSession
 	err = r.ownerKeys(ctx, api, "list sessions", owner, func(keys []string) error {
-		for chunk := range slices.Chunk(keys, batchGetMax) {
-			items, err := r.batchGet(ctx, api, chunk)
-			if err != nil {
-				return err
-			}
-			for _, item := range items {
-				if os, ok := r.ownedSession(item, owner, currentKey, now); ok {
-					list = append(list, os)
-				}
+		items, err := r.readItems(ctx, keys)
+		if err != nil {
+			return err
+		}
+		for _, item := range items {
+			if os, ok := r.ownedSession(item, owner, currentKey, now); ok {
+				list = append(list, os)
 			}
 		}
 		return nil
@@ -571,16 +576,70 @@ func redactKey(id string) string {
 	return string([]rune(id)[:keep]) + "…"
 }
 
+// readItems reads the items stored under keys, eventually consistent,
+// leaving out those that are gone: 100 to a request if the client has
+// BatchGetItem, else one GetItem each, ownerParallel in flight.
+func (r *Repo[T]) readItems(ctx context.Context, keys []string) ([]map[string]types.AttributeValue, error) {
+	if api, ok := r.client.(batchGetAPI); ok {
+		var items []map[string]types.AttributeValue
+		for chunk := range slices.Chunk(keys, batchGetMax) {
+			got, err := r.batchGet(ctx, api, chunk)
+			if err != nil {
+				return nil, err
+			}
+			items = append(items, got...)
+		}
+		return items, nil
+	}
+	items := make([]map[string]types.AttributeValue, len(keys))
+	err := inParallel(ctx, len(keys), func(i int) error {
+		start := time.Now()
+		out, err := r.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: &r.table, Key: r.keyAV(keys[i]), ReturnConsumedCapacity: r.rcc})
+		r.observe("GetItem", start, consumed(out), err)
+		if err != nil {
+			return fmt.Errorf("dynamosession: list sessions: get: %w", err)
+		}
+		items[i] = out.Item
+		return nil
+	})
+	return slices.DeleteFunc(items, func(item map[string]types.AttributeValue) bool { return item == nil }), err
+}
+
+// inParallel runs f(0) … f(n-1), ownerParallel at a time, and returns
+// how many failed and the first error; after ctx is done it starts no
+// more.
+func inParallel(ctx context.Context, n int, f func(i int) error) error {
+	sem := make(chan struct{}, ownerParallel)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var errs []error
+	for i := range n {
+		if ctx.Err() != nil {
+			break
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if err := f(i); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if len(errs) > 0 {
+		return fmt.Errorf("%d of %d requests failed (retry to finish), first: %w", len(errs), n, errs[0])
+	}
+	return ctx.Err()
+}
+
 // batchGet reads the items of keys (at most 100), eventually consistent,
 // retrying the keys DynamoDB leaves unprocessed (under throttling or the
 // 16 MB response limit) with backoff.
-func (r *Repo[T]) batchGet(ctx context.Context, api OwnerAPI, keys []string) ([]map[string]types.AttributeValue, error) {
-	ka := types.KeysAndAttributes{
-		ProjectionExpression: ptrTo("#k, #d, #e, #own, #owa"),
-		ExpressionAttributeNames: map[string]string{
-			"#k": r.opts.KeyAttr, "#d": r.opts.DataAttr, "#e": r.opts.ExpiresAttr, "#own": r.opts.OwnerAttr, "#owa": r.opts.OwnedAtAttr,
-		},
-	}
+func (r *Repo[T]) batchGet(ctx context.Context, api batchGetAPI, keys []string) ([]map[string]types.AttributeValue, error) {
+	var ka types.KeysAndAttributes
 	for _, k := range keys {
 		ka.Keys = append(ka.Keys, r.keyAV(k))
 	}
@@ -639,8 +698,8 @@ type Revocation struct {
 // user logged in again meanwhile, is left alone. It is idempotent and
 // safe to retry: a second call ends what the first did not.
 //
-// Cost: the Query reads 0.5 read unit per started 4 KB of keys (about 40
-// keys per 4 KB); each delete writes 1 unit per started KB of the session
+// Cost: the Query reads 0.5 read unit per started 4 KB of keys (about 80
+// keys of 50 bytes); each delete writes 1 unit per started KB of the session
 // plus 1 for its index entry; with Options.RevocationCheck, one write of
 // the owner's revocation marker (1 unit) before the Query.
 //
@@ -670,38 +729,25 @@ func (r *Repo[T]) RevokeOwner(ctx context.Context, owner, keepID string) (Revoca
 	}
 	var mu sync.Mutex
 	err = r.ownerKeys(ctx, api, "revoke sessions", owner, func(keys []string) error {
-		sem := make(chan struct{}, revokeParallel)
-		var wg sync.WaitGroup
-		var errs []error
-		for _, k := range keys {
-			if k == keepKey {
-				continue
+		keys = slices.DeleteFunc(keys, func(k string) bool { return k == keepKey })
+		err := inParallel(ctx, len(keys), func(i int) error {
+			live, ended, err := r.revokeOne(ctx, keys[i], owner, now)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err != nil:
+				return err
+			case ended && live:
+				rev.Ended++
+			case ended:
+				rev.Dead++
 			}
-			if ctx.Err() != nil {
-				break
-			}
-			sem <- struct{}{}
-			wg.Add(1)
-			go func() {
-				defer func() { <-sem; wg.Done() }()
-				live, ended, err := r.revokeOne(ctx, k, owner, now)
-				mu.Lock()
-				defer mu.Unlock()
-				switch {
-				case err != nil:
-					errs = append(errs, err)
-				case ended && live:
-					rev.Ended++
-				case ended:
-					rev.Dead++
-				}
-			}()
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("dynamosession: revoke sessions: %w", err)
 		}
-		wg.Wait()
-		if len(errs) > 0 {
-			return fmt.Errorf("dynamosession: revoke sessions: %d deletes failed (retry to finish), first: %w", len(errs), errs[0])
-		}
-		return ctx.Err()
+		return nil
 	})
 	return rev, err
 }
