@@ -28,8 +28,13 @@
 //     update paths, operands of the wrong type;
 //   - enforces the key schema, the 2048-byte partition key and 1024-byte
 //     sort key limits, the 400 KB item limit, non-empty key strings and
-//     binaries, non-empty sets without duplicates, and 38-digit numbers,
-//     which it stores in canonical form and adds exactly;
+//     binaries, non-empty sets without duplicates, attribute names and map
+//     keys of 1 to 65,535 bytes, 32 levels of nesting, and 38-digit
+//     numbers, which it stores in canonical form (leading and trailing
+//     zeros trimmed, as AWS documents) and adds exactly;
+//   - stores strings as DynamoDB receives them from the SDK, whose JSON
+//     encoder replaces each byte of invalid UTF-8 with U+FFFD: "caf\xe9" is
+//     stored, compared and billed as "caf\uFFFD";
 //   - returns the SDK's own error types (*types.ConditionalCheckFailedException,
 //     *types.ResourceNotFoundException, …, and *smithy.GenericAPIError with
 //     code ValidationException), wrapped in *smithy.OperationError as the
@@ -41,6 +46,21 @@
 //   - treats TTL as DynamoDB does: lazily. Expired items stay readable until
 //     [DB.SweepExpired] deletes them, as the real background sweeper
 //     eventually would.
+//
+// # Known differences of DynamoDB Local
+//
+// The fidelity tests (fidelity_test.go) run every edge case on the fake and
+// on DynamoDB Local. Where Local departs from AWS's documentation, the fake
+// follows the documentation and the case is skipped on Local:
+//
+//   - Numbers inside a map, list or set come back from Local spelled as
+//     they were sent ("007", "1.50", "2.5e3"). AWS documents that leading
+//     and trailing zeros are trimmed; the fake returns every number in
+//     canonical form ("7", "1.5", "2500"), so code must not depend on the
+//     spelling of a number it wrote.
+//   - UpdateItem with ReturnValues UPDATED_OLD or UPDATED_NEW of a nested
+//     path: Local returns no attributes; the fake returns the updated
+//     nested values, as the API reference describes.
 //
 // # What is not implemented
 //

@@ -153,6 +153,9 @@ type exprContext struct {
 type exprError struct{ msg string }
 
 type parser struct {
+	// groups maps the token index of each "(" of a parenthesised
+	// condition parsed so far to the index of its ")".
+	groups   map[int]int
 	ctx      *exprContext
 	kind     string
 	src      string
@@ -167,7 +170,7 @@ var (
 )
 
 func newParser(ctx *exprContext, kind, src string, keywords []string) *parser {
-	p := &parser{ctx: ctx, kind: kind, src: src, keywords: keywords}
+	p := &parser{ctx: ctx, kind: kind, src: src, keywords: keywords, groups: map[int]int{}}
 	if strings.TrimSpace(src) == "" {
 		p.fail("The expression can not be empty;")
 	}
@@ -404,10 +407,19 @@ func (p *parser) startsComparison(t token) bool {
 
 func (p *parser) parsePrimary() condition {
 	t := p.peek()
-	if t.kind == tokLParen {
+	if t.kind == tokLParen && !p.operandInParens() {
+		open := p.pos
 		p.next()
 		c := p.parseOr()
 		p.expect(tokRParen)
+		// DynamoDB refuses a group whose whole content is another group,
+		// "((a = :v))", but not "(a = :v)" or "((a = :v) AND b = :w)"
+		// (measured on DynamoDB Local; real DynamoDB answers the same
+		// message).
+		if inner, ok := p.groups[open+1]; ok && inner == p.pos-2 {
+			p.fail("The expression has redundant parentheses;")
+		}
+		p.groups[open] = p.pos - 1
 		return c
 	}
 	if t.kind == tokIdent && p.peekAt(1).kind == tokLParen {
@@ -452,9 +464,25 @@ var validTypeNames = map[string]bool{
 	"SS": true, "NS": true, "BS": true, "M": true, "L": true,
 }
 
+// operandInParens reports whether the "(" at hand encloses an operand,
+// "(#a) = :v", which DynamoDB accepts, rather than a condition.
+func (p *parser) operandInParens() bool {
+	switch p.peekAt(1).kind {
+	case tokName, tokValue, tokIdent:
+	default:
+		return false
+	}
+	return p.peekAt(2).kind == tokRParen && p.startsComparison(p.peekAt(3))
+}
+
 func (p *parser) parseCondOperand() operand {
 	t := p.peek()
 	switch t.kind {
+	case tokLParen:
+		p.next()
+		o := p.parseCondOperand()
+		p.expect(tokRParen)
+		return o
 	case tokValue:
 		p.next()
 		return p.value(t)
@@ -514,6 +542,9 @@ func (p *parser) parseComparison(left operand) condition {
 		lv, ok1 := lo.(*valueOp)
 		hv, ok2 := hi.(*valueOp)
 		if ok1 && ok2 {
+			if typeName(lv.val) != typeName(hv.val) {
+				p.fail("The BETWEEN operator requires same data type for lower and upper bounds; lower bound operand: AttributeValue: %s, upper bound operand: AttributeValue: %s", describeValue(lv.val), describeValue(hv.val))
+			}
 			if c, ok := compareScalars(lv.val, hv.val); ok && c > 0 {
 				p.fail("The BETWEEN operator requires upper bound to be greater than or equal to lower bound; lower bound operand: AttributeValue: %s, upper bound operand: AttributeValue: %s", describeValue(lv.val), describeValue(hv.val))
 			}
@@ -748,11 +779,18 @@ func parseRequest(names map[string]string, values map[string]types.AttributeValu
 		if len(names) == 0 {
 			return nil, validationError("ExpressionAttributeNames must not be empty")
 		}
+		clean := make(map[string]string, len(names))
 		for _, k := range sortedKeys(names) {
 			if !validPlaceholder(k, '#') {
 				return nil, validationError("ExpressionAttributeNames contains invalid key: Syntax error; key: \"%s\"", k)
 			}
+			name, msg := checkName(names[k])
+			if msg != "" {
+				return nil, validationError("ExpressionAttributeNames contains invalid value: %s for key %s", msg, k)
+			}
+			clean[k] = name
 		}
+		names = clean
 	}
 	ctx := &exprContext{names: names, usedNames: map[string]bool{}, usedValues: map[string]bool{}}
 	if values != nil {

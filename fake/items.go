@@ -67,11 +67,18 @@ func cleanItem(item map[string]types.AttributeValue) (map[string]types.Attribute
 		if name == "" {
 			return nil, validationError("One or more parameter values were invalid: An AttributeValue may not contain an empty attribute name")
 		}
+		name, msg := checkName(name)
+		if msg != "" {
+			return nil, validationError("%s", msg)
+		}
 		c, msg := cleanValue(v)
 		if msg != "" {
 			return nil, validationError("%s", msg)
 		}
 		out[name] = c
+	}
+	if tooDeep(out) {
+		return nil, validationError("%s: Attributes in the item have nested levels beyond supported limit", msgTooDeep)
 	}
 	return out, nil
 }
@@ -306,6 +313,9 @@ func (db *DB) updateItem(in *dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutp
 			return nil, validationError("%s", msg)
 		}
 	}
+	if tooDeep(next) {
+		return nil, validationError("%s", msgTooDeep)
+	}
 	newSize := capacity.ItemSize(next)
 	if newSize > capacity.MaxItemBytes {
 		return nil, validationError("Item size to update has exceeded the maximum allowed size")
@@ -323,10 +333,10 @@ func (db *DB) updateItem(in *dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutp
 		attrs = copyItem(next)
 	case types.ReturnValueUpdatedOld:
 		if old != nil {
-			attrs = project(old, topLevel(paths))
+			attrs = project(old, paths)
 		}
 	case types.ReturnValueUpdatedNew:
-		attrs = project(next, topLevel(paths))
+		attrs = project(next, paths)
 	}
 	if len(attrs) > 0 {
 		out.Attributes = attrs
@@ -389,15 +399,4 @@ func (db *DB) deleteItem(in *dynamodb.DeleteItemInput) (*dynamodb.DeleteItemOutp
 		out.Attributes = copyItem(old)
 	}
 	return out, nil
-}
-
-// topLevel keeps only each path's first element: DynamoDB (Local, the
-// reference) returns whole top-level attributes for UPDATED_OLD and
-// UPDATED_NEW, not the nested values an update touched.
-func topLevel(ps []docPath) []docPath {
-	out := make([]docPath, len(ps))
-	for i, p := range ps {
-		out[i] = p[:1]
-	}
-	return out
 }
