@@ -15,23 +15,60 @@
 //	})
 //	repo, err := dynamosession.New[Cart](db, "sessions")
 //
+// # Scope
+//
+// The fake implements what dynamosession (the repository, httpsession,
+// scsstore, migrate and the dynamosession command) sends, and what a test
+// of code built on them plausibly sends besides, faithfully; it refuses
+// everything else by name, with an error wrapping [ErrNotImplemented],
+// never by ignoring a parameter or misreading an expression. That error
+// says the test needs a real DynamoDB, not that the request is invalid.
+//
+// Implemented: GetItem, PutItem, UpdateItem, DeleteItem, Scan (with Limit,
+// ExclusiveStartKey, Segment and TotalSegments, ConsistentRead),
+// CreateTable, DeleteTable, DescribeTable, UpdateTimeToLive and
+// DescribeTimeToLive; in expressions, #name placeholders for top-level
+// attributes, :value placeholders, the comparisons = <> < <= > >=, AND, OR,
+// NOT, parentheses, attribute_exists and attribute_not_exists in
+// conditions, and SET (of a value or another attribute) and REMOVE in
+// updates; ReturnValues NONE and ALL_OLD (and ALL_NEW on UpdateItem);
+// ReturnValuesOnConditionCheckFailure; ReturnConsumedCapacity.
+//
+// Not implemented, refused by name: attribute names written bare in an
+// expression (use a #name placeholder, which DynamoDB accepts for every
+// name, reserved or not); nested document paths (a.b, a[0]); BETWEEN, IN,
+// begins_with, contains, size and attribute_type; ADD, DELETE, arithmetic,
+// if_not_exists and list_append in updates; ProjectionExpression,
+// FilterExpression, Select; ReturnValues UPDATED_OLD and UPDATED_NEW; a Scan
+// of an index; local secondary indexes, streams, encryption settings,
+// tags, table classes; the legacy parameters (Expected, AttributeUpdates,
+// ScanFilter, AttributesToGet, ConditionalOperator). Batch operations,
+// transactions, PartiQL and the other operations are not methods of a
+// [DB] at all, so code that needs them does not compile against it.
+//
+// Tables are ACTIVE as soon as they are created and gone as soon as they
+// are deleted; TTL is ENABLED at once and the fake does not enforce the
+// one-hour wait between TTL changes. Provisioned throughput is recorded but
+// not enforced: use [DB.ThrottleNext] to test throttling. The SDK's retryer
+// is not involved, so an injected throttle reaches the caller on the first
+// attempt.
+//
 // # What is faithful
 //
-// The fake aims to answer every request exactly as DynamoDB would, and a
-// contract suite runs the same tests against it and against DynamoDB Local;
-// where the two disagree, the fake is wrong. In particular it:
+// Where the two disagree, the fake is wrong, not DynamoDB: the fidelity
+// tests (fidelity_test.go) run every edge case of what the fake implements
+// on the fake and on DynamoDB Local, and assert the same outcome on both.
+// In particular the fake:
 //
-//   - parses and evaluates ConditionExpression, FilterExpression,
-//     UpdateExpression and ProjectionExpression with its own parser, and
-//     rejects what DynamoDB rejects: syntax errors naming the token,
-//     undefined or unused placeholders, reserved words used bare, overlapping
-//     update paths, operands of the wrong type;
+//   - rejects the expressions DynamoDB rejects: syntax errors naming the
+//     token, redundant parentheses, undefined or unused placeholders, an
+//     attribute updated twice, operands of the wrong type;
 //   - enforces the key schema, the 2048-byte partition key and 1024-byte
 //     sort key limits, the 400 KB item limit, non-empty key strings and
 //     binaries, non-empty sets without duplicates, attribute names and map
 //     keys of 1 to 65,535 bytes, 32 levels of nesting, and 38-digit
 //     numbers, which it stores in canonical form (leading and trailing
-//     zeros trimmed, as AWS documents) and adds exactly;
+//     zeros trimmed, as AWS documents);
 //   - stores strings as DynamoDB receives them from the SDK, whose JSON
 //     encoder replaces each byte of invalid UTF-8 with U+FFFD: "caf\xe9" is
 //     stored, compared and billed as "caf\uFFFD";
@@ -45,35 +82,21 @@
 //     [DB.Stats];
 //   - treats TTL as DynamoDB does: lazily. Expired items stay readable until
 //     [DB.SweepExpired] deletes them, as the real background sweeper
-//     eventually would.
+//     eventually would;
+//   - costs what a request reads: a Scan page starts at its
+//     ExclusiveStartKey without walking the table, so a full scan takes
+//     time in proportion to the table.
 //
 // # Known differences of DynamoDB Local
 //
-// The fidelity tests (fidelity_test.go) run every edge case on the fake and
-// on DynamoDB Local. Where Local departs from AWS's documentation, the fake
-// follows the documentation and the case is skipped on Local:
+// Where DynamoDB Local departs from AWS's documentation, the fake follows
+// the documentation and the fidelity case is skipped on Local:
 //
 //   - Numbers inside a map, list or set come back from Local spelled as
 //     they were sent ("007", "1.50", "2.5e3"). AWS documents that leading
 //     and trailing zeros are trimmed; the fake returns every number in
 //     canonical form ("7", "1.5", "2500"), so code must not depend on the
 //     spelling of a number it wrote.
-//   - UpdateItem with ReturnValues UPDATED_OLD or UPDATED_NEW of a nested
-//     path: Local returns no attributes; the fake returns the updated
-//     nested values, as the API reference describes.
-//
-// # What is not implemented
-//
-// Secondary indexes (CreateTable rejects them), Query, batch operations,
-// transactions, PartiQL, streams, backups, tags, and the legacy parameters
-// (Expected, AttributeUpdates, ScanFilter, AttributesToGet,
-// ConditionalOperator), which the fake rejects with a ValidationException
-// saying so rather than ignoring. Tables are ACTIVE as soon as they are
-// created and gone as soon as they are deleted; TTL is ENABLED at once and
-// the fake does not enforce the one-hour wait between TTL changes.
-// Provisioned throughput is recorded but not enforced: use
-// [DB.ThrottleNext] to test throttling. The SDK's retryer is not involved,
-// so an injected throttle reaches the caller on the first attempt.
 //
 // # Test hooks
 //

@@ -36,17 +36,21 @@ func checkConsumedMode(mode types.ReturnConsumedCapacity) error {
 	return enumError(string(mode), "returnConsumedCapacity", "INDEXES, TOTAL, NONE")
 }
 
-// checkReturnValues validates ReturnValues; Put and Delete accept only
-// NONE and ALL_OLD.
+// checkReturnValues validates ReturnValues. Put and Delete accept NONE and
+// ALL_OLD, as DynamoDB does; UpdateItem also ALL_NEW. UPDATED_OLD and
+// UPDATED_NEW are not implemented: nothing in dynamosession asks for them.
 func checkReturnValues(rv types.ReturnValue, update bool) error {
 	switch rv {
 	case "", types.ReturnValueNone, types.ReturnValueAllOld:
 		return nil
 	case types.ReturnValueAllNew, types.ReturnValueUpdatedOld, types.ReturnValueUpdatedNew:
-		if update {
-			return nil
+		switch {
+		case !update:
+			return validationError("Return values set to invalid value")
+		case rv != types.ReturnValueAllNew:
+			return notImplemented("ReturnValues %s", rv)
 		}
-		return validationError("Return values set to invalid value")
+		return nil
 	}
 	return enumError(string(rv), "returnValues", "ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW")
 }
@@ -123,14 +127,15 @@ func (db *DB) getItem(in *dynamodb.GetItemInput) (*dynamodb.GetItemOutput, error
 	if err := required("GetItemInput", in.TableName, in.Key != nil, "Key"); err != nil {
 		return nil, err
 	}
-	if in.AttributesToGet != nil {
+	switch {
+	case in.AttributesToGet != nil:
 		return nil, legacyParam("AttributesToGet")
+	case in.ProjectionExpression != nil:
+		return nil, notImplemented("ProjectionExpression")
+	case in.ExpressionAttributeNames != nil:
+		return nil, validationError("ExpressionAttributeNames can only be specified when using expressions")
 	}
 	if err := checkConsumedMode(in.ReturnConsumedCapacity); err != nil {
-		return nil, err
-	}
-	p, err := parseRequest(in.ExpressionAttributeNames, nil, expressions{projection: in.ProjectionExpression})
-	if err != nil {
 		return nil, err
 	}
 	db.mu.Lock()
@@ -147,15 +152,10 @@ func (db *DB) getItem(in *dynamodb.GetItemInput) (*dynamodb.GetItemOutput, error
 	item := t.records[t.encodeKey(key)].visible(strong, db.staleReads)
 	units := capacity.ReadUnits(capacity.ItemSize(item), strong)
 	db.stats.ReadUnits += units
-	out := &dynamodb.GetItemOutput{ConsumedCapacity: consumed(in.ReturnConsumedCapacity, t.name, units)}
-	switch {
-	case item == nil:
-	case p.projection != nil:
-		out.Item = project(item, p.projection)
-	default:
-		out.Item = copyItem(item)
-	}
-	return out, nil
+	return &dynamodb.GetItemOutput{
+		Item:             copyItem(item),
+		ConsumedCapacity: consumed(in.ReturnConsumedCapacity, t.name, units),
+	}, nil
 }
 
 // required mirrors the SDK's client-side check of required members.
@@ -288,13 +288,11 @@ func (db *DB) updateItem(in *dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutp
 	if err != nil {
 		return nil, err
 	}
-	var paths []docPath
 	if p.update != nil {
-		for _, a := range p.update.actions {
-			if t.isKey(a.path[0].name) {
-				return nil, validationError("One or more parameter values were invalid: Cannot update attribute %s. This attribute is part of the key", a.path[0].name)
+		for _, name := range p.update.names() {
+			if t.isKey(name) {
+				return nil, validationError("One or more parameter values were invalid: Cannot update attribute %s. This attribute is part of the key", name)
 			}
-			paths = append(paths, a.path)
 		}
 	}
 	enc := t.encodeKey(key)
@@ -325,21 +323,11 @@ func (db *DB) updateItem(in *dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutp
 	t.write(key, enc, next, db.staleReads)
 
 	out := &dynamodb.UpdateItemOutput{ConsumedCapacity: consumed(in.ReturnConsumedCapacity, t.name, units)}
-	var attrs map[string]types.AttributeValue
 	switch in.ReturnValues {
 	case types.ReturnValueAllOld:
-		attrs = copyItem(old)
+		out.Attributes = copyItem(old)
 	case types.ReturnValueAllNew:
-		attrs = copyItem(next)
-	case types.ReturnValueUpdatedOld:
-		if old != nil {
-			attrs = project(old, paths)
-		}
-	case types.ReturnValueUpdatedNew:
-		attrs = project(next, paths)
-	}
-	if len(attrs) > 0 {
-		out.Attributes = attrs
+		out.Attributes = copyItem(next)
 	}
 	return out, nil
 }

@@ -1,12 +1,12 @@
 package fake
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"hash/fnv"
 	"math/big"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -39,6 +39,7 @@ type table struct {
 	ttlAttr    string
 
 	records map[string]*record
+	order   ordered[*record] // the records in Scan order
 }
 
 // record holds one item and, while stale reads are on, the version an
@@ -46,6 +47,8 @@ type table struct {
 type record struct {
 	key   map[string]types.AttributeValue // the key attributes, canonical
 	hash  uint64                          // where the partition key sorts in a Scan
+	pk    string                          // keyPart of the partition key
+	sk    types.AttributeValue            // the sort key; nil without one
 	item  map[string]types.AttributeValue // nil once deleted
 	prev  map[string]types.AttributeValue // the version before the latest write
 	stale bool                            // prev is what a lagging replica serves
@@ -62,6 +65,41 @@ func (r *record) visible(strong, staleReads bool) map[string]types.AttributeValu
 	return r.item
 }
 
+// newRecord makes the record of a canonical key, not yet stored.
+func (t *table) newRecord(key map[string]types.AttributeValue) *record {
+	r := &record{key: key, hash: partitionHash(key[t.hashKey]), pk: keyPart(key[t.hashKey])}
+	if t.rangeKey != "" {
+		r.sk = key[t.rangeKey]
+	}
+	return r
+}
+
+// compareRecords orders records as a Scan returns them: by the hash of the
+// partition key, then by partition key, then by sort key (a record
+// without a sort key, as a Scan segment's starting point, comes first).
+func compareRecords(a, b *record) int {
+	switch {
+	case a.hash != b.hash:
+		return cmp.Compare(a.hash, b.hash)
+	case a.pk != b.pk:
+		return strings.Compare(a.pk, b.pk)
+	case a.sk == nil || b.sk == nil:
+		return compareBool(a.sk != nil, b.sk != nil)
+	}
+	c, _ := compareScalars(a.sk, b.sk)
+	return c
+}
+
+func compareBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case b:
+		return -1
+	}
+	return 1
+}
+
 // write stores a new version (nil deletes), keeping the old one for stale
 // readers when stale reads are on.
 func (t *table) write(key map[string]types.AttributeValue, enc string, item map[string]types.AttributeValue, staleReads bool) {
@@ -70,16 +108,23 @@ func (t *table) write(key map[string]types.AttributeValue, enc string, item map[
 		if item == nil {
 			return
 		}
-		r = &record{key: key, hash: partitionHash(key[t.hashKey])}
+		r = t.newRecord(key)
 		t.records[enc] = r
+		t.order.insert(r)
 	}
 	if staleReads {
 		r.prev, r.stale = r.item, true
 	}
 	r.item = item
 	if !r.stale && r.item == nil {
-		delete(t.records, enc)
+		t.drop(enc, r)
 	}
+}
+
+// drop forgets a record entirely.
+func (t *table) drop(enc string, r *record) {
+	delete(t.records, enc)
+	t.order.delete(r)
 }
 
 // settle makes every replica current: stale versions and tombstones go.
@@ -87,7 +132,7 @@ func (t *table) settle() {
 	for enc, r := range t.records {
 		r.prev, r.stale = nil, false
 		if r.item == nil {
-			delete(t.records, enc)
+			t.drop(enc, r)
 		}
 	}
 }
@@ -208,22 +253,6 @@ func (t *table) checkKeyValues(key map[string]types.AttributeValue) error {
 	return nil
 }
 
-// less orders records as a Scan returns them: by the hash of the partition
-// key, then by partition key, then by sort key.
-func (t *table) less(a, b *record) bool {
-	if a.hash != b.hash {
-		return a.hash < b.hash
-	}
-	if pa, pb := keyPart(a.key[t.hashKey]), keyPart(b.key[t.hashKey]); pa != pb {
-		return pa < pb
-	}
-	if t.rangeKey == "" {
-		return false
-	}
-	c, _ := compareScalars(a.key[t.rangeKey], b.key[t.rangeKey])
-	return c < 0
-}
-
 func (t *table) describe(region, account string) *types.TableDescription {
 	var count, size int64
 	for _, r := range t.records {
@@ -315,10 +344,10 @@ func (db *DB) createTable(in *dynamodb.CreateTableInput) (*dynamodb.CreateTableO
 	if err := checkTableName(name); err != nil {
 		return nil, err
 	}
-	if len(in.GlobalSecondaryIndexes) > 0 || len(in.LocalSecondaryIndexes) > 0 {
-		return nil, validationError("fake: secondary indexes are not implemented")
+	if err := unsupportedTableOptions(in); err != nil {
+		return nil, err
 	}
-	t := &table{name: name, records: map[string]*record{}}
+	t := &table{name: name, records: map[string]*record{}, order: ordered[*record]{cmp: compareRecords}}
 	if err := t.setSchema(in.KeySchema, in.AttributeDefinitions); err != nil {
 		return nil, err
 	}
@@ -336,6 +365,33 @@ func (db *DB) createTable(in *dynamodb.CreateTableInput) (*dynamodb.CreateTableO
 	t.id = tableID(name, t.created)
 	db.tables[name] = t
 	return &dynamodb.CreateTableOutput{TableDescription: t.describe(db.region, db.accountID)}, nil
+}
+
+// unsupportedTableOptions names the first CreateTable parameter the fake
+// would otherwise silently ignore.
+func unsupportedTableOptions(in *dynamodb.CreateTableInput) error {
+	for _, o := range []struct {
+		name string
+		set  bool
+	}{
+		{"GlobalSecondaryIndexes", len(in.GlobalSecondaryIndexes) > 0},
+		{"LocalSecondaryIndexes", len(in.LocalSecondaryIndexes) > 0},
+		{"VectorIndexes", len(in.VectorIndexes) > 0},
+		{"StreamSpecification", in.StreamSpecification != nil},
+		{"SSESpecification", in.SSESpecification != nil},
+		{"Tags", len(in.Tags) > 0},
+		{"TableClass", in.TableClass != ""},
+		{"OnDemandThroughput", in.OnDemandThroughput != nil},
+		{"WarmThroughput", in.WarmThroughput != nil},
+		{"ResourcePolicy", in.ResourcePolicy != nil},
+		{"GlobalTableSourceArn", in.GlobalTableSourceArn != nil},
+		{"GlobalTableSettingsReplicationMode", in.GlobalTableSettingsReplicationMode != ""},
+	} {
+		if o.set {
+			return notImplemented("the CreateTable parameter %s", o.name)
+		}
+	}
+	return nil
 }
 
 // tableID makes a stable UUID-shaped identifier; tests only need it to be
@@ -472,47 +528,6 @@ func (db *DB) DescribeTable(ctx context.Context, in *dynamodb.DescribeTableInput
 		return nil, opError(op, tableNotFoundNamed(*in.TableName))
 	}
 	return &dynamodb.DescribeTableOutput{Table: t.describe(db.region, db.accountID)}, nil
-}
-
-// ListTables lists table names in order, paginated by Limit (default and
-// maximum 100) and ExclusiveStartTableName.
-func (db *DB) ListTables(ctx context.Context, in *dynamodb.ListTablesInput, optFns ...func(*dynamodb.Options)) (*dynamodb.ListTablesOutput, error) {
-	const op = "ListTables"
-	if err := db.begin(ctx, op); err != nil {
-		return nil, err
-	}
-	if in == nil {
-		in = &dynamodb.ListTablesInput{}
-	}
-	limit := 100
-	if in.Limit != nil {
-		switch l := *in.Limit; {
-		case l < 1:
-			return nil, opError(op, validationError("1 validation error detected: Value '%d' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1", l))
-		case l > 100:
-			return nil, opError(op, validationError("1 validation error detected: Value '%d' at 'limit' failed to satisfy constraint: Member must have value less than or equal to 100", l))
-		default:
-			limit = int(l)
-		}
-	}
-	db.mu.Lock()
-	names := sortedKeys(db.tables)
-	db.mu.Unlock()
-	start := aws.ToString(in.ExclusiveStartTableName)
-	out := &dynamodb.ListTablesOutput{TableNames: []string{}}
-	for i, n := range names {
-		if n <= start {
-			continue
-		}
-		out.TableNames = append(out.TableNames, n)
-		if len(out.TableNames) == limit {
-			if i+1 < len(names) {
-				out.LastEvaluatedTableName = aws.String(n)
-			}
-			break
-		}
-	}
-	return out, nil
 }
 
 // UpdateTimeToLive enables or disables TTL on an attribute. The change is
@@ -683,19 +698,10 @@ func (db *DB) PutRaw(tableName string, item map[string]types.AttributeValue) err
 	}
 	r := t.records[enc]
 	if r == nil {
-		r = &record{key: key, hash: partitionHash(key[t.hashKey])}
+		r = t.newRecord(key)
 		t.records[enc] = r
+		t.order.insert(r)
 	}
 	r.item, r.prev, r.stale = stored, nil, false
 	return nil
-}
-
-// sortedRecords returns the table's records in Scan order.
-func (t *table) sortedRecords() []*record {
-	rs := make([]*record, 0, len(t.records))
-	for _, r := range t.records {
-		rs = append(rs, r)
-	}
-	sort.Slice(rs, func(i, j int) bool { return t.less(rs[i], rs[j]) })
-	return rs
 }

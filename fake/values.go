@@ -26,33 +26,6 @@ const (
 // typeName returns DynamoDB's short name of the value's type, or "".
 func typeName(av types.AttributeValue) string { return attr.TypeName(av) }
 
-// longTypeName is the spelling some UpdateExpression errors use.
-func longTypeName(av types.AttributeValue) string {
-	switch typeName(av) {
-	case "S":
-		return "STRING"
-	case "N":
-		return "NUMBER"
-	case "B":
-		return "BINARY"
-	case "BOOL":
-		return "BOOLEAN"
-	case "NULL":
-		return "NULL"
-	case "SS":
-		return "STRING_SET"
-	case "NS":
-		return "NUMBER_SET"
-	case "BS":
-		return "BINARY_SET"
-	case "M":
-		return "MAP"
-	case "L":
-		return "LIST"
-	}
-	return "UNKNOWN"
-}
-
 // copyValue deep-copies av so that neither the caller nor the fake can
 // reach the other's maps, slices or byte arrays.
 func copyValue(av types.AttributeValue) types.AttributeValue {
@@ -401,18 +374,4 @@ func compareScalars(a, b types.AttributeValue) (c int, ok bool) {
 		}
 	}
 	return 0, false
-}
-
-// describeValue renders av the way DynamoDB quotes values in some error
-// messages, e.g. "{N:5}".
-func describeValue(av types.AttributeValue) string {
-	switch v := av.(type) {
-	case *types.AttributeValueMemberS:
-		return "{S:" + v.Value + "}"
-	case *types.AttributeValueMemberN:
-		return "{N:" + v.Value + "}"
-	case *types.AttributeValueMemberB:
-		return fmt.Sprintf("{B:%x}", v.Value)
-	}
-	return "{" + typeName(av) + "}"
 }
