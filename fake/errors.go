@@ -1,6 +1,7 @@
 package fake
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -39,10 +40,23 @@ func missingParams(context string, fields ...string) error {
 	return e
 }
 
-// legacyParam rejects the pre-expression parameters the fake does not
-// implement, naming them, instead of silently ignoring them.
+// ErrNotImplemented is wrapped by the error a [DB] returns for a request
+// that uses a feature of DynamoDB the fake does not implement (the package
+// documentation lists what it implements). Such a request may well be
+// valid: the error says the test needs a real DynamoDB, not that the
+// request is wrong. It is not a *smithy.GenericAPIError, so code that
+// handles DynamoDB's own errors does not mistake it for one.
+var ErrNotImplemented = errors.New("fake: not implemented")
+
+// notImplemented names what the fake does not implement.
+func notImplemented(format string, args ...any) error {
+	return fmt.Errorf("%w: %s (the fake implements what dynamosession sends; see the fake package documentation)", ErrNotImplemented, fmt.Sprintf(format, args...))
+}
+
+// legacyParam refuses a pre-expression parameter by name instead of
+// silently ignoring it.
 func legacyParam(name string) error {
-	return validationError("fake: the legacy parameter %s is not implemented; use expressions", name)
+	return notImplemented("the legacy parameter %s; use expressions", name)
 }
 
 func enumError(value, member string, allowed string) error {

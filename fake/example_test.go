@@ -27,10 +27,11 @@ func Example() {
 	}
 
 	create := &dynamodb.PutItemInput{
-		TableName:              aws.String("sessions"),
-		Item:                   map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: "session#1"}},
-		ConditionExpression:    aws.String("attribute_not_exists(id)"),
-		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
+		TableName:                aws.String("sessions"),
+		Item:                     map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: "session#1"}},
+		ConditionExpression:      aws.String("attribute_not_exists(#id)"),
+		ExpressionAttributeNames: map[string]string{"#id": "id"},
+		ReturnConsumedCapacity:   types.ReturnConsumedCapacityTotal,
 	}
 	out, err := db.PutItem(ctx, create)
 	fmt.Println("first put:", err, *out.ConsumedCapacity.CapacityUnits)

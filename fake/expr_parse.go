@@ -3,96 +3,54 @@ package fake
 import (
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
+// The fake parses the part of DynamoDB's expression language that
+// dynamosession and tests of code built on it send (see the package
+// documentation), and names the rest as not implemented instead of
+// misreading it:
+//
+//	condition  = and { OR and }
+//	and        = not { AND not }
+//	not        = NOT not | primary
+//	primary    = "(" condition ")" | exists "(" name ")" | operand cmp operand
+//	exists     = attribute_exists | attribute_not_exists
+//	operand    = name | :value | "(" operand ")"
+//	cmp        = "=" | "<>" | "<" | "<=" | ">" | ">="
+//	update     = [ SET name "=" operand {"," name "=" operand} ] [ REMOVE name {"," name} ]
+//	projection = name {"," name}
+//	key        = name "=" :value, the partition key (a KeyConditionExpression)
+//	name       = #placeholder, standing for a top-level attribute
+//
+// Keywords are case-insensitive, function names are not, as in DynamoDB.
+
 // Limits of the expression language.
-const (
-	maxExpressionBytes = 4096
-	maxInOperands      = 100
-	maxListIndex       = 1<<31 - 1
-)
+const maxExpressionBytes = 4096
 
 // Names of the expressions as DynamoDB spells them in its messages.
 const (
 	kindCondition  = "ConditionExpression"
-	kindFilter     = "FilterExpression"
 	kindUpdate     = "UpdateExpression"
 	kindProjection = "ProjectionExpression"
+	kindKey        = "KeyConditionExpression"
 )
 
-// pathElem is one step of a document path: a map key (or top-level
-// attribute name) or a list index.
-type pathElem struct {
-	name  string
-	index int
-	isIdx bool
-}
-
-// docPath is a resolved document path: placeholders already replaced by
-// the names they stand for.
-type docPath []pathElem
-
-// String renders the path as DynamoDB does in overlap errors: [a, b, [0]].
-func (p docPath) String() string {
-	parts := make([]string, len(p))
-	for i, e := range p {
-		if e.isIdx {
-			parts[i] = "[" + strconv.Itoa(e.index) + "]"
-		} else {
-			parts[i] = e.name
-		}
-	}
-	return "[" + strings.Join(parts, ", ") + "]"
-}
-
-func (p docPath) equal(q docPath) bool {
-	return len(p) == len(q) && p.hasPrefix(q)
-}
-
-func (p docPath) hasPrefix(q docPath) bool {
-	if len(q) > len(p) {
-		return false
-	}
-	for i := range q {
-		if p[i] != q[i] {
-			return false
-		}
-	}
-	return true
-}
-
-// Operands. Condition expressions use pathOp, valueOp and sizeOp; update
-// expressions add the SET functions and arithmetic.
+// Operands: an attribute (by its resolved name) or a value.
 type (
 	operand interface{ operand() }
 
-	pathOp  struct{ path docPath }
+	attrOp  struct{ name string }
 	valueOp struct {
 		name string
 		val  types.AttributeValue
 	}
-	sizeOp        struct{ arg operand }
-	ifNotExistsOp struct {
-		path docPath
-		def  operand
-	}
-	listAppendOp struct{ a, b operand }
-	arithOp      struct {
-		minus bool
-		a, b  operand
-	}
 )
 
-func (*pathOp) operand()        {}
-func (*valueOp) operand()       {}
-func (*sizeOp) operand()        {}
-func (*ifNotExistsOp) operand() {}
-func (*listAppendOp) operand()  {}
-func (*arithOp) operand()       {}
+func (*attrOp) operand()  {}
+func (*valueOp) operand() {}
 
 // Conditions, the boolean half of the language.
 type (
@@ -105,14 +63,9 @@ type (
 		op   tokenKind
 		l, r operand
 	}
-	betweenCond struct{ v, lo, hi operand }
-	inCond      struct {
-		v    operand
-		list []operand
-	}
-	funcCond struct {
+	existsCond struct {
 		name string
-		args []operand
+		not  bool // attribute_not_exists
 	}
 )
 
@@ -120,21 +73,27 @@ func (*andCond) condition()     {}
 func (*orCond) condition()      {}
 func (*notCond) condition()     {}
 func (*compareCond) condition() {}
-func (*betweenCond) condition() {}
-func (*inCond) condition()      {}
-func (*funcCond) condition()    {}
+func (*existsCond) condition()  {}
 
-// updateAction is one action of an UpdateExpression. For SET, value is the
-// expression to assign; for ADD and DELETE it is a *valueOp; for REMOVE it
-// is nil.
-type updateAction struct {
-	clause string
-	path   docPath
-	value  operand
+// updateExpr is a parsed UpdateExpression: the SET actions in order, and
+// the attributes to REMOVE.
+type updateExpr struct {
+	set    []setAction
+	remove []string
 }
 
-type updateExpr struct {
-	actions []updateAction
+type setAction struct {
+	name  string
+	value operand
+}
+
+// names returns every attribute the update writes or removes.
+func (u *updateExpr) names() []string {
+	out := make([]string, 0, len(u.set)+len(u.remove))
+	for _, a := range u.set {
+		out = append(out, a.name)
+	}
+	return append(out, u.remove...)
 }
 
 // exprContext carries what one request's expressions share: the
@@ -148,16 +107,24 @@ type exprContext struct {
 }
 
 // exprError is how the parser unwinds: it panics with one and the entry
-// points recover it into a ValidationException. Any other panic is a bug
-// and is re-raised, so fuzzing finds it.
-type exprError struct{ msg string }
+// points recover it into a ValidationException, or into an error wrapping
+// ErrNotImplemented when the expression is valid DynamoDB the fake does not
+// implement. Any other panic is a bug and is re-raised, so fuzzing finds
+// it.
+type exprError struct {
+	msg            string
+	notImplemented bool
+}
 
 type parser struct {
-	ctx      *exprContext
-	kind     string
-	src      string
-	toks     []token
-	pos      int
+	ctx  *exprContext
+	kind string
+	src  string
+	toks []token
+	pos  int
+	// groups maps the token index of each "(" of a parenthesised
+	// condition parsed so far to the index of its ")".
+	groups   map[int]int
 	keywords []string // grammar words that cannot be attribute names here
 }
 
@@ -167,7 +134,7 @@ var (
 )
 
 func newParser(ctx *exprContext, kind, src string, keywords []string) *parser {
-	p := &parser{ctx: ctx, kind: kind, src: src, keywords: keywords}
+	p := &parser{ctx: ctx, kind: kind, src: src, keywords: keywords, groups: map[int]int{}}
 	if strings.TrimSpace(src) == "" {
 		p.fail("The expression can not be empty;")
 	}
@@ -184,12 +151,21 @@ func recoverExpr(err *error) {
 		if !ok {
 			panic(r)
 		}
+		if e.notImplemented {
+			*err = notImplemented("%s", e.msg)
+			return
+		}
 		*err = validationError("%s", e.msg)
 	}
 }
 
 func (p *parser) fail(format string, args ...any) {
-	panic(exprError{"Invalid " + p.kind + ": " + fmt.Sprintf(format, args...)})
+	panic(exprError{msg: "Invalid " + p.kind + ": " + fmt.Sprintf(format, args...)})
+}
+
+// unsupported stops at valid DynamoDB that the fake does not implement.
+func (p *parser) unsupported(format string, args ...any) {
+	panic(exprError{msg: fmt.Sprintf(format, args...) + " in " + p.kind, notImplemented: true})
 }
 
 func (p *parser) peek() token        { return p.toks[p.pos] }
@@ -232,54 +208,35 @@ func (p *parser) expectEOF() {
 	}
 }
 
-// parsePath reads name ( "." name | "[" index "]" )*.
-func (p *parser) parsePath() docPath {
-	path := docPath{{name: p.pathName()}}
-	for {
-		switch p.peek().kind {
-		case tokDot:
-			p.next()
-			path = append(path, pathElem{name: p.pathName()})
-		case tokLBracket:
-			p.next()
-			i := p.pos
-			t := p.expect(tokNumber)
-			n, err := strconv.Atoi(t.text)
-			if err != nil || n > maxListIndex {
-				p.syntaxErrorAt(i)
-			}
-			p.expect(tokRBracket)
-			path = append(path, pathElem{index: n, isIdx: true})
-		default:
-			return path
-		}
-	}
-}
-
-func (p *parser) pathName() string {
+// parseName reads an attribute name placeholder and returns the name it
+// stands for. Nested document paths and bare names are valid DynamoDB the
+// fake does not implement.
+func (p *parser) parseName() string {
 	i := p.pos
 	t := p.next()
+	var name string
 	switch t.kind {
 	case tokName:
-		name, ok := p.ctx.names[t.text]
+		v, ok := p.ctx.names[t.text]
 		if !ok {
 			p.fail("An expression attribute name used in the document path is not defined; attribute name: %s", t.text)
 		}
 		p.ctx.usedNames[t.text] = true
-		return name
+		name = v
 	case tokIdent:
 		for _, kw := range p.keywords {
 			if strings.EqualFold(t.text, kw) {
 				p.syntaxErrorAt(i)
 			}
 		}
-		if isReserved(t.text) {
-			p.fail("Attribute name is a reserved keyword; reserved keyword: %s", t.text)
-		}
-		return t.text
+		p.unsupported("the attribute name %q written bare (use an ExpressionAttributeNames placeholder such as #%s)", t.text, t.text)
+	default:
+		p.syntaxErrorAt(i)
 	}
-	p.syntaxErrorAt(i)
-	return ""
+	if k := p.peek().kind; k == tokDot || k == tokLBracket {
+		p.unsupported("nested document paths (%s%s…; only top-level attributes are)", t.text, p.peek().text)
+	}
+	return name
 }
 
 func (p *parser) value(t token) *valueOp {
@@ -291,75 +248,42 @@ func (p *parser) value(t token) *valueOp {
 	return &valueOp{name: t.text, val: v}
 }
 
-// parseArgs reads "(" [arg {"," arg}] ")".
-func (p *parser) parseArgs(arg func() operand) []operand {
-	p.expect(tokLParen)
-	var args []operand
-	if p.peek().kind == tokRParen {
+// parseOperand reads name | :value | "(" operand ")".
+func (p *parser) parseOperand() operand {
+	t := p.peek()
+	switch t.kind {
+	case tokLParen:
 		p.next()
-		return args
-	}
-	for {
-		args = append(args, arg())
-		if p.peek().kind == tokComma {
-			p.next()
-			continue
-		}
+		o := p.parseOperand()
 		p.expect(tokRParen)
-		return args
-	}
-}
-
-func (p *parser) arity(fn string, args []operand, n int) {
-	if len(args) != n {
-		p.fail("Incorrect number of operands for operator or function; operator or function: %s, number of operands: %d", fn, len(args))
-	}
-}
-
-func (p *parser) requirePath(fn string, o operand) docPath {
-	po, ok := o.(*pathOp)
-	if !ok {
-		p.fail("Operator or function requires a document path; operator or function: %s", fn)
-	}
-	return po.path
-}
-
-func (p *parser) requireValueType(fn string, o operand, allowed ...string) {
-	v, ok := o.(*valueOp)
-	if !ok {
-		return
-	}
-	t := typeName(v.val)
-	for _, a := range allowed {
-		if t == a {
-			return
+		return o
+	case tokValue:
+		p.next()
+		return p.value(t)
+	case tokIdent:
+		if p.peekAt(1).kind == tokLParen {
+			p.function(t.text)
 		}
 	}
-	p.fail("Incorrect operand type for operator or function; operator or function: %s, operand type: %s", fn, t)
+	return &attrOp{p.parseName()}
+}
+
+// function handles a function call where the grammar has no place for
+// it: DynamoDB's own functions are named as not implemented or misplaced,
+// anything else is not a function.
+func (p *parser) function(name string) {
+	switch name {
+	case "attribute_exists", "attribute_not_exists":
+		p.fail("The function is not allowed to be used this way in an expression; function: %s", name)
+	case "attribute_type", "begins_with", "contains", "size", "if_not_exists", "list_append":
+		p.unsupported("the function %s", name)
+	}
+	p.fail("Invalid function name; function: %s", name)
 }
 
 // Conditions ----------------------------------------------------------------
 
-var conditionFunctions = map[string]int{
-	"attribute_exists":     1,
-	"attribute_not_exists": 1,
-	"attribute_type":       2,
-	"begins_with":          2,
-	"contains":             2,
-}
-
-var updateFunctions = map[string]bool{"if_not_exists": true, "list_append": true}
-
-// parseCondition parses a ConditionExpression or FilterExpression:
-//
-//	condition  = and { OR and }
-//	and        = not { AND not }
-//	not        = NOT not | primary
-//	primary    = "(" condition ")" | function | operand comparison
-//	comparison = cmp operand | BETWEEN operand AND operand | IN "(" operand {"," operand} ")"
-//	operand    = path | :value | size "(" path ")"
-//
-// Function names are case-sensitive and keywords are not, as in DynamoDB.
+// parseCondition parses a ConditionExpression.
 func parseCondition(ctx *exprContext, kind, src string) (c condition, err error) {
 	defer recoverExpr(&err)
 	p := newParser(ctx, kind, src, conditionKeywords)
@@ -394,174 +318,105 @@ func (p *parser) parseNot() condition {
 	return p.parsePrimary()
 }
 
-func (p *parser) startsComparison(t token) bool {
-	switch t.kind {
+func isComparator(k tokenKind) bool {
+	switch k {
 	case tokEq, tokNe, tokLt, tokLe, tokGt, tokGe:
 		return true
 	}
-	return p.isKeyword(t, "BETWEEN") || p.isKeyword(t, "IN")
+	return false
 }
 
 func (p *parser) parsePrimary() condition {
 	t := p.peek()
-	if t.kind == tokLParen {
+	if t.kind == tokLParen && !p.operandInParens() {
+		open := p.pos
 		p.next()
 		c := p.parseOr()
 		p.expect(tokRParen)
+		// DynamoDB refuses a group whose whole content is another group,
+		// "((a = :v))", but not "(a = :v)" or "((a = :v) AND b = :w)"
+		// (measured on DynamoDB Local; real DynamoDB answers the same
+		// message).
+		if inner, ok := p.groups[open+1]; ok && inner == p.pos-2 {
+			p.fail("The expression has redundant parentheses;")
+		}
+		p.groups[open] = p.pos - 1
 		return c
 	}
-	if t.kind == tokIdent && p.peekAt(1).kind == tokLParen {
-		if n, ok := conditionFunctions[t.text]; ok {
-			p.next()
-			args := p.parseArgs(p.parseCondOperand)
-			p.arity(t.text, args, n)
-			p.checkConditionFunction(t.text, args)
-			if p.startsComparison(p.peek()) {
-				p.fail("The function is not allowed to be used this way in an expression; function: %s", t.text)
-			}
-			return &funcCond{name: t.text, args: args}
+	if t.kind == tokIdent && p.peekAt(1).kind == tokLParen && (t.text == "attribute_exists" || t.text == "attribute_not_exists") {
+		p.next()
+		p.next()
+		if k := p.peek().kind; k != tokName && k != tokIdent {
+			p.fail("Operator or function requires a document path; operator or function: %s", t.text)
 		}
+		c := &existsCond{name: p.parseName(), not: t.text == "attribute_not_exists"}
+		if p.peek().kind == tokComma {
+			p.fail("Incorrect number of operands for operator or function; operator or function: %s, number of operands: 2", t.text)
+		}
+		p.expect(tokRParen)
+		if isComparator(p.peek().kind) {
+			p.fail("The function is not allowed to be used this way in an expression; function: %s", t.text)
+		}
+		return c
 	}
-	left := p.parseCondOperand()
+	left := p.parseOperand()
 	return p.parseComparison(left)
 }
 
-func (p *parser) checkConditionFunction(name string, args []operand) {
-	switch name {
-	case "attribute_exists", "attribute_not_exists":
-		p.requirePath(name, args[0])
-	case "attribute_type":
-		p.requirePath(name, args[0])
-		if v, ok := args[1].(*valueOp); ok {
-			s, isS := v.val.(*types.AttributeValueMemberS)
-			if !isS {
-				p.fail("Incorrect operand type for operator or function; operator or function: %s, operand type: %s", name, typeName(v.val))
-			}
-			if !validTypeNames[s.Value] {
-				p.fail("Invalid attribute type name found; type: %s, valid types: { B, NULL, SS, BOOL, L, BS, N, NS, S, M }", s.Value)
-			}
-		}
-	case "begins_with":
-		p.requireValueType(name, args[0], "S", "B")
-		p.requireValueType(name, args[1], "S", "B")
+// operandInParens reports whether the "(" at hand encloses an operand,
+// "(#a) = :v", which DynamoDB accepts, rather than a condition.
+func (p *parser) operandInParens() bool {
+	switch p.peekAt(1).kind {
+	case tokName, tokValue:
+	default:
+		return false
 	}
+	return p.peekAt(2).kind == tokRParen && isComparator(p.peekAt(3).kind)
 }
 
-var validTypeNames = map[string]bool{
-	"S": true, "N": true, "B": true, "BOOL": true, "NULL": true,
-	"SS": true, "NS": true, "BS": true, "M": true, "L": true,
-}
-
-func (p *parser) parseCondOperand() operand {
-	t := p.peek()
-	switch t.kind {
-	case tokValue:
-		p.next()
-		return p.value(t)
-	case tokName:
-		return &pathOp{p.parsePath()}
-	case tokIdent:
-		if p.peekAt(1).kind != tokLParen {
-			return &pathOp{p.parsePath()}
-		}
-		switch {
-		case t.text == "size":
-			p.next()
-			args := p.parseArgs(p.parseCondOperand)
-			p.arity("size", args, 1)
-			p.requirePath("size", args[0])
-			return &sizeOp{arg: args[0]}
-		case conditionFunctions[t.text] > 0:
-			p.fail("The function is not allowed to be used this way in an expression; function: %s", t.text)
-		case updateFunctions[t.text]:
-			p.fail("The function is not allowed in a condition expression; function: %s", t.text)
-		default:
-			p.fail("Invalid function name; function: %s", t.text)
-		}
-	}
-	p.syntaxError()
-	return nil
-}
-
-func comparatorName(k tokenKind) string {
-	return map[tokenKind]string{tokEq: "=", tokNe: "<>", tokLt: "<", tokLe: "<=", tokGt: ">", tokGe: ">="}[k]
-}
+var comparatorNames = map[tokenKind]string{tokEq: "=", tokNe: "<>", tokLt: "<", tokLe: "<=", tokGt: ">", tokGe: ">="}
 
 func (p *parser) parseComparison(left operand) condition {
 	t := p.peek()
 	switch {
-	case t.kind == tokEq || t.kind == tokNe || t.kind == tokLt || t.kind == tokLe || t.kind == tokGt || t.kind == tokGe:
+	case isComparator(t.kind):
 		p.next()
-		right := p.parseCondOperand()
+		right := p.parseOperand()
 		if t.kind != tokEq && t.kind != tokNe {
-			p.requireValueType(comparatorName(t.kind), left, "S", "N", "B")
-			p.requireValueType(comparatorName(t.kind), right, "S", "N", "B")
+			p.requireScalar(comparatorNames[t.kind], left)
+			p.requireScalar(comparatorNames[t.kind], right)
 		}
-		p.distinct(comparatorName(t.kind), left, right)
-		return &compareCond{op: t.kind, l: left, r: right}
-	case p.isKeyword(t, "BETWEEN"):
-		p.next()
-		lo := p.parseCondOperand()
-		if !p.isKeyword(p.peek(), "AND") {
-			p.syntaxError()
-		}
-		p.next()
-		hi := p.parseCondOperand()
-		for _, o := range []operand{left, lo, hi} {
-			p.requireValueType("BETWEEN", o, "S", "N", "B")
-		}
-		p.distinct("BETWEEN", left, lo, hi)
-		lv, ok1 := lo.(*valueOp)
-		hv, ok2 := hi.(*valueOp)
-		if ok1 && ok2 {
-			if c, ok := compareScalars(lv.val, hv.val); ok && c > 0 {
-				p.fail("The BETWEEN operator requires upper bound to be greater than or equal to lower bound; lower bound operand: AttributeValue: %s, upper bound operand: AttributeValue: %s", describeValue(lv.val), describeValue(hv.val))
+		if a, ok := left.(*attrOp); ok {
+			if b, ok := right.(*attrOp); ok && a.name == b.name {
+				p.fail("The first operand must be distinct from the remaining operands for this operator or function; operator: %s, first operand: [%s]", comparatorNames[t.kind], a.name)
 			}
 		}
-		return &betweenCond{v: left, lo: lo, hi: hi}
-	case p.isKeyword(t, "IN"):
-		p.next()
-		list := p.parseArgs(p.parseCondOperand)
-		if len(list) == 0 {
-			p.syntaxErrorAt(p.pos - 1)
-		}
-		if len(list) > maxInOperands {
-			p.fail("The IN operator is provided with too many operands; number of operands: %d", len(list))
-		}
-		p.distinct("IN", left, list...)
-		return &inCond{v: left, list: list}
-	}
-	if _, ok := left.(*sizeOp); ok {
-		p.fail("The function is not allowed to be used this way in an expression; function: size")
+		return &compareCond{op: t.kind, l: left, r: right}
+	case p.isKeyword(t, "BETWEEN") || p.isKeyword(t, "IN"):
+		p.unsupported("the %s operator", strings.ToUpper(t.text))
 	}
 	p.syntaxError()
 	return nil
 }
 
-// distinct rejects comparing a path with itself, as DynamoDB does.
-func (p *parser) distinct(op string, first operand, rest ...operand) {
-	fp, ok := first.(*pathOp)
+// requireScalar refuses a value that an ordering comparison cannot take:
+// DynamoDB orders strings, numbers and binaries only.
+func (p *parser) requireScalar(op string, o operand) {
+	v, ok := o.(*valueOp)
 	if !ok {
 		return
 	}
-	for _, o := range rest {
-		if op2, ok := o.(*pathOp); ok && op2.path.equal(fp.path) {
-			p.fail("The first operand must be distinct from the remaining operands for this operator or function; operator: %s, first operand: %s", op, fp.path)
-		}
+	switch t := typeName(v.val); t {
+	case "S", "N", "B":
+	default:
+		p.fail("Incorrect operand type for operator or function; operator or function: %s, operand type: %s", op, t)
 	}
 }
 
 // Updates -------------------------------------------------------------------
 
-// parseUpdate parses an UpdateExpression:
-//
-//	update  = clause { clause }, each of SET, REMOVE, ADD, DELETE at most once
-//	SET     = path "=" value {"," path "=" value}
-//	value   = operand [ ("+" | "-") operand ]
-//	operand = path | :value | if_not_exists "(" path "," operand ")" | list_append "(" operand "," operand ")"
-//	REMOVE  = path {"," path}
-//	ADD     = path :value {"," path :value}
-//	DELETE  = path :value {"," path :value}
+// parseUpdate parses an UpdateExpression: each of SET and REMOVE at most
+// once, in either order.
 func parseUpdate(ctx *exprContext, src string) (u *updateExpr, err error) {
 	defer recoverExpr(&err)
 	p := newParser(ctx, kindUpdate, src, updateKeywords)
@@ -578,8 +433,17 @@ func parseUpdate(ctx *exprContext, src string) (u *updateExpr, err error) {
 			p.fail("The \"%s\" section can only be used once in an update expression;", clause)
 		}
 		seen[clause] = true
+		if clause == "ADD" || clause == "DELETE" {
+			p.unsupported("the %s clause", clause)
+		}
 		for {
-			u.actions = append(u.actions, p.parseAction(clause))
+			name := p.parseName()
+			if clause == "SET" {
+				p.expect(tokEq)
+				u.set = append(u.set, setAction{name: name, value: p.parseSetValue()})
+			} else {
+				u.remove = append(u.remove, name)
+			}
 			if p.peek().kind != tokComma {
 				break
 			}
@@ -589,11 +453,14 @@ func parseUpdate(ctx *exprContext, src string) (u *updateExpr, err error) {
 			p.syntaxError()
 		}
 	}
-	paths := make([]docPath, len(u.actions))
-	for i, a := range u.actions {
-		paths[i] = a.path
+	names := u.names()
+	for i := range names {
+		for j := i + 1; j < len(names); j++ {
+			if names[i] == names[j] {
+				p.fail("Two document paths overlap with each other; must remove or rewrite one of these paths; path one: [%s], path two: [%s]", names[i], names[j])
+			}
+		}
 	}
-	p.checkOverlap(paths)
 	return u, nil
 }
 
@@ -601,120 +468,120 @@ func isClause(s string) bool {
 	return s == "SET" || s == "REMOVE" || s == "ADD" || s == "DELETE"
 }
 
-func (p *parser) parseAction(clause string) updateAction {
-	a := updateAction{clause: clause, path: p.parsePath()}
-	switch clause {
-	case "SET":
-		p.expect(tokEq)
-		a.value = p.parseSetValue()
-	case "ADD", "DELETE":
-		t := p.expect(tokValue)
-		v := p.value(t)
-		ok := false
-		switch typeName(v.val) {
-		case "SS", "NS", "BS":
-			ok = true
-		case "N":
-			ok = clause == "ADD"
-		}
-		if !ok {
-			p.fail("Incorrect operand type for operator or function; operator: %s, operand type: %s", clause, longTypeName(v.val))
-		}
-		a.value = v
-	}
-	return a
-}
-
 func (p *parser) parseSetValue() operand {
-	a := p.parseSetOperand()
 	t := p.peek()
-	if t.kind != tokPlus && t.kind != tokMinus {
-		return a
-	}
-	p.next()
-	b := p.parseSetOperand()
-	op := "+"
-	if t.kind == tokMinus {
-		op = "-"
-	}
-	p.requireValueType(op, a, "N")
-	p.requireValueType(op, b, "N")
-	return &arithOp{minus: t.kind == tokMinus, a: a, b: b}
-}
-
-func (p *parser) parseSetOperand() operand {
-	t := p.peek()
-	switch t.kind {
-	case tokValue:
-		p.next()
-		return p.value(t)
-	case tokName:
-		return &pathOp{p.parsePath()}
-	case tokIdent:
-		if p.peekAt(1).kind != tokLParen {
-			return &pathOp{p.parsePath()}
-		}
-		p.next()
+	if t.kind == tokIdent && p.peekAt(1).kind == tokLParen {
 		switch t.text {
-		case "if_not_exists":
-			args := p.parseArgs(p.parseSetOperand)
-			p.arity(t.text, args, 2)
-			return &ifNotExistsOp{path: p.requirePath(t.text, args[0]), def: args[1]}
-		case "list_append":
-			args := p.parseArgs(p.parseSetOperand)
-			p.arity(t.text, args, 2)
-			p.requireValueType(t.text, args[0], "L")
-			p.requireValueType(t.text, args[1], "L")
-			return &listAppendOp{a: args[0], b: args[1]}
-		}
-		if conditionFunctions[t.text] > 0 || t.text == "size" {
+		case "attribute_exists", "attribute_not_exists", "attribute_type", "begins_with", "contains", "size":
 			p.fail("The function is not allowed in an update expression; function: %s", t.text)
 		}
-		p.fail("Invalid function name; function: %s", t.text)
+		p.function(t.text)
 	}
-	p.syntaxError()
-	return nil
-}
-
-// checkOverlap rejects two paths of which one contains the other, and two
-// paths that address the same element as a map and as a list: DynamoDB
-// cannot apply both, so it refuses the request.
-func (p *parser) checkOverlap(paths []docPath) {
-	for i := range paths {
-		for j := i + 1; j < len(paths); j++ {
-			a, b := paths[i], paths[j]
-			if a.hasPrefix(b) || b.hasPrefix(a) {
-				p.fail("Two document paths overlap with each other; must remove or rewrite one of these paths; path one: %s, path two: %s", a, b)
-			}
-			for k := 0; k < len(a) && k < len(b); k++ {
-				if a[k] == b[k] {
-					continue
-				}
-				if a[k].isIdx != b[k].isIdx {
-					p.fail("Two document paths conflict with each other; must remove or rewrite one of these paths; path one: %s, path two: %s", a, b)
-				}
-				break
-			}
-		}
+	var v operand
+	if t.kind == tokValue {
+		p.next()
+		v = p.value(t)
+	} else {
+		v = &attrOp{p.parseName()}
 	}
+	if k := p.peek().kind; k == tokPlus || k == tokMinus {
+		p.unsupported("arithmetic (%s)", p.peek().text)
+	}
+	return v
 }
 
 // Projections ---------------------------------------------------------------
 
-// parseProjection parses path {"," path}.
-func parseProjection(ctx *exprContext, src string) (paths []docPath, err error) {
+// parseProjection parses name {"," name}: the attributes a read returns.
+func parseProjection(ctx *exprContext, src string) (names []string, err error) {
 	defer recoverExpr(&err)
 	p := newParser(ctx, kindProjection, src, nil)
 	for {
-		paths = append(paths, p.parsePath())
+		name := p.parseName()
+		for _, seen := range names {
+			if seen == name {
+				p.fail("Two document paths overlap with each other; must remove or rewrite one of these paths; path one: [%s], path two: [%s]", name, name)
+			}
+		}
+		names = append(names, name)
 		if p.peek().kind != tokComma {
 			break
 		}
 		p.next()
 	}
 	p.expectEOF()
-	p.checkOverlap(paths)
-	return paths, nil
+	return names, nil
+}
+
+// project returns a copy of the attributes of item that names select: an
+// empty map, not nil, when it has none of them, as DynamoDB returns it.
+func project(item map[string]types.AttributeValue, names []string) map[string]types.AttributeValue {
+	out := make(map[string]types.AttributeValue, len(names))
+	for _, name := range names {
+		if v, ok := item[name]; ok {
+			out[name] = copyValue(v)
+		}
+	}
+	return out
+}
+
+// Key conditions ------------------------------------------------------------
+
+// keyTerm is one comparison of a KeyConditionExpression, as written.
+type keyTerm struct {
+	op    tokenKind
+	name  string
+	value types.AttributeValue
+}
+
+// parseKeyCondition parses a KeyConditionExpression into its terms: one,
+// or two joined by AND. Which attribute each term must name is checked
+// against the table or index queried.
+func parseKeyCondition(ctx *exprContext, src string) (terms []keyTerm, err error) {
+	defer recoverExpr(&err)
+	p := newParser(ctx, kindKey, src, conditionKeywords)
+	c := p.parseOr()
+	p.expectEOF()
+	var collect func(c condition)
+	collect = func(c condition) {
+		switch c := c.(type) {
+		case *andCond:
+			collect(c.l)
+			collect(c.r)
+		case *orCond:
+			p.failBare("Invalid operator used in KeyConditionExpression: OR")
+		case *notCond:
+			p.failBare("Invalid operator used in KeyConditionExpression: NOT")
+		case *existsCond:
+			fn := "attribute_exists"
+			if c.not {
+				fn = "attribute_not_exists"
+			}
+			p.failBare("Invalid operator used in KeyConditionExpression: " + fn)
+		case *compareCond:
+			a, aok := c.l.(*attrOp)
+			v, vok := c.r.(*valueOp)
+			if !aok || !vok { // ":v = #k" says the same
+				a, aok = c.r.(*attrOp)
+				v, vok = c.l.(*valueOp)
+			}
+			if !aok || !vok {
+				p.failBare("Invalid condition in KeyConditionExpression: a key condition compares one key attribute with one value")
+			}
+			terms = append(terms, keyTerm{op: c.op, name: a.name, value: v.val})
+		}
+	}
+	collect(c)
+	if len(terms) > 2 {
+		p.failBare("Conditions can be of length 1 or 2 only")
+	}
+	return terms, nil
+}
+
+// failBare is fail without the "Invalid <expression>: " prefix, for the
+// messages DynamoDB words on their own.
+func (p *parser) failBare(msg string) {
+	panic(exprError{msg: msg})
 }
 
 // Request-level checks ------------------------------------------------------
@@ -723,24 +590,25 @@ func parseProjection(ctx *exprContext, src string) (paths []docPath, err error) 
 // request did not set it.
 type expressions struct {
 	condition  *string
-	filter     *string
 	update     *string
+	key        *string
 	projection *string
 }
 
 // parsed holds the parsed forms of a request's expressions.
 type parsed struct {
 	condition  condition
-	filter     condition
 	update     *updateExpr
-	projection []docPath
+	key        []keyTerm
+	projection []string
 }
 
 // parseRequest validates a request's placeholder maps and parses its
 // expressions in the order DynamoDB reports their errors, then rejects
 // placeholders no expression used.
 func parseRequest(names map[string]string, values map[string]types.AttributeValue, ex expressions) (*parsed, error) {
-	hasExpr := ex.condition != nil || ex.filter != nil || ex.update != nil || ex.projection != nil
+	takesValues := ex.condition != nil || ex.update != nil || ex.key != nil
+	hasExpr := takesValues || ex.projection != nil
 	if names != nil {
 		if !hasExpr {
 			return nil, validationError("ExpressionAttributeNames can only be specified when using expressions")
@@ -748,15 +616,22 @@ func parseRequest(names map[string]string, values map[string]types.AttributeValu
 		if len(names) == 0 {
 			return nil, validationError("ExpressionAttributeNames must not be empty")
 		}
+		clean := make(map[string]string, len(names))
 		for _, k := range sortedKeys(names) {
 			if !validPlaceholder(k, '#') {
 				return nil, validationError("ExpressionAttributeNames contains invalid key: Syntax error; key: \"%s\"", k)
 			}
+			name, msg := checkName(names[k])
+			if msg != "" {
+				return nil, validationError("ExpressionAttributeNames contains invalid value: %s for key %s", msg, k)
+			}
+			clean[k] = name
 		}
+		names = clean
 	}
 	ctx := &exprContext{names: names, usedNames: map[string]bool{}, usedValues: map[string]bool{}}
 	if values != nil {
-		if ex.condition == nil && ex.filter == nil && ex.update == nil {
+		if !takesValues {
 			return nil, validationError("ExpressionAttributeValues can only be specified when using expressions")
 		}
 		if len(values) == 0 {
@@ -776,6 +651,11 @@ func parseRequest(names map[string]string, values map[string]types.AttributeValu
 	}
 	out := &parsed{}
 	var err error
+	if ex.key != nil {
+		if out.key, err = parseKeyCondition(ctx, *ex.key); err != nil {
+			return nil, err
+		}
+	}
 	if ex.update != nil {
 		if out.update, err = parseUpdate(ctx, *ex.update); err != nil {
 			return nil, err
@@ -783,11 +663,6 @@ func parseRequest(names map[string]string, values map[string]types.AttributeValu
 	}
 	if ex.condition != nil {
 		if out.condition, err = parseCondition(ctx, kindCondition, *ex.condition); err != nil {
-			return nil, err
-		}
-	}
-	if ex.filter != nil {
-		if out.filter, err = parseCondition(ctx, kindFilter, *ex.filter); err != nil {
 			return nil, err
 		}
 	}

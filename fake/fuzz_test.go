@@ -6,37 +6,25 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
-func fuzzContext() *exprContext {
-	ctx := testContext()
-	ctx.names["#n"] = "n"
-	ctx.names["#l"] = "l"
-	return ctx
-}
-
 // FuzzExpression feeds arbitrary text to every expression parser. Parsing
 // must never panic, and whatever parses must evaluate or apply without
 // panicking either.
 func FuzzExpression(f *testing.F) {
 	for _, seed := range []string{
-		"a = :v", "#n = :ten AND NOT (s IN (:s, :he))", "attribute_exists(#m.#k[0])",
-		"size(l) BETWEEN :one AND :five OR begins_with(s, :he)", "contains(ss, :x)",
-		"SET a = if_not_exists(a, :zero) + :one, l = list_append(l, :more) REMOVE m.k, l[0] ADD n :one DELETE ss :setx",
-		"SET #l[3] = :v", "REMOVE l[0], l[1]", "id, m.nested.deep, l[1]",
-		"(((", "#", ":", "a[", "a.#", "€", "a[99999999999999999999]", "SET a = a - a", "<> <= >= = < >",
+		"#n = :ten", "#n = :ten AND NOT (#s <> :he)", "attribute_exists(#m)", "(#n) < :five OR #s >= :he",
+		"SET #s = :v, #n = #s REMOVE #m", "REMOVE #l, #ss", "((#n = :one))", "#m.#k = :v", "a[0] = :v",
+		"(((", "#", ":", "a[", "a.#", "€", "SET #a = #a - #a", "<> <= >= = < >", "#n BETWEEN :one AND :two",
 	} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, expr string) {
-		if c, err := parseCondition(fuzzContext(), kindCondition, expr); err == nil {
+		if c, err := parseCondition(testContext(), kindCondition, expr); err == nil {
 			evalCondition(c, testItem())
 			evalCondition(c, map[string]types.AttributeValue{})
 		}
-		if u, err := parseUpdate(fuzzContext(), expr); err == nil {
+		if u, err := parseUpdate(testContext(), expr); err == nil {
 			applyUpdate(u, testItem())
 			applyUpdate(u, map[string]types.AttributeValue{"id": s("a")})
-		}
-		if p, err := parseProjection(fuzzContext(), expr); err == nil {
-			project(testItem(), p)
 		}
 	})
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -37,7 +39,7 @@ var epoch = time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
 
 // newDB returns a DB with two tables: "sessions" keyed by id (S), and
 // "events" keyed by pk (S) and sk (N).
-func newDB(t *testing.T) (*fake.DB, *testClock) {
+func newDB(t testing.TB) (*fake.DB, *testClock) {
 	t.Helper()
 	clock := &testClock{now: epoch}
 	db := fake.New(func(o *fake.Options) { o.Clock = clock.Now })
@@ -65,14 +67,14 @@ func newDB(t *testing.T) (*fake.DB, *testClock) {
 	return db, clock
 }
 
-func mustCreate(t *testing.T, db *fake.DB, in *dynamodb.CreateTableInput) {
+func mustCreate(t testing.TB, db *fake.DB, in *dynamodb.CreateTableInput) {
 	t.Helper()
 	if _, err := db.CreateTable(context.Background(), in); err != nil {
 		t.Fatalf("CreateTable(%s): %v", aws.ToString(in.TableName), err)
 	}
 }
 
-func mustPut(t *testing.T, db *fake.DB, table string, it item) {
+func mustPut(t testing.TB, db *fake.DB, table string, it item) {
 	t.Helper()
 	if _, err := db.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String(table), Item: it}); err != nil {
 		t.Fatalf("PutItem(%s): %v", table, err)
@@ -89,7 +91,30 @@ func apiError(err error) string {
 	if errors.As(err, &ae) {
 		return ae.ErrorCode() + ": " + ae.ErrorMessage()
 	}
+	var op *smithy.OperationError
+	if errors.Is(err, fake.ErrNotImplemented) && errors.As(err, &op) {
+		msg := strings.TrimPrefix(op.Err.Error(), fake.ErrNotImplemented.Error()+": ")
+		return "NotImplemented: " + msg[:strings.Index(msg, " (the fake implements")]
+	}
 	return "non-API error: " + err.Error()
 }
 
 func validation(msg string) string { return "ValidationException: " + msg }
+
+// notImpl is what apiError says of a feature the fake does not implement.
+func notImpl(feature string) string { return "NotImplemented: " + feature }
+
+// namesIn returns the entries of names whose placeholders occur in expr,
+// or nil when none do.
+func namesIn(expr string, names map[string]string) map[string]string {
+	var out map[string]string
+	for k, v := range names {
+		if regexp.MustCompile(regexp.QuoteMeta(k) + `\b`).MatchString(expr) {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[k] = v
+		}
+	}
+	return out
+}

@@ -11,21 +11,42 @@ import (
 )
 
 // consumed builds ConsumedCapacity as DynamoDB fills it for single-item
-// operations and Scan: TableName and CapacityUnits only (ReadCapacityUnits
-// and WriteCapacityUnits stay nil; the service sets them only for
-// transactions), plus the Table breakdown under INDEXES.
-func consumed(mode types.ReturnConsumedCapacity, tableName string, units float64) *types.ConsumedCapacity {
+// operations, Scan and Query: under TOTAL, TableName and CapacityUnits,
+// the table's units plus every index's (ReadCapacityUnits and
+// WriteCapacityUnits stay nil; the service sets them only for
+// transactions); under INDEXES, also the Table arm and, when the request
+// involved indexes, a GlobalSecondaryIndexes map of them.
+func consumed(mode types.ReturnConsumedCapacity, tableName string, tableUnits float64, indexUnits map[string]float64) *types.ConsumedCapacity {
+	total := tableUnits
+	for _, u := range indexUnits {
+		total += u
+	}
 	switch mode {
 	case types.ReturnConsumedCapacityTotal:
-		return &types.ConsumedCapacity{TableName: aws.String(tableName), CapacityUnits: aws.Float64(units)}
+		return &types.ConsumedCapacity{TableName: aws.String(tableName), CapacityUnits: aws.Float64(total)}
 	case types.ReturnConsumedCapacityIndexes:
-		return &types.ConsumedCapacity{
+		c := &types.ConsumedCapacity{
 			TableName:     aws.String(tableName),
-			CapacityUnits: aws.Float64(units),
-			Table:         &types.Capacity{CapacityUnits: aws.Float64(units)},
+			CapacityUnits: aws.Float64(total),
+			Table:         &types.Capacity{CapacityUnits: aws.Float64(tableUnits)},
 		}
+		for name, u := range indexUnits {
+			if c.GlobalSecondaryIndexes == nil {
+				c.GlobalSecondaryIndexes = map[string]types.Capacity{}
+			}
+			c.GlobalSecondaryIndexes[name] = types.Capacity{CapacityUnits: aws.Float64(u)}
+		}
+		return c
 	}
 	return nil
+}
+
+// chargeWrite adds a write's table and index units to the running totals.
+func (db *DB) chargeWrite(tableUnits float64, indexUnits map[string]float64) {
+	db.stats.WriteUnits += tableUnits
+	for _, u := range indexUnits {
+		db.stats.WriteUnits += u
+	}
 }
 
 func checkConsumedMode(mode types.ReturnConsumedCapacity) error {
@@ -36,17 +57,21 @@ func checkConsumedMode(mode types.ReturnConsumedCapacity) error {
 	return enumError(string(mode), "returnConsumedCapacity", "INDEXES, TOTAL, NONE")
 }
 
-// checkReturnValues validates ReturnValues; Put and Delete accept only
-// NONE and ALL_OLD.
+// checkReturnValues validates ReturnValues. Put and Delete accept NONE and
+// ALL_OLD, as DynamoDB does; UpdateItem also ALL_NEW. UPDATED_OLD and
+// UPDATED_NEW are not implemented: nothing in dynamosession asks for them.
 func checkReturnValues(rv types.ReturnValue, update bool) error {
 	switch rv {
 	case "", types.ReturnValueNone, types.ReturnValueAllOld:
 		return nil
 	case types.ReturnValueAllNew, types.ReturnValueUpdatedOld, types.ReturnValueUpdatedNew:
-		if update {
-			return nil
+		switch {
+		case !update:
+			return validationError("Return values set to invalid value")
+		case rv != types.ReturnValueAllNew:
+			return notImplemented("ReturnValues %s", rv)
 		}
-		return validationError("Return values set to invalid value")
+		return nil
 	}
 	return enumError(string(rv), "returnValues", "ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW")
 }
@@ -67,11 +92,18 @@ func cleanItem(item map[string]types.AttributeValue) (map[string]types.Attribute
 		if name == "" {
 			return nil, validationError("One or more parameter values were invalid: An AttributeValue may not contain an empty attribute name")
 		}
+		name, msg := checkName(name)
+		if msg != "" {
+			return nil, validationError("%s", msg)
+		}
 		c, msg := cleanValue(v)
 		if msg != "" {
 			return nil, validationError("%s", msg)
 		}
 		out[name] = c
+	}
+	if tooDeep(out) {
+		return nil, validationError("%s: Attributes in the item have nested levels beyond supported limit", msgTooDeep)
 	}
 	return out, nil
 }
@@ -140,7 +172,7 @@ func (db *DB) getItem(in *dynamodb.GetItemInput) (*dynamodb.GetItemOutput, error
 	item := t.records[t.encodeKey(key)].visible(strong, db.staleReads)
 	units := capacity.ReadUnits(capacity.ItemSize(item), strong)
 	db.stats.ReadUnits += units
-	out := &dynamodb.GetItemOutput{ConsumedCapacity: consumed(in.ReturnConsumedCapacity, t.name, units)}
+	out := &dynamodb.GetItemOutput{ConsumedCapacity: consumed(in.ReturnConsumedCapacity, t.name, units, nil)}
 	switch {
 	case item == nil:
 	case p.projection != nil:
@@ -209,6 +241,9 @@ func (db *DB) putItem(in *dynamodb.PutItemInput) (*dynamodb.PutItemOutput, error
 	if err != nil {
 		return nil, err
 	}
+	if err := t.checkIndexKeys(item, nil); err != nil {
+		return nil, err
+	}
 	newSize := capacity.ItemSize(item)
 	if newSize > capacity.MaxItemBytes {
 		return nil, validationError("Item size has exceeded the maximum allowed size")
@@ -219,9 +254,9 @@ func (db *DB) putItem(in *dynamodb.PutItemInput) (*dynamodb.PutItemOutput, error
 		return nil, db.failCondition(old, in.ReturnValuesOnConditionCheckFailure)
 	}
 	units := capacity.WriteUnits(max(capacity.ItemSize(old), newSize))
-	db.stats.WriteUnits += units
-	t.write(key, enc, item, db.staleReads)
-	out := &dynamodb.PutItemOutput{ConsumedCapacity: consumed(in.ReturnConsumedCapacity, t.name, units)}
+	indexUnits := t.write(key, enc, item, db.staleReads)
+	db.chargeWrite(units, indexUnits)
+	out := &dynamodb.PutItemOutput{ConsumedCapacity: consumed(in.ReturnConsumedCapacity, t.name, units, indexUnits)}
 	if in.ReturnValues == types.ReturnValueAllOld && old != nil {
 		out.Attributes = copyItem(old)
 	}
@@ -281,13 +316,11 @@ func (db *DB) updateItem(in *dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutp
 	if err != nil {
 		return nil, err
 	}
-	var paths []docPath
 	if p.update != nil {
-		for _, a := range p.update.actions {
-			if t.isKey(a.path[0].name) {
-				return nil, validationError("One or more parameter values were invalid: Cannot update attribute %s. This attribute is part of the key", a.path[0].name)
+		for _, name := range p.update.names() {
+			if t.isKey(name) {
+				return nil, validationError("One or more parameter values were invalid: Cannot update attribute %s. This attribute is part of the key", name)
 			}
-			paths = append(paths, a.path)
 		}
 	}
 	enc := t.encodeKey(key)
@@ -306,30 +339,27 @@ func (db *DB) updateItem(in *dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutp
 			return nil, validationError("%s", msg)
 		}
 	}
+	if tooDeep(next) {
+		return nil, validationError("%s", msgTooDeep)
+	}
+	if p.update != nil {
+		if err := t.checkIndexKeys(next, p.update.names()); err != nil {
+			return nil, err
+		}
+	}
 	newSize := capacity.ItemSize(next)
 	if newSize > capacity.MaxItemBytes {
 		return nil, validationError("Item size to update has exceeded the maximum allowed size")
 	}
 	units := capacity.WriteUnits(max(capacity.ItemSize(old), newSize))
-	db.stats.WriteUnits += units
-	t.write(key, enc, next, db.staleReads)
-
-	out := &dynamodb.UpdateItemOutput{ConsumedCapacity: consumed(in.ReturnConsumedCapacity, t.name, units)}
-	var attrs map[string]types.AttributeValue
+	indexUnits := t.write(key, enc, next, db.staleReads)
+	db.chargeWrite(units, indexUnits)
+	out := &dynamodb.UpdateItemOutput{ConsumedCapacity: consumed(in.ReturnConsumedCapacity, t.name, units, indexUnits)}
 	switch in.ReturnValues {
 	case types.ReturnValueAllOld:
-		attrs = copyItem(old)
+		out.Attributes = copyItem(old)
 	case types.ReturnValueAllNew:
-		attrs = copyItem(next)
-	case types.ReturnValueUpdatedOld:
-		if old != nil {
-			attrs = project(old, topLevel(paths))
-		}
-	case types.ReturnValueUpdatedNew:
-		attrs = project(next, topLevel(paths))
-	}
-	if len(attrs) > 0 {
-		out.Attributes = attrs
+		out.Attributes = copyItem(next)
 	}
 	return out, nil
 }
@@ -380,24 +410,14 @@ func (db *DB) deleteItem(in *dynamodb.DeleteItemInput) (*dynamodb.DeleteItemOutp
 		return nil, db.failCondition(old, in.ReturnValuesOnConditionCheckFailure)
 	}
 	units := capacity.WriteUnits(capacity.ItemSize(old))
-	db.stats.WriteUnits += units
+	var indexUnits map[string]float64
 	if old != nil {
-		t.write(key, enc, nil, db.staleReads)
+		indexUnits = t.write(key, enc, nil, db.staleReads)
 	}
-	out := &dynamodb.DeleteItemOutput{ConsumedCapacity: consumed(in.ReturnConsumedCapacity, t.name, units)}
+	db.chargeWrite(units, indexUnits)
+	out := &dynamodb.DeleteItemOutput{ConsumedCapacity: consumed(in.ReturnConsumedCapacity, t.name, units, indexUnits)}
 	if in.ReturnValues == types.ReturnValueAllOld && old != nil {
 		out.Attributes = copyItem(old)
 	}
 	return out, nil
-}
-
-// topLevel keeps only each path's first element: DynamoDB (Local, the
-// reference) returns whole top-level attributes for UPDATED_OLD and
-// UPDATED_NEW, not the nested values an update touched.
-func topLevel(ps []docPath) []docPath {
-	out := make([]docPath, len(ps))
-	for i, p := range ps {
-		out[i] = p[:1]
-	}
-	return out
 }

@@ -1,6 +1,7 @@
 package fake
 
 import (
+	"cmp"
 	"math/big"
 	"strings"
 )
@@ -201,29 +202,10 @@ func align(d, e decimal) (*big.Int, *big.Int, int) {
 
 func (d decimal) cmp(e decimal) int {
 	if ds, es := d.coef.Sign(), e.coef.Sign(); ds != es || ds == 0 {
-		return compareInts(ds, es)
+		return cmp.Compare(ds, es)
 	}
 	a, b, _ := align(d, e)
 	return a.Cmp(b)
-}
-
-func (d decimal) add(e decimal) decimal {
-	a, b, exp := align(d, e)
-	return decimal{coef: a.Add(a, b), exp: exp}.normalize()
-}
-
-func (d decimal) sub(e decimal) decimal {
-	return d.add(decimal{coef: new(big.Int).Neg(e.coef), exp: e.exp})
-}
-
-func compareInts(a, b int) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // canonicalNumber returns s in DynamoDB's canonical form, or a validation

@@ -11,15 +11,20 @@ import (
 	"github.com/dynamosession/dynamosession/capacity"
 )
 
-// maxScanBytes is how much item data one Scan page reads at most.
-const maxScanBytes = 1024 * 1024
+// maxPageBytes is how much item data one Scan or Query page reads at most.
+const maxPageBytes = 1024 * 1024
 
 // Scan reads the table in the order of its partition keys' hashes, as
-// DynamoDB does, one page per call. Limit bounds the items read (before
-// FilterExpression), and a page also ends after 1 MB of items; either way
-// LastEvaluatedKey says where the next page starts. Segment and
-// TotalSegments split the hash range into contiguous parallel segments.
-// The page costs ReadUnits of the total size of the items read.
+// DynamoDB does, one page per call. Limit bounds the items read, and a
+// page also ends after 1 MB of items; either way LastEvaluatedKey says
+// where the next page starts. Segment and TotalSegments split the hash
+// range into contiguous parallel segments. The page costs ReadUnits of the
+// total size of the items read. A page costs what it reads: it starts at
+// its ExclusiveStartKey without walking the items before it.
+//
+// FilterExpression, ProjectionExpression, Select and IndexName are not
+// implemented (nothing in dynamosession sends them) and are refused with
+// an error wrapping [ErrNotImplemented].
 func (db *DB) Scan(ctx context.Context, in *dynamodb.ScanInput, optFns ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error) {
 	return call(db, ctx, "Scan", in, db.scan)
 }
@@ -38,26 +43,27 @@ func (db *DB) scan(in *dynamodb.ScanInput) (*dynamodb.ScanOutput, error) {
 		return nil, legacyParam("ScanFilter")
 	case in.ConditionalOperator != "":
 		return nil, legacyParam("ConditionalOperator")
+	case in.FilterExpression != nil:
+		return nil, notImplemented("FilterExpression")
+	case in.ProjectionExpression != nil:
+		return nil, notImplemented("ProjectionExpression")
+	case in.Select != "":
+		return nil, notImplemented("Select")
+	case in.IndexName != nil:
+		return nil, notImplemented("Scan of an index")
+	case in.ExpressionAttributeNames != nil:
+		return nil, validationError("ExpressionAttributeNames can only be specified when using expressions")
+	case in.ExpressionAttributeValues != nil:
+		return nil, validationError("ExpressionAttributeValues can only be specified when using expressions")
 	}
 	if err := checkConsumedMode(in.ReturnConsumedCapacity); err != nil {
 		return nil, err
 	}
-	if err := checkSelect(in.Select, in.ProjectionExpression != nil, in.IndexName != nil); err != nil {
-		return nil, err
-	}
-	limit := -1
-	if in.Limit != nil {
-		if *in.Limit < 1 {
-			return nil, validationError("1 validation error detected: Value '%d' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1", *in.Limit)
-		}
-		limit = int(*in.Limit)
-	}
-	segment, total, err := checkSegments(in.Segment, in.TotalSegments)
+	limit, err := checkLimit(in.Limit)
 	if err != nil {
 		return nil, err
 	}
-	p, err := parseRequest(in.ExpressionAttributeNames, in.ExpressionAttributeValues,
-		expressions{filter: in.FilterExpression, projection: in.ProjectionExpression})
+	segment, total, err := checkSegments(in.Segment, in.TotalSegments)
 	if err != nil {
 		return nil, err
 	}
@@ -68,88 +74,102 @@ func (db *DB) scan(in *dynamodb.ScanInput) (*dynamodb.ScanOutput, error) {
 	if err != nil {
 		return nil, err
 	}
-	if in.IndexName != nil {
-		return nil, validationError("The table does not have the specified index: %s", *in.IndexName)
-	}
-	var start *record
+	// A segment is a contiguous run of the Scan order: start at its first
+	// hash, or just after the starting key.
+	start, after := &record{hash: segmentStart(segment, total)}, false
 	if in.ExclusiveStartKey != nil {
 		key, err := t.checkKey(in.ExclusiveStartKey, "The provided starting key is invalid: ")
 		if err != nil {
 			return nil, err
 		}
-		start = &record{key: key, hash: partitionHash(key[t.hashKey])}
+		start, after = t.newRecord(key), true
 		if segmentOf(start.hash, total) != segment {
 			return nil, validationError("The provided Exclusive start key does not map to the provided Segment and TotalSegments values.")
 		}
 	}
 
 	strong := aws.ToBool(in.ConsistentRead)
-	out := &dynamodb.ScanOutput{}
-	if in.Select != types.SelectCount {
-		out.Items = []map[string]types.AttributeValue{}
-	}
-	var scanned, matched, bytes int
-	var last *record
-	for _, r := range t.sortedRecords() {
-		if segmentOf(r.hash, total) != segment || (start != nil && !t.less(start, r)) {
-			continue
+	var p page
+	for r := range t.order.from(start, after) {
+		if segmentOf(r.hash, total) != segment {
+			break
 		}
 		item := r.visible(strong, db.staleReads)
 		if item == nil {
 			continue
 		}
-		if scanned == limit || bytes >= maxScanBytes {
+		if p.full(limit) {
 			break
 		}
-		scanned++
-		bytes += capacity.ItemSize(item)
-		last = r
-		if p.filter != nil && !evalCondition(p.filter, item) {
-			continue
-		}
-		matched++
-		switch {
-		case in.Select == types.SelectCount:
-		case p.projection != nil:
-			out.Items = append(out.Items, project(item, p.projection))
-		default:
-			out.Items = append(out.Items, copyItem(item))
-		}
+		p.add(item, r.key)
 	}
-	if last != nil && (scanned == limit || bytes >= maxScanBytes) {
-		out.LastEvaluatedKey = copyItem(last.key)
-	}
-	units := capacity.ReadUnits(bytes, strong)
+	units := p.readUnits(strong)
 	db.stats.ReadUnits += units
-	out.Count = int32(matched)
-	out.ScannedCount = int32(scanned)
-	out.ConsumedCapacity = consumed(in.ReturnConsumedCapacity, t.name, units)
-	return out, nil
+	return &dynamodb.ScanOutput{
+		Items:            p.result(),
+		Count:            int32(len(p.items)),
+		ScannedCount:     int32(len(p.items)),
+		LastEvaluatedKey: p.lastKey(limit),
+		ConsumedCapacity: consumed(in.ReturnConsumedCapacity, t.name, units, nil),
+	}, nil
 }
 
-func checkSelect(sel types.Select, projection, index bool) error {
-	switch sel {
-	case "":
-	case types.SelectAllAttributes:
-		if projection {
-			return validationError("Cannot specify the ProjectionExpression when choosing to get ALL_ATTRIBUTES")
-		}
-	case types.SelectSpecificAttributes:
-		if !projection {
-			return validationError("Must specify the AttributesToGet or ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES")
-		}
-	case types.SelectCount:
-		if projection {
-			return validationError("Cannot specify the ProjectionExpression when choosing to get only the COUNT")
-		}
-	case types.SelectAllProjectedAttributes:
-		if !index {
-			return validationError("ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName")
-		}
-	default:
-		return enumError(string(sel), "select", "SPECIFIC_ATTRIBUTES, COUNT, ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES")
+// page gathers the items of one Scan or Query page.
+type page struct {
+	items []map[string]types.AttributeValue
+	bytes int
+	last  map[string]types.AttributeValue // the key of the last item read
+}
+
+// full reports whether the page holds limit items (limit < 0: no limit)
+// or has read a megabyte.
+func (p *page) full(limit int) bool {
+	return len(p.items) == limit || p.bytes >= maxPageBytes
+}
+
+func (p *page) add(item, key map[string]types.AttributeValue) {
+	p.items = append(p.items, copyItem(item))
+	p.bytes += capacity.ItemSize(item)
+	p.last = key
+}
+
+// result is the page's items: an empty list, not nil, when there are none,
+// as the SDK decodes DynamoDB's answer.
+func (p *page) result() []map[string]types.AttributeValue {
+	if p.items == nil {
+		return []map[string]types.AttributeValue{}
 	}
-	return nil
+	return p.items
+}
+
+// lastKey is the LastEvaluatedKey of a page: set when the page stopped
+// because it was full, even if nothing follows, as DynamoDB does.
+func (p *page) lastKey(limit int) map[string]types.AttributeValue {
+	if p.last == nil || !p.full(limit) {
+		return nil
+	}
+	return copyItem(p.last)
+}
+
+// readUnits is what reading the page costs: its bytes rounded up to 4 KB
+// once, for the page as a whole, and the minimum read for a page that read
+// nothing: "Queries that do not return results consume the minimum read
+// capacity units according to the type of read" (Query, API reference).
+// DynamoDB Local charges nothing for an empty page; see the package
+// documentation.
+func (p *page) readUnits(strong bool) float64 {
+	return capacity.ReadUnits(p.bytes, strong)
+}
+
+// checkLimit validates Limit and returns it, or -1 when unset.
+func checkLimit(limit *int32) (int, error) {
+	if limit == nil {
+		return -1, nil
+	}
+	if *limit < 1 {
+		return 0, validationError("1 validation error detected: Value '%d' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1", *limit)
+	}
+	return int(*limit), nil
 }
 
 const maxTotalSegments = 1000000
@@ -181,4 +201,14 @@ func checkSegments(segment, total *int32) (int, int, error) {
 func segmentOf(hash uint64, total int) int {
 	hi, _ := bits.Mul64(hash, uint64(total))
 	return int(hi)
+}
+
+// segmentStart is the smallest hash in segment: the inverse of segmentOf,
+// ceil(segment × 2^64 / total).
+func segmentStart(segment, total int) uint64 {
+	q, r := bits.Div64(uint64(segment), 0, uint64(total))
+	if r != 0 {
+		q++
+	}
+	return q
 }

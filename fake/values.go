@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/dynamosession/dynamosession/internal/attr"
@@ -11,43 +12,19 @@ import (
 
 // Messages DynamoDB uses for attribute values it will not accept.
 const (
-	msgEmptyValue  = "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"
-	msgNullFalse   = "One or more parameter values were invalid: Null attribute value types must have the value of true"
-	msgEmptySS     = "One or more parameter values were invalid: An string set  may not be empty"
-	msgEmptyNS     = "One or more parameter values were invalid: An number set  may not be empty"
-	msgEmptyBS     = "One or more parameter values were invalid: Binary sets should not be empty"
-	msgDuplicateIn = "One or more parameter values were invalid: Input collection %s contains duplicates."
+	msgEmptyValue   = "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"
+	msgNullFalse    = "One or more parameter values were invalid: Null attribute value types must have the value of true"
+	msgEmptySS      = "One or more parameter values were invalid: An string set  may not be empty"
+	msgEmptyNS      = "One or more parameter values were invalid: An number set  may not be empty"
+	msgEmptyBS      = "One or more parameter values were invalid: Binary sets should not be empty"
+	msgDuplicateIn  = "One or more parameter values were invalid: Input collection %s contains duplicates."
+	msgEmptyName    = "Empty attribute name"
+	msgNameTooLarge = "Attribute name is too large, must be less than 65536 bytes"
+	msgTooDeep      = "Nesting Levels have exceeded supported limits"
 )
 
 // typeName returns DynamoDB's short name of the value's type, or "".
 func typeName(av types.AttributeValue) string { return attr.TypeName(av) }
-
-// longTypeName is the spelling some UpdateExpression errors use.
-func longTypeName(av types.AttributeValue) string {
-	switch typeName(av) {
-	case "S":
-		return "STRING"
-	case "N":
-		return "NUMBER"
-	case "B":
-		return "BINARY"
-	case "BOOL":
-		return "BOOLEAN"
-	case "NULL":
-		return "NULL"
-	case "SS":
-		return "STRING_SET"
-	case "NS":
-		return "NUMBER_SET"
-	case "BS":
-		return "BINARY_SET"
-	case "M":
-		return "MAP"
-	case "L":
-		return "LIST"
-	}
-	return "UNKNOWN"
-}
 
 // copyValue deep-copies av so that neither the caller nor the fake can
 // reach the other's maps, slices or byte arrays.
@@ -98,10 +75,20 @@ func copyItem(item map[string]types.AttributeValue) map[string]types.AttributeVa
 }
 
 // cleanValue validates av as DynamoDB validates request values and returns
-// a deep copy with numbers in canonical form. The message is DynamoDB's.
+// a deep copy as DynamoDB stores it: strings and map keys as the SDK put
+// them on the wire (see [wireString]) and numbers in canonical form. The
+// message is DynamoDB's.
 func cleanValue(av types.AttributeValue) (types.AttributeValue, string) {
 	switch v := av.(type) {
-	case *types.AttributeValueMemberS, *types.AttributeValueMemberB, *types.AttributeValueMemberBOOL:
+	case *types.AttributeValueMemberS:
+		return &types.AttributeValueMemberS{Value: wireString(v.Value)}, ""
+	case *types.AttributeValueMemberB:
+		// The SDK sends a nil slice as {"B": null}: no value at all.
+		if v.Value == nil {
+			return nil, msgEmptyValue
+		}
+		return copyValue(av), ""
+	case *types.AttributeValueMemberBOOL:
 		return copyValue(av), ""
 	case *types.AttributeValueMemberNULL:
 		if !v.Value {
@@ -118,46 +105,57 @@ func cleanValue(av types.AttributeValue) (types.AttributeValue, string) {
 		if len(v.Value) == 0 {
 			return nil, msgEmptySS
 		}
-		if dupes(v.Value) {
-			return nil, fmt.Sprintf(msgDuplicateIn, "["+strings.Join(v.Value, ", ")+"]")
+		out := make([]string, len(v.Value))
+		for i, e := range v.Value {
+			out[i] = wireString(e)
 		}
-		return copyValue(av), ""
+		if dupes(out) {
+			return nil, fmt.Sprintf(msgDuplicateIn, "["+strings.Join(out, ", ")+"]")
+		}
+		return &types.AttributeValueMemberSS{Value: out}, ""
 	case *types.AttributeValueMemberNS:
 		if len(v.Value) == 0 {
 			return nil, msgEmptyNS
 		}
-		ns := make([]string, len(v.Value))
-		for i, s := range v.Value {
-			n, msg := canonicalNumber(s)
+		out := make([]string, len(v.Value))
+		for i, e := range v.Value {
+			n, msg := canonicalNumber(e)
 			if msg != "" {
 				return nil, msg
 			}
-			ns[i] = n
+			out[i] = n
 		}
-		if dupes(ns) {
+		if dupes(out) {
 			return nil, fmt.Sprintf(msgDuplicateIn, "["+strings.Join(v.Value, ", ")+"]")
 		}
-		return &types.AttributeValueMemberNS{Value: ns}, ""
+		return &types.AttributeValueMemberNS{Value: out}, ""
 	case *types.AttributeValueMemberBS:
 		if len(v.Value) == 0 {
 			return nil, msgEmptyBS
 		}
-		ss := make([]string, len(v.Value))
-		for i, b := range v.Value {
-			ss[i] = string(b)
+		keys := make([]string, len(v.Value))
+		for i, e := range v.Value {
+			if e == nil {
+				return nil, msgEmptyValue
+			}
+			keys[i] = string(e)
 		}
-		if dupes(ss) {
+		if dupes(keys) {
 			return nil, fmt.Sprintf(msgDuplicateIn, "[binary values]")
 		}
 		return copyValue(av), ""
 	case *types.AttributeValueMemberM:
 		m := make(map[string]types.AttributeValue, len(v.Value))
 		for k, e := range v.Value {
+			name, msg := checkName(k)
+			if msg != "" {
+				return nil, msg
+			}
 			c, msg := cleanValue(e)
 			if msg != "" {
 				return nil, msg
 			}
-			m[k] = c
+			m[name] = c
 		}
 		return &types.AttributeValueMemberM{Value: m}, ""
 	case *types.AttributeValueMemberL:
@@ -172,6 +170,85 @@ func cleanValue(av types.AttributeValue) (types.AttributeValue, string) {
 		return &types.AttributeValueMemberL{Value: l}, ""
 	}
 	return nil, msgEmptyValue
+}
+
+// maxNameBytes bounds attribute names and map keys: "Attribute names must
+// be at least one character long and less than 64 KB in size" (Developer
+// Guide, "Supported data types and naming rules in Amazon DynamoDB").
+const maxNameBytes = 64*1024 - 1
+
+// checkName validates an attribute name or map key and returns it as it
+// arrives on the wire, or DynamoDB's message.
+func checkName(name string) (string, string) {
+	name = wireString(name)
+	switch {
+	case name == "":
+		return "", msgEmptyName
+	case len(name) > maxNameBytes:
+		return "", msgNameTooLarge
+	}
+	return name, ""
+}
+
+// wireString returns s as DynamoDB receives it from the SDK: the SDK's JSON
+// encoder replaces every byte that does not belong to a valid UTF-8
+// sequence with U+FFFD, one replacement per byte (smithy-go,
+// transport/http/protocol/internal/json, appendEscapedString). So "caf\xe9"
+// is stored, compared and measured as "caf\uFFFD", and the fake must do
+// the same.
+func wireString(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b.WriteRune(utf8.RuneError)
+		} else {
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
+
+// maxLevels is how deep DynamoDB nests documents: "DynamoDB supports nested
+// attributes up to 32 levels deep" (Developer Guide, "Constraints in Amazon
+// DynamoDB", Attributes).
+const maxLevels = 32
+
+// levels counts the levels of av the way DynamoDB (Local, measured) does:
+// a scalar or set is one level, and a map or list is one level more than
+// its deepest element, counting at least one level of elements even when
+// empty. So a string inside 31 maps has 32 levels, and so has an empty map
+// inside 30 lists.
+func levels(av types.AttributeValue) int {
+	deepest := 1
+	switch v := av.(type) {
+	case *types.AttributeValueMemberM:
+		for _, e := range v.Value {
+			deepest = max(deepest, levels(e))
+		}
+	case *types.AttributeValueMemberL:
+		for _, e := range v.Value {
+			deepest = max(deepest, levels(e))
+		}
+	default:
+		return 1
+	}
+	return 1 + deepest
+}
+
+// tooDeep reports whether an item nests deeper than DynamoDB stores.
+func tooDeep(item map[string]types.AttributeValue) bool {
+	for _, v := range item {
+		if levels(v) > maxLevels {
+			return true
+		}
+	}
+	return false
 }
 
 func dupes(ss []string) bool {
@@ -297,18 +374,4 @@ func compareScalars(a, b types.AttributeValue) (c int, ok bool) {
 		}
 	}
 	return 0, false
-}
-
-// describeValue renders av the way DynamoDB quotes values in some error
-// messages, e.g. "{N:5}".
-func describeValue(av types.AttributeValue) string {
-	switch v := av.(type) {
-	case *types.AttributeValueMemberS:
-		return "{S:" + v.Value + "}"
-	case *types.AttributeValueMemberN:
-		return "{N:" + v.Value + "}"
-	case *types.AttributeValueMemberB:
-		return fmt.Sprintf("{B:%x}", v.Value)
-	}
-	return "{" + typeName(av) + "}"
 }

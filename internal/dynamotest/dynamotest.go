@@ -199,17 +199,43 @@ const tableTimeout = 3 * time.Minute
 // test; CreateTable must be called from the goroutine running the test.
 func CreateTable(tb testing.TB, client TableAPI, keyAttr, ttlAttr string) string {
 	tb.Helper()
-	name := uniqueTableName(tb)
-	ctx, cancel := context.WithTimeout(tb.Context(), tableTimeout)
-	defer cancel()
-
-	_, err := client.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:            aws.String(name),
+	name := CreateTableFrom(tb, client, &dynamodb.CreateTableInput{
 		BillingMode:          types.BillingModePayPerRequest,
 		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String(keyAttr), AttributeType: types.ScalarAttributeTypeS}},
 		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String(keyAttr), KeyType: types.KeyTypeHash}},
 	})
-	if err != nil {
+	if ttlAttr != "" {
+		ctx, cancel := context.WithTimeout(tb.Context(), tableTimeout)
+		defer cancel()
+		_, err := client.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
+			TableName: aws.String(name),
+			TimeToLiveSpecification: &types.TimeToLiveSpecification{
+				AttributeName: aws.String(ttlAttr),
+				Enabled:       aws.Bool(true),
+			},
+		})
+		if err != nil {
+			tb.Fatalf("enabling TTL on %s.%s: %v", name, ttlAttr, err)
+		}
+	}
+	return name
+}
+
+// CreateTableFrom creates a table as in describes it (key schema, indexes,
+// billing), under a unique name of its own (in.TableName is ignored and
+// left unchanged), waits until it is ACTIVE and returns the name. The
+// table is deleted when the test and its subtests finish. Errors fail the
+// test; CreateTableFrom must be called from the goroutine running the
+// test.
+func CreateTableFrom(tb testing.TB, client TableAPI, in *dynamodb.CreateTableInput) string {
+	tb.Helper()
+	name := uniqueTableName(tb)
+	ctx, cancel := context.WithTimeout(tb.Context(), tableTimeout)
+	defer cancel()
+
+	req := *in
+	req.TableName = aws.String(name)
+	if _, err := client.CreateTable(ctx, &req); err != nil {
 		tb.Fatalf("creating table %s: %v", name, err)
 	}
 	tb.Cleanup(func() {
@@ -225,18 +251,6 @@ func CreateTable(tb testing.TB, client TableAPI, keyAttr, ttlAttr string) string
 
 	if err := waitActive(ctx, client, name); err != nil {
 		tb.Fatalf("waiting for table %s: %v", name, err)
-	}
-	if ttlAttr != "" {
-		_, err := client.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
-			TableName: aws.String(name),
-			TimeToLiveSpecification: &types.TimeToLiveSpecification{
-				AttributeName: aws.String(ttlAttr),
-				Enabled:       aws.Bool(true),
-			},
-		})
-		if err != nil {
-			tb.Fatalf("enabling TTL on %s.%s: %v", name, ttlAttr, err)
-		}
 	}
 	return name
 }
