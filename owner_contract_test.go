@@ -22,7 +22,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/dynamosession/dynamosession"
-	"github.com/dynamosession/dynamosession/fake"
 	"github.com/dynamosession/dynamosession/internal/dynamotest"
 	"github.com/dynamosession/dynamosession/ttl"
 )
@@ -54,7 +53,7 @@ func ownerTable(t *testing.T, e *env, proj types.Projection) {
 	if _, ok := e.client.(dynamosession.OwnerAPI); !ok {
 		t.Skipf("%T implements no Query (dynamosession.OwnerAPI)", e.client)
 	}
-	e.table = createIndexedTable(t, e.client, &dynamodb.CreateTableInput{
+	e.table = dynamotest.CreateTableFrom(t, e.client, &dynamodb.CreateTableInput{
 		BillingMode: types.BillingModePayPerRequest,
 		AttributeDefinitions: []types.AttributeDefinition{
 			{AttributeName: aws.String("id"), AttributeType: types.ScalarAttributeTypeS},
@@ -67,41 +66,6 @@ func ownerTable(t *testing.T, e *env, proj types.Projection) {
 			Projection: &proj,
 		}},
 	})
-}
-
-// createIndexedTable creates a uniquely named table as in describes it,
-// waits until it is ACTIVE and deletes it when the test ends. The fake
-// refuses secondary indexes until it supports them: the case then skips.
-func createIndexedTable(t *testing.T, client dynamotest.TableAPI, in *dynamodb.CreateTableInput) string {
-	t.Helper()
-	name := "owner-" + newID(t)
-	req := *in
-	req.TableName = &name
-	ctx := context.Background()
-	if _, err := client.CreateTable(ctx, &req); err != nil {
-		if _, isFake := client.(*fake.DB); isFake && strings.Contains(err.Error(), "index") {
-			t.Skipf("the fake has no secondary indexes yet: %v", err)
-		}
-		t.Fatalf("creating table %s: %v", name, err)
-	}
-	t.Cleanup(func() {
-		if _, err := client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &name}); err != nil {
-			t.Errorf("deleting table %s: %v", name, err)
-		}
-	})
-	for tries := 0; ; tries++ {
-		out, err := client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: &name})
-		if err != nil {
-			t.Fatalf("describing table %s: %v", name, err)
-		}
-		if out.Table.TableStatus == types.TableStatusActive {
-			return name
-		}
-		if tries == 100 {
-			t.Fatalf("table %s is still %s", name, out.Table.TableStatus)
-		}
-		time.Sleep(50 * time.Millisecond) // a real server's table creation, not test time
-	}
 }
 
 // ownerRepo is newRepo with owners on, over client (e.client when nil).
