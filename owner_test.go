@@ -7,12 +7,14 @@ package dynamosession_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/google/go-cmp/cmp"
@@ -381,4 +383,64 @@ func TestMarkerKeysAreReserved(t *testing.T) {
 	if err := hashed.Put(ctx, id, cart{}); err != nil {
 		t.Errorf("hashed Put(%q) = %v", id, err)
 	}
+}
+
+// ExampleRepo_RevokeOwner: "sign out other devices". The session keeps
+// its user in the data; Options.Owner tells the repository where, so the
+// owner index lists the user's sessions.
+func ExampleRepo_RevokeOwner() {
+	ctx := context.Background()
+	db := fake.New()
+	// The table and its owner index, as `dynamosession create-table` makes them.
+	_, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:   aws.String("sessions"),
+		BillingMode: types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{
+			{AttributeName: aws.String("id"), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String("owner"), AttributeType: types.ScalarAttributeTypeS},
+		},
+		KeySchema: []types.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: types.KeyTypeHash}},
+		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
+			IndexName:  aws.String("owner-index"),
+			KeySchema:  []types.KeySchemaElement{{AttributeName: aws.String("owner"), KeyType: types.KeyTypeHash}},
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeKeysOnly},
+		}},
+	})
+	if err != nil {
+		panic(err)
+	}
+	type Session struct {
+		UserID string
+		Theme  string
+	}
+	repo, err := dynamosession.New[Session](db, "sessions", func(o *dynamosession.Options[Session]) {
+		o.Owner = func(s *Session) string { return s.UserID }
+	})
+	if err != nil {
+		panic(err)
+	}
+	// Ada signs in on a laptop, a phone and a tablet; someone browses anonymously.
+	for _, id := range []string{"laptop-7f3a9c", "phone-2b8e41", "tablet-c05d17"} {
+		_ = repo.Put(ctx, id, Session{UserID: "ada"})
+	}
+	_ = repo.Put(ctx, "anon-99e1f0", Session{Theme: "dark"})
+
+	current, _ := repo.Get(ctx, "laptop-7f3a9c")
+	list, _ := repo.ListOwner(ctx, current.Owner(), current.ID)
+	for _, s := range list {
+		fmt.Println(s.RedactedID, s.Current)
+	}
+	rev, err := repo.RevokeOwner(ctx, current.Owner(), current.ID)
+	fmt.Println("ended:", rev.Ended, err)
+	_, err = repo.Get(ctx, "phone-2b8e41")
+	fmt.Println("phone:", err)
+	_, err = repo.Get(ctx, "laptop-7f3a9c")
+	fmt.Println("laptop:", err)
+	// Output:
+	// laptop… true
+	// phone-… false
+	// tablet… false
+	// ended: 2 <nil>
+	// phone: dynamosession: session not found
+	// laptop: <nil>
 }
