@@ -154,9 +154,11 @@ type Options[T any] struct {
 	// attributes, so with a keys-only index it costs the index nothing; a
 	// login (an owned Create, or a Save that sets the owner) and a logout
 	// (Delete, or a Save that clears it) cost 1 index write unit each, a
-	// change of owner 2. It must be fast and deterministic and return at
-	// most 1024 bytes of UTF-8; a bad owner fails the write with
-	// ErrInvalidOwner before anything is sent. Node.js stores do not know
+	// change of owner 2. An owned item grows by about 21 bytes plus the
+	// owner's length (OwnerAttr and OwnedAtAttr with their values). It
+	// must be fast and deterministic and return at most 1024 bytes of
+	// UTF-8; a bad owner fails the write with ErrInvalidOwner before
+	// anything is sent. Node.js stores do not know
 	// the attribute: a record connect-dynamodb rewrites loses it and leaves
 	// the index until the next Save through a repository. Default nil: no
 	// owners are written.
