@@ -224,6 +224,11 @@ func contractCases() []contractCase {
 		{"KeyRotationCompletesForReadOnlyUsers", testKeyRotationCompletes},
 		{"TouchResealNeverUndoesASave", testTouchResealNeverUndoesASave},
 		{"VersionedSaveAfterNodeWrite", testVersionedSaveAfterNodeWrite},
+		{"SchemaCompatibleChanges", testSchemaCompatibleChanges},
+		{"SchemaUpgrade", testSchemaUpgrade},
+		{"SchemaUpgradeAtTouch", testSchemaUpgradeAtTouch},
+		{"UpgradeOfUndecodableRecords", testUpgradeOfUndecodableRecords},
+		{"UpgradeFailureKeepsRecord", testUpgradeFailureKeepsRecord},
 	}
 }
 

@@ -56,6 +56,18 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		{"attribute clash", "sessions", func(o *dynamosession.Options[cart]) { o.DataAttr = "id" }, "both"},
 		{"version clash", "sessions", func(o *dynamosession.Options[cart]) { o.Versioned = true; o.VersionAttr = "expires" }, "both"},
 		{"negative attempts", "sessions", func(o *dynamosession.Options[cart]) { o.MaxUpdateAttempts = -1 }, "negative"},
+		{"negative schema", "sessions", func(o *dynamosession.Options[cart]) { o.Schema = -1 }, "positive"},
+		{"upgrade from a future version", "sessions", func(o *dynamosession.Options[cart]) {
+			o.Schema = 2
+			o.Upgrades = []dynamosession.Upgrade[cart]{dynamosession.UpgradeFrom(3, func(c cart) (cart, error) { return c, nil })}
+		}, "versions run from 1"},
+		{"two upgrades from one version", "sessions", func(o *dynamosession.Options[cart]) {
+			o.Schema = 2
+			up := dynamosession.UpgradeFrom(1, func(c cart) (cart, error) { return c, nil })
+			o.Upgrades = []dynamosession.Upgrade[cart]{up, up}
+		}, "two upgrades"},
+		{"zero upgrade", "sessions", func(o *dynamosession.Options[cart]) { o.Upgrades = make([]dynamosession.Upgrade[cart], 1) }, "UpgradeFrom"},
+		{"schema clash", "sessions", func(o *dynamosession.Options[cart]) { o.Schema = 2; o.SchemaAttr = "sess" }, "both"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
