@@ -61,6 +61,16 @@ func UpgradeFrom[Old, T any](from int, fn func(Old) (T, error)) Upgrade[T] {
 	}}
 }
 
+// From reports the schema version the upgrade reads.
+func (u Upgrade[T]) From() int { return u.from }
+
+// Read decodes stored, data of schema version From() stored by codec c
+// (the codec of its format), and returns it upgraded. Package migrate
+// calls it to upgrade a whole table; a repository calls it on Get.
+func (u Upgrade[T]) Read(c codec.Codec[T], key string, stored types.AttributeValue) (T, error) {
+	return u.read(c, key, stored)
+}
+
 // ErrSchemaTooNew reports a write of a session that a newer version of the
 // application stored, under a higher schema version than Options.Schema:
 // writing it would store new data in an old shape. Nothing is written.

@@ -42,11 +42,12 @@ type job struct {
 	ExpiresAttr string         `json:"expiresAttr"`
 	From        []codec.Format `json:"from"` // sorted; empty: every format but To
 	To          codec.Format   `json:"to"`
+	Schema      int            `json:"schema,omitempty"` // 0 in checkpoints written before schema versions: 1
 }
 
 func (j job) equal(o job) bool {
 	return j.Table == o.Table && j.KeyAttr == o.KeyAttr && j.Prefix == o.Prefix &&
-		j.DataAttr == o.DataAttr && j.ExpiresAttr == o.ExpiresAttr &&
+		j.DataAttr == o.DataAttr && j.ExpiresAttr == o.ExpiresAttr && max(j.Schema, 1) == max(o.Schema, 1) &&
 		slices.Equal(j.From, o.From) && j.To == o.To
 }
 

@@ -59,6 +59,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/dynamosession/dynamosession"
 	"github.com/dynamosession/dynamosession/capacity"
 	"github.com/dynamosession/dynamosession/codec"
 )
@@ -100,6 +101,16 @@ type Config[T any] struct {
 
 	// To is the codec records are rewritten with. Required.
 	To codec.Codec[T]
+
+	// Schema, SchemaAttr and Upgrades are the repository's options of the
+	// same names (see dynamosession.Options): records stored under an
+	// older schema version than Schema are read through their upgrade and
+	// rewritten in To's format under version Schema, even when already in
+	// To's format. A record of an older version with no upgrade fails, and
+	// one of a newer version is skipped. Defaults: 1, "schema", none.
+	Schema     int
+	SchemaAttr string
+	Upgrades   []dynamosession.Upgrade[T]
 
 	// Readers are codecs for reading formats that need configuration (an
 	// encrypting codec with its keys). Map, JSON and MessagePack are always
@@ -166,6 +177,12 @@ func (c *Config[T]) withDefaults() {
 	if c.MaxFailures == 0 {
 		c.MaxFailures = 100
 	}
+	if c.Schema == 0 {
+		c.Schema = 1
+	}
+	if c.SchemaAttr == "" {
+		c.SchemaAttr = "schema"
+	}
 	if c.Clock == nil {
 		c.Clock = time.Now
 	}
@@ -202,8 +219,16 @@ func (c *Config[T]) validate() error {
 		return bad("key, data and expiry attributes must differ")
 	}
 	for _, f := range c.From {
-		if f == c.To.Format() {
+		if f == c.To.Format() && c.Schema == 1 {
 			return bad("cannot migrate from %s to itself", f)
+		}
+	}
+	if c.Schema < 1 {
+		return bad("schema version %d is not positive", c.Schema)
+	}
+	for _, u := range c.Upgrades {
+		if u.From() < 1 || u.From() > c.Schema {
+			return bad("upgrade from schema version %d: versions run from 1 to Schema (%d)", u.From(), c.Schema)
 		}
 	}
 	return nil
@@ -277,6 +302,7 @@ type migrator[T any] struct {
 	reader *codec.Reader[T]
 	target codec.Format
 	from   map[codec.Format]bool // nil: every format but target
+	ups    map[int]dynamosession.Upgrade[T]
 	extras map[string]types.AttributeValue
 	writes *pacer
 	reads  *pacer
@@ -308,6 +334,10 @@ func newMigrator[T any](client API, cfg Config[T]) *migrator[T] {
 		}
 	}
 	m.extras = extraAttributes(cfg.To)
+	m.ups = make(map[int]dynamosession.Upgrade[T], len(cfg.Upgrades))
+	for _, u := range cfg.Upgrades {
+		m.ups[u.From()] = u
+	}
 	return m
 }
 
@@ -326,7 +356,7 @@ func (m *migrator[T]) job() job {
 	return job{
 		Table: m.cfg.Table, KeyAttr: m.cfg.KeyAttr, Prefix: m.cfg.Prefix,
 		DataAttr: m.cfg.DataAttr, ExpiresAttr: m.cfg.ExpiresAttr,
-		From: from, To: m.target,
+		From: from, To: m.target, Schema: m.cfg.Schema,
 	}
 }
 
@@ -458,6 +488,7 @@ func (m *migrator[T]) progress() Progress {
 type pageTally struct {
 	scanned    int64
 	counts     [numOutcomes]int64
+	schemas    map[int]int64
 	failures   []Failure
 	readUnits  float64
 	writeUnits float64
@@ -466,6 +497,12 @@ type pageTally struct {
 func (p *pageTally) record(r result) {
 	p.counts[r.outcome]++
 	p.writeUnits += r.writeUnits
+	if r.schema > 0 {
+		if p.schemas == nil {
+			p.schemas = map[int]int64{}
+		}
+		p.schemas[r.schema]++
+	}
 	if r.outcome == outFailed {
 		p.failures = append(p.failures, Failure{Key: r.key, Format: r.format, Reason: r.reason})
 	}

@@ -191,6 +191,7 @@ func verify(t *testing.T, b *backend, d *dataset, cc *counting, workers int, rep
 		Failures:  rep.Failures,
 		ReadUnits: rep.ReadUnits, WriteUnits: rep.WriteUnits, Elapsed: rep.Elapsed,
 		AlreadyTarget: int64(needing+d.count(untouched)) - rep.Migrated,
+		Schemas:       map[int]int64{1: int64(len(d.items) - d.count(expired) - d.count(skipped))},
 	}
 	if diff := cmp.Diff(&wantRep, rep); diff != "" {
 		t.Errorf("report mismatch (-want +got):\n%s", diff)

@@ -37,6 +37,7 @@ type result struct {
 	outcome    outcome
 	key        string
 	format     codec.Format
+	schema     int     // stored schema version of a live record, 0 if not read
 	reason     string  // for outFailed
 	writeUnits float64 // consumed, or estimated in a dry run
 }
@@ -96,11 +97,20 @@ func (m *migrator[T]) attempt(ctx context.Context, item map[string]types.Attribu
 			return r, nil, nil
 		}
 	}
+	schema, err := m.schemaOf(item)
+	if err != nil {
+		return fail("%v", err)
+	}
+	r.schema = schema
+	upgrade := schema < m.cfg.Schema
 	switch {
-	case r.format == m.target:
+	case schema > m.cfg.Schema:
+		r.outcome = outSkipped // a newer deploy's record
+		return r, nil, nil
+	case r.format == m.target && !upgrade:
 		r.outcome = outAlready
 		return r, nil, nil
-	case m.from != nil && !m.from[r.format]:
+	case m.from != nil && !m.from[r.format] && !upgrade:
 		r.outcome = outSkipped
 		return r, nil, nil
 	}
@@ -109,14 +119,26 @@ func (m *migrator[T]) attempt(ctx context.Context, item map[string]types.Attribu
 		return fail("JSON holds an unpaired UTF-16 surrogate escape, which Go decodes as U+FFFD")
 	}
 	var v T
-	if _, err := m.reader.Decode(r.key, data, &v); err != nil {
+	if upgrade {
+		u, ok := m.ups[schema]
+		if !ok {
+			return fail("stored under schema version %d, and no upgrade from it is registered", schema)
+		}
+		c, ok := m.reader.Codec(r.format)
+		if !ok {
+			return fail("cannot decode: no codec for %q", r.format)
+		}
+		if v, err = u.Read(c, r.key, data); err != nil {
+			return fail("upgrade from schema version %d: %v", schema, err)
+		}
+	} else if _, err := m.reader.Decode(r.key, data, &v); err != nil {
 		return fail("cannot decode: %v", err)
 	}
 	enc, err := m.cfg.To.Encode(r.key, &v)
 	if err != nil {
 		return fail("cannot encode as %s: %v", m.target, err)
 	}
-	if codec.Detect(enc) == r.format {
+	if codec.Detect(enc) == r.format && !upgrade {
 		// The target codec would store this value in its present format.
 		r.outcome = outAlready
 		return r, nil, nil
@@ -172,6 +194,11 @@ func (m *migrator[T]) update(key string, item map[string]types.AttributeValue, o
 	names := map[string]string{"#d": m.cfg.DataAttr}
 	values := map[string]types.AttributeValue{":d": enc, ":old": old}
 	set := []string{"#d = :d"}
+	if m.cfg.Schema > 1 {
+		names["#s"], values[":s"] = m.cfg.SchemaAttr, &types.AttributeValueMemberN{Value: strconv.Itoa(m.cfg.Schema)}
+		set = append(set, "#s = :s")
+		newItem[m.cfg.SchemaAttr] = values[":s"]
+	}
 	for i, name := range slices.Sorted(maps.Keys(m.extras)) {
 		ph := strconv.Itoa(i)
 		names["#x"+ph], values[":x"+ph] = name, m.extras[name]
@@ -266,4 +293,22 @@ func hasLoneSurrogate(b string) bool {
 		i += 5
 	}
 	return false
+}
+
+// schemaOf returns the schema version item's data is stored under: its
+// schema attribute, or 1 without one.
+func (m *migrator[T]) schemaOf(item map[string]types.AttributeValue) (int, error) {
+	av, ok := item[m.cfg.SchemaAttr]
+	if !ok {
+		return 1, nil
+	}
+	n, ok := av.(*types.AttributeValueMemberN)
+	if !ok {
+		return 0, fmt.Errorf("%s is not a number", m.cfg.SchemaAttr)
+	}
+	v, err := strconv.Atoi(n.Value)
+	if err != nil || v < 1 {
+		return 0, fmt.Errorf("%s %q is not a positive integer", m.cfg.SchemaAttr, n.Value)
+	}
+	return v, nil
 }

@@ -47,6 +47,12 @@ type Report struct {
 	Failed   int64     `json:"failed"`
 	Failures []Failure `json:"failures,omitempty"`
 
+	// Schemas counts the live records scanned by the schema version
+	// their data was stored under (1 for records without a schema
+	// attribute), before any upgrade: when a version no longer appears,
+	// its upgrade can be deleted from the code.
+	Schemas map[int]int64 `json:"schemas,omitempty"`
+
 	// ReadUnits and WriteUnits are the capacity consumed, as DynamoDB
 	// reported it (in a dry run, WriteUnits is what the writes would have
 	// cost).
@@ -100,6 +106,12 @@ func (r *Report) add(p *pageTally) {
 	r.Failed += p.counts[outFailed]
 	r.ReadUnits += p.readUnits
 	r.WriteUnits += p.writeUnits
+	for v, n := range p.schemas {
+		if r.Schemas == nil {
+			r.Schemas = map[int]int64{}
+		}
+		r.Schemas[v] += n
+	}
 }
 
 // WriteText writes the report for a person. Keys of failed records are
