@@ -62,6 +62,21 @@ func TestCacheControl(t *testing.T) {
 	}
 }
 
+// TestCacheControlAfterSave: headers a handler sets between an explicit
+// State.Save and its response are checked as they go out.
+func TestCacheControlAfterSave(t *testing.T) {
+	e := newEnv(t, nil)
+	res := newBrowser().do(e.handler(func(w http.ResponseWriter, r *http.Request, s *httpsession.State[Cart]) {
+		s.Data.User = "ada"
+		must(t, s.Save())
+		w.Header().Set("Cache-Control", "public, max-age=60")
+		w.Write([]byte("page"))
+	}), "GET", "/")
+	if diff := cmp.Diff([]string{`max-age=60, private, no-cache="Set-Cookie"`}, res.Header.Values("Cache-Control")); diff != "" {
+		t.Errorf("Cache-Control mismatch (-want +got):\n%s", diff)
+	}
+}
+
 // TestDuplicateCookies: browsers send one cookie per matching path and
 // domain, so a request can carry two of the session's name (a stale one
 // from an older Path or Domain setting). The live one is used, and a dead

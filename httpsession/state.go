@@ -263,6 +263,7 @@ func (s *State[T]) save(h http.Header) (lost, err error) {
 	if c != nil {
 		h.Add("Set-Cookie", c.String())
 		keepFromSharedCaches(h)
+		s.w.setsCookie = true
 	}
 	return lost, nil
 }

@@ -27,6 +27,12 @@ type responseWriter struct {
 	started  bool            // commit has run (the response is starting or has started)
 	failed   bool            // commit failed and fail answered instead
 	hijacked bool            // the handler took the connection over
+
+	// setsCookie: the commit added a Set-Cookie. The handler may still
+	// change headers between an explicit State.Save and its first write,
+	// so the Cache-Control is checked again as the headers go out.
+	setsCookie  bool
+	headersSent bool
 }
 
 func newResponseWriter(w http.ResponseWriter, commit func() error, fail func(error)) *responseWriter {
@@ -99,6 +105,22 @@ func (w *responseWriter) start() bool {
 	return true
 }
 
+// send commits the session if that has not happened yet and reports
+// whether the handler's response may proceed, as its headers are about to
+// go out.
+func (w *responseWriter) send() bool {
+	if !w.start() {
+		return false
+	}
+	if !w.headersSent {
+		w.headersSent = true
+		if w.setsCookie {
+			keepFromSharedCaches(w.Header())
+		}
+	}
+	return true
+}
+
 func (w *responseWriter) WriteHeader(code int) {
 	// Informational responses (103 Early Hints) go out before the final
 	// one and do not end the header phase. 101 Switching Protocols does.
@@ -108,20 +130,20 @@ func (w *responseWriter) WriteHeader(code int) {
 		}
 		return
 	}
-	if w.start() {
+	if w.send() {
 		w.ResponseWriter.WriteHeader(code)
 	}
 }
 
 func (w *responseWriter) Write(b []byte) (int, error) {
-	if !w.start() {
+	if !w.send() {
 		return 0, ErrCommitFailed
 	}
 	return w.ResponseWriter.Write(b)
 }
 
 func (w *responseWriter) ReadFrom(src io.Reader) (int64, error) {
-	if !w.start() {
+	if !w.send() {
 		return 0, ErrCommitFailed
 	}
 	// io.Copy uses the underlying writer's ReadFrom when it has one.
@@ -135,7 +157,7 @@ func (w *responseWriter) FlushError() error {
 	if !w.canFlush {
 		return fmt.Errorf("httpsession: flush: %w", http.ErrNotSupported)
 	}
-	if !w.start() {
+	if !w.send() {
 		return ErrCommitFailed
 	}
 	return http.NewResponseController(w.ResponseWriter).Flush()
