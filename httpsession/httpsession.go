@@ -145,7 +145,7 @@
 //     write it, and for a logout that must hold, also invalidate on the
 //     Node side (destroy the session there, or check a per-user "signed
 //     out at" time both apps consult).
-//   - Legacy millisecond expiries: connect-dynamodb before 3.0 stored
+//   - Legacy millisecond expiries: connect-dynamodb before 1.0.12 stored
 //     expires in milliseconds. Go reads such a value as milliseconds and
 //     ends the session when it passes; both Node stores compare it with
 //     seconds and serve it as live, and DynamoDB's TTL reads it as a date
