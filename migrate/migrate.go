@@ -59,8 +59,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/dynamosession/dynamosession/capacity"
 	"github.com/dynamosession/dynamosession/codec"
+	"github.com/dynamosession/dynamosession/internal/capacity"
 )
 
 // API is the part of the DynamoDB client a migration calls.

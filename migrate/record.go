@@ -15,9 +15,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/dynamosession/dynamosession/capacity"
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/internal/attr"
+	"github.com/dynamosession/dynamosession/internal/capacity"
 )
 
 // outcome is what became of one scanned item; see the fields of [Report].

@@ -13,9 +13,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/dynamosession/dynamosession/cmd/dynamosession/internal/tableadmin"
 	"github.com/dynamosession/dynamosession/fake"
 	"github.com/dynamosession/dynamosession/migrate"
-	"github.com/dynamosession/dynamosession/tableadmin"
 )
 
 // client is every DynamoDB operation the commands call. *dynamodb.Client

@@ -205,11 +205,22 @@ func TestRenderProgress(t *testing.T) {
 }
 
 // TestCost runs the cost model of package costmodel, whose output is
-// that package's to define and test: here only that it runs.
+// that package's to define and test: here that it runs and that -svg
+// writes the chart (what `make costmodel` draws for the README).
 func TestCost(t *testing.T) {
-	out := cli(t, t.Context(), nil, nil, "cost", "-codec", "msgpack", "-touch", "1h", "-sample", "2000")
-	if !strings.HasPrefix(out, "$ dynamosession cost -codec msgpack -touch 1h -sample 2000\nexit 0\n") || !strings.Contains(out, "msgpack") {
+	svg := filepath.Join(t.TempDir(), "cost.svg")
+	out := cli(t, t.Context(), nil, nil, "cost", "-codec", "msgpack", "-touch", "1h", "-sample", "2000", "-svg", svg)
+	out = strings.ReplaceAll(out, svg, "$SVG")
+	if !strings.HasPrefix(out, "$ dynamosession cost -codec msgpack -touch 1h -sample 2000 -svg $SVG\nexit 0\n") ||
+		!strings.Contains(out, "msgpack") || !strings.HasSuffix(out, "--- stderr\nwrote $SVG\n") {
 		t.Errorf("transcript:\n%s", out)
+	}
+	b, err := os.ReadFile(svg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(b, []byte("<svg")) || !bytes.Contains(b, []byte("msgpack")) {
+		t.Errorf("-svg wrote %d bytes, not a chart of msgpack:\n%.200s", len(b), b)
 	}
 }
 

@@ -6,8 +6,13 @@ import (
 	"time"
 
 	"github.com/dynamosession/dynamosession/codec"
+	"github.com/dynamosession/dynamosession/internal/samplesession"
 	"github.com/dynamosession/dynamosession/ttl"
 )
+
+// Session is the session the model stores, the shop session of
+// [samplesession.Session], which the library's codec benchmarks store too.
+type Session = samplesession.Session
 
 // Workload describes a session workload. Every zero field means its
 // documented default, and the defaults are the README's workload: 2 KB
@@ -24,7 +29,7 @@ type Workload struct {
 	// SessionBytes is the size of a session's JSON encoding, which is how
 	// an application sees its session; each codec stores it in more or
 	// fewer bytes. Default 2048. Sessions smaller than about 350 bytes
-	// are not modelled (see [NewSession]).
+	// are not modelled (see [samplesession.New]).
 	SessionBytes int
 
 	// RequestsPerMinute counts every request that reads or writes a

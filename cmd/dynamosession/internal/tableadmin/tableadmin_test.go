@@ -16,9 +16,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/dynamosession/dynamosession/cmd/dynamosession/internal/tableadmin"
 	"github.com/dynamosession/dynamosession/fake"
 	"github.com/dynamosession/dynamosession/internal/dynamotest"
-	"github.com/dynamosession/dynamosession/tableadmin"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
