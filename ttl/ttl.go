@@ -21,7 +21,10 @@ import (
 
 // A Policy decides the expiry written with each write or touch of a session.
 type Policy interface {
-	// Expiry returns the expiry for a session written at now.
+	// Expiry returns the expiry for a session written at now. DynamoDB's
+	// TTL attribute holds whole Unix seconds, so an expiry should be a
+	// whole second, rounded up: a fraction would be dropped when stored,
+	// and the session would end up to a second early.
 	Expiry(now time.Time) time.Time
 	// Lifetime returns how long after a write the session lives. A
 	// [Throttle] uses it to find when the expiry was last written.
@@ -29,8 +32,10 @@ type Policy interface {
 }
 
 // Sliding returns a Policy that expires a session d after it was last
-// written or touched. It panics if d is not positive: that is a
-// programming error, not a runtime condition.
+// written or touched, rounded up to the whole second DynamoDB stores: a
+// session never ends before d has passed, and at most a second after. It
+// panics if d is not positive: that is a programming error, not a runtime
+// condition.
 func Sliding(d time.Duration) Policy {
 	if d <= 0 {
 		panic(fmt.Sprintf("ttl: Sliding(%v): lifetime must be positive", d))
@@ -40,9 +45,18 @@ func Sliding(d time.Duration) Policy {
 
 type sliding time.Duration
 
-func (s sliding) Expiry(now time.Time) time.Time { return now.Add(time.Duration(s)) }
+func (s sliding) Expiry(now time.Time) time.Time { return ceilSecond(now.Add(time.Duration(s))) }
 func (s sliding) Lifetime() time.Duration        { return time.Duration(s) }
 func (s sliding) String() string                 { return fmt.Sprintf("ttl.Sliding(%v)", time.Duration(s)) }
+
+// ceilSecond rounds t up to a whole Unix second. (Truncate counts from
+// the zero Time, a whole number of seconds before the Unix epoch.)
+func ceilSecond(t time.Time) time.Time {
+	if s := t.Truncate(time.Second); s.Before(t) {
+		return s.Add(time.Second)
+	}
+	return t.Truncate(0) // strip the monotonic reading, as the branch above does
+}
 
 // A Throttle decides whether reading a session should pay for a write that
 // extends its expiry.

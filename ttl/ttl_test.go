@@ -11,11 +11,27 @@ import (
 var t0 = time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
 
 func TestSliding(t *testing.T) {
-	p := ttl.Sliding(24 * time.Hour)
-	if got, want := p.Expiry(t0), t0.Add(24*time.Hour); !got.Equal(want) {
-		t.Errorf("Expiry = %v, want %v", got, want)
+	const life = 24 * time.Hour
+	tests := []struct {
+		name string
+		now  time.Time
+		want time.Time
+	}{
+		{"on a whole second", t0, t0.Add(life)},
+		{"a nanosecond past", t0.Add(time.Nanosecond), t0.Add(life + time.Second)},
+		{"0.7 s past: rounded up, never down", t0.Add(700 * time.Millisecond), t0.Add(life + time.Second)},
+		{"a nanosecond short", t0.Add(time.Second - time.Nanosecond), t0.Add(life + time.Second)},
+		{"before the Unix epoch", time.Unix(-10, 300), time.Unix(-10+int64(life/time.Second)+1, 0)},
 	}
-	if p.Lifetime() != 24*time.Hour {
+	p := ttl.Sliding(life)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := p.Expiry(tt.now); !got.Equal(tt.want) {
+				t.Errorf("Expiry(%s) = %s, want %s", tt.now.Format(time.RFC3339Nano), got.Format(time.RFC3339Nano), tt.want.Format(time.RFC3339Nano))
+			}
+		})
+	}
+	if p.Lifetime() != life {
 		t.Errorf("Lifetime = %v", p.Lifetime())
 	}
 }
