@@ -169,7 +169,10 @@ const maxWait = 5 * time.Minute
 // except that TTL is enabled if it is disabled (finishing a Create that
 // was interrupted); one with another key schema is an error wrapping
 // [ErrKeySchema], one with TTL on another attribute an error wrapping
-// [ErrTTLConflict]. Calling Create again is therefore safe.
+// [ErrTTLConflict]. Calling Create again is therefore safe, and so is
+// calling it from several processes at once: each succeeds, exactly one
+// reports [Created], and one that finds TTL enabled by another meanwhile
+// reports [Unchanged].
 func Create(ctx context.Context, client CreateAPI, spec Spec) (Outcome, error) {
 	spec.withDefaults()
 	if err := spec.validate(); err != nil {
@@ -213,9 +216,34 @@ func Create(ctx context.Context, client CreateAPI, spec Spec) (Outcome, error) {
 		},
 	})
 	if err != nil {
-		return 0, fmt.Errorf("tableadmin: enabling TTL on %s.%s: %w", spec.Table, spec.ExpiresAttr, err)
+		return enabledMeanwhile(ctx, client, spec, outcome, err)
 	}
 	return outcome, nil
+}
+
+// enabledMeanwhile decides a failed UpdateTimeToLive. A concurrent Create
+// (another instance of the same service starting) may have enabled TTL
+// between this one's look and its UpdateTimeToLive, which DynamoDB then
+// rejects ("TimeToLive is already enabled"). If TTL is now on
+// spec.ExpiresAttr, the table is as Create promises: the creator still
+// reports Created, and a caller that only found the table reports
+// Unchanged, since it changed nothing. Otherwise the error stands.
+func enabledMeanwhile(ctx context.Context, client DescribeAPI, spec Spec, outcome Outcome, updateErr error) (Outcome, error) {
+	failed := fmt.Errorf("tableadmin: enabling TTL on %s.%s: %w", spec.Table, spec.ExpiresAttr, updateErr)
+	ttl, err := describeTTL(ctx, client, spec.Table)
+	if err != nil {
+		return 0, errors.Join(failed, err)
+	}
+	switch status, attr := ttl.TimeToLiveStatus, aws.ToString(ttl.AttributeName); {
+	case attr == spec.ExpiresAttr && (status == types.TimeToLiveStatusEnabled || status == types.TimeToLiveStatusEnabling):
+		if outcome == TTLEnabled {
+			outcome = Unchanged
+		}
+		return outcome, nil
+	case status == types.TimeToLiveStatusEnabled || status == types.TimeToLiveStatusEnabling:
+		return 0, fmt.Errorf("%w: table %s has TTL %s on %q, want it on %q (set meanwhile by another caller)", ErrTTLConflict, spec.Table, status, attr, spec.ExpiresAttr)
+	}
+	return 0, failed
 }
 
 func createInput(spec Spec) *dynamodb.CreateTableInput {
