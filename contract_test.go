@@ -129,6 +129,9 @@ func newRepo[T any](t *testing.T, e *env, optFns ...func(*dynamosession.Options[
 	base := func(o *dynamosession.Options[T]) {
 		o.Clock = e.clock.Now
 		o.Observer = e.observe
+		// The throttle the cases are written for; the default, a tenth
+		// of the TTL, is TestDefaultTouchFromTTL's.
+		o.Touch = ttl.TouchAfter(time.Hour)
 	}
 	r, err := dynamosession.New[T](e.client, e.table, append([]func(*dynamosession.Options[T]){base}, optFns...)...)
 	if err != nil {

@@ -66,6 +66,33 @@ func TestTouchAfter(t *testing.T) {
 	}
 }
 
+func TestDefaultThrottle(t *testing.T) {
+	tests := []struct {
+		name string
+		p    ttl.Policy
+		want time.Duration
+	}{
+		{"a day", ttl.Sliding(24 * time.Hour), 2*time.Hour + 24*time.Minute},
+		{"14 days", ttl.Sliding(14 * 24 * time.Hour), 33*time.Hour + 36*time.Minute},
+		{"an hour", ttl.Sliding(time.Hour), 6 * time.Minute},
+		{"a nanosecond: touch on every read", ttl.Sliding(time.Nanosecond), 0},
+		{"no policy: touch on every read", nil, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			th := ttl.DefaultThrottle(tt.p)
+			if got := th.Interval(); got != tt.want {
+				t.Errorf("interval %v, want %v", got, tt.want)
+			}
+			if tt.p != nil {
+				if err := ttl.Validate(tt.p, th); err != nil {
+					t.Errorf("the default does not validate: %v", err)
+				}
+			}
+		})
+	}
+}
+
 func TestValidate(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -130,11 +157,15 @@ func TestParseExpiry(t *testing.T) {
 }
 
 func TestParseThrottle(t *testing.T) {
-	for in, want := range map[string]time.Duration{"": time.Hour, "1h": time.Hour, "30m": 30 * time.Minute, "always": 0, "NEVER": -1} {
+	for in, want := range map[string]time.Duration{"1h": time.Hour, "30m": 30 * time.Minute, "always": 0, "NEVER": -1} {
 		th, err := ttl.ParseThrottle(in)
-		if err != nil || th.Interval() != want {
+		if err != nil || th == nil || th.Interval() != want {
 			t.Errorf("ParseThrottle(%q) = %v, %v; want interval %v", in, th, err, want)
 		}
+	}
+	// The empty string leaves the choice to the repository's default.
+	if th, err := ttl.ParseThrottle(""); th != nil || err != nil {
+		t.Errorf(`ParseThrottle("") = %v, %v; want nil, nil`, th, err)
 	}
 	for _, in := range []string{"soon", "-1h"} {
 		if _, err := ttl.ParseThrottle(in); err == nil {

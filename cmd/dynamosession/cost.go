@@ -19,15 +19,16 @@ in-memory DynamoDB, on a simulated clock, and scaling it to a month. The
 defaults are the README's workload (2 KB sessions, 100,000 requests a
 minute, 1 million logins and 2 million updates a month, 8 million live
 sessions). With neither -codec nor -touch it compares every codec with
-touching on every read and with -touch 1h, as a Markdown table; -svg
-draws the comparison as a chart (the README's, with -svg docs/cost.svg).
+touching on every read, with -touch 1h and with the repository's default
+(a touch after a tenth of -ttl), as a Markdown table; -svg draws the
+comparison as a chart (the README's, with -svg docs/cost.svg).
 Prices: `+costmodel.PricesAsOf+`.
 `)
 	var (
 		w         costmodel.Workload
 		def       = costmodel.DefaultPrices()
 		codecName = fs.String("codec", "", "codec: "+strings.Join(costmodel.CodecNames, ", ")+" (default: compare all)")
-		touch     = fs.String("touch", "", `touch policy: "always", "never" or an interval such as 1h (default: compare always and 1h)`)
+		touch     = fs.String("touch", "", `touch policy: "always", "never" or an interval such as 1h (default: compare always, 1h and the repository default; with -codec, the repository default: a tenth of -ttl)`)
 		life      = fs.Duration("ttl", 14*24*time.Hour, "sliding session lifetime")
 		svgPath   = fs.String("svg", "", "write the chart as SVG to this file")
 	)

@@ -218,6 +218,7 @@ func TestRunAll(t *testing.T) {
 	want := []string{
 		"map every read", "json every read", "msgpack every read", "compressed every read",
 		"map after 1h", "json after 1h", "msgpack after 1h", "compressed after 1h",
+		"map after 33h36m", "json after 33h36m", "msgpack after 33h36m", "compressed after 33h36m",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Fatalf("Scenarios (-want +got):\n%s", diff)
@@ -270,6 +271,7 @@ func TestTouchNames(t *testing.T) {
 		{ttl.TouchAfter(time.Hour), "after 1h", "ttl.TouchAfter(1h)"},
 		{ttl.TouchAfter(90 * time.Minute), "after 1h30m", "ttl.TouchAfter(1h30m)"},
 		{ttl.TouchAfter(10 * time.Second), "after 10s", "ttl.TouchAfter(10s)"},
+		{nil, "after a tenth of the TTL", "ttl.DefaultThrottle(TTL)"},
 	}
 	for _, tt := range tests {
 		if got := costmodel.TouchLabel(tt.t); got != tt.label {
