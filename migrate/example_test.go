@@ -70,7 +70,7 @@ func Example() {
 	//   migrated                       1
 	//   already in target              0
 	//   expired (not touched)          0
-	//   skipped                        0  other prefix, format or no data attribute
+	//   skipped                        0
 	//   changed by the app             0
 	//   failed (not touched)           1
 	//   read units                   2.0

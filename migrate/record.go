@@ -27,7 +27,9 @@ const (
 	outMigrated outcome = iota
 	outAlready
 	outExpired
-	outSkipped
+	outOtherPrefix // skipped: key outside the prefix, or not a string
+	outNoData      // skipped: no data attribute
+	outOtherFormat // skipped: a format not asked for
 	outConflict
 	outFailed
 	numOutcomes
@@ -65,7 +67,7 @@ func (m *migrator[T]) process(ctx context.Context, item map[string]types.Attribu
 func (m *migrator[T]) attempt(ctx context.Context, item map[string]types.AttributeValue) (result, map[string]types.AttributeValue, error) {
 	ks, ok := item[m.cfg.KeyAttr].(*types.AttributeValueMemberS)
 	if !ok {
-		return result{outcome: outSkipped}, nil, nil // not this library's key type
+		return result{outcome: outOtherPrefix}, nil, nil // not this library's key type
 	}
 	r := result{key: ks.Value}
 	fail := func(format string, args ...any) (result, map[string]types.AttributeValue, error) {
@@ -73,12 +75,12 @@ func (m *migrator[T]) attempt(ctx context.Context, item map[string]types.Attribu
 		return r, nil, nil
 	}
 	if !strings.HasPrefix(r.key, m.cfg.Prefix) {
-		r.outcome = outSkipped
+		r.outcome = outOtherPrefix
 		return r, nil, nil
 	}
 	data, ok := item[m.cfg.DataAttr]
 	if !ok {
-		r.outcome = outSkipped
+		r.outcome = outNoData
 		return r, nil, nil
 	}
 	r.format = codec.Detect(data)
@@ -101,7 +103,7 @@ func (m *migrator[T]) attempt(ctx context.Context, item map[string]types.Attribu
 		r.outcome = outAlready
 		return r, nil, nil
 	case m.from != nil && !m.from[r.format]:
-		r.outcome = outSkipped
+		r.outcome = outOtherFormat
 		return r, nil, nil
 	}
 

@@ -23,6 +23,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/dynamosession/dynamosession/internal/tablekey"
 )
 
 // Spec is what a session table should be.
@@ -191,7 +193,7 @@ func Create(ctx context.Context, client CreateAPI, spec Spec) (Outcome, error) {
 	if err != nil {
 		return 0, err
 	}
-	if msg := keyProblem(d, spec.KeyAttr); msg != "" {
+	if msg := tablekey.Problem(d, spec.KeyAttr); msg != "" {
 		return 0, fmt.Errorf("%w: table %s: %s", ErrKeySchema, spec.Table, msg)
 	}
 	if outcome == Unchanged {
@@ -274,36 +276,6 @@ func waitActive(ctx context.Context, client DescribeAPI, table string) (*types.T
 		return nil, fmt.Errorf("tableadmin: waiting for table %s to become ACTIVE: %w", table, err)
 	}
 	return out.Table, nil
-}
-
-// keyProblem says what is wrong with the table's key for a session store,
-// or "" when it is a single string partition key named keyAttr.
-func keyProblem(d *types.TableDescription, keyAttr string) string {
-	if d == nil {
-		return "no table description"
-	}
-	attrTypes := map[string]types.ScalarAttributeType{}
-	for _, a := range d.AttributeDefinitions {
-		attrTypes[aws.ToString(a.AttributeName)] = a.AttributeType
-	}
-	var hash, sort string
-	for _, k := range d.KeySchema {
-		switch k.KeyType {
-		case types.KeyTypeHash:
-			hash = aws.ToString(k.AttributeName)
-		case types.KeyTypeRange:
-			sort = aws.ToString(k.AttributeName)
-		}
-	}
-	switch {
-	case hash != keyAttr:
-		return fmt.Sprintf("partition key is %q, want %q", hash, keyAttr)
-	case attrTypes[hash] != types.ScalarAttributeTypeS:
-		return fmt.Sprintf("partition key %q has type %s, want S (string)", hash, attrTypes[hash])
-	case sort != "":
-		return fmt.Sprintf("table has a sort key %q; a session table has a partition key only", sort)
-	}
-	return ""
 }
 
 func describeTTL(ctx context.Context, client DescribeAPI, table string) (*types.TimeToLiveDescription, error) {
