@@ -103,9 +103,9 @@ func (t touchAfter) Due(now, expires time.Time, lifetime time.Duration) bool {
 func (t touchAfter) Interval() time.Duration { return time.Duration(t) }
 func (t touchAfter) String() string          { return fmt.Sprintf("ttl.TouchAfter(%v)", time.Duration(t)) }
 
-// DefaultFraction is the share of a policy's lifetime that
-// [DefaultThrottle] lets pass between touches.
-const DefaultFraction = 10
+// defaultFraction is the share of a policy's lifetime that
+// [DefaultThrottle] lets pass between touches: a tenth.
+const defaultFraction = 10
 
 // DefaultThrottle returns the Throttle a repository uses when none is set:
 // [TouchAfter] a tenth of p's lifetime (2h24m for a day, 33h36m for 14
@@ -120,7 +120,7 @@ func DefaultThrottle(p Policy) Throttle {
 	if p == nil {
 		return Always()
 	}
-	return TouchAfter(p.Lifetime() / DefaultFraction)
+	return TouchAfter(p.Lifetime() / defaultFraction)
 }
 
 // Always returns a Throttle that touches on every read: what naive stores do,
