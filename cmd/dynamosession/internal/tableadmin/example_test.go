@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/dynamosession/dynamosession/cmd/dynamosession/internal/tableadmin"
 	"github.com/dynamosession/dynamosession/fake"
-	"github.com/dynamosession/dynamosession/tableadmin"
 )
 
 // A test or a proof of concept creates its table, and checks it.

@@ -1,4 +1,9 @@
-package costmodel
+// Package samplesession generates the realistic session this repository
+// measures with: the cost model of the dynamosession command, the codec
+// benchmarks and the compression tests all store the same shop session, so
+// their figures can be compared. Generated sessions depend only on the seed
+// and the clock, never on the run.
+package samplesession
 
 import (
 	"encoding/json"
@@ -8,7 +13,7 @@ import (
 	"time"
 )
 
-// Session is the session the model stores: what a shop keeps for a signed-in
+// Session is the session the measurements store: what a shop keeps for a signed-in
 // visitor. Its shape is chosen to exercise every codec the way real sessions
 // do: short and long strings, integers, timestamps, a nested slice of
 // structs, a string slice and a map. Fields are named by `json` tags, as the
@@ -49,15 +54,15 @@ var (
 	flashWords = []string{"your", "order", "has", "been", "updated", "and", "we", "will", "email", "you", "when", "it", "ships", "thanks", "for", "shopping", "with", "us", "today"}
 )
 
-// NewSession returns a realistic session whose JSON encoding is
+// New returns a realistic session whose JSON encoding is
 // jsonBytes long, give or take a few bytes, built from r so that the same
 // seed always gives the same session. Sizes are stated in JSON bytes because
 // that is the size an application sees of its own session; each codec then
-// stores it in more or fewer bytes, which is what the model compares.
+// stores it in more or fewer bytes, which is what the measurements compare.
 //
 // The content compresses the way real sessions do: product names and
 // preferences repeat words, while IDs and the CSRF token are random.
-func NewSession(r *rand.Rand, jsonBytes int, now time.Time) Session {
+func New(r *rand.Rand, jsonBytes int, now time.Time) Session {
 	now = now.UTC().Truncate(time.Millisecond) // what a JavaScript Date keeps
 	first, last := pick(r, firstNames), pick(r, lastNames)
 	s := Session{

@@ -6,14 +6,19 @@ import (
 	"time"
 
 	"github.com/dynamosession/dynamosession/codec"
+	"github.com/dynamosession/dynamosession/internal/samplesession"
 	"github.com/dynamosession/dynamosession/ttl"
 )
+
+// Session is the session the model stores, the shop session of
+// [samplesession.Session], which the library's codec benchmarks store too.
+type Session = samplesession.Session
 
 // Workload describes a session workload. Every zero field means its
 // documented default, and the defaults are the README's workload: 2 KB
 // sessions, 100,000 requests a minute, 1 million new sessions and 2 million
-// updates a month, 8 million live sessions, the Map codec and
-// ttl.TouchAfter(time.Hour).
+// updates a month, 8 million live sessions, the Map codec, a 14-day
+// sliding TTL and the repository's default touch throttle.
 //
 // Requests come in three kinds. A login writes a new session (Put). An
 // update reads the session, changes it and saves it (Get, Save). Every
@@ -24,7 +29,7 @@ type Workload struct {
 	// SessionBytes is the size of a session's JSON encoding, which is how
 	// an application sees its session; each codec stores it in more or
 	// fewer bytes. Default 2048. Sessions smaller than about 350 bytes
-	// are not modelled (see [NewSession]).
+	// are not modelled (see [samplesession.New]).
 	SessionBytes int
 
 	// RequestsPerMinute counts every request that reads or writes a
@@ -62,7 +67,8 @@ type Workload struct {
 	TTL ttl.Policy
 
 	// Touch decides when a page view extends the expiry. Default
-	// ttl.TouchAfter(time.Hour); ttl.Always() is what naive stores do.
+	// ttl.DefaultThrottle(TTL), the repository's default (a touch after
+	// a tenth of the lifetime); ttl.Always() is what naive stores do.
 	Touch ttl.Throttle
 
 	// StrongReads makes every read strongly consistent (1 read unit per
@@ -128,7 +134,7 @@ func (w Workload) withDefaults() Workload {
 		w.TTL = ttl.Sliding(14 * 24 * time.Hour)
 	}
 	if w.Touch == nil {
-		w.Touch = ttl.TouchAfter(time.Hour)
+		w.Touch = ttl.DefaultThrottle(w.TTL)
 	}
 	setFloat(&w.Utilization, 0.7)
 	setInt(&w.SampleRequests, 20_000)
@@ -190,7 +196,7 @@ func CodecByName(name string) (codec.Codec[Session], error) {
 // "after 1h", "never".
 func TouchLabel(t ttl.Throttle) string {
 	if t == nil {
-		return "after 1h" // the default
+		return "after a tenth of the TTL" // the default
 	}
 	switch iv := t.Interval(); {
 	case iv == 0:
@@ -206,7 +212,7 @@ func TouchLabel(t ttl.Throttle) string {
 // "ttl.TouchAfter(1h)", "ttl.Never()".
 func TouchAPI(t ttl.Throttle) string {
 	if t == nil {
-		return "ttl.TouchAfter(1h)" // the default
+		return "ttl.DefaultThrottle(TTL)" // the default
 	}
 	switch iv := t.Interval(); {
 	case iv == 0:
@@ -231,10 +237,12 @@ func shortDuration(d time.Duration) string {
 }
 
 // Scenarios returns the README's comparison on base's workload: touch on
-// every read and TouchAfter(1h), each with every codec of [CodecNames].
+// every read, TouchAfter(1h), and the repository's default throttle for
+// base's TTL (a tenth of it), each with every codec of [CodecNames].
 func Scenarios(base Workload) []Workload {
+	life := base.withDefaults().TTL
 	var out []Workload
-	for _, touch := range []ttl.Throttle{ttl.Always(), ttl.TouchAfter(time.Hour)} {
+	for _, touch := range []ttl.Throttle{ttl.Always(), ttl.TouchAfter(time.Hour), ttl.DefaultThrottle(life)} {
 		for _, name := range CodecNames {
 			w := base
 			w.Touch = touch

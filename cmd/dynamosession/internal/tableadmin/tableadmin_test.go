@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -16,9 +17,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/dynamosession/dynamosession/cmd/dynamosession/internal/tableadmin"
 	"github.com/dynamosession/dynamosession/fake"
 	"github.com/dynamosession/dynamosession/internal/dynamotest"
-	"github.com/dynamosession/dynamosession/tableadmin"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -194,6 +195,112 @@ func TestCreate(t *testing.T) {
 					t.Errorf("refused table changed (-before +after):\n%s", diff)
 				}
 			})
+		}
+	})
+}
+
+// pauseAfterCreate is a client whose CreateTable, once it has created the
+// table, waits until resume is closed: the window in which another caller
+// finds the table without TTL.
+type pauseAfterCreate struct {
+	client
+	created chan struct{} // closed when CreateTable has succeeded
+	resume  chan struct{}
+}
+
+func (p *pauseAfterCreate) CreateTable(ctx context.Context, in *dynamodb.CreateTableInput, optFns ...func(*dynamodb.Options)) (*dynamodb.CreateTableOutput, error) {
+	out, err := p.client.CreateTable(ctx, in, optFns...)
+	if err == nil {
+		close(p.created)
+		<-p.resume
+	}
+	return out, err
+}
+
+// TestCreateRace pauses one Create right after its CreateTable while a
+// second Create runs to completion (finding the table without TTL, it
+// enables TTL); the first then resumes. Both must succeed, each saying
+// truthfully what it did; unless the second put TTL on another attribute,
+// which the first must report as a conflict.
+func TestCreateRace(t *testing.T) {
+	cases := []struct {
+		name       string
+		secondTTL  string // the second caller's Spec.ExpiresAttr
+		wantFirst  tableadmin.Outcome
+		wantErr    error
+		wantTTLOn  string
+		wantSecond tableadmin.Outcome
+	}{
+		{"same spec", "expires", tableadmin.Created, nil, "expires", tableadmin.TTLEnabled},
+		{"TTL on another attribute", "deleteAt", 0, tableadmin.ErrTTLConflict, "deleteAt", tableadmin.TTLEnabled},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			onBackends(t, func(t *testing.T, c client) {
+				name := tableName(t, c)
+				p := &pauseAfterCreate{client: c, created: make(chan struct{}), resume: make(chan struct{})}
+				type result struct {
+					outcome tableadmin.Outcome
+					err     error
+				}
+				first := make(chan result, 1)
+				go func() {
+					o, err := tableadmin.Create(t.Context(), p, tableadmin.Spec{Table: name})
+					first <- result{o, err}
+				}()
+				select {
+				case <-p.created:
+				case r := <-first:
+					t.Fatalf("first Create returned before creating the table: %v, %v", r.outcome, r.err)
+				}
+				second, err := tableadmin.Create(t.Context(), c, tableadmin.Spec{Table: name, ExpiresAttr: tc.secondTTL})
+				close(p.resume)
+				if err != nil || second != tc.wantSecond {
+					t.Errorf("second Create = %v, %v; want %v", second, err, tc.wantSecond)
+				}
+				if r := <-first; !errors.Is(r.err, tc.wantErr) || (tc.wantErr == nil) != (r.err == nil) || r.outcome != tc.wantFirst {
+					t.Errorf("first Create = %v, %v; want %v, %v", r.outcome, r.err, tc.wantFirst, tc.wantErr)
+				}
+				if s := describe(t, c, name); s.TTL != types.TimeToLiveStatusEnabled || s.TTLAttr != tc.wantTTLOn {
+					t.Errorf("TTL %s on %q, want ENABLED on %q", s.TTL, s.TTLAttr, tc.wantTTLOn)
+				}
+			})
+		})
+	}
+}
+
+// TestCreateConcurrently runs 8 Creates of one table at once, as 8
+// instances of a service starting together would: every one succeeds, and
+// exactly one reports that it created the table.
+func TestCreateConcurrently(t *testing.T) {
+	const callers = 8
+	onBackends(t, func(t *testing.T, c client) {
+		name := tableName(t, c)
+		outcomes := make([]tableadmin.Outcome, callers)
+		errs := make([]error, callers)
+		var wg sync.WaitGroup
+		for i := range callers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				outcomes[i], errs[i] = tableadmin.Create(t.Context(), c, tableadmin.Spec{Table: name})
+			}()
+		}
+		wg.Wait()
+		count := map[tableadmin.Outcome]int{}
+		for i, err := range errs {
+			if err != nil {
+				t.Errorf("caller %d: %v", i, err)
+			}
+			count[outcomes[i]]++
+		}
+		// More than one caller may enable TTL: DynamoDB Local lets
+		// concurrent UpdateTimeToLive calls all succeed.
+		if count[tableadmin.Created] != 1 || count[tableadmin.Created]+count[tableadmin.TTLEnabled]+count[tableadmin.Unchanged] != callers {
+			t.Errorf("outcomes %v; want exactly one created, the others unchanged or TTL enabled", outcomes)
+		}
+		if s := describe(t, c, name); s.TTL != types.TimeToLiveStatusEnabled || s.TTLAttr != "expires" {
+			t.Errorf("TTL %s on %q, want ENABLED on expires", s.TTL, s.TTLAttr)
 		}
 	})
 }

@@ -16,9 +16,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/dynamosession/dynamosession"
-	"github.com/dynamosession/dynamosession/capacity"
 	"github.com/dynamosession/dynamosession/consistency"
 	"github.com/dynamosession/dynamosession/fake"
+	"github.com/dynamosession/dynamosession/internal/capacity"
+	"github.com/dynamosession/dynamosession/internal/samplesession"
 )
 
 // The kinds of request a workload is made of, in [Result.Kinds] order.
@@ -283,7 +284,7 @@ func (s *simulation) play(ss *simSession) error {
 
 func (s *simulation) login(ss *simSession, kind string) error {
 	s.begin(kind)
-	data := NewSession(s.rnd, s.w.SessionBytes, s.clock.now)
+	data := samplesession.New(s.rnd, s.w.SessionBytes, s.clock.now)
 	if err := s.repo.Put(s.ctx, ss.id, data); err != nil {
 		return fmt.Errorf("costmodel: login: %w", err)
 	}
@@ -296,7 +297,7 @@ func (s *simulation) get(ss *simSession) (*dynamosession.Session[Session], error
 	sess, err := s.repo.Get(s.ctx, ss.id)
 	if errors.Is(err, dynamosession.ErrNotFound) {
 		s.expired++
-		data := NewSession(s.rnd, s.w.SessionBytes, s.clock.now)
+		data := samplesession.New(s.rnd, s.w.SessionBytes, s.clock.now)
 		if err := s.repo.Put(s.ctx, ss.id, data); err != nil {
 			return nil, fmt.Errorf("costmodel: login again: %w", err)
 		}

@@ -23,6 +23,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/dynamosession/dynamosession/internal/tablekey"
 )
 
 // Spec is what a session table should be.
@@ -169,7 +171,10 @@ const maxWait = 5 * time.Minute
 // except that TTL is enabled if it is disabled (finishing a Create that
 // was interrupted); one with another key schema is an error wrapping
 // [ErrKeySchema], one with TTL on another attribute an error wrapping
-// [ErrTTLConflict]. Calling Create again is therefore safe.
+// [ErrTTLConflict]. Calling Create again is therefore safe, and so is
+// calling it from several processes at once: each succeeds, exactly one
+// reports [Created], and one that finds TTL enabled by another meanwhile
+// reports [Unchanged].
 func Create(ctx context.Context, client CreateAPI, spec Spec) (Outcome, error) {
 	spec.withDefaults()
 	if err := spec.validate(); err != nil {
@@ -188,7 +193,7 @@ func Create(ctx context.Context, client CreateAPI, spec Spec) (Outcome, error) {
 	if err != nil {
 		return 0, err
 	}
-	if msg := keyProblem(d, spec.KeyAttr); msg != "" {
+	if msg := tablekey.Problem(d, spec.KeyAttr); msg != "" {
 		return 0, fmt.Errorf("%w: table %s: %s", ErrKeySchema, spec.Table, msg)
 	}
 	if outcome == Unchanged {
@@ -213,9 +218,34 @@ func Create(ctx context.Context, client CreateAPI, spec Spec) (Outcome, error) {
 		},
 	})
 	if err != nil {
-		return 0, fmt.Errorf("tableadmin: enabling TTL on %s.%s: %w", spec.Table, spec.ExpiresAttr, err)
+		return enabledMeanwhile(ctx, client, spec, outcome, err)
 	}
 	return outcome, nil
+}
+
+// enabledMeanwhile decides a failed UpdateTimeToLive. A concurrent Create
+// (another instance of the same service starting) may have enabled TTL
+// between this one's look and its UpdateTimeToLive, which DynamoDB then
+// rejects ("TimeToLive is already enabled"). If TTL is now on
+// spec.ExpiresAttr, the table is as Create promises: the creator still
+// reports Created, and a caller that only found the table reports
+// Unchanged, since it changed nothing. Otherwise the error stands.
+func enabledMeanwhile(ctx context.Context, client DescribeAPI, spec Spec, outcome Outcome, updateErr error) (Outcome, error) {
+	failed := fmt.Errorf("tableadmin: enabling TTL on %s.%s: %w", spec.Table, spec.ExpiresAttr, updateErr)
+	ttl, err := describeTTL(ctx, client, spec.Table)
+	if err != nil {
+		return 0, errors.Join(failed, err)
+	}
+	switch status, attr := ttl.TimeToLiveStatus, aws.ToString(ttl.AttributeName); {
+	case attr == spec.ExpiresAttr && (status == types.TimeToLiveStatusEnabled || status == types.TimeToLiveStatusEnabling):
+		if outcome == TTLEnabled {
+			outcome = Unchanged
+		}
+		return outcome, nil
+	case status == types.TimeToLiveStatusEnabled || status == types.TimeToLiveStatusEnabling:
+		return 0, fmt.Errorf("%w: table %s has TTL %s on %q, want it on %q (set meanwhile by another caller)", ErrTTLConflict, spec.Table, status, attr, spec.ExpiresAttr)
+	}
+	return 0, failed
 }
 
 func createInput(spec Spec) *dynamodb.CreateTableInput {
@@ -246,36 +276,6 @@ func waitActive(ctx context.Context, client DescribeAPI, table string) (*types.T
 		return nil, fmt.Errorf("tableadmin: waiting for table %s to become ACTIVE: %w", table, err)
 	}
 	return out.Table, nil
-}
-
-// keyProblem says what is wrong with the table's key for a session store,
-// or "" when it is a single string partition key named keyAttr.
-func keyProblem(d *types.TableDescription, keyAttr string) string {
-	if d == nil {
-		return "no table description"
-	}
-	attrTypes := map[string]types.ScalarAttributeType{}
-	for _, a := range d.AttributeDefinitions {
-		attrTypes[aws.ToString(a.AttributeName)] = a.AttributeType
-	}
-	var hash, sort string
-	for _, k := range d.KeySchema {
-		switch k.KeyType {
-		case types.KeyTypeHash:
-			hash = aws.ToString(k.AttributeName)
-		case types.KeyTypeRange:
-			sort = aws.ToString(k.AttributeName)
-		}
-	}
-	switch {
-	case hash != keyAttr:
-		return fmt.Sprintf("partition key is %q, want %q", hash, keyAttr)
-	case attrTypes[hash] != types.ScalarAttributeTypeS:
-		return fmt.Sprintf("partition key %q has type %s, want S (string)", hash, attrTypes[hash])
-	case sort != "":
-		return fmt.Sprintf("table has a sort key %q; a session table has a partition key only", sort)
-	}
-	return ""
 }
 
 func describeTTL(ctx context.Context, client DescribeAPI, table string) (*types.TimeToLiveDescription, error) {

@@ -12,7 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/dynamosession/dynamosession/capacity"
+	"github.com/dynamosession/dynamosession/internal/capacity"
+	"github.com/dynamosession/dynamosession/internal/tablekey"
 )
 
 // Severity grades a [Finding].
@@ -134,7 +135,7 @@ func Check(ctx context.Context, client DescribeAPI, spec Spec) (*Report, error) 
 		add("status", Problem, "%s: the table cannot serve sessions", r.Status)
 	}
 
-	if msg := keyProblem(d, spec.KeyAttr); msg != "" {
+	if msg := tablekey.Problem(d, spec.KeyAttr); msg != "" {
 		add("key", Problem, "%s: the repository reads and writes items by a string key %q alone", msg, spec.KeyAttr)
 	} else {
 		add("key", OK, "partition key %q of type S, no sort key", spec.KeyAttr)

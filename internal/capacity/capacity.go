@@ -1,5 +1,5 @@
-// Package capacity implements DynamoDB's published rules for item sizes and
-// the read and write capacity units a request consumes.
+// Package capacity implements DynamoDB's rules for item sizes and the read
+// and write capacity units a request consumes.
 //
 // The functions are pure: they look at attribute values only, never at a
 // table, so the library can predict what a request will cost before sending
@@ -7,23 +7,24 @@
 // what DynamoDB would charge.
 //
 // The rules follow "DynamoDB item sizes and formats" in the DynamoDB
-// Developer Guide:
+// Developer Guide, except for numbers:
 //
 //   - an attribute costs the UTF-8 bytes of its name plus the size of its value;
 //   - S is its UTF-8 bytes, B its raw (not base64) bytes;
-//   - N is 1 byte per two significant digits, rounded up, plus 1 byte, after
-//     leading and trailing zeros, the sign, the decimal point and any exponent
-//     are dropped;
+//   - N is sized as DynamoDB stores it (see [NumberSize]);
 //   - BOOL and NULL are 1 byte;
 //   - M and L cost 3 bytes of overhead plus, per element, the element's size
 //     and 1 more byte (a map key counts like an attribute name);
 //   - SS, NS and BS are the sum of their elements.
 //
-// The guide calls the number rule approximate: DynamoDB stores numbers as
-// base-100 digit pairs aligned on the decimal point, so a number whose
-// digits straddle the point oddly, or a negative number, can take a byte
-// more than this rule says. The documented rule is used on purpose, because
-// it is the one users can check by hand.
+// For numbers the guide gives an approximation (1 byte per two significant
+// digits, rounded up, plus 1 byte), and calls it that. DynamoDB stores a
+// number as base-100 digit pairs aligned on the decimal point, so a number
+// whose digits straddle the point oddly (1.5), or a negative one, takes a
+// byte more than the approximation says. [NumberSize] follows the stored
+// form, which is what DynamoDB Local charges, measured number by number: an
+// item just under a 1 KB write-unit boundary by the approximation can be
+// billed a unit more.
 package capacity
 
 import (
