@@ -117,8 +117,9 @@ type Options[T any] struct {
 	// Default ttl.Sliding(24 * time.Hour).
 	TTL ttl.Policy
 
-	// Touch decides whether Touch writes. Default ttl.TouchAfter(time.Hour).
-	// Its interval must be shorter than TTL's lifetime.
+	// Touch decides whether Touch writes. Default
+	// ttl.DefaultThrottle(TTL): a touch after a tenth of the TTL's
+	// lifetime. An interval set here must be shorter than the lifetime.
 	Touch ttl.Throttle
 
 	// Consistency decides whether reads are strongly consistent. Default
@@ -131,6 +132,30 @@ type Options[T any] struct {
 	// Put refuse to replace an existing live session. It costs nothing
 	// extra: a conditional write is billed like any other. Default false.
 	Versioned bool
+
+	// Schema is the schema version of T that this code writes: raise it
+	// when a deploy changes T in a way old records cannot be decoded into
+	// (a field changing type), and register in Upgrades how to read each
+	// older version. Records written before versions were declared are
+	// version 1. The version is stored in SchemaAttr with every write once
+	// it is above 1, so a table of a type that never changed carries no
+	// extra attribute. Default 1.
+	Schema int
+
+	// SchemaAttr holds the schema version of a record's data. Default
+	// "schema".
+	SchemaAttr string
+
+	// Upgrades convert data stored under older schema versions (and, for
+	// an upgrade from the current version, data that does not decode as
+	// T) to T; see [UpgradeFrom]. Reading through an upgrade costs no
+	// extra request. The upgraded data is written by the next Save that
+	// changes the session, or by the next due Touch (which writes anyway),
+	// or on read with RewriteOnRead; each such write is conditional on
+	// the stored data being exactly what was read. A Save of an upgraded
+	// session whose data the handler did not change sends nothing, like
+	// any unchanged Save. Package migrate upgrades a whole table.
+	Upgrades []Upgrade[T]
 
 	// MaxUpdateAttempts bounds how often Update reads and writes again
 	// after a conflict. Default 10.
@@ -222,9 +247,11 @@ type Repo[T any] struct {
 	table  string
 	opts   Options[T]
 	reader *codec.Reader[T]
-	extras map[string]types.AttributeValue // written beside the data by the codec
-	now    func() time.Time
-	rcc    types.ReturnConsumedCapacity
+	// upgrades by the schema version they read
+	upgrades map[int]Upgrade[T]
+	extras   map[string]types.AttributeValue // written beside the data by the codec
+	now      func() time.Time
+	rcc      types.ReturnConsumedCapacity
 }
 
 // New returns a repository of sessions of type T in table, configured by
@@ -245,6 +272,12 @@ func New[T any](client API, table string, optFns ...func(*Options[T])) (*Repo[T]
 		opts:   o,
 		reader: codec.NewReader(append([]codec.Codec[T]{o.Codec}, o.Readers...)...),
 		now:    o.Clock,
+	}
+	if len(o.Upgrades) > 0 {
+		r.upgrades = make(map[int]Upgrade[T], len(o.Upgrades))
+		for _, u := range o.Upgrades {
+			r.upgrades[u.from] = u
+		}
 	}
 	if o.StrictFormats {
 		r.reader = codec.NewStrictReader(append([]codec.Codec[T]{o.Codec}, o.Readers...)...)
@@ -290,10 +323,16 @@ func withDefaults[T any](o Options[T]) Options[T] {
 		o.TTL = ttl.Sliding(24 * time.Hour)
 	}
 	if o.Touch == nil {
-		o.Touch = ttl.TouchAfter(time.Hour)
+		o.Touch = ttl.DefaultThrottle(o.TTL) // after o.TTL's default
 	}
 	if o.Consistency == nil {
 		o.Consistency = consistency.Eventual
+	}
+	if o.Schema == 0 {
+		o.Schema = 1
+	}
+	if o.SchemaAttr == "" {
+		o.SchemaAttr = "schema"
 	}
 	if o.MaxUpdateAttempts == 0 {
 		o.MaxUpdateAttempts = 10
@@ -315,6 +354,9 @@ func validate[T any](client API, table string, o Options[T]) error {
 		return bad("table name %q must be 3 to 255 characters", table)
 	}
 	attrs := map[string]string{"KeyAttr": o.KeyAttr, "DataAttr": o.DataAttr, "ExpiresAttr": o.ExpiresAttr}
+	if o.Schema > 1 || len(o.Upgrades) > 0 {
+		attrs["SchemaAttr"] = o.SchemaAttr
+	}
 	if o.Versioned {
 		attrs["VersionAttr"] = o.VersionAttr
 		attrs["WriteTokenAttr"] = o.WriteTokenAttr
@@ -334,6 +376,21 @@ func validate[T any](client API, table string, o Options[T]) error {
 	}
 	if err := ttl.Validate(o.TTL, o.Touch); err != nil {
 		return bad("%v", err)
+	}
+	if o.Schema < 1 {
+		return bad("Schema %d is not a positive version", o.Schema)
+	}
+	seenUp := map[int]bool{}
+	for _, u := range o.Upgrades {
+		switch {
+		case u.read == nil:
+			return bad("an Upgrade not made by UpgradeFrom")
+		case u.from < 1 || u.from > o.Schema:
+			return bad("upgrade from schema version %d: versions run from 1 to Schema (%d)", u.from, o.Schema)
+		case seenUp[u.from]:
+			return bad("two upgrades from schema version %d", u.from)
+		}
+		seenUp[u.from] = true
 	}
 	if o.MaxUpdateAttempts < 0 {
 		return bad("MaxUpdateAttempts %d is negative", o.MaxUpdateAttempts)

@@ -13,10 +13,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/dynamosession/dynamosession/capacity"
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/consistency"
 	"github.com/dynamosession/dynamosession/internal/attr"
+	"github.com/dynamosession/dynamosession/internal/capacity"
 	"github.com/dynamosession/dynamosession/internal/expiry"
 )
 
@@ -42,6 +42,9 @@ type Session[T any] struct {
 	hasVersion bool                 // the record has a version attribute, even 0
 	tokens     []byte               // the stored write tokens, newest first
 	key        string               // prefix + ID
+	schema     int                  // schema version of the stored data
+	upgraded   bool                 // Data came through an upgrade
+	baseline   types.AttributeValue // what Data is compared with on Save: stored, or the upgrade's encoding
 	own        ownerState           // the stored owner (owner.go)
 }
 
@@ -108,7 +111,7 @@ func (r *Repo[T]) Get(ctx context.Context, id string) (*Session[T], error) {
 	if err := r.ownerOnGet(ctx, s, out.Item); err != nil {
 		return nil, err
 	}
-	if r.opts.RewriteOnRead && s.format != r.opts.Codec.Format() {
+	if r.opts.RewriteOnRead && (s.format != r.opts.Codec.Format() || s.upgraded) && s.schema <= r.opts.Schema {
 		// Best effort: the read succeeded, and a rewrite that loses a race
 		// or fails leaves the record as it was, still readable.
 		_ = r.save(ctx, s, true)
@@ -118,8 +121,8 @@ func (r *Repo[T]) Get(ctx context.Context, id string) (*Session[T], error) {
 
 // decode turns a stored item into a Session, or a *DecodeError naming the
 // attribute that is wrong.
-func (r *Repo[T]) decode(id, k string, item map[string]types.AttributeValue, now time.Time) (*Session[T], error) {
-	s := &Session[T]{ID: id, key: k}
+func (r *Repo[T]) decode(id, k string, item map[string]types.AttributeValue, now time.Time) (s *Session[T], err error) {
+	s = &Session[T]{ID: id, key: k}
 	if av, ok := item[r.opts.ExpiresAttr]; ok {
 		n, ok := av.(*types.AttributeValueMemberN)
 		if !ok {
@@ -155,13 +158,17 @@ func (r *Repo[T]) decode(id, k string, item map[string]types.AttributeValue, now
 		// A husk: connect-dynamodb's unconditional touch recreates a
 		// deleted session as {id, expires} when it races a logout. Both
 		// Node stores read such an item as no session; so do we.
+		if _, ok := item[supersededAttr]; ok {
+			return nil, ErrSuperseded // a tombstone: see Supersede
+		}
 		return nil, ErrNotFound
 	}
-	f, err := r.reader.Decode(k, data, &s.Data)
-	if err != nil {
-		return nil, &DecodeError{ID: id, Format: f, Attr: r.opts.DataAttr, Err: err}
+	if s.schema, err = r.schemaOf(id, item); err != nil {
+		return nil, err
 	}
-	s.format, s.stored = f, data
+	if err := r.decodeData(s, data); err != nil {
+		return nil, &DecodeError{ID: id, Format: s.format, Attr: r.opts.DataAttr, Err: err}
+	}
 	return s, nil
 }
 
@@ -186,13 +193,16 @@ func (r *Repo[T]) Create(ctx context.Context, id string, data T) (*Session[T], e
 		return nil, &EncodeError{ID: id, Format: r.opts.Codec.Format(), Err: err}
 	}
 	now := r.now()
-	expAt, exp := r.expiry(now)
+	expAt, exp := r.expiry(ctx, now)
 	item := make(map[string]types.AttributeValue, 5+len(r.extras))
 	item[r.opts.KeyAttr] = &types.AttributeValueMemberS{Value: k}
 	item[r.opts.DataAttr] = av
 	item[r.opts.ExpiresAttr] = &types.AttributeValueMemberN{Value: exp}
 	for name, v := range r.extras {
 		item[name] = v
+	}
+	if r.opts.Schema > 1 {
+		item[r.opts.SchemaAttr] = &types.AttributeValueMemberN{Value: strconv.Itoa(r.opts.Schema)}
 	}
 	own, err := r.ownerOnCreate(id, item, &data, now)
 	if err != nil {
@@ -234,7 +244,7 @@ func (r *Repo[T]) Create(ctx context.Context, id string, data T) (*Session[T], e
 	if err != nil {
 		return nil, wrap("put", id, err)
 	}
-	s := &Session[T]{ID: id, Data: data, ExpiresAt: expAt, key: k, format: r.opts.Codec.Format(), stored: av, expiresRaw: exp}
+	s := &Session[T]{ID: id, Data: data, ExpiresAt: expAt, key: k, format: r.opts.Codec.Format(), stored: av, baseline: av, expiresRaw: exp, schema: r.opts.Schema}
 	if r.opts.Versioned {
 		s.Version, s.hasVersion, s.tokens = 1, true, token
 	}
@@ -267,8 +277,8 @@ func consumed(out any) *types.ConsumedCapacity {
 
 // expiry returns the expiry the TTL policy gives a write at now, as it is
 // stored: whole Unix seconds, and that number's text for the attribute.
-func (r *Repo[T]) expiry(now time.Time) (time.Time, string) {
-	t := r.opts.TTL.Expiry(now)
+func (r *Repo[T]) expiry(ctx context.Context, now time.Time) (time.Time, string) {
+	t := r.policy(ctx).Expiry(now) // Options.TTL unless WithLifetime says otherwise
 	return time.Unix(t.Unix(), 0), expiry.Format(t)
 }
 
@@ -301,6 +311,9 @@ func (r *Repo[T]) Save(ctx context.Context, s *Session[T]) error {
 }
 
 func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) error {
+	if s.schema > r.opts.Schema {
+		return fmt.Errorf("dynamosession: save session %s: %w: stored under version %d, this code writes %d", redact(s.ID), ErrSchemaTooNew, s.schema, r.opts.Schema)
+	}
 	av, err := r.opts.Codec.Encode(s.key, &s.Data)
 	if err != nil {
 		return &EncodeError{ID: s.ID, Format: r.opts.Codec.Format(), Err: err}
@@ -316,7 +329,7 @@ func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) error {
 	if !s.ExpiresAt.IsZero() && !s.ExpiresAt.After(now) {
 		return fmt.Errorf("dynamosession: save session %s: %w", redact(s.ID), ErrExpired)
 	}
-	expAt, exp := r.expiry(now)
+	expAt, exp := r.expiry(ctx, now)
 	w := newWrite()
 	w.names["#d"], w.names["#e"] = r.opts.DataAttr, r.opts.ExpiresAttr
 	w.values[":d"], w.values[":e"] = av, &types.AttributeValueMemberN{Value: exp}
@@ -332,6 +345,11 @@ func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) error {
 		item[name] = v
 		i++
 	}
+	if r.opts.Schema > 1 {
+		w.names["#s"], w.values[":s"] = r.opts.SchemaAttr, &types.AttributeValueMemberN{Value: strconv.Itoa(r.opts.Schema)}
+		w.set = append(w.set, "#s = :s")
+		item[r.opts.SchemaAttr] = w.values[":s"]
+	}
 	own := r.writeOwner(w, item, owner, now)
 	if s.format == codec.FormatJSON && r.extras == nil {
 		// Leaving connect-dynamodb's format: its `type` marker goes too.
@@ -344,7 +362,7 @@ func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) error {
 	// RewriteOnRead replaces only the very value that was read; so does a
 	// versioned save of a record without a version, which another store
 	// wrote last and which only its data can identify.
-	if force || r.opts.Versioned && !s.hasVersion {
+	if force || s.upgraded || r.opts.Versioned && !s.hasVersion {
 		w.cond = append(w.cond, "#d = :old")
 		w.values[":old"] = s.stored
 	}
@@ -396,7 +414,8 @@ func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) error {
 	if err != nil {
 		return wrap("save", s.ID, err)
 	}
-	s.stored, s.format = av, r.opts.Codec.Format()
+	s.stored, s.baseline, s.format = av, av, r.opts.Codec.Format()
+	s.schema, s.upgraded = r.opts.Schema, false
 	s.ExpiresAt, s.expiresRaw = expAt, exp
 	if own != nil {
 		s.own = *own
@@ -414,12 +433,20 @@ func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) error {
 // another order, JSON a Node.js app wrote with other spacing) it decodes the
 // stored value afresh and compares values, so a session that was only read
 // never costs a write.
+//
+// An upgraded session is compared with the encoding of the upgrade's
+// result, not with the old shape stored: reading through an upgrade is
+// not a change.
 func (r *Repo[T]) unchanged(s *Session[T], encoded types.AttributeValue) bool {
-	if s.stored == nil {
+	if s.baseline == nil {
 		return false
 	}
-	if s.format == r.opts.Codec.Format() {
-		if attr.Equal(encoded, s.stored) {
+	format := s.format
+	if s.upgraded {
+		format = r.opts.Codec.Format()
+	}
+	if format == r.opts.Codec.Format() {
+		if attr.Equal(encoded, s.baseline) {
 			return true
 		}
 		if c, ok := r.opts.Codec.(codec.Canonical); ok && c.Canonical() {
@@ -427,7 +454,7 @@ func (r *Repo[T]) unchanged(s *Session[T], encoded types.AttributeValue) bool {
 		}
 	}
 	var orig T
-	if _, err := r.reader.Decode(s.key, s.stored, &orig); err != nil {
+	if _, err := r.reader.Decode(s.key, s.baseline, &orig); err != nil {
 		return false
 	}
 	return reflect.DeepEqual(orig, s.Data)
@@ -477,10 +504,10 @@ func (r *Repo[T]) Touch(ctx context.Context, s *Session[T]) (bool, error) {
 	if !s.ExpiresAt.IsZero() && !s.ExpiresAt.After(now) {
 		return false, nil // expired: extending it would resurrect it
 	}
-	if !r.opts.Touch.Due(now, s.ExpiresAt, r.opts.TTL.Lifetime()) {
+	if !r.touchDue(ctx, now, s.ExpiresAt) {
 		return false, nil
 	}
-	expAt, exp := r.expiry(now)
+	expAt, exp := r.expiry(ctx, now)
 	w := newWrite()
 	w.names["#d"], w.names["#e"] = r.opts.DataAttr, r.opts.ExpiresAttr
 	w.values[":e"] = &types.AttributeValueMemberN{Value: exp}
@@ -497,6 +524,10 @@ func (r *Repo[T]) Touch(ctx context.Context, s *Session[T]) (bool, error) {
 		w.set = append(w.set, "#d = :d")
 		w.cond = append(w.cond, "#d = :old")
 		w.values[":d"], w.values[":old"] = fresh, s.stored
+		if r.opts.Schema > 1 {
+			w.names["#s"], w.values[":s"] = r.opts.SchemaAttr, &types.AttributeValueMemberN{Value: strconv.Itoa(r.opts.Schema)}
+			w.set = append(w.set, "#s = :s")
+		}
 	}
 	start := time.Now()
 	out, err := r.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
@@ -517,7 +548,12 @@ func (r *Repo[T]) Touch(ctx context.Context, s *Session[T]) (bool, error) {
 	}
 	s.ExpiresAt, s.expiresRaw = expAt, exp
 	if fresh != nil {
-		s.stored = fresh
+		s.stored, s.format, s.schema = fresh, r.opts.Codec.Format(), r.opts.Schema
+		if s.upgraded {
+			s.upgraded = false // the baseline is now what is stored
+		} else {
+			s.baseline = fresh
+		}
 	}
 	return true, nil
 }
@@ -526,6 +562,12 @@ func (r *Repo[T]) Touch(ctx context.Context, s *Session[T]) (bool, error) {
 // or nil when it is current. It works on the stored value, not on s.Data:
 // a touch must never write changes the caller has not saved.
 func (r *Repo[T]) refreshed(s *Session[T]) types.AttributeValue {
+	switch {
+	case s.schema > r.opts.Schema:
+		return nil // a newer deploy's data: never rewrite it in this shape
+	case s.upgraded:
+		return s.baseline // the upgrade's result, encoded when it was read
+	}
 	rs, ok := r.opts.Codec.(resealer)
 	if !ok || s.format != r.opts.Codec.Format() || s.stored == nil {
 		return nil

@@ -12,8 +12,8 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/dynamosession/dynamosession/capacity"
 	"github.com/dynamosession/dynamosession/fake"
+	"github.com/dynamosession/dynamosession/internal/capacity"
 )
 
 func TestPutItemValidation(t *testing.T) {

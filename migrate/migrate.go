@@ -59,8 +59,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/dynamosession/dynamosession/capacity"
+	"github.com/dynamosession/dynamosession"
 	"github.com/dynamosession/dynamosession/codec"
+	"github.com/dynamosession/dynamosession/internal/capacity"
+	"github.com/dynamosession/dynamosession/internal/tablekey"
 )
 
 // API is the part of the DynamoDB client a migration calls.
@@ -100,6 +102,16 @@ type Config[T any] struct {
 
 	// To is the codec records are rewritten with. Required.
 	To codec.Codec[T]
+
+	// Schema, SchemaAttr and Upgrades are the repository's options of the
+	// same names (see dynamosession.Options): records stored under an
+	// older schema version than Schema are read through their upgrade and
+	// rewritten in To's format under version Schema, even when already in
+	// To's format. A record of an older version with no upgrade fails, and
+	// one of a newer version is skipped. Defaults: 1, "schema", none.
+	Schema     int
+	SchemaAttr string
+	Upgrades   []dynamosession.Upgrade[T]
 
 	// Readers are codecs for reading formats that need configuration (an
 	// encrypting codec with its keys). Map, JSON and MessagePack are always
@@ -166,6 +178,12 @@ func (c *Config[T]) withDefaults() {
 	if c.MaxFailures == 0 {
 		c.MaxFailures = 100
 	}
+	if c.Schema == 0 {
+		c.Schema = 1
+	}
+	if c.SchemaAttr == "" {
+		c.SchemaAttr = "schema"
+	}
 	if c.Clock == nil {
 		c.Clock = time.Now
 	}
@@ -173,7 +191,9 @@ func (c *Config[T]) withDefaults() {
 
 const defaultWorkers = 4
 
-// ErrInvalidConfig reports a Config that cannot describe a migration.
+// ErrInvalidConfig reports a Config that cannot describe a migration, or
+// that does not fit the table: [Run] returns it, before scanning, when
+// KeyAttr is not the table's string partition key.
 var ErrInvalidConfig = errors.New("migrate: invalid config")
 
 // Validate reports whether c describes a migration, as [Run] checks it
@@ -202,8 +222,16 @@ func (c *Config[T]) validate() error {
 		return bad("key, data and expiry attributes must differ")
 	}
 	for _, f := range c.From {
-		if f == c.To.Format() {
+		if f == c.To.Format() && c.Schema == 1 {
 			return bad("cannot migrate from %s to itself", f)
+		}
+	}
+	if c.Schema < 1 {
+		return bad("schema version %d is not positive", c.Schema)
+	}
+	for _, u := range c.Upgrades {
+		if u.From() < 1 || u.From() > c.Schema {
+			return bad("upgrade from schema version %d: versions run from 1 to Schema (%d)", u.From(), c.Schema)
 		}
 	}
 	return nil
@@ -231,6 +259,11 @@ func Run[T any](ctx context.Context, client API, cfg Config[T]) (*Report, error)
 		return &Report{DryRun: cfg.DryRun}, fmt.Errorf("migrate: describing table %s: %w", cfg.Table, err)
 	}
 	if d.Table != nil {
+		if msg := tablekey.Problem(d.Table, cfg.KeyAttr); msg != "" {
+			// Every item would be skipped, the whole table scanned and
+			// billed for nothing.
+			return &Report{DryRun: cfg.DryRun}, fmt.Errorf("%w: table %s: %s", ErrInvalidConfig, cfg.Table, msg)
+		}
 		m.total = aws.ToInt64(d.Table.ItemCount)
 		if m.total > 0 {
 			m.avgItemBytes = aws.ToInt64(d.Table.TableSizeBytes) / m.total
@@ -277,6 +310,7 @@ type migrator[T any] struct {
 	reader *codec.Reader[T]
 	target codec.Format
 	from   map[codec.Format]bool // nil: every format but target
+	ups    map[int]dynamosession.Upgrade[T]
 	extras map[string]types.AttributeValue
 	writes *pacer
 	reads  *pacer
@@ -308,6 +342,10 @@ func newMigrator[T any](client API, cfg Config[T]) *migrator[T] {
 		}
 	}
 	m.extras = extraAttributes(cfg.To)
+	m.ups = make(map[int]dynamosession.Upgrade[T], len(cfg.Upgrades))
+	for _, u := range cfg.Upgrades {
+		m.ups[u.From()] = u
+	}
 	return m
 }
 
@@ -326,7 +364,7 @@ func (m *migrator[T]) job() job {
 	return job{
 		Table: m.cfg.Table, KeyAttr: m.cfg.KeyAttr, Prefix: m.cfg.Prefix,
 		DataAttr: m.cfg.DataAttr, ExpiresAttr: m.cfg.ExpiresAttr,
-		From: from, To: m.target,
+		From: from, To: m.target, Schema: m.cfg.Schema,
 	}
 }
 
@@ -340,9 +378,9 @@ func (m *migrator[T]) loadState() error {
 			return err
 		}
 		if c != nil {
-			switch {
-			case !c.Job.equal(want):
-				return fmt.Errorf("%w: %s was written for %+v, this run is %+v", ErrCheckpointMismatch, m.cfg.Checkpoint, c.Job, want)
+			switch d := c.Job.diff(want); {
+			case len(d) > 0:
+				return fmt.Errorf("%w: %s was written by a migration with %s", ErrCheckpointMismatch, m.cfg.Checkpoint, strings.Join(d, ", "))
 			case m.cfg.Workers != 0 && m.cfg.Workers != len(c.Segments):
 				return fmt.Errorf("%w: %s has %d segments; resume with %d workers (or 0)", ErrCheckpointMismatch, m.cfg.Checkpoint, len(c.Segments), len(c.Segments))
 			}
@@ -458,6 +496,7 @@ func (m *migrator[T]) progress() Progress {
 type pageTally struct {
 	scanned    int64
 	counts     [numOutcomes]int64
+	schemas    map[int]int64
 	failures   []Failure
 	readUnits  float64
 	writeUnits float64
@@ -466,6 +505,12 @@ type pageTally struct {
 func (p *pageTally) record(r result) {
 	p.counts[r.outcome]++
 	p.writeUnits += r.writeUnits
+	if r.schema > 0 {
+		if p.schemas == nil {
+			p.schemas = map[int]int64{}
+		}
+		p.schemas[r.schema]++
+	}
 	if r.outcome == outFailed {
 		p.failures = append(p.failures, Failure{Key: r.key, Format: r.format, Reason: r.reason})
 	}

@@ -15,9 +15,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/dynamosession/dynamosession/capacity"
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/internal/attr"
+	"github.com/dynamosession/dynamosession/internal/capacity"
 )
 
 // outcome is what became of one scanned item; see the fields of [Report].
@@ -27,7 +27,10 @@ const (
 	outMigrated outcome = iota
 	outAlready
 	outExpired
-	outSkipped
+	outOtherPrefix // skipped: key outside the prefix, or not a string
+	outNoData      // skipped: no data attribute
+	outOtherFormat // skipped: a format not asked for
+	outNewerSchema // skipped: stored by a newer schema version than Config.Schema
 	outConflict
 	outFailed
 	numOutcomes
@@ -37,6 +40,7 @@ type result struct {
 	outcome    outcome
 	key        string
 	format     codec.Format
+	schema     int     // stored schema version of a live record, 0 if not read
 	reason     string  // for outFailed
 	writeUnits float64 // consumed, or estimated in a dry run
 }
@@ -65,7 +69,7 @@ func (m *migrator[T]) process(ctx context.Context, item map[string]types.Attribu
 func (m *migrator[T]) attempt(ctx context.Context, item map[string]types.AttributeValue) (result, map[string]types.AttributeValue, error) {
 	ks, ok := item[m.cfg.KeyAttr].(*types.AttributeValueMemberS)
 	if !ok {
-		return result{outcome: outSkipped}, nil, nil // not this library's key type
+		return result{outcome: outOtherPrefix}, nil, nil // not this library's key type
 	}
 	r := result{key: ks.Value}
 	fail := func(format string, args ...any) (result, map[string]types.AttributeValue, error) {
@@ -73,12 +77,12 @@ func (m *migrator[T]) attempt(ctx context.Context, item map[string]types.Attribu
 		return r, nil, nil
 	}
 	if !strings.HasPrefix(r.key, m.cfg.Prefix) {
-		r.outcome = outSkipped
+		r.outcome = outOtherPrefix
 		return r, nil, nil
 	}
 	data, ok := item[m.cfg.DataAttr]
 	if !ok {
-		r.outcome = outSkipped
+		r.outcome = outNoData
 		return r, nil, nil
 	}
 	r.format = codec.Detect(data)
@@ -96,12 +100,21 @@ func (m *migrator[T]) attempt(ctx context.Context, item map[string]types.Attribu
 			return r, nil, nil
 		}
 	}
+	schema, err := m.schemaOf(item)
+	if err != nil {
+		return fail("%v", err)
+	}
+	r.schema = schema
+	upgrade := schema < m.cfg.Schema
 	switch {
-	case r.format == m.target:
+	case schema > m.cfg.Schema:
+		r.outcome = outNewerSchema // a newer deploy's record
+		return r, nil, nil
+	case r.format == m.target && !upgrade:
 		r.outcome = outAlready
 		return r, nil, nil
-	case m.from != nil && !m.from[r.format]:
-		r.outcome = outSkipped
+	case m.from != nil && !m.from[r.format] && !upgrade:
+		r.outcome = outOtherFormat
 		return r, nil, nil
 	}
 
@@ -109,14 +122,26 @@ func (m *migrator[T]) attempt(ctx context.Context, item map[string]types.Attribu
 		return fail("JSON holds an unpaired UTF-16 surrogate escape, which Go decodes as U+FFFD")
 	}
 	var v T
-	if _, err := m.reader.Decode(r.key, data, &v); err != nil {
+	if upgrade {
+		u, ok := m.ups[schema]
+		if !ok {
+			return fail("stored under schema version %d, and no upgrade from it is registered", schema)
+		}
+		c, ok := m.reader.Codec(r.format)
+		if !ok {
+			return fail("cannot decode: no codec for %q", r.format)
+		}
+		if v, err = u.Read(c, r.key, data); err != nil {
+			return fail("upgrade from schema version %d: %v", schema, err)
+		}
+	} else if _, err := m.reader.Decode(r.key, data, &v); err != nil {
 		return fail("cannot decode: %v", err)
 	}
 	enc, err := m.cfg.To.Encode(r.key, &v)
 	if err != nil {
 		return fail("cannot encode as %s: %v", m.target, err)
 	}
-	if codec.Detect(enc) == r.format {
+	if codec.Detect(enc) == r.format && !upgrade {
 		// The target codec would store this value in its present format.
 		r.outcome = outAlready
 		return r, nil, nil
@@ -172,6 +197,11 @@ func (m *migrator[T]) update(key string, item map[string]types.AttributeValue, o
 	names := map[string]string{"#d": m.cfg.DataAttr}
 	values := map[string]types.AttributeValue{":d": enc, ":old": old}
 	set := []string{"#d = :d"}
+	if m.cfg.Schema > 1 {
+		names["#s"], values[":s"] = m.cfg.SchemaAttr, &types.AttributeValueMemberN{Value: strconv.Itoa(m.cfg.Schema)}
+		set = append(set, "#s = :s")
+		newItem[m.cfg.SchemaAttr] = values[":s"]
+	}
 	for i, name := range slices.Sorted(maps.Keys(m.extras)) {
 		ph := strconv.Itoa(i)
 		names["#x"+ph], values[":x"+ph] = name, m.extras[name]
@@ -266,4 +296,22 @@ func hasLoneSurrogate(b string) bool {
 		i += 5
 	}
 	return false
+}
+
+// schemaOf returns the schema version item's data is stored under: its
+// schema attribute, or 1 without one.
+func (m *migrator[T]) schemaOf(item map[string]types.AttributeValue) (int, error) {
+	av, ok := item[m.cfg.SchemaAttr]
+	if !ok {
+		return 1, nil
+	}
+	n, ok := av.(*types.AttributeValueMemberN)
+	if !ok {
+		return 0, fmt.Errorf("%s is not a number", m.cfg.SchemaAttr)
+	}
+	v, err := strconv.Atoi(n.Value)
+	if err != nil || v < 1 {
+		return 0, fmt.Errorf("%s %q is not a positive integer", m.cfg.SchemaAttr, n.Value)
+	}
+	return v, nil
 }

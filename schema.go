@@ -1,0 +1,147 @@
+package dynamosession
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/dynamosession/dynamosession/codec"
+)
+
+// An Upgrade reads session data stored under an older schema version of
+// the session type, or data that no longer decodes as it, and converts it
+// to the current type. Create it with [UpgradeFrom] and list it in
+// Options.Upgrades. The zero Upgrade is not valid.
+type Upgrade[T any] struct {
+	from int
+	read func(c codec.Codec[T], key string, stored types.AttributeValue) (T, error)
+}
+
+// UpgradeFrom returns the upgrade of data stored under schema version from
+// (1 for records written before versions were declared) to T: the stored
+// data is decoded as Old, by the codec that wrote it (Map, JSON,
+// MessagePack, compressed or sealed alike, with the repository's keys),
+// and fn converts it. Old is typically the session type as that version
+// declared it, kept in the code until `dynamosession schemas` shows no
+// record of that version remains:
+//
+//	type CartV1 struct{ Items []string `json:"items"` }
+//
+//	o.Schema = 2
+//	o.Upgrades = []dynamosession.Upgrade[Cart]{
+//		dynamosession.UpgradeFrom(1, func(old CartV1) (Cart, error) {
+//			c := Cart{}
+//			for _, sku := range old.Items {
+//				c.Items = append(c.Items, Item{SKU: sku, Qty: 1})
+//			}
+//			return c, nil
+//		}),
+//	}
+//
+// Old may also be map[string]any for a generic view; its values are then
+// what the codec's decoder gives an any (see package codec). An upgrade
+// registered for the current version runs only for records that do not
+// decode as T, which is how a team that never declared versions recovers
+// from an incompatible change. An error from fn is reported as the
+// *DecodeError of the session, and the record is left as it is.
+func UpgradeFrom[Old, T any](from int, fn func(Old) (T, error)) Upgrade[T] {
+	return Upgrade[T]{from: from, read: func(c codec.Codec[T], key string, stored types.AttributeValue) (T, error) {
+		var zero T
+		oc, err := codec.As[Old](c)
+		if err != nil {
+			return zero, err
+		}
+		var old Old
+		if err := oc.Decode(key, stored, &old); err != nil {
+			return zero, fmt.Errorf("decoding as %T: %w", old, err)
+		}
+		return fn(old)
+	}}
+}
+
+// From reports the schema version the upgrade reads.
+func (u Upgrade[T]) From() int { return u.from }
+
+// Read decodes stored, data of schema version From() stored by codec c
+// (the codec of its format), and returns it upgraded. Package migrate
+// calls it to upgrade a whole table; a repository calls it on Get.
+func (u Upgrade[T]) Read(c codec.Codec[T], key string, stored types.AttributeValue) (T, error) {
+	return u.read(c, key, stored)
+}
+
+// ErrSchemaTooNew reports a write of a session that a newer version of the
+// application stored, under a higher schema version than Options.Schema:
+// writing it would store new data in an old shape. Nothing is written.
+// During a rolling deploy, sessions a new process wrote are read by old
+// processes, which then serve them but cannot save them.
+var ErrSchemaTooNew = errors.New("dynamosession: session stored by a newer schema version")
+
+// schemaOf returns the schema version an item is stored under: its schema
+// attribute, or 1 when it has none.
+func (r *Repo[T]) schemaOf(id string, item map[string]types.AttributeValue) (int, error) {
+	av, ok := item[r.opts.SchemaAttr]
+	if !ok {
+		return 1, nil
+	}
+	n, ok := av.(*types.AttributeValueMemberN)
+	if !ok {
+		return 0, &DecodeError{ID: id, Attr: r.opts.SchemaAttr, Err: fmt.Errorf("want a number, stored %T", av)}
+	}
+	v, err := strconv.Atoi(n.Value)
+	if err != nil || v < 1 {
+		return 0, &DecodeError{ID: id, Attr: r.opts.SchemaAttr, Err: fmt.Errorf("schema version %q is not a positive integer", n.Value)}
+	}
+	return v, nil
+}
+
+// decodeData fills s.Data from the stored data attribute, through an
+// upgrade where the stored schema version or shape calls for one.
+func (r *Repo[T]) decodeData(s *Session[T], data types.AttributeValue) error {
+	f := codec.Detect(data)
+	s.format, s.stored, s.baseline = f, data, data
+	up, hasUp := r.upgrades[s.schema]
+	if s.schema < r.opts.Schema {
+		if !hasUp {
+			return fmt.Errorf("stored under schema version %d, and Options.Upgrades has no upgrade from it", s.schema)
+		}
+		return r.upgrade(s, up, data)
+	}
+	_, err := r.reader.Decode(s.key, data, &s.Data)
+	if err != nil && hasUp && s.schema == r.opts.Schema {
+		var zero T
+		s.Data = zero
+		if uerr := r.upgrade(s, up, data); uerr != nil {
+			return fmt.Errorf("%w; upgrade from schema version %d: %w", err, s.schema, uerr)
+		}
+		return nil
+	}
+	return err
+}
+
+// upgrade runs up on the stored data and keeps the encoding of its result
+// as the session's baseline: Save compares the data with it, so a session
+// that was only read is not written, and a due Touch stores it.
+func (r *Repo[T]) upgrade(s *Session[T], up Upgrade[T], data types.AttributeValue) error {
+	c, ok := r.reader.Codec(s.format)
+	if !ok {
+		_, err := r.reader.Decode(s.key, data, &s.Data) // names the unknown format
+		return err
+	}
+	v, err := up.read(c, s.key, data)
+	if err != nil {
+		return err
+	}
+	base, err := r.opts.Codec.Encode(s.key, &v)
+	if err != nil {
+		return fmt.Errorf("the upgraded data cannot be encoded as %s: %w", r.opts.Codec.Format(), err)
+	}
+	s.Data, s.upgraded = v, true
+	s.baseline = base
+	return nil
+}
+
+// Schema reports the schema version the session's data was stored under:
+// lower than Options.Schema when it was read through an upgrade.
+func (s *Session[T]) Schema() int { return s.schema }
