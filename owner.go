@@ -683,9 +683,9 @@ func (r *Repo[T]) batchGet(ctx context.Context, api batchGetAPI, keys []string) 
 type Revocation struct {
 	// Ended counts the live sessions it deleted.
 	Ended int
-	// Dead counts the owner's expired records it deleted on the way
-	// (DynamoDB's TTL would have, later; a keys-only index cannot tell
-	// them apart before the delete).
+	// Dead counts the owner's expired records and husks (records without
+	// data) it deleted on the way: DynamoDB's TTL would have, later, but a
+	// keys-only index cannot tell them apart before the delete.
 	Dead int
 }
 
