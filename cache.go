@@ -85,12 +85,19 @@ import (
 // # Memory
 //
 // The cache holds at most MaxEntries items and MaxBytes bytes, evicting
-// the least recently used first. An item is counted at its DynamoDB size
-// (attribute names and values, what reads are billed by; a deleted
-// session's marker at its key's length); the Go heap an item takes is
-// about 4 to 6 times that (measured in BenchmarkCacheHeap: 2 KB sessions,
-// Map and msgpack codecs). An item larger than MaxBytes is not cached.
-// The cache is safe for concurrent use, like the [Repo].
+// the least recently used first, and drops items past MaxStale as it goes,
+// so that it holds about the sessions read within MaxStale (at 100,000
+// requests a minute and 10 requests per page load, a 2 s bound keeps
+// about 330 sessions). An item is counted at its DynamoDB size (attribute
+// names and values, what reads are billed by; a deleted session's marker
+// at its key's length). The Go heap an item takes depends on its format:
+// measured with 2 KB sessions (TestCacheHeapPerItemByte), about 1.4 heap
+// bytes per counted byte for JSON and msgpack, whose data is one string
+// or byte slice, and about 9 for a native map (the Map codec, the
+// default), whose every field is a value of its own. With the defaults,
+// the heap is thus at most about 75 MB with Map sessions and 12 MB with
+// msgpack. An item larger than MaxBytes is not cached. The cache is safe
+// for concurrent use, like the [Repo].
 type CacheOptions struct {
 	// MaxStale is the staleness bound: how long after this repository
 	// read a session from DynamoDB, or wrote it whole, a Get may return
@@ -103,14 +110,15 @@ type CacheOptions struct {
 	MaxEntries int
 
 	// MaxBytes bounds the total size of the cached items, in bytes as
-	// DynamoDB sizes items. Default 32 MiB when the cache is on.
+	// DynamoDB sizes items. Default 8 MiB when the cache is on: about
+	// 5,000 sessions of 2 KB.
 	MaxBytes int64
 }
 
 // Cache defaults, applied when MaxStale is positive.
 const (
 	defaultCacheEntries = 10_000
-	defaultCacheBytes   = 32 << 20
+	defaultCacheBytes   = 8 << 20
 )
 
 func (c CacheOptions) withDefaults() CacheOptions {
@@ -301,9 +309,15 @@ func (c *itemCache) wrote(k string, w *write, gen uint64, err *error) {
 				return // nothing cached: nothing to bring up to date
 			}
 			e := el.Value.(*cacheEntry)
+			if e.item == nil {
+				// Marked deleted here, yet the write found the session:
+				// created again elsewhere. What else it holds is unknown.
+				c.remove(el)
+				return
+			}
 			item, ok := patched(e.item, w)
-			if e.item == nil || !ok {
-				c.remove(el) // marked deleted, yet the write found it: stale
+			if !ok {
+				c.remove(el)
 				return
 			}
 			c.set(k, item, e.at)
@@ -385,6 +399,13 @@ func (c *itemCache) set(k string, item map[string]types.AttributeValue, at time.
 	c.bytes += e.size
 	for c.lru.Len() > c.maxEntries || c.bytes > c.maxBytes {
 		c.remove(c.lru.Back())
+	}
+	// An entry past the bound is never served again. Dropping such entries
+	// from the least recently used end makes memory follow the sessions
+	// in use within MaxStale rather than fill up to the bounds.
+	now := c.now()
+	for el := c.lru.Back(); el != nil && !c.fresh(el.Value.(*cacheEntry), now); el = c.lru.Back() {
+		c.remove(el)
 	}
 }
 

@@ -41,6 +41,7 @@ func cacheCases() []contractCase {
 		{"CacheNeverServesExpired", testCacheNeverServesExpired},
 		{"CacheCoherentUnderConcurrentWrites", testCacheCoherent},
 		{"CacheReadRacingWriteKeepsTheWrite", testCacheReadRacingWrite},
+		{"CacheSaveOverADeletionMarker", testCacheSaveOverMarker},
 		{"CacheWritesAnsweredOutOfOrderLeaveNothingStale", testCacheWritesOutOfOrder},
 	}
 }
@@ -774,5 +775,36 @@ func testCacheWritesOutOfOrder(t *testing.T, e *env) {
 	}
 	if diff := cmp.Diff([]string{"second"}, s.Data.Items); diff != "" {
 		t.Fatalf("Get after writes answered out of order (%d requests), mismatch (-want +got):\n%s", n, diff)
+	}
+}
+
+// testCacheSaveOverMarker: a deletes a session, b creates one under the
+// same ID, and a saves a copy it read before its delete: an unversioned
+// Save succeeds (the session is live again), and a must then serve what
+// is stored, not its deletion marker.
+func testCacheSaveOverMarker(t *testing.T, e *env) {
+	ctx := context.Background()
+	a, b := cached(t, e, time.Minute), newRepo[cart](t, e)
+	id := newID(t)
+	if err := a.Put(ctx, id, cart{User: "ada"}); err != nil {
+		t.Fatal(err)
+	}
+	old, err := a.Get(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Delete(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Put(ctx, id, cart{User: "bob"}); err != nil {
+		t.Fatal(err)
+	}
+	old.Data.Count = 3
+	if err := a.Save(ctx, old); err != nil {
+		t.Fatalf("unversioned Save into a live session = %v, want nil", err)
+	}
+	s, n, err := gets(t, e, a, ctx, id)
+	if err != nil || s.Data.User != "ada" || s.Data.Count != 3 {
+		t.Fatalf("Get after the Save = %+v, %v after %d requests; want the saved session", s, err, n)
 	}
 }
