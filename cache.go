@@ -34,15 +34,19 @@ import (
 //
 // Every Get decodes the cached item afresh, so each returns a Session of
 // its own whose Data the caller may change: nothing the caller does to a
-// session reaches the cache or another request. The decode costs the same
-// CPU as on a miss; what the cache saves is the request.
+// session reaches the cache or another request. A hit thus costs the
+// decode, as a read does; what it saves is the request, its round trip
+// and the SDK's work (BenchmarkCacheGet, BenchmarkCachePageLoad). A Get
+// served from the cache makes no request, so Options.Observer sees no
+// Call for it.
 //
 // # Staleness
 //
 // The cache is per repository and per process. A change made elsewhere
 // (a logout, a save or a revocation of a user's sessions on another
 // instance, a Node.js store writing the table) is seen by this repository
-// at most MaxStale after it last read the item from DynamoDB, plus the lag
+// at most MaxStale (by Options.Clock) after it last read the item from
+// DynamoDB, plus the lag
 // of the eventually consistent read that filled the cache (DynamoDB's
 // replication, usually well under a second; it promises no bound). It is
 // the staleness eventually consistent reads already have, over a longer
@@ -59,7 +63,8 @@ import (
 //     the deleted item (and even if another instance creates a session
 //     under the same ID in that time; a strongly consistent read sees it).
 //   - A write that fails, conflicts, or overlaps another write of the same
-//     session through this repository drops the item: the next Get reads.
+//     session through this repository (their order at the server is then
+//     unknown) drops the item: the next Get reads.
 //   - A strongly consistent read (consistency.Strong,
 //     consistency.WithStrongRead, and the reads of Update) never uses the
 //     cache, and refreshes it with what it read.
@@ -190,10 +195,10 @@ type cacheEntry struct {
 
 // cacheTicket carries what a read that missed needs to fill the cache.
 type cacheTicket struct {
-	on, hit, strong bool
-	key             string
-	gen             uint64
-	at              time.Time
+	on, hit bool
+	key     string
+	gen     uint64
+	at      time.Time
 }
 
 // newItemCache returns the cache o configures, or nil when it is off.
@@ -225,7 +230,7 @@ func (c *itemCache) lookup(k string, strong bool, now time.Time) (map[string]typ
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	t := cacheTicket{on: true, strong: strong, key: k, gen: *c.stripe(k), at: now}
+	t := cacheTicket{on: true, key: k, gen: *c.stripe(k), at: now}
 	if strong {
 		return nil, t
 	}
@@ -259,10 +264,10 @@ func (c *itemCache) fill(t cacheTicket, item map[string]types.AttributeValue) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	// A write that ended since the read began may have landed after the
-	// read: its settlement, not this older item, is what the cache holds.
-	// (That includes a deletion marker: an eventually consistent read
-	// cannot see it, since it hits the marker, and a read that began
-	// before it finds the generation changed.)
+	// read: what that write settled, not this older item, is current.
+	// This also keeps a deletion marker from being overwritten by a read
+	// that began before the delete; a later eventually consistent read
+	// cannot overwrite it either, since it hits the marker.
 	if *c.stripe(t.key) != t.gen {
 		return
 	}

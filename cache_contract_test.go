@@ -22,8 +22,41 @@ import (
 	"github.com/dynamosession/dynamosession/capacity"
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/consistency"
+	"github.com/dynamosession/dynamosession/fake"
+	"github.com/dynamosession/dynamosession/internal/testclock"
 	"github.com/dynamosession/dynamosession/ttl"
 )
+
+// ExampleCacheOptions serves a page load of 1 + 9 requests within 2 s
+// from one read, and sees a logout on another instance once the bound has
+// passed.
+func ExampleCacheOptions() {
+	ctx := context.Background()
+	db := fake.New()
+	_ = createSessions(db)
+	clock := testclock.New(time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC))
+	web, _ := dynamosession.New[cart](db, "sessions", func(o *dynamosession.Options[cart]) {
+		o.Cache.MaxStale = 2 * time.Second
+		o.Clock = clock.Now
+	})
+	other, _ := dynamosession.New[cart](db, "sessions", func(o *dynamosession.Options[cart]) { o.Clock = clock.Now })
+
+	_ = other.Put(ctx, "id-1", cart{User: "ada"}) // login on another instance
+	for range 10 {
+		s, _ := web.Get(ctx, "id-1")
+		_ = s // ... serve the request
+		clock.Advance(200 * time.Millisecond)
+	}
+	fmt.Println("GetItem requests for 10 page requests:", db.Stats().Calls["GetItem"])
+
+	_ = other.Delete(ctx, "id-1") // logout on another instance
+	clock.Advance(2 * time.Second)
+	_, err := web.Get(ctx, "id-1")
+	fmt.Println("after the bound:", err)
+	// Output:
+	// GetItem requests for 10 page requests: 1
+	// after the bound: dynamosession: session not found
+}
 
 func cacheCases() []contractCase {
 	return []contractCase{

@@ -79,7 +79,8 @@ func (r *Repo[T]) keyAV(k string) map[string]types.AttributeValue {
 // *DecodeError when the stored record cannot be decoded.
 //
 // A read costs 0.5 read unit per started 4 KB, or 1 when strongly
-// consistent (see Options.Consistency).
+// consistent (see Options.Consistency). With Options.Cache on, an
+// eventually consistent Get may be served from memory (see CacheOptions).
 func (r *Repo[T]) Get(ctx context.Context, id string) (*Session[T], error) {
 	k, err := r.key(id)
 	if err != nil {
