@@ -16,7 +16,7 @@ package dynamosession_test
 //   - BenchmarkCodec: encode and decode alone per codec, next to raw
 //     attributevalue, with the stored item's size and write units.
 //
-// The session is costmodel.NewSession's 2 KB cart (JSON size): strings,
+// The session is samplesession.New's 2 KB cart (JSON size): strings,
 // integers, timestamps, a nested slice of cart items, a string slice and
 // a map.
 
@@ -41,11 +41,11 @@ import (
 	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/dynamosession/dynamosession"
-	"github.com/dynamosession/dynamosession/capacity"
 	"github.com/dynamosession/dynamosession/codec"
-	"github.com/dynamosession/dynamosession/costmodel"
 	"github.com/dynamosession/dynamosession/fake"
+	"github.com/dynamosession/dynamosession/internal/capacity"
 	"github.com/dynamosession/dynamosession/internal/dynamotest"
+	"github.com/dynamosession/dynamosession/internal/samplesession"
 )
 
 // benchSessionBytes is the JSON size of the benchmark session.
@@ -55,37 +55,37 @@ const benchSessionBytes = 2048
 // later, so nothing expires.
 var benchNow = time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
 
-func benchSession() costmodel.Session {
-	return costmodel.NewSession(rand.New(rand.NewPCG(1, 0)), benchSessionBytes, benchNow)
+func benchSession() samplesession.Session {
+	return samplesession.New(rand.New(rand.NewPCG(1, 0)), benchSessionBytes, benchNow)
 }
 
 // benchCodecs are the codecs compared, with the raw SDK code that reads and
 // writes the same record.
 func benchCodecs() []struct {
 	name string
-	c    codec.Codec[costmodel.Session]
+	c    codec.Codec[samplesession.Session]
 	raw  benchRaw
 } {
 	return []struct {
 		name string
-		c    codec.Codec[costmodel.Session]
+		c    codec.Codec[samplesession.Session]
 		raw  benchRaw
 	}{
-		{"map", codec.Map[costmodel.Session]{}, rawMap()},
-		{"json", codec.JSON[costmodel.Session]{}, rawJSON()},
-		{"msgpack", codec.Msgpack[costmodel.Session]{}, rawMsgpack()},
-		{"compressed", codec.Compressed[costmodel.Session](codec.Msgpack[costmodel.Session]{}), rawCompressed()},
-		{"map-exclusive", codec.Map[costmodel.Session]{Exclusive: true}, rawMap()},
-		{"json-exclusive", codec.JSON[costmodel.Session]{Exclusive: true}, rawJSON()},
+		{"map", codec.Map[samplesession.Session]{}, rawMap()},
+		{"json", codec.JSON[samplesession.Session]{}, rawJSON()},
+		{"msgpack", codec.Msgpack[samplesession.Session]{}, rawMsgpack()},
+		{"compressed", codec.Compressed[samplesession.Session](codec.Msgpack[samplesession.Session]{}), rawCompressed()},
+		{"map-exclusive", codec.Map[samplesession.Session]{Exclusive: true}, rawMap()},
+		{"json-exclusive", codec.JSON[samplesession.Session]{Exclusive: true}, rawJSON()},
 	}
 }
 
 // benchRaw is what an application does without this library: a record
 // struct, attributevalue, and the payload encoding done by hand.
 type benchRaw interface {
-	get(ctx context.Context, client dynamosession.API, table, key string, now time.Time) (costmodel.Session, error)
-	save(ctx context.Context, client dynamosession.API, table, key string, s *costmodel.Session, expires int64) error
-	put(ctx context.Context, client dynamosession.API, table, key string, s *costmodel.Session, expires int64) error
+	get(ctx context.Context, client dynamosession.API, table, key string, now time.Time) (samplesession.Session, error)
+	save(ctx context.Context, client dynamosession.API, table, key string, s *samplesession.Session, expires int64) error
+	put(ctx context.Context, client dynamosession.API, table, key string, s *samplesession.Session, expires int64) error
 }
 
 // rawRecord is the item as the raw SDK sees it; P is the type of the
@@ -111,13 +111,13 @@ func byJSONTagEnc(o *attributevalue.EncoderOptions) { o.TagKey = "json" }
 func byJSONTagDec(o *attributevalue.DecoderOptions) { o.TagKey = "json" }
 
 type rawSDK[P any] struct {
-	to       func(*costmodel.Session) (P, error)
-	from     func(P, *costmodel.Session) error
+	to       func(*samplesession.Session) (P, error)
+	from     func(P, *samplesession.Session) error
 	typeAttr string // written beside the data, as connect-dynamodb does
 }
 
-func (r rawSDK[P]) get(ctx context.Context, client dynamosession.API, table, key string, now time.Time) (costmodel.Session, error) {
-	var s costmodel.Session
+func (r rawSDK[P]) get(ctx context.Context, client dynamosession.API, table, key string, now time.Time) (samplesession.Session, error) {
+	var s samplesession.Session
 	out, err := client.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: &table,
 		Key:       map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: key}},
@@ -138,7 +138,7 @@ func (r rawSDK[P]) get(ctx context.Context, client dynamosession.API, table, key
 	return s, r.from(rec.Sess, &s)
 }
 
-func (r rawSDK[P]) save(ctx context.Context, client dynamosession.API, table, key string, s *costmodel.Session, expires int64) error {
+func (r rawSDK[P]) save(ctx context.Context, client dynamosession.API, table, key string, s *samplesession.Session, expires int64) error {
 	p, err := r.to(s)
 	if err != nil {
 		return err
@@ -164,7 +164,7 @@ func (r rawSDK[P]) save(ctx context.Context, client dynamosession.API, table, ke
 	return err
 }
 
-func (r rawSDK[P]) put(ctx context.Context, client dynamosession.API, table, key string, s *costmodel.Session, expires int64) error {
+func (r rawSDK[P]) put(ctx context.Context, client dynamosession.API, table, key string, s *samplesession.Session, expires int64) error {
 	p, err := r.to(s)
 	if err != nil {
 		return err
@@ -178,19 +178,19 @@ func (r rawSDK[P]) put(ctx context.Context, client dynamosession.API, table, key
 }
 
 func rawMap() benchRaw {
-	return rawSDK[costmodel.Session]{
-		to:   func(s *costmodel.Session) (costmodel.Session, error) { return *s, nil },
-		from: func(p costmodel.Session, s *costmodel.Session) error { *s = p; return nil },
+	return rawSDK[samplesession.Session]{
+		to:   func(s *samplesession.Session) (samplesession.Session, error) { return *s, nil },
+		from: func(p samplesession.Session, s *samplesession.Session) error { *s = p; return nil },
 	}
 }
 
 func rawJSON() benchRaw {
 	return rawSDK[string]{
-		to: func(s *costmodel.Session) (string, error) {
+		to: func(s *samplesession.Session) (string, error) {
 			b, err := json.Marshal(s)
 			return string(b), err
 		},
-		from:     func(p string, s *costmodel.Session) error { return json.Unmarshal([]byte(p), s) },
+		from:     func(p string, s *samplesession.Session) error { return json.Unmarshal([]byte(p), s) },
 		typeAttr: codec.ConnectSessionType,
 	}
 }
@@ -198,7 +198,7 @@ func rawJSON() benchRaw {
 // rawMsgpackMarshal encodes as an application tuned for speed would:
 // pooled encoder, json tags, the same options as the codec so that both
 // sides do the same work.
-func rawMsgpackMarshal(s *costmodel.Session) ([]byte, error) {
+func rawMsgpackMarshal(s *samplesession.Session) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := msgpack.GetEncoder()
 	defer msgpack.PutEncoder(enc)
@@ -210,7 +210,7 @@ func rawMsgpackMarshal(s *costmodel.Session) ([]byte, error) {
 	return buf.Bytes(), err
 }
 
-func rawMsgpackUnmarshal(b []byte, s *costmodel.Session) error {
+func rawMsgpackUnmarshal(b []byte, s *samplesession.Session) error {
 	dec := msgpack.GetDecoder()
 	defer msgpack.PutDecoder(dec)
 	dec.Reset(bytes.NewReader(b))
@@ -239,7 +239,7 @@ var benchZstd = sync.OnceValues(func() (*zstd.Encoder, *zstd.Decoder) {
 // 4 header bytes, then zstd of the MessagePack.
 func rawCompressed() benchRaw {
 	return rawSDK[[]byte]{
-		to: func(s *costmodel.Session) ([]byte, error) {
+		to: func(s *samplesession.Session) ([]byte, error) {
 			raw, err := rawMsgpackMarshal(s)
 			if err != nil {
 				return nil, err
@@ -247,7 +247,7 @@ func rawCompressed() benchRaw {
 			enc, _ := benchZstd()
 			return enc.EncodeAll(raw, []byte("\xc1zmz")), nil
 		},
-		from: func(p []byte, s *costmodel.Session) error {
+		from: func(p []byte, s *samplesession.Session) error {
 			if len(p) < 4 || p[3] != 'z' {
 				return fmt.Errorf("not a zstd envelope")
 			}
@@ -262,13 +262,13 @@ func rawCompressed() benchRaw {
 }
 
 // benchFake returns a fake with a sessions table and a repository on it.
-func benchFake(b *testing.B, c codec.Codec[costmodel.Session]) (*fake.DB, *dynamosession.Repo[costmodel.Session]) {
+func benchFake(b *testing.B, c codec.Codec[samplesession.Session]) (*fake.DB, *dynamosession.Repo[samplesession.Session]) {
 	b.Helper()
 	db := fake.New(func(o *fake.Options) { o.Clock = func() time.Time { return benchNow } })
 	if err := createSessions(db); err != nil {
 		b.Fatal(err)
 	}
-	repo, err := dynamosession.New[costmodel.Session](db, "sessions", func(o *dynamosession.Options[costmodel.Session]) {
+	repo, err := dynamosession.New[samplesession.Session](db, "sessions", func(o *dynamosession.Options[samplesession.Session]) {
 		o.Codec = c
 		o.Clock = func() time.Time { return benchNow }
 	})
@@ -405,10 +405,10 @@ func BenchmarkFakeVsMap(b *testing.B) {
 	ctx := context.Background()
 	data := benchSession()
 	type side struct {
-		repo *dynamosession.Repo[costmodel.Session]
-		s    *dynamosession.Session[costmodel.Session]
+		repo *dynamosession.Repo[samplesession.Session]
+		s    *dynamosession.Session[samplesession.Session]
 	}
-	newSide := func(c codec.Codec[costmodel.Session]) side {
+	newSide := func(c codec.Codec[samplesession.Session]) side {
 		_, repo := benchFake(b, c)
 		if err := repo.Put(ctx, "vs", data); err != nil {
 			b.Fatal(err)
@@ -427,7 +427,7 @@ func BenchmarkFakeVsMap(b *testing.B) {
 		{"Save", func(x side) func() error { return func() error { x.s.Data.Views++; return x.repo.Save(ctx, x.s) } }},
 		{"Put", func(x side) func() error { return func() error { return x.repo.Put(ctx, "vs", data) } }},
 	}
-	base := newSide(codec.Map[costmodel.Session]{})
+	base := newSide(codec.Map[samplesession.Session]{})
 	for _, bc := range benchCodecs()[1:] {
 		other := newSide(bc.c)
 		for _, op := range ops {
@@ -515,7 +515,7 @@ func BenchmarkCodec(b *testing.B) {
 		b.Run(bc.name+"/decode", func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				var out costmodel.Session
+				var out samplesession.Session
 				if err := bc.c.Decode("session#size", av, &out); err != nil {
 					b.Fatal(err)
 				}
@@ -538,7 +538,7 @@ func BenchmarkCodec(b *testing.B) {
 	b.Run("attributevalue/unmarshal", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			var out costmodel.Session
+			var out samplesession.Session
 			if err := attributevalue.UnmarshalWithOptions(av, &out, byJSONTagDec); err != nil {
 				b.Fatal(err)
 			}
@@ -566,7 +566,7 @@ func BenchmarkDynamoDBLocal(b *testing.B) {
 	data := benchSession()
 	benchWarmServer(b, client, table, data)
 	for _, bc := range benchCodecs() {
-		repo, err := dynamosession.New[costmodel.Session](client, table, func(o *dynamosession.Options[costmodel.Session]) { o.Codec = bc.c })
+		repo, err := dynamosession.New[samplesession.Session](client, table, func(o *dynamosession.Options[samplesession.Session]) { o.Codec = bc.c })
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -574,8 +574,8 @@ func BenchmarkDynamoDBLocal(b *testing.B) {
 			// Two sessions per goroutine, one for each side, so that no
 			// two writers contend for an item.
 			ids, rawIDs := make([]string, goroutines), make([]string, goroutines)
-			sessions := make([]*dynamosession.Session[costmodel.Session], goroutines)
-			rawSessions := make([]costmodel.Session, goroutines)
+			sessions := make([]*dynamosession.Session[samplesession.Session], goroutines)
+			rawSessions := make([]samplesession.Session, goroutines)
 			for g := range goroutines {
 				ids[g] = fmt.Sprintf("bench-%s-%d-%d", bc.name, goroutines, g)
 				rawIDs[g] = ids[g] + "-raw"
@@ -616,7 +616,7 @@ const benchWarmup = 100
 // interprets, then compiles, its hot paths during the first thousands of
 // requests, and without this the first sub-benchmarks measure the
 // compiler.
-func benchWarmServer(b *testing.B, client dynamosession.API, table string, data costmodel.Session) {
+func benchWarmServer(b *testing.B, client dynamosession.API, table string, data samplesession.Session) {
 	b.Helper()
 	ctx := context.Background()
 	const goroutines, rounds = 8, 100
@@ -627,7 +627,7 @@ func benchWarmServer(b *testing.B, client dynamosession.API, table string, data 
 		go func() {
 			defer wg.Done()
 			for _, bc := range benchCodecs() {
-				repo, err := dynamosession.New[costmodel.Session](client, table, func(o *dynamosession.Options[costmodel.Session]) { o.Codec = bc.c })
+				repo, err := dynamosession.New[samplesession.Session](client, table, func(o *dynamosession.Options[samplesession.Session]) { o.Codec = bc.c })
 				if err != nil {
 					errs <- err
 					return

@@ -12,7 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/dynamosession/dynamosession/capacity"
+	"github.com/dynamosession/dynamosession/internal/capacity"
 	"github.com/dynamosession/dynamosession/internal/expiry"
 )
 

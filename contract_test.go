@@ -25,10 +25,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/dynamosession/dynamosession"
-	"github.com/dynamosession/dynamosession/capacity"
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/consistency"
 	"github.com/dynamosession/dynamosession/fake"
+	"github.com/dynamosession/dynamosession/internal/capacity"
 	"github.com/dynamosession/dynamosession/internal/dynamotest"
 	"github.com/dynamosession/dynamosession/internal/testclock"
 	"github.com/dynamosession/dynamosession/ttl"
@@ -129,6 +129,9 @@ func newRepo[T any](t *testing.T, e *env, optFns ...func(*dynamosession.Options[
 	base := func(o *dynamosession.Options[T]) {
 		o.Clock = e.clock.Now
 		o.Observer = e.observe
+		// The throttle the cases are written for; the default, a tenth
+		// of the TTL, is TestDefaultTouchFromTTL's.
+		o.Touch = ttl.TouchAfter(time.Hour)
 	}
 	r, err := dynamosession.New[T](e.client, e.table, append([]func(*dynamosession.Options[T]){base}, optFns...)...)
 	if err != nil {

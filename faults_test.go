@@ -25,17 +25,16 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/dynamosession/dynamosession"
-	"github.com/dynamosession/dynamosession/capacity"
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/consistency"
 	"github.com/dynamosession/dynamosession/fake"
+	"github.com/dynamosession/dynamosession/internal/capacity"
 	"github.com/dynamosession/dynamosession/internal/dynamotest"
 	"github.com/dynamosession/dynamosession/internal/testclock"
 	"github.com/dynamosession/dynamosession/ttl"
@@ -924,7 +923,7 @@ func TestSDKRetryerOwnsRetries(t *testing.T) {
 			client := dynamodb.New(dynamodb.Options{
 				Region:       "us-east-1",
 				BaseEndpoint: aws.String(srv.URL),
-				Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
+				Credentials:  dynamotest.LocalCredentials,
 				Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
 					o.MaxAttempts = tt.maxAttempts
 					// The backoff is the retryer's; zero keeps the test

@@ -120,8 +120,9 @@ type Options[T any] struct {
 	// Default ttl.Sliding(24 * time.Hour).
 	TTL ttl.Policy
 
-	// Touch decides whether Touch writes. Default ttl.TouchAfter(time.Hour).
-	// Its interval must be shorter than TTL's lifetime.
+	// Touch decides whether Touch writes. Default
+	// ttl.DefaultThrottle(TTL): a touch after a tenth of the TTL's
+	// lifetime. An interval set here must be shorter than the lifetime.
 	Touch ttl.Throttle
 
 	// Consistency decides whether reads are strongly consistent. Default
@@ -268,7 +269,7 @@ func withDefaults[T any](o Options[T]) Options[T] {
 		o.TTL = ttl.Sliding(24 * time.Hour)
 	}
 	if o.Touch == nil {
-		o.Touch = ttl.TouchAfter(time.Hour)
+		o.Touch = ttl.DefaultThrottle(o.TTL) // after o.TTL's default
 	}
 	if o.Consistency == nil {
 		o.Consistency = consistency.Eventual

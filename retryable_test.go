@@ -15,15 +15,15 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/dynamosession/dynamosession"
-	"github.com/dynamosession/dynamosession/capacity"
 	"github.com/dynamosession/dynamosession/fake"
+	"github.com/dynamosession/dynamosession/internal/capacity"
+	"github.com/dynamosession/dynamosession/internal/dynamotest"
 	"github.com/dynamosession/dynamosession/internal/testclock"
 )
 
@@ -214,7 +214,7 @@ func sdkClient(url string, timeout time.Duration) *dynamodb.Client {
 	o := dynamodb.Options{
 		Region:       "us-east-1",
 		BaseEndpoint: aws.String(url),
-		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
+		Credentials:  dynamotest.LocalCredentials,
 		Retryer:      retry.AddWithMaxAttempts(retry.NewStandard(), 1),
 	}
 	if timeout > 0 {

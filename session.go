@@ -13,10 +13,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/dynamosession/dynamosession/capacity"
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/consistency"
 	"github.com/dynamosession/dynamosession/internal/attr"
+	"github.com/dynamosession/dynamosession/internal/capacity"
 	"github.com/dynamosession/dynamosession/internal/expiry"
 )
 
@@ -158,6 +158,9 @@ func (r *Repo[T]) decode(id, k string, item map[string]types.AttributeValue, now
 		// A husk: connect-dynamodb's unconditional touch recreates a
 		// deleted session as {id, expires} when it races a logout. Both
 		// Node stores read such an item as no session; so do we.
+		if _, ok := item[supersededAttr]; ok {
+			return nil, ErrSuperseded // a tombstone: see Supersede
+		}
 		return nil, ErrNotFound
 	}
 	if s.schema, err = r.schemaOf(id, item); err != nil {
@@ -190,7 +193,7 @@ func (r *Repo[T]) Create(ctx context.Context, id string, data T) (_ *Session[T],
 		return nil, &EncodeError{ID: id, Format: r.opts.Codec.Format(), Err: err}
 	}
 	now := r.now()
-	expAt, exp := r.expiry(now)
+	expAt, exp := r.expiry(ctx, now)
 	item := make(map[string]types.AttributeValue, 5+len(r.extras))
 	item[r.opts.KeyAttr] = &types.AttributeValueMemberS{Value: k}
 	item[r.opts.DataAttr] = av
@@ -270,8 +273,8 @@ func consumed(out any) *types.ConsumedCapacity {
 
 // expiry returns the expiry the TTL policy gives a write at now, as it is
 // stored: whole Unix seconds, and that number's text for the attribute.
-func (r *Repo[T]) expiry(now time.Time) (time.Time, string) {
-	t := r.opts.TTL.Expiry(now)
+func (r *Repo[T]) expiry(ctx context.Context, now time.Time) (time.Time, string) {
+	t := r.policy(ctx).Expiry(now) // Options.TTL unless WithLifetime says otherwise
 	return time.Unix(t.Unix(), 0), expiry.Format(t)
 }
 
@@ -318,7 +321,7 @@ func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) (err erro
 	if !s.ExpiresAt.IsZero() && !s.ExpiresAt.After(now) {
 		return fmt.Errorf("dynamosession: save session %s: %w", redact(s.ID), ErrExpired)
 	}
-	expAt, exp := r.expiry(now)
+	expAt, exp := r.expiry(ctx, now)
 	w := newWrite()
 	w.names["#d"], w.names["#e"] = r.opts.DataAttr, r.opts.ExpiresAttr
 	w.values[":d"], w.values[":e"] = av, &types.AttributeValueMemberN{Value: exp}
@@ -490,10 +493,10 @@ func (r *Repo[T]) Touch(ctx context.Context, s *Session[T]) (bool, error) {
 	if !s.ExpiresAt.IsZero() && !s.ExpiresAt.After(now) {
 		return false, nil // expired: extending it would resurrect it
 	}
-	if !r.opts.Touch.Due(now, s.ExpiresAt, r.opts.TTL.Lifetime()) {
+	if !r.touchDue(ctx, now, s.ExpiresAt) {
 		return false, nil
 	}
-	expAt, exp := r.expiry(now)
+	expAt, exp := r.expiry(ctx, now)
 	w := newWrite()
 	w.names["#d"], w.names["#e"] = r.opts.DataAttr, r.opts.ExpiresAttr
 	w.values[":e"] = &types.AttributeValueMemberN{Value: exp}

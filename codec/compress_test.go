@@ -20,22 +20,22 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/klauspost/compress/zstd"
 
-	"github.com/dynamosession/dynamosession/capacity"
 	"github.com/dynamosession/dynamosession/codec"
-	"github.com/dynamosession/dynamosession/costmodel"
+	"github.com/dynamosession/dynamosession/internal/capacity"
+	"github.com/dynamosession/dynamosession/internal/samplesession"
 )
 
 // compressNow is the fixed "now" of the sessions these tests build.
 var compressNow = time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
 
-// session2KB returns the 2 KB session of package costmodel, the one the
+// session2KB returns the 2 KB session of package samplesession, the one the
 // README's figures are about.
-func session2KB(seed uint64) costmodel.Session {
-	return costmodel.NewSession(rand.New(rand.NewPCG(seed, 0)), 2048, compressNow)
+func session2KB(seed uint64) samplesession.Session {
+	return samplesession.New(rand.New(rand.NewPCG(seed, 0)), 2048, compressNow)
 }
 
-func sessionOf(jsonBytes int) costmodel.Session {
-	return costmodel.NewSession(rand.New(rand.NewPCG(7, 0)), jsonBytes, compressNow)
+func sessionOf(jsonBytes int) samplesession.Session {
+	return samplesession.New(rand.New(rand.NewPCG(7, 0)), jsonBytes, compressNow)
 }
 
 // header returns the 4 envelope bytes of a B attribute.
@@ -54,16 +54,16 @@ func header(t *testing.T, av types.AttributeValue) []byte {
 func TestCompressedRoundTrip(t *testing.T) {
 	tests := []struct {
 		name       string
-		c          *codec.Compressor[costmodel.Session]
+		c          *codec.Compressor[samplesession.Session]
 		jsonBytes  int
 		wantHeader string
 	}{
-		{"msgpack below threshold is stored", codec.Compressed[costmodel.Session](codec.Msgpack[costmodel.Session]{}), 512, "\xc1zmn"},
-		{"msgpack above threshold is zstd", codec.Compressed[costmodel.Session](codec.Msgpack[costmodel.Session]{}), 2048, "\xc1zmz"},
-		{"json below threshold is stored", codec.Compressed[costmodel.Session](codec.JSON[costmodel.Session]{}), 512, "\xc1zjn"},
-		{"json above threshold is zstd", codec.Compressed[costmodel.Session](codec.JSON[costmodel.Session]{}), 2048, "\xc1zjz"},
-		{"negative threshold compresses everything", codec.Compressed[costmodel.Session](codec.Msgpack[costmodel.Session]{}, func(o *codec.CompressOptions) { o.Threshold = -1 }), 512, "\xc1zmz"},
-		{"large session", codec.Compressed[costmodel.Session](codec.Msgpack[costmodel.Session]{}), 64 * 1024, "\xc1zmz"},
+		{"msgpack below threshold is stored", codec.Compressed[samplesession.Session](codec.Msgpack[samplesession.Session]{}), 512, "\xc1zmn"},
+		{"msgpack above threshold is zstd", codec.Compressed[samplesession.Session](codec.Msgpack[samplesession.Session]{}), 2048, "\xc1zmz"},
+		{"json below threshold is stored", codec.Compressed[samplesession.Session](codec.JSON[samplesession.Session]{}), 512, "\xc1zjn"},
+		{"json above threshold is zstd", codec.Compressed[samplesession.Session](codec.JSON[samplesession.Session]{}), 2048, "\xc1zjz"},
+		{"negative threshold compresses everything", codec.Compressed[samplesession.Session](codec.Msgpack[samplesession.Session]{}, func(o *codec.CompressOptions) { o.Threshold = -1 }), 512, "\xc1zmz"},
+		{"large session", codec.Compressed[samplesession.Session](codec.Msgpack[samplesession.Session]{}), 64 * 1024, "\xc1zmz"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -78,7 +78,7 @@ func TestCompressedRoundTrip(t *testing.T) {
 			if got := codec.Detect(av); got != codec.FormatCompressed {
 				t.Errorf("Detect = %q, want %q", got, codec.FormatCompressed)
 			}
-			var out costmodel.Session
+			var out samplesession.Session
 			if err := tt.c.Decode("session#x", av, &out); err != nil {
 				t.Fatalf("Decode: %v", err)
 			}
@@ -143,9 +143,9 @@ func TestCompressedThreshold(t *testing.T) {
 // TestCompressedReadsEveryInnerFormat checks that a Compressor decodes
 // envelopes around either inner format, whatever it wraps itself.
 func TestCompressedReadsEveryInnerFormat(t *testing.T) {
-	writers := map[string]*codec.Compressor[costmodel.Session]{
-		"msgpack": codec.Compressed[costmodel.Session](codec.Msgpack[costmodel.Session]{}),
-		"json":    codec.Compressed[costmodel.Session](codec.JSON[costmodel.Session]{}),
+	writers := map[string]*codec.Compressor[samplesession.Session]{
+		"msgpack": codec.Compressed[samplesession.Session](codec.Msgpack[samplesession.Session]{}),
+		"json":    codec.Compressed[samplesession.Session](codec.JSON[samplesession.Session]{}),
 	}
 	in := session2KB(1)
 	for wname, w := range writers {
@@ -155,7 +155,7 @@ func TestCompressedReadsEveryInnerFormat(t *testing.T) {
 		}
 		for rname, r := range writers {
 			t.Run(wname+" read by "+rname, func(t *testing.T) {
-				var out costmodel.Session
+				var out samplesession.Session
 				if err := r.Decode("k", av, &out); err != nil {
 					t.Fatalf("Decode: %v", err)
 				}
@@ -168,7 +168,7 @@ func TestCompressedReadsEveryInnerFormat(t *testing.T) {
 }
 
 func TestCompressedCorrupt(t *testing.T) {
-	c := codec.Compressed[costmodel.Session](codec.Msgpack[costmodel.Session]{})
+	c := codec.Compressed[samplesession.Session](codec.Msgpack[samplesession.Session]{})
 	in := session2KB(1)
 	good, err := c.Marshal(&in)
 	if err != nil {
@@ -195,7 +195,7 @@ func TestCompressedCorrupt(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var out costmodel.Session
+			var out samplesession.Session
 			err := c.Decode("k", tt.av, &out)
 			if err == nil {
 				t.Fatal("Decode succeeded, want an error")
@@ -261,21 +261,21 @@ func TestCompressedNeedsABinaryFormatItCanName(t *testing.T) {
 			t.Fatal("Compressed of a compressing codec did not panic")
 		}
 	}()
-	codec.Compressed[costmodel.Session](codec.Compressed[costmodel.Session](codec.Msgpack[costmodel.Session]{}))
+	codec.Compressed[samplesession.Session](codec.Compressed[samplesession.Session](codec.Msgpack[samplesession.Session]{}))
 }
 
 // TestCompressedInReader checks what a repository needs: a Reader given
 // the Compressor decodes its records, and one without it names the format
 // it cannot read.
 func TestCompressedInReader(t *testing.T) {
-	c := codec.Compressed[costmodel.Session](codec.Msgpack[costmodel.Session]{})
+	c := codec.Compressed[samplesession.Session](codec.Msgpack[samplesession.Session]{})
 	in := session2KB(3)
 	av, err := c.Encode("k", &in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out costmodel.Session
-	f, err := codec.NewReader[costmodel.Session](c).Decode("k", av, &out)
+	var out samplesession.Session
+	f, err := codec.NewReader[samplesession.Session](c).Decode("k", av, &out)
 	if err != nil || f != codec.FormatCompressed {
 		t.Fatalf("Reader with the Compressor: format %q, error %v", f, err)
 	}
@@ -283,8 +283,8 @@ func TestCompressedInReader(t *testing.T) {
 		t.Errorf("mismatch (-want +got):\n%s", diff)
 	}
 	// Decompression needs no keys: every Reader reads compressed records.
-	out = costmodel.Session{}
-	if f, err := codec.NewReader[costmodel.Session]().Decode("k", av, &out); err != nil || f != codec.FormatCompressed {
+	out = samplesession.Session{}
+	if f, err := codec.NewReader[samplesession.Session]().Decode("k", av, &out); err != nil || f != codec.FormatCompressed {
 		t.Fatalf("default Reader: format %q, error %v", f, err)
 	}
 	if diff := cmp.Diff(in, out, timeEqual); diff != "" {
@@ -307,7 +307,7 @@ func TestCompressedWriteUnits(t *testing.T) {
 		Bytes      int
 		WriteUnits float64
 	}
-	measure := func(c codec.Codec[costmodel.Session]) row {
+	measure := func(c codec.Codec[samplesession.Session]) row {
 		s := session2KB(1)
 		av, err := c.Encode("k", &s)
 		if err != nil {
@@ -316,8 +316,8 @@ func TestCompressedWriteUnits(t *testing.T) {
 		n := capacity.ItemSize(item(av))
 		return row{n, capacity.WriteUnits(n)}
 	}
-	plain := measure(codec.Msgpack[costmodel.Session]{})
-	packed := measure(codec.Compressed[costmodel.Session](codec.Msgpack[costmodel.Session]{}))
+	plain := measure(codec.Msgpack[samplesession.Session]{})
+	packed := measure(codec.Compressed[samplesession.Session](codec.Msgpack[samplesession.Session]{}))
 	t.Logf("2 KB session item: msgpack %d bytes, %v WCU; compressed %d bytes, %v WCU", plain.Bytes, plain.WriteUnits, packed.Bytes, packed.WriteUnits)
 	if diff := cmp.Diff(row{plain.Bytes, 2}, plain); diff != "" {
 		t.Errorf("msgpack item (-want +got):\n%s", diff)
@@ -331,8 +331,8 @@ var updateCompress = flag.Bool("update-compress", false, "rewrite testdata/fuzz/
 
 // fuzzCompressor is the codec of FuzzCompressedDecode. Its limit is lower
 // than the default so that the fuzzer finds the limit quickly.
-func fuzzCompressor() *codec.Compressor[costmodel.Session] {
-	return codec.Compressed[costmodel.Session](codec.Msgpack[costmodel.Session]{}, func(o *codec.CompressOptions) { o.MaxBytes = 64 << 10 })
+func fuzzCompressor() *codec.Compressor[samplesession.Session] {
+	return codec.Compressed[samplesession.Session](codec.Msgpack[samplesession.Session]{}, func(o *codec.CompressOptions) { o.MaxBytes = 64 << 10 })
 }
 
 // compressCorpus lists the checked-in seeds of FuzzCompressedDecode by
@@ -340,7 +340,7 @@ func fuzzCompressor() *codec.Compressor[costmodel.Session] {
 // and damaged ones. The valid ones double as a check that records written
 // by an earlier build still read.
 func compressCorpus(t testing.TB) map[string][]byte {
-	marshal := func(c *codec.Compressor[costmodel.Session], jsonBytes int) []byte {
+	marshal := func(c *codec.Compressor[samplesession.Session], jsonBytes int) []byte {
 		s := sessionOf(jsonBytes)
 		b, err := c.Marshal(&s)
 		if err != nil {
@@ -348,8 +348,8 @@ func compressCorpus(t testing.TB) map[string][]byte {
 		}
 		return b
 	}
-	mp := codec.Compressed[costmodel.Session](codec.Msgpack[costmodel.Session]{})
-	js := codec.Compressed[costmodel.Session](codec.JSON[costmodel.Session]{})
+	mp := codec.Compressed[samplesession.Session](codec.Msgpack[samplesession.Session]{})
+	js := codec.Compressed[samplesession.Session](codec.JSON[samplesession.Session]{})
 	zstdMsgpack := marshal(mp, 2048)
 	flipped := bytes.Clone(zstdMsgpack)
 	flipped[len(flipped)/2] ^= 0x55
@@ -405,7 +405,7 @@ func TestCompressedCorpus(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: %v", path, err)
 			}
-			var out costmodel.Session
+			var out samplesession.Session
 			err = c.Unmarshal([]byte(b), &out)
 			if valid := strings.HasPrefix(name, "valid-"); valid != (err == nil) {
 				t.Fatalf("Unmarshal = %v; the seed is valid: %v", err, valid)
@@ -420,7 +420,7 @@ func TestCompressedCorpus(t *testing.T) {
 func FuzzCompressedDecode(f *testing.F) {
 	c := fuzzCompressor()
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var v costmodel.Session
+		var v samplesession.Session
 		if err := c.Unmarshal(data, &v); err != nil {
 			if errors.Is(err, codec.ErrTooLarge) && len(data) > 64<<10+4 {
 				t.Fatalf("a %d-byte input was refused as too large after decompression", len(data))
@@ -431,7 +431,7 @@ func FuzzCompressedDecode(f *testing.F) {
 		if err != nil {
 			t.Fatalf("decoded value does not encode again: %v", err)
 		}
-		var w costmodel.Session
+		var w samplesession.Session
 		if err := c.Unmarshal(again, &w); err != nil {
 			t.Fatalf("re-encoded value does not decode: %v", err)
 		}
@@ -448,7 +448,7 @@ func FuzzCompressedDecode(f *testing.F) {
 // ~600 KB writer allocation per call dominates.
 func BenchmarkCompression(b *testing.B) {
 	s := session2KB(1)
-	raw, err := codec.Msgpack[costmodel.Session]{}.Marshal(&s)
+	raw, err := codec.Msgpack[samplesession.Session]{}.Marshal(&s)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -7,7 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/dynamosession/dynamosession/capacity"
+	"github.com/dynamosession/dynamosession/internal/capacity"
 )
 
 // consumed builds ConsumedCapacity as DynamoDB fills it for single-item

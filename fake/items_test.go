@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/dynamosession/dynamosession/capacity"
+	"github.com/dynamosession/dynamosession/internal/capacity"
 )
 
 func TestPutItemValidation(t *testing.T) {

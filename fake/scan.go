@@ -8,7 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/dynamosession/dynamosession/capacity"
+	"github.com/dynamosession/dynamosession/internal/capacity"
 )
 
 // maxScanBytes is how much item data one Scan page reads at most.

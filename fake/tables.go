@@ -15,7 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/dynamosession/dynamosession/capacity"
+	"github.com/dynamosession/dynamosession/internal/capacity"
 )
 
 // table is one DynamoDB table: its definition and its items.

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"net/http"
+	"slices"
 	"time"
 )
 
@@ -53,24 +54,42 @@ func signedIDOK(id string) bool {
 	return true
 }
 
-// readCookie returns the session ID the request's cookie names, and
-// whether the cookie should be re-sent because an older express secret
-// signed it. Browsers send one cookie per matching path and domain, most
-// specific first; the first one that verifies wins.
-func (m *Manager[T]) readCookie(r *http.Request) (id string, resend, ok bool) {
+// candidate is a session ID a request's cookie names.
+type candidate struct {
+	id     string
+	resend bool // an older express secret signed it: re-sign with the first
+}
+
+// readCookies returns the distinct session IDs the request's cookies of
+// the session's name hold, in the order sent (browsers send the most
+// specific path first), at most maxCandidates of them, and whether more
+// plausible ones were left out. Values that cannot be an ID, or whose
+// express signature does not verify, are skipped without a read.
+func (m *Manager[T]) readCookies(r *http.Request) (ids []candidate, more bool) {
 	for _, c := range r.CookiesNamed(m.opts.CookieName) {
+		var id string
+		var resend bool
 		if !m.express {
-			if plausibleID(c.Value) {
-				return c.Value, false, true
+			if !plausibleID(c.Value) {
+				continue
 			}
+			id = c.Value
+		} else {
+			v, secret, err := ExpressUnsign(ExpressDecodeValue(c.Value), m.opts.ExpressSecrets...)
+			if err != nil || !signedIDOK(v) {
+				continue
+			}
+			id, resend = v, secret > 0
+		}
+		if slices.ContainsFunc(ids, func(c candidate) bool { return c.id == id }) {
 			continue
 		}
-		id, secret, err := ExpressUnsign(ExpressDecodeValue(c.Value), m.opts.ExpressSecrets...)
-		if err == nil && signedIDOK(id) {
-			return id, secret > 0, true
+		if len(ids) == maxCandidates {
+			return ids, true
 		}
+		ids = append(ids, candidate{id, resend})
 	}
-	return "", false, false
+	return ids, false
 }
 
 // maxAge returns the cookie lifetime to write: positive, or zero for a

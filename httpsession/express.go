@@ -146,9 +146,44 @@ type ExpressSession struct {
 }
 
 // expressCookieSetter is implemented by *T when T embeds ExpressSession.
-// The method is unexported so that only that embedding satisfies it.
+// The methods are unexported so that only that embedding satisfies it.
 type expressCookieSetter interface {
 	setExpressCookie(*ExpressCookie)
+	expressCookie() *ExpressCookie
 }
 
 func (e *ExpressSession) setExpressCookie(c *ExpressCookie) { e.Cookie = c }
+func (e *ExpressSession) expressCookie() *ExpressCookie     { return e.Cookie }
+
+// maxCookieLifetime caps a session's own lifetime: browsers keep a cookie
+// at most 400 days whatever Max-Age says (RFC 6265bis, "Cookies: HTTP
+// State Management Mechanism", draft 11+, section 5.5; Chrome since
+// version 104), and a stored originalMaxAge of absurd size must not
+// overflow a time.Duration.
+const maxCookieLifetime = 400 * 24 * time.Hour
+
+// cookieLifetime returns the lifetime express-session keeps in the cookie
+// object, cookie.originalMaxAge (milliseconds), capped at
+// maxCookieLifetime; 0 when there is none (a browser-session cookie,
+// null) or it is not positive.
+func cookieLifetime(c *ExpressCookie) time.Duration {
+	if c == nil || c.OriginalMaxAge == nil || *c.OriginalMaxAge <= 0 {
+		return 0
+	}
+	if ms := *c.OriginalMaxAge; ms < maxCookieLifetime.Milliseconds() {
+		return time.Duration(ms) * time.Millisecond
+	}
+	return maxCookieLifetime
+}
+
+// lifetime returns the session's own lifetime, which every write of it
+// passes to the repository: in Express mode express-session's
+// cookie.originalMaxAge, so that a 30-day "remember me" is not cut to the
+// repository's TTL by a Go touch or save; otherwise 0, for the
+// repository's TTL.
+func (m *Manager[T]) lifetime(data *T) time.Duration {
+	if !m.express {
+		return 0
+	}
+	return cookieLifetime(any(data).(expressCookieSetter).expressCookie())
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/dynamosession/dynamosession"
@@ -347,5 +349,124 @@ func TestExpressCookieObject(t *testing.T) {
 	want := &httpsession.ExpressCookie{OriginalMaxAge: &maxAge, Expires: &expires, Secure: true, HTTPOnly: true, Path: "/", SameSite: "lax"}
 	if diff := cmp.Diff(want, s.Data.Cookie); diff != "" {
 		t.Errorf("cookie object mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// TestExpressRememberMe: express-session keeps a lifetime per session in
+// cookie.originalMaxAge ("remember me" for 30 days). A Go service sharing
+// the table honours it in every touch and save and in the cookie's
+// Max-Age, instead of shortening the session to the repository's TTL.
+func TestExpressRememberMe(t *testing.T) {
+	const (
+		day        = 24 * time.Hour
+		month      = 30 * day
+		sid        = "rememberMeRememberMeRememberMe01"
+		secret     = "s3cret"
+		nodeRecord = `{"cookie":{"originalMaxAge":%d,"expires":"2026-12-21T12:00:00.000Z","httpOnly":true,"path":"/"},"user":{"id":1,"name":"ada"},"visits":1}`
+	)
+	type step struct {
+		At      time.Duration
+		Change  bool
+		Expires time.Duration // the stored expiry, after t0
+		MaxAge  int           // of the Set-Cookie sent; 0 for none
+	}
+	tests := []struct {
+		name   string
+		maxAge int64 // cookie.originalMaxAge as Node stored it, ms
+		steps  []step
+	}{
+		{"30 days", month.Milliseconds(), []step{
+			{At: 2 * time.Hour, Expires: 2*time.Hour + month, MaxAge: int(month / time.Second)},               // a due touch
+			{At: 2*time.Hour + 30*time.Minute, Expires: 2*time.Hour + month},                                  // not due yet
+			{At: 3 * time.Hour, Change: true, Expires: 3*time.Hour + month, MaxAge: int(month / time.Second)}, // a save
+		}},
+		{"longer than a browser keeps a cookie: 400 days", 1e15, []step{
+			{At: 2 * time.Hour, Expires: 2*time.Hour + 400*day, MaxAge: int(400 * day / time.Second)},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clock := testclock.New(t0)
+			db := fake.New()
+			createTable(t, db)
+			must(t, db.PutRaw(table, map[string]types.AttributeValue{
+				"id":      &types.AttributeValueMemberS{Value: "sess:" + sid},
+				"type":    &types.AttributeValueMemberS{Value: "connect-session"},
+				"sess":    &types.AttributeValueMemberS{Value: fmt.Sprintf(nodeRecord, tt.maxAge)},
+				"expires": &types.AttributeValueMemberN{Value: fmt.Sprint(t0.Add(month).Unix())},
+			}))
+			repo, err := dynamosession.New[ExpressCart](db, table, func(o *dynamosession.Options[ExpressCart]) {
+				o.Prefix, o.Codec, o.Clock = "sess:", codec.JSON[ExpressCart]{}, clock.Now
+				o.TTL, o.Touch = ttl.Sliding(day), ttl.TouchAfter(time.Hour)
+			})
+			must(t, err)
+			m, err := httpsession.New(repo, func(o *httpsession.Options) { o.ExpressSecrets = []string{secret} })
+			must(t, err)
+			var got []step
+			for _, st := range tt.steps {
+				clock.Advance(t0.Add(st.At).Sub(clock.Now()))
+				r := mustRequest("GET", "https://example.com/")
+				r.Header.Set("Cookie", "connect.sid="+httpsession.ExpressCookieValue(sid, secret))
+				rec := newRecorder()
+				m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if st.Change {
+						httpsession.Get[ExpressCart](r).Data.Visits++
+					}
+				})).ServeHTTP(rec, r)
+				s, err := repo.Get(context.Background(), sid)
+				must(t, err)
+				g := step{At: st.At, Change: st.Change, Expires: s.ExpiresAt.Sub(t0)}
+				if sc := rec.Header().Get("Set-Cookie"); sc != "" {
+					c, err := http.ParseSetCookie(sc)
+					must(t, err)
+					g.MaxAge = c.MaxAge
+				}
+				got = append(got, g)
+			}
+			if diff := cmp.Diff(tt.steps, got); diff != "" {
+				t.Errorf("mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestExpressRememberMeFromGo: a Go login handler that sets a lifetime in
+// the cookie object gets it, in the record, the expiry and the cookie.
+func TestExpressRememberMeFromGo(t *testing.T) {
+	const month = 30 * 24 * time.Hour
+	clock := testclock.New(t0)
+	db := fake.New()
+	createTable(t, db)
+	repo, err := dynamosession.New[ExpressCart](db, table, func(o *dynamosession.Options[ExpressCart]) {
+		o.Prefix, o.Codec, o.Clock = "sess:", codec.JSON[ExpressCart]{}, clock.Now
+	})
+	must(t, err)
+	m, err := httpsession.New(repo, func(o *httpsession.Options) { o.ExpressSecrets = []string{"s"} })
+	must(t, err)
+	var id string
+	rec := newRecorder()
+	m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := httpsession.Get[ExpressCart](r)
+		ms := month.Milliseconds()
+		s.Data.Cookie = &httpsession.ExpressCookie{OriginalMaxAge: &ms} // "remember me"
+		s.Data.User.Name = "ada"
+		w.WriteHeader(http.StatusNoContent)
+		id = s.ID()
+	})).ServeHTTP(rec, mustRequest("POST", "https://example.com/login"))
+	s, err := repo.Get(context.Background(), id)
+	must(t, err)
+	c, err := http.ParseSetCookie(rec.Header().Get("Set-Cookie"))
+	must(t, err)
+	ms := month.Milliseconds()
+	exp := t0.Add(month)
+	want := struct {
+		Expires time.Time
+		MaxAge  int
+		Cookie  *httpsession.ExpressCookie
+	}{exp, int(month / time.Second), &httpsession.ExpressCookie{OriginalMaxAge: &ms, Expires: &exp, Secure: true, HTTPOnly: true, Path: "/", SameSite: "lax"}}
+	got := want
+	got.Expires, got.MaxAge, got.Cookie = s.ExpiresAt, c.MaxAge, s.Data.Cookie
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("mismatch (-want +got):\n%s", diff)
 	}
 }

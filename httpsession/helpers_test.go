@@ -97,6 +97,22 @@ func (e *env) stored(id string) *Cart {
 	return &s.Data
 }
 
+// raw returns the item stored under key, read strongly consistent
+// without the repository, or nil.
+func (e *env) raw(key string) map[string]types.AttributeValue {
+	e.t.Helper()
+	out, err := e.db.GetItem(context.Background(), &dynamodb.GetItemInput{
+		TableName:      aws.String(table),
+		Key:            map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: key}},
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.db.ResetStats()
+	return out.Item
+}
+
 // browser keeps cookies between requests, as a browser would, and records
 // the Set-Cookie headers of the last response.
 type browser struct {

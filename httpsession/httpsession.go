@@ -24,6 +24,19 @@
 // once an hour). So a page view that only reads the session is one read.
 // A touch that fails does not fail the page: it goes to [Options.Logger],
 // and the next request, for which the touch is still due, tries again.
+// A regeneration (a login) is two PutItems: the new session, and the
+// tombstone that replaces the old one; a logout is one DeleteItem.
+//
+// # Time bounds
+//
+// Every read and write the middleware makes finishes or fails within
+// [Options.Timeout] (5 seconds by default) per phase: the load before the
+// handler, the save as the response starts, and a save after the handler
+// returned. A phase that runs out reaches the ErrorHandler as an error
+// wrapping context.DeadlineExceeded (a failed touch only reaches the
+// Logger); the AWS SDK has no timeout of its own. A client that hangs up
+// does not cut a save short: the save keeps the request's context values
+// but not its cancellation, and only the Timeout bounds it.
 //
 // # Cookies
 //
@@ -38,14 +51,73 @@
 // Session IDs are 256 random bits from crypto/rand, base64url-encoded
 // ([NewID]).
 //
+// Every response carries "Vary: Cookie", and every response that sets or
+// clears the session cookie carries a Cache-Control that keeps shared
+// caches from storing it, whatever the handler set: "public" and
+// "s-maxage" are removed, and "private" and no-cache="Set-Cookie" added
+// (a response marked "no-store" is left as it is). Otherwise a CDN could
+// hand one user's session cookie to the next.
+//
 // A cookie naming a session that is unknown, expired, malformed or
 // tampered with starts a fresh session: never an error page. With an
 // eventually consistent repository a miss is confirmed by one strongly
 // consistent read first, so the request right after a login can never
 // mistake a session too new for the replica it read for a dead one; a
 // confirmed dead cookie is then cleared, so it costs reads only once.
-// DynamoDB errors and records that cannot be decoded go to
+// A browser holding two cookies of the session's name (an older Path or
+// Domain setting) sends both: each is looked up in turn (at most three per
+// request) and the first live one wins, and is re-sent under the
+// configured Path and Domain. A dead one is cleared only when every cookie
+// of the name was found dead, because clearing uses the configured Path
+// and Domain, which may be the live cookie's. DynamoDB errors go to
 // [Options.ErrorHandler].
+//
+// The ResponseWriter a handler gets implements http.Flusher and
+// http.Hijacker exactly when the writer below does (directly or through
+// Unwrap, as http.ResponseController finds them), so type assertions
+// answer as they would without the middleware. Once a handler hijacks the
+// connection (a WebSocket upgrade) the middleware writes nothing more,
+// since no cookie can reach the browser: save what must be saved before
+// hijacking, with [State.Save]; a change left unsaved is reported to the
+// Logger.
+//
+// # Logging in while other requests are in flight
+//
+// Regenerate replaces the old record with a tombstone that lives for
+// [Options.RegenerateGrace] (30 seconds by default; see
+// [dynamosession.Repo.Supersede]). A request the browser sent with the old
+// cookie before the login's response arrived (a poll, a prefetch, a second
+// tab) finds the tombstone and is served as a request without a session
+// that sends no Set-Cookie at all: clearing the old cookie, or creating a
+// session for it, would replace the new cookie in the browser and log the
+// user out. What such a request changes is written nowhere and reported
+// to the Logger; a request that had loaded the session before the login
+// and saves after it finds the tombstone the same way. After the grace
+// period the old ID is an ordinary dead cookie again, cleared on sight.
+//
+// The grace gives an attacker nothing. The old ID never acts as a
+// session: the tombstone holds no data and no link to the new ID, which
+// no response to the old ID ever carries; Save, Touch and Get all refuse
+// it; and a request with the old ID gets exactly what a request with no
+// cookie gets, minus a cookie of its own. Someone who planted or stole the
+// old ID (session fixation) therefore rides on nothing, and the grace
+// period's length matters only to how long the ~100-byte tombstone stays
+// stored before DynamoDB's TTL removes it. What it costs is one case: a
+// request with the old ID that stores something (a second login racing
+// the first) is dropped instead of starting yet another session.
+//
+// # Sessions that no longer decode
+//
+// A stored session that no codec can decode (a deploy changed the session
+// type; another program wrote the record) is handled by
+// [Options.Undecodable]. By default ([KeepUndecodable]) the request goes
+// on with a fresh session: the *dynamosession.DecodeError is logged with
+// the ID shortened, [State.Dropped] returns it so the app can say "please
+// sign in again", the cookie is cleared (or replaced, if the handler
+// stores a new session), and the record is left untouched for inspection.
+// [DeleteUndecodable] also deletes it, conditionally on it being
+// unchanged; [FailUndecodable] answers through the ErrorHandler (500) on
+// every request that carries the cookie, until the record expires.
 //
 // # Express interop
 //
@@ -54,6 +126,39 @@
 // using connect-dynamodb can share sessions in one table during a
 // migration: configure the repository with Prefix "sess:" and codec.JSON,
 // and embed [ExpressSession] in the session type. See [ExpressSign].
+//
+// A session keeps its own lifetime, as express-session does: the cookie
+// object's originalMaxAge (a 30-day "remember me", capped at the 400 days
+// browsers keep a cookie) sets the stored expiry of every write and touch
+// the Go side makes, and the Max-Age of the cookie it sends, instead of
+// the repository's TTL; a session without one (a browser-session cookie)
+// uses the TTL. A Go login handler sets it by storing a cookie object
+// with OriginalMaxAge before the session is created.
+//
+// What Go cannot promise in a table it shares with express-session:
+//   - A logout does not always win. Go's saves are conditional, but
+//     connect-dynamodb and @pwrdrvr/dynamodb-session-store save with an
+//     unconditional PutItem, so a slow Node request that loaded a session
+//     before Go deleted it (or superseded it at a login) writes it back
+//     afterwards, alive for both sides. Set resave: false in
+//     express-session, so that only Node requests that changed the session
+//     write it, and for a logout that must hold, also invalidate on the
+//     Node side (destroy the session there, or check a per-user "signed
+//     out at" time both apps consult).
+//   - Legacy millisecond expiries: connect-dynamodb before 1.0.12 stored
+//     expires in milliseconds. Go reads such a value as milliseconds and
+//     ends the session when it passes; both Node stores compare it with
+//     seconds and serve it as live, and DynamoDB's TTL reads it as a date
+//     thousands of years ahead and never deletes it. Delete such records
+//     (expires above 1e11) once; Go will not rewrite them.
+//   - Secure cookies: a session Go creates stores cookie.secure = true
+//     unless [Options.InsecureCookie] is set, as the cookie Go sends is
+//     Secure. express-session does not set a cookie whose stored secure
+//     flag is true on a request it does not see as HTTPS, so over plain
+//     HTTP (or behind a TLS-terminating proxy without Express's
+//     "trust proxy" setting) the Node app sends no cookie for sessions Go
+//     created. Serve both over HTTPS with "trust proxy" set, or use
+//     InsecureCookie on both sides in plain-HTTP development.
 //
 // # Concurrent requests on one session
 //
@@ -67,16 +172,26 @@
 // it cannot replay a handler's other effects, and hands the error to the
 // ErrorHandler before the response starts (the default answers 409
 // Conflict, which a client may retry). A touch only ever writes the expiry
-// and never overwrites a concurrent save, and a logout (Destroy) wins over
-// a concurrent save: the save finds the session gone and the cookie is
-// cleared, without an error.
+// and never overwrites a concurrent save.
+//
+// A logout (Destroy) wins over a concurrent save: the save finds the
+// session gone, the change is dropped and reported to the Logger, and the
+// cookie is cleared. The handler may by then have answered as if the
+// change had been stored ("201 Created" for an item added to the cart).
+// A handler whose answer depends on the write calls [State.Save] before
+// answering and answers according to its error, which wraps
+// [dynamosession.ErrNotFound] when the session was logged out (or
+// superseded by a login) meanwhile.
 //
 // With consistency.Eventual (the repository's default) the request right
 // after a change may also read the session's previous version, typically
 // for under a second; a save of that stale copy would, without Versioned,
 // undo the change. Sessions that change on one request and are changed
 // again on the next (a cart filled by redirecting POSTs) want Versioned, or
-// consistency.Strong reads at twice the price.
+// consistency.Strong reads at twice the price. For the same second after a
+// login, a request with the old ID may read the old session from a replica
+// that has not seen its tombstone yet: it sees what it saw before the
+// login, and nothing it writes is stored.
 package httpsession
 
 import (
@@ -107,9 +222,10 @@ type Options struct {
 	CookieDomain string
 
 	// MaxAge decides the cookie's lifetime. Default 0: the cookie expires
-	// with the stored session (the repository's TTL after each write,
-	// refreshed whenever the stored expiry moves). A negative MaxAge makes
-	// a browser-session cookie, without Max-Age or Expires. A positive one
+	// with the stored session (the repository's TTL after each write, or
+	// in Express mode the session's own cookie.originalMaxAge; refreshed
+	// whenever the stored expiry moves). A negative MaxAge makes a
+	// browser-session cookie, without Max-Age or Expires. A positive one
 	// is used as is each time the cookie is sent; it must be at least a
 	// second, the unit of Max-Age.
 	MaxAge time.Duration
@@ -136,18 +252,96 @@ type Options struct {
 	// cookie object). Default none: the cookie holds the bare ID.
 	ExpressSecrets []string
 
+	// Timeout bounds the session store's work in each phase of a request:
+	// loading the session before the handler runs (every read), saving it
+	// as the response starts (create, save or touch, and the deletes of
+	// Destroy and Regenerate), and saving what the handler changed after
+	// the response started. A phase that runs out fails with an error
+	// wrapping context.DeadlineExceeded, which goes to the ErrorHandler
+	// (or, for a touch, to the Logger, as every failed touch does). So a
+	// request spends at most three times Timeout on its session (plus one
+	// for each State.Save), and usually one read. Default 5 seconds; it must not be negative. The
+	// AWS SDK sets no timeout of its own: without this bound a request
+	// would wait for as long as DynamoDB is unreachable. The client's
+	// cancellation does not reach a save (a client that hangs up must not
+	// cut a regeneration between its create and its delete); the Timeout
+	// does.
+	Timeout time.Duration
+
+	// RegenerateGrace is how long the old ID of a regenerated session (or
+	// of one a request destroyed before storing a new one) is recognised
+	// as superseded rather than dead. Default 30 seconds;
+	// negative turns the grace off. A request the browser sent with the
+	// old cookie before the login's response arrived (a poll, a prefetch,
+	// a second tab) is then served as a request without a session that
+	// sends no cookie at all: clearing the old cookie, or issuing yet
+	// another session, would replace the new cookie in the browser and
+	// log the user out. Whatever such a request changes in its session is
+	// written nowhere and reported to the Logger. See "Logging in while
+	// other requests are in flight" in the package documentation.
+	RegenerateGrace time.Duration
+
+	// Undecodable decides what happens to a request whose stored session
+	// cannot be decoded (the session type changed in a deploy, or another
+	// program wrote the record). Default [KeepUndecodable]: a fresh
+	// session, never an error page.
+	Undecodable UndecodablePolicy
+
 	// ErrorHandler answers a request whose session could not be loaded or
-	// saved: DynamoDB errors, undecodable records, conflicts of a versioned
-	// repository. Nothing of the handler's response has been sent, except
-	// when err wraps ErrResponseStarted: then it can only log. Default
+	// saved: DynamoDB errors and timeouts, undecodable records under
+	// [FailUndecodable], conflicts of a versioned repository. Nothing of
+	// the handler's response has been sent, except when err wraps
+	// ErrResponseStarted: then it can only log. Default
 	// [DefaultErrorHandler].
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
 
 	// Logger receives the problems that do not fail a request: a touch
 	// that failed (the session is intact and the next request tries
-	// again, so the page is served). Default slog.Default().
+	// again, so the page is served), a session that could not be decoded
+	// and was dropped, and a change to a session that could not be written
+	// because the session was logged out, regenerated or hijacked while
+	// the request ran. Session IDs appear in it shortened to their first
+	// six characters. Default slog.Default().
 	Logger *slog.Logger
 }
+
+// An UndecodablePolicy decides what a [Manager] does with a request whose
+// stored session no codec can decode (a *dynamosession.DecodeError).
+// Under the policies other than FailUndecodable the request goes on with
+// a fresh, empty session: the decode error is logged at Warn level with
+// the session ID shortened, [State.Dropped] returns it to the handler (so
+// an app can say "please sign in again"), and the cookie is cleared, or
+// replaced if the handler stores a new session; the next request then
+// costs no read of the bad record.
+type UndecodablePolicy int
+
+const (
+	// KeepUndecodable leaves the undecodable record untouched, for
+	// inspection (dynamosession inspect) or a fix and a bulk migration;
+	// DynamoDB's TTL removes it when it expires. The default.
+	KeepUndecodable UndecodablePolicy = iota
+	// DeleteUndecodable deletes the record, on condition that it is still
+	// exactly the undecodable record (one strongly consistent read and
+	// one delete, once per record): see
+	// [dynamosession.Repo.DeleteUndecodable].
+	DeleteUndecodable
+	// FailUndecodable hands the *DecodeError to the ErrorHandler (500 by
+	// default) and does not run the handler, on every request that
+	// carries the cookie until the record is fixed or expires.
+	FailUndecodable
+)
+
+// defaultTimeout bounds each phase of a request's session work unless
+// Options.Timeout says otherwise: far above DynamoDB's single-digit
+// milliseconds and the SDK's retries of a throttled request (3 attempts,
+// backoff under a second each), far below a browser's patience.
+const defaultTimeout = 5 * time.Second
+
+// defaultRegenerateGrace covers the requests a browser has in flight while
+// a login's response travels: polls, prefetches, a second tab, a slow
+// upload; a long poll that outlasts it is treated as carrying a dead
+// cookie.
+const defaultRegenerateGrace = 30 * time.Second
 
 // Manager loads and saves the sessions of the requests its [Manager.Handler]
 // wraps. Create it with [New]. A Manager is safe for concurrent use.
@@ -188,6 +382,12 @@ func New[T any](repo *dynamosession.Repo[T], optFns ...func(*Options)) (*Manager
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	if o.Timeout == 0 {
+		o.Timeout = defaultTimeout
+	}
+	if o.RegenerateGrace == 0 {
+		o.RegenerateGrace = defaultRegenerateGrace
+	}
 	o.ExpressSecrets = append([]string(nil), o.ExpressSecrets...) // the caller's slice may change
 	m.opts = o
 	if err := m.validate(); err != nil {
@@ -220,6 +420,14 @@ func (m *Manager[T]) validate() error {
 	default:
 		return bad("unknown SameSite mode %d", o.SameSite)
 	}
+	if o.Timeout < 0 {
+		return bad("Timeout %v is negative", o.Timeout)
+	}
+	switch o.Undecodable {
+	case KeepUndecodable, DeleteUndecodable, FailUndecodable:
+	default:
+		return bad("unknown Undecodable policy %d", o.Undecodable)
+	}
 	for i, s := range o.ExpressSecrets {
 		if s == "" {
 			return bad("ExpressSecrets[%d] is empty", i)
@@ -249,8 +457,9 @@ func (m *Manager[T]) Get(r *http.Request) *State[T] { return Get[T](r) }
 
 // Handler returns middleware that loads the request's session before next
 // runs and saves it as the response starts: on next's first WriteHeader,
-// Write or Flush, or when next returns without writing. A session is saved
-// only if next returns or starts the response: a panic saves nothing.
+// Write or Flush, when next calls [State.Save], or when next returns
+// without writing. A session is saved only if next returns or starts the
+// response: a panic saves nothing, and neither does a hijacked connection.
 //
 // If the session cannot be loaded next does not run, and if it cannot be
 // saved next's response is replaced; in both cases Options.ErrorHandler
@@ -260,31 +469,31 @@ func (m *Manager[T]) Handler(next http.Handler) http.Handler {
 		// The response depends on the cookie: shared caches must not mix
 		// up users.
 		w.Header().Add("Vary", "Cookie")
-		st, err := m.load(r)
+		ctx, cancel := context.WithTimeout(r.Context(), m.opts.Timeout)
+		st, err := m.load(ctx, r)
+		cancel()
 		if err != nil {
 			m.opts.ErrorHandler(w, r, err)
 			return
 		}
-		// Saving must not be cut short by a client that hangs up: a
-		// regeneration that created the new record but not yet deleted the
-		// old one would leave both behind.
-		ctx := context.WithoutCancel(r.Context())
-		sw := &responseWriter{
-			ResponseWriter: w,
-			commit:         func() error { return st.commit(ctx, w.Header()) },
-			fail:           func(err error) { m.opts.ErrorHandler(w, r, err) },
-		}
+		st.reqCtx = r.Context()
+		sw := newResponseWriter(w, func() error { return st.commit(w.Header()) }, func(err error) { m.opts.ErrorHandler(w, r, err) })
 		st.w = sw
 		r = r.WithContext(context.WithValue(r.Context(), ctxKey[T]{}, st))
-		next.ServeHTTP(sw, r)
-		if !sw.started {
+		next.ServeHTTP(sw.wrapped(), r)
+		switch {
+		case sw.hijacked:
+			// The connection is the handler's: no cookie can reach the
+			// browser, and the middleware writes nothing.
+			st.drop("the connection was hijacked")
+			return
+		case !sw.started:
 			sw.start() // next wrote nothing: commit now; the server sends 200
 			return
-		}
-		if sw.failed {
+		case sw.failed || st.closed:
 			return
 		}
-		if err := st.commitLate(ctx); err != nil {
+		if err := st.commitLate(); err != nil {
 			if !errors.Is(err, ErrResponseStarted) {
 				err = fmt.Errorf("%w: %w", ErrResponseStarted, err)
 			}
@@ -293,32 +502,90 @@ func (m *Manager[T]) Handler(next http.Handler) http.Handler {
 	})
 }
 
-// load reads the session named by the request's cookie. A missing, bad or
-// dead cookie gives a new, empty session; only DynamoDB and decoding
+// maxCandidates bounds the session cookies of one request that are looked
+// up. A browser sends one cookie of the name per matching path and domain
+// (rarely more than two); a forged header holding a hundred must not buy
+// a hundred reads.
+const maxCandidates = 3
+
+// load reads the session named by the request's cookies. A missing, bad,
+// dead or superseded cookie gives a new, empty session, and so does an
+// undecodable record unless the policy is FailUndecodable; only DynamoDB
 // errors are errors.
-func (m *Manager[T]) load(r *http.Request) (*State[T], error) {
+//
+// With several cookies of the session's name (path or domain variants),
+// the first live one wins, whatever order they came in. A dead cookie is
+// marked for clearing only when every cookie of the name was looked up and
+// found dead: clearing sends the configured Path and Domain, which may be
+// those of a live cookie the request also carried.
+func (m *Manager[T]) load(ctx context.Context, r *http.Request) (*State[T], error) {
 	st := &State[T]{m: m}
-	id, stale, ok := m.readCookie(r)
-	if !ok {
+	ids, more := m.readCookies(r)
+	if len(ids) == 0 {
 		return st, nil
 	}
 	st.cookieSeen = true
-	ctx := r.Context()
-	s, err := m.repo.Get(ctx, id)
-	if errors.Is(err, dynamosession.ErrNotFound) && !errors.Is(err, dynamosession.ErrExpired) &&
-		!consistency.Resolve(ctx, m.repo.Options().Consistency) {
-		// An eventually consistent read can miss a session written a
-		// moment ago (the request right after a login): ask the leader
-		// before treating the cookie as dead.
-		s, err = m.repo.Get(consistency.WithStrongRead(ctx), id)
+	var undecodable *dynamosession.DecodeError
+	superseded := false
+	for i, c := range ids {
+		s, err := m.get(ctx, c.id)
+		var de *dynamosession.DecodeError
+		switch {
+		case err == nil:
+			// Re-send the cookie when an older express secret signed it,
+			// or when a dead duplicate came first: the browser then holds
+			// the live ID under the configured Path and Domain too.
+			st.sess, st.Data, st.resend = s, s.Data, c.resend || i > 0
+			return st, nil
+		case errors.Is(err, dynamosession.ErrSuperseded):
+			superseded = true
+		case errors.As(err, &de):
+			if undecodable == nil {
+				undecodable = de
+			}
+		case errors.Is(err, dynamosession.ErrNotFound), errors.Is(err, dynamosession.ErrInvalidID):
+		default:
+			return nil, err
+		}
 	}
 	switch {
-	case err == nil:
-		st.sess, st.Data, st.resend = s, s.Data, stale
-	case errors.Is(err, dynamosession.ErrNotFound), errors.Is(err, dynamosession.ErrInvalidID):
-		st.deadCookie = true
-	default:
-		return nil, err
+	case undecodable != nil && m.opts.Undecodable == FailUndecodable:
+		return nil, undecodable
+	case superseded:
+		// A request sent before the browser got a login's new cookie:
+		// leave that cookie alone.
+		st.superseded = true
+		return st, nil
+	case undecodable != nil:
+		m.dropUndecodable(ctx, st, undecodable)
 	}
+	st.deadCookie = !more
 	return st, nil
+}
+
+// get reads the session id. An eventually consistent read can miss a
+// session written a moment ago (the request right after a login): a miss
+// is confirmed with the leader before the cookie is treated as dead.
+func (m *Manager[T]) get(ctx context.Context, id string) (*dynamosession.Session[T], error) {
+	s, err := m.repo.Get(ctx, id)
+	if errors.Is(err, dynamosession.ErrNotFound) && !errors.Is(err, dynamosession.ErrExpired) &&
+		!errors.Is(err, dynamosession.ErrSuperseded) && !consistency.Resolve(ctx, m.repo.Options().Consistency) {
+		s, err = m.repo.Get(consistency.WithStrongRead(ctx), id)
+	}
+	return s, err
+}
+
+// dropUndecodable gives up a session no codec can decode, under the
+// Manager's policy: the request goes on with a fresh session and the
+// handler can learn why from State.Dropped.
+func (m *Manager[T]) dropUndecodable(ctx context.Context, st *State[T], de *dynamosession.DecodeError) {
+	st.dropped = de
+	// The error names the session by the first characters of its ID only.
+	m.opts.Logger.WarnContext(ctx, "httpsession: stored session cannot decode; starting a fresh session", "err", de)
+	if m.opts.Undecodable != DeleteUndecodable {
+		return
+	}
+	if _, err := m.repo.DeleteUndecodable(ctx, de.ID); err != nil {
+		m.opts.Logger.WarnContext(ctx, "httpsession: could not delete the undecodable session; it is left as it is", "err", err)
+	}
 }

@@ -44,6 +44,8 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		{"unknown SameSite", func(o *httpsession.Options) { o.SameSite = 42 }},
 		{"empty express secret", func(o *httpsession.Options) { o.ExpressSecrets = []string{"new", ""} }},
 		{"express secrets for a type without ExpressSession", func(o *httpsession.Options) { o.ExpressSecrets = []string{"s"} }},
+		{"negative timeout", func(o *httpsession.Options) { o.Timeout = -time.Second }},
+		{"unknown undecodable policy", func(o *httpsession.Options) { o.Undecodable = 7 }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -67,7 +69,10 @@ func TestDefaults(t *testing.T) {
 		t.Errorf("Logger = %v, want slog.Default()", o.Logger)
 	}
 	o.ErrorHandler, o.Logger = nil, nil // functions and loggers do not compare
-	want := httpsession.Options{CookieName: "sid", CookiePath: "/", SameSite: http.SameSiteLaxMode}
+	want := httpsession.Options{
+		CookieName: "sid", CookiePath: "/", SameSite: http.SameSiteLaxMode,
+		Timeout: 5 * time.Second, RegenerateGrace: 30 * time.Second, Undecodable: httpsession.KeepUndecodable,
+	}
 	if diff := cmp.Diff(want, o); diff != "" {
 		t.Errorf("Options() mismatch (-want +got):\n%s", diff)
 	}
@@ -110,7 +115,7 @@ func TestCookieAttributes(t *testing.T) {
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("Set-Cookie mismatch (-want +got):\n%s", diff)
 			}
-			if diff := cmp.Diff([]string{`no-cache="Set-Cookie"`}, res.Header.Values("Cache-Control")); diff != "" {
+			if diff := cmp.Diff([]string{`private, no-cache="Set-Cookie"`}, res.Header.Values("Cache-Control")); diff != "" {
 				t.Errorf("Cache-Control mismatch (-want +got):\n%s", diff)
 			}
 			if diff := cmp.Diff([]string{"Cookie"}, res.Header.Values("Vary")); diff != "" {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dynamosession/dynamosession"
+	"github.com/dynamosession/dynamosession/consistency"
 )
 
 // State is one request's view of its session. Handlers read and change
@@ -30,9 +31,14 @@ type State[T any] struct {
 	regenerate bool     // store Data under a new ID at commit
 	doomed     []string // stored IDs to delete at commit
 
-	cookieSeen bool // the request named a session
-	deadCookie bool // ...that turned out not to exist
-	resend     bool // ...signed with an older express secret
+	cookieSeen bool  // the request named a session
+	deadCookie bool  // ...that turned out not to exist (and may be cleared)
+	resend     bool  // ...whose cookie is to be sent again as it is
+	superseded bool  // ...that a regeneration replaced: write nothing, send no cookie
+	dropped    error // ...that could not be decoded and was dropped
+
+	reqCtx context.Context // the request's context, for the store's calls
+	closed bool            // State.Save failed: the Manager writes nothing more
 }
 
 type ctxKey[T any] struct{}
@@ -89,8 +95,13 @@ func (s *State[T]) ExpiresAt() time.Time {
 // privilege changes (login, logout of an impersonation, a role change),
 // so that an ID an attacker planted or saw before cannot ride on the new
 // privilege (session fixation). It costs one PutItem and, for a session
-// that was stored, one DeleteItem; the session is stored even if Data is
-// the zero value.
+// that was stored, a second one that replaces the old record with a
+// tombstone; the session is stored even if Data is the zero value.
+//
+// The old record is not simply deleted: it becomes a tombstone for
+// Options.RegenerateGrace ([dynamosession.Repo.Supersede]), so that a
+// request the browser sent with the old cookie before it got the new one
+// is served without a session instead of logging the user out.
 //
 // The new ID needs a new cookie, so once the response has started
 // Regenerate does nothing and returns an error wrapping
@@ -126,27 +137,100 @@ func (s *State[T]) dropStored() {
 	}
 }
 
-// commit saves the session and adds the cookie to h, before the response
-// starts.
-func (s *State[T]) commit(ctx context.Context, h http.Header) error {
+// Dropped returns why the session the request's cookie named was dropped
+// for the fresh one the handler sees: a *dynamosession.DecodeError when no
+// codec could decode the stored record (see [UndecodablePolicy]), nil
+// otherwise. An app can use it to say "please sign in again".
+func (s *State[T]) Dropped() error { return s.dropped }
+
+// Save saves the session now instead of when the response starts, and
+// says how it went, for a handler whose answer depends on the write (a
+// "201 Created" for an item added to a cart). It does what the Manager
+// does as the response starts (creates, saves or touches the session,
+// deletes what Destroy and Regenerate dropped, adds the cookie to the
+// response's headers) and returns:
+//
+//   - nil: the session is stored, or there was nothing to store;
+//   - an error wrapping [dynamosession.ErrNotFound]: a concurrent logout
+//     deleted the session since this request read it, or a regeneration
+//     in another request superseded it ([dynamosession.ErrSuperseded]),
+//     and the change was dropped (and reported to the Logger). After a
+//     logout the cookie is cleared and Data reset, as for a visitor;
+//   - an error wrapping [dynamosession.ErrConflict]: a versioned session
+//     changed since it was read;
+//   - any other error from the store, such as a timeout.
+//
+// The ErrorHandler is not called: the handler answers. After an error the
+// Manager writes nothing more for this request. After a success, changes
+// to Data are saved when the handler returns, as changes after the
+// response started are, and Regenerate returns ErrResponseStarted. Once
+// the response has started, Save saves what changed since and returns
+// that outcome. Without Save, a dropped write is only logged, since the
+// handler may already have answered.
+func (s *State[T]) Save() error {
+	if s.closed || s.w == nil || s.w.hijacked {
+		return fmt.Errorf("httpsession: save: %w", ErrCommitFailed)
+	}
+	if s.w.started {
+		return s.late(true)
+	}
+	s.w.started = true
+	lost, err := s.save(s.w.Header())
+	if err == nil {
+		err = lost
+	}
+	s.closed = err != nil
+	return err
+}
+
+// storeContext returns the context for one phase of the store's work:
+// the request's values without its cancellation (a client that hangs up
+// must not cut a regeneration between its create and its delete), bounded
+// by Options.Timeout, and in Express mode carrying the session's own
+// lifetime.
+func (s *State[T]) storeContext() (context.Context, context.CancelFunc) {
+	ctx := context.WithoutCancel(s.reqCtx)
+	if d := s.m.lifetime(&s.Data); d > 0 {
+		ctx = dynamosession.WithLifetime(ctx, d)
+	}
+	return context.WithTimeout(ctx, s.m.opts.Timeout)
+}
+
+// commit saves the session and adds the cookie to h, as the response
+// starts. A write that a concurrent logout or regeneration made impossible
+// is not an error here: it was logged, and the handler has answered.
+func (s *State[T]) commit(h http.Header) error {
+	_, err := s.save(h)
+	return err
+}
+
+// save saves the session before the response starts and adds the cookie,
+// if any, to h. lost reports a change that a concurrent logout or
+// regeneration made impossible to store (already logged); err reports a
+// failure.
+func (s *State[T]) save(h http.Header) (lost, err error) {
+	ctx, cancel := s.storeContext()
+	defer cancel()
 	m := s.m
 	var c *http.Cookie
 	switch {
+	case s.superseded:
+		// Sent before the browser got a login's new cookie: any cookie
+		// would replace that one.
+		if s.drop("the request carries a session ID a regeneration replaced") {
+			return errSuperseded, nil
+		}
+		return nil, nil
 	case s.sess != nil:
 		s.sess.Data = s.Data
 		before := s.sess.ExpiresAt
 		err := m.repo.Save(ctx, s.sess)
 		if errors.Is(err, dynamosession.ErrNotFound) {
-			// Deleted since this request read it: a logout in another tab.
-			// The logout wins; saving would resurrect the session. The
-			// request carries on as a visitor without a session.
-			var zero T
-			s.sess, s.Data = nil, zero
-			c = m.expiredCookie()
+			c, lost = s.lost(ctx, err)
 			break
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
 		moved := !s.sess.ExpiresAt.Equal(before)
 		if !moved {
@@ -163,56 +247,148 @@ func (s *State[T]) commit(ctx context.Context, h http.Header) error {
 		}
 	case s.regenerate || !isEmpty(s.Data):
 		if err := s.create(ctx); err != nil {
-			return err
+			return nil, err
 		}
 		c = m.cookie(s.fresh.ID, s.fresh.ExpiresAt)
 	case s.cookieSeen && (s.deadCookie || len(s.doomed) > 0):
 		c = m.expiredCookie()
 	}
 	// Delete only after creating, so that a failed regeneration leaves the
-	// old session in place rather than none.
-	if err := s.deleteDoomed(ctx); err != nil {
-		return err
+	// old session in place rather than none. When a new session replaces
+	// the old ones, requests still in flight with an old ID must not clear
+	// the new cookie: they find a tombstone.
+	if err := s.deleteDoomed(ctx, s.fresh != nil); err != nil {
+		return nil, err
 	}
 	if c != nil {
 		h.Add("Set-Cookie", c.String())
-		if h.Get("Cache-Control") == "" {
-			h.Set("Cache-Control", `no-cache="Set-Cookie"`)
-		}
+		keepFromSharedCaches(h)
+		s.w.setsCookie = true
 	}
-	return nil
+	return lost, nil
+}
+
+// lost handles a save that found the session gone: deleted by a logout,
+// or superseded by a regeneration in another request. The change is
+// dropped and reported; after a logout the request carries on as a
+// visitor and its cookie is cleared. After a regeneration, or when one
+// strongly consistent read cannot tell which happened, no cookie is sent:
+// clearing it could log the browser out of its new session.
+func (s *State[T]) lost(ctx context.Context, saveErr error) (*http.Cookie, error) {
+	id := s.sess.ID
+	var zero T
+	s.sess, s.Data = nil, zero
+	_, err := s.m.repo.Get(consistency.WithStrongRead(ctx), id)
+	switch {
+	case errors.Is(err, dynamosession.ErrSuperseded):
+		s.superseded = true
+		s.m.opts.Logger.WarnContext(ctx, "httpsession: session change dropped: a regeneration in another request replaced the session while this one ran", "err", saveErr)
+		return nil, errSuperseded
+	case errors.Is(err, dynamosession.ErrNotFound):
+		s.m.opts.Logger.WarnContext(ctx, "httpsession: session change dropped: the session was deleted (a logout) while this request ran", "err", saveErr)
+		return s.m.expiredCookie(), fmt.Errorf("httpsession: session change dropped: %w", saveErr)
+	}
+	// Not even the read could tell (a timeout): leave the cookie alone.
+	s.m.opts.Logger.WarnContext(ctx, "httpsession: session change dropped: the session is gone", "err", saveErr, "check", err)
+	return nil, fmt.Errorf("httpsession: session change dropped: %w", saveErr)
+}
+
+// errSuperseded is what State.Save returns for a change dropped because
+// the request's session ID was superseded.
+var errSuperseded = fmt.Errorf("httpsession: session change dropped: %w", dynamosession.ErrSuperseded)
+
+// drop gives up what the handler changed in a session the Manager will
+// not write (superseded, hijacked): it reports whether there was such a
+// change, reports it to the Logger, and forgets it, so that later changes
+// are reported on their own.
+func (s *State[T]) drop(why string) bool {
+	if !s.pending() {
+		return false
+	}
+	s.m.opts.Logger.WarnContext(s.reqCtx, "httpsession: session change dropped: "+why)
+	s.regenerate, s.doomed = false, nil
+	if s.sess != nil {
+		s.sess.Data = s.Data
+	}
+	if s.fresh != nil {
+		s.fresh.Data = s.Data
+	}
+	if s.sess == nil && s.fresh == nil {
+		var zero T
+		s.Data = zero
+	}
+	return true
+}
+
+// pending reports whether the handler changed something that a commit
+// would write. For a stored session it compares Data with what was read
+// (reflect.DeepEqual): a change made in place inside a slice or map that
+// Data shares with the value read cannot be seen.
+func (s *State[T]) pending() bool {
+	switch {
+	case s.regenerate || len(s.doomed) > 0:
+		return true
+	case s.sess != nil:
+		return !reflect.DeepEqual(s.sess.Data, s.Data)
+	case s.fresh != nil:
+		return !reflect.DeepEqual(s.fresh.Data, s.Data)
+	}
+	return !isEmpty(s.Data)
 }
 
 // commitLate saves what the handler changed after the response started:
 // Data of a stored session (no request if unchanged) and deletions. A new
 // session cannot be created any more: its cookie would have to follow the
 // body.
-func (s *State[T]) commitLate(ctx context.Context) error {
-	if err := s.deleteDoomed(ctx); err != nil {
+func (s *State[T]) commitLate() error { return s.late(false) }
+
+// late is commitLate; explicit tells whether the handler asked (State.Save),
+// which then wants a dropped change as an error.
+func (s *State[T]) late(explicit bool) error {
+	if s.superseded {
+		if s.drop("the request carries a session ID a regeneration replaced") {
+			return errSuperseded
+		}
+		return nil
+	}
+	ctx, cancel := s.storeContext()
+	defer cancel()
+	if err := s.deleteDoomed(ctx, false); err != nil {
 		return err
 	}
+	var saved *dynamosession.Session[T]
 	switch {
 	case s.sess != nil:
-		s.sess.Data = s.Data
-		if err := s.m.repo.Save(ctx, s.sess); err != nil && !errors.Is(err, dynamosession.ErrNotFound) {
-			return err
-		}
+		saved = s.sess
 	case s.fresh != nil:
-		// Save compares with what Create stored: no request if unchanged.
-		s.fresh.Data = s.Data
-		if err := s.m.repo.Save(ctx, s.fresh); err != nil && !errors.Is(err, dynamosession.ErrNotFound) {
-			return err
-		}
+		saved = s.fresh // Save compares with what Create stored: no request if unchanged
 	case s.regenerate || !isEmpty(s.Data):
 		return fmt.Errorf("%w: session data set after the response started; a new session needs its cookie in the headers", ErrResponseStarted)
+	default:
+		return nil
 	}
-	return nil
+	saved.Data = s.Data
+	err := s.m.repo.Save(ctx, saved)
+	if errors.Is(err, dynamosession.ErrNotFound) {
+		if s.sess == nil {
+			s.sess = saved // lost reads the ID from sess
+		}
+		_, lost := s.lost(ctx, err)
+		s.fresh = nil
+		if explicit {
+			return lost
+		}
+		return nil
+	}
+	return err
 }
 
 func (s *State[T]) create(ctx context.Context) error {
 	id := NewID()
 	if s.m.express {
 		s.setExpressCookie()
+		// The cookie object may have just got its lifetime.
+		ctx = dynamosession.WithLifetime(ctx, s.m.lifetime(&s.Data))
 	}
 	fresh, err := s.m.repo.Create(ctx, id, s.Data)
 	if err != nil {
@@ -222,11 +398,21 @@ func (s *State[T]) create(ctx context.Context) error {
 	return nil
 }
 
-func (s *State[T]) deleteDoomed(ctx context.Context) error {
+// deleteDoomed deletes the stored sessions Destroy and Regenerate dropped;
+// when supersede is set (a new session, with its new cookie, replaces
+// them: a Regenerate, or a Destroy followed by new Data) it leaves
+// tombstones for Options.RegenerateGrace instead.
+func (s *State[T]) deleteDoomed(ctx context.Context, supersede bool) error {
 	for len(s.doomed) > 0 {
 		// Unconditional even in a versioned repository: a logout must win
 		// over whatever another request saved meanwhile.
-		if err := s.m.repo.Delete(ctx, s.doomed[0]); err != nil {
+		var err error
+		if supersede {
+			err = s.m.repo.Supersede(ctx, s.doomed[0], s.m.opts.RegenerateGrace)
+		} else {
+			err = s.m.repo.Delete(ctx, s.doomed[0])
+		}
+		if err != nil {
 			return err
 		}
 		s.doomed = s.doomed[1:]
@@ -253,12 +439,20 @@ func (s *State[T]) setExpressCookie() {
 	case http.SameSiteNoneMode:
 		c.SameSite = "none"
 	}
-	if age := m.maxAge(); age > 0 {
+	// A lifetime the handler chose ("remember me") stays; otherwise the
+	// cookie's.
+	setter := any(&s.Data).(expressCookieSetter)
+	if old := setter.expressCookie(); old != nil && old.OriginalMaxAge != nil {
+		c.OriginalMaxAge = old.OriginalMaxAge
+	} else if age := m.maxAge(); age > 0 {
 		ms := age.Milliseconds()
-		exp := m.now().Add(age).UTC().Truncate(time.Millisecond)
-		c.OriginalMaxAge, c.Expires = &ms, &exp
+		c.OriginalMaxAge = &ms
 	}
-	any(&s.Data).(expressCookieSetter).setExpressCookie(c)
+	if d := cookieLifetime(c); d > 0 {
+		exp := m.now().Add(d).UTC().Truncate(time.Millisecond)
+		c.Expires = &exp
+	}
+	setter.setExpressCookie(c)
 }
 
 // isEmpty reports whether v is nothing worth storing: the zero value, or an

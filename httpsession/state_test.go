@@ -2,8 +2,11 @@ package httpsession_test
 
 import (
 	"context"
+	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -208,5 +211,88 @@ func TestExpressSignedGarbage(t *testing.T) {
 				t.Errorf("%d GetItem calls, want none", n)
 			}
 		})
+	}
+}
+
+// TestDroppedWrite: when a concurrent logout wins over a request's save,
+// the write is dropped and reported to the Logger; a handler whose answer
+// depends on it saves explicitly first and learns the outcome from
+// State.Save.
+func TestDroppedWrite(t *testing.T) {
+	tests := []struct {
+		name      string
+		explicit  bool // the handler calls State.Save before answering
+		wantCode  int
+		wantSaved error
+	}{
+		{"implicit save: reported to the Logger", false, http.StatusCreated, nil},
+		{"explicit save: the handler answers accordingly", true, http.StatusGone, dynamosession.ErrNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var log strings.Builder
+			e := newEnv(t, nil, func(o *httpsession.Options) { o.Logger = slog.New(slog.NewTextHandler(&log, nil)) })
+			b := newBrowser()
+			b.do(e.handler(func(w http.ResponseWriter, r *http.Request, s *httpsession.State[Cart]) { s.Data.User = "ada" }), "GET", "/")
+			id := b.jar["sid"]
+			other := newBrowser()
+			other.jar["sid"] = id
+			var saveErr error
+			res := b.do(e.handler(func(w http.ResponseWriter, r *http.Request, s *httpsession.State[Cart]) {
+				other.do(e.handler(func(w http.ResponseWriter, r *http.Request, s *httpsession.State[Cart]) { s.Destroy() }), "POST", "/logout")
+				s.Data.Items = append(s.Data.Items, "book")
+				if tt.explicit {
+					if saveErr = s.Save(); errors.Is(saveErr, dynamosession.ErrNotFound) {
+						http.Error(w, "signed out meanwhile", http.StatusGone)
+						return
+					}
+				}
+				w.WriteHeader(http.StatusCreated)
+			}), "POST", "/cart")
+			if res.StatusCode != tt.wantCode {
+				t.Errorf("status %d, want %d", res.StatusCode, tt.wantCode)
+			}
+			if !errors.Is(saveErr, tt.wantSaved) || (tt.wantSaved == nil) != (saveErr == nil) {
+				t.Errorf("State.Save = %v, want %v", saveErr, tt.wantSaved)
+			}
+			if !strings.Contains(log.String(), "dropped") {
+				t.Errorf("log %q, want the dropped write", log.String())
+			}
+			if !facts(b, id).Cleared {
+				t.Error("cookie not cleared after the logout won")
+			}
+			if e.stored(id) != nil || len(e.errs) > 0 {
+				t.Errorf("stored %+v, errors %v; want nothing, none", e.stored(id), e.errs)
+			}
+		})
+	}
+}
+
+// TestStateSave: an explicit save stores the session before the handler
+// answers, sends the cookie with the response, and leaves later changes
+// to the save after the handler returns.
+func TestStateSave(t *testing.T) {
+	e := newEnv(t, nil)
+	b := newBrowser()
+	var first, second error
+	res := b.do(e.handler(func(w http.ResponseWriter, r *http.Request, s *httpsession.State[Cart]) {
+		s.Data.User = "ada"
+		first = s.Save()
+		s.Data.Items = []string{"book"}
+		second = s.Save()
+		s.Data.Items = append(s.Data.Items, "pen")
+		w.WriteHeader(http.StatusCreated)
+	}), "POST", "/")
+	if first != nil || second != nil || res.StatusCode != http.StatusCreated {
+		t.Fatalf("Save = %v, then %v; status %d; want nil, nil, 201", first, second, res.StatusCode)
+	}
+	if diff := cmp.Diff(map[string]int{"PutItem": 1, "UpdateItem": 2}, e.calls()); diff != "" {
+		t.Errorf("calls mismatch (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(&Cart{User: "ada", Items: []string{"book", "pen"}}, e.stored(b.jar["sid"])); diff != "" {
+		t.Errorf("stored mismatch (-want +got):\n%s", diff)
+	}
+	if !strings.Contains(res.Header.Get("Cache-Control"), "private") {
+		t.Errorf("Cache-Control %q on a response setting a cookie", res.Header.Get("Cache-Control"))
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -45,10 +46,42 @@ type job struct {
 	Schema      int            `json:"schema,omitempty"` // 0 in checkpoints written before schema versions: 1
 }
 
-func (j job) equal(o job) bool {
-	return j.Table == o.Table && j.KeyAttr == o.KeyAttr && j.Prefix == o.Prefix &&
-		j.DataAttr == o.DataAttr && j.ExpiresAttr == o.ExpiresAttr && max(j.Schema, 1) == max(o.Schema, 1) &&
-		slices.Equal(j.From, o.From) && j.To == o.To
+// diff lists how o differs from j, one "what: j's (o's)" phrase per
+// field, for a person deciding which checkpoint file belongs to which
+// run; none when the jobs are the same.
+func (j job) diff(o job) []string {
+	var d []string
+	field := func(what, mine, theirs string) {
+		if mine != theirs {
+			d = append(d, fmt.Sprintf("%s %q (this run: %q)", what, mine, theirs))
+		}
+	}
+	field("table", j.Table, o.Table)
+	field("key attribute", j.KeyAttr, o.KeyAttr)
+	field("prefix", j.Prefix, o.Prefix)
+	field("data attribute", j.DataAttr, o.DataAttr)
+	field("expiry attribute", j.ExpiresAttr, o.ExpiresAttr)
+	if !slices.Equal(j.From, o.From) {
+		d = append(d, fmt.Sprintf("from %s (this run: %s)", formatList(j.From), formatList(o.From)))
+	}
+	field("to", string(j.To), string(o.To))
+	if max(j.Schema, 1) != max(o.Schema, 1) {
+		d = append(d, fmt.Sprintf("schema %d (this run: %d)", max(j.Schema, 1), max(o.Schema, 1)))
+	}
+	return d
+}
+
+// formatList names formats as a person would type them: "json,map", or
+// "every other format" for none.
+func formatList(fs []codec.Format) string {
+	if len(fs) == 0 {
+		return "every other format"
+	}
+	names := make([]string, len(fs))
+	for i, f := range fs {
+		names[i] = string(f)
+	}
+	return strings.Join(names, ",")
 }
 
 // segmentState is how far one scan segment got. LastKey is the

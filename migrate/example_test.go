@@ -6,12 +6,13 @@ import (
 	"os"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/fake"
 	"github.com/dynamosession/dynamosession/migrate"
-	"github.com/dynamosession/dynamosession/tableadmin"
 )
 
 // Moving a connect-dynamodb table from JSON strings to MessagePack, with
@@ -20,7 +21,13 @@ import (
 func Example() {
 	ctx := context.Background()
 	db := fake.New() // a *dynamodb.Client in real life
-	if _, err := tableadmin.Create(ctx, db, tableadmin.Spec{Table: "sessions"}); err != nil {
+	_, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String("sessions"),
+		BillingMode:          types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("id"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: types.KeyTypeHash}},
+	})
+	if err != nil {
 		panic(err)
 	}
 	exp := &types.AttributeValueMemberN{Value: fmt.Sprint(time.Now().Add(time.Hour).Unix())}
@@ -63,7 +70,7 @@ func Example() {
 	//   migrated                       1
 	//   already in target              0
 	//   expired (not touched)          0
-	//   skipped                        0  other prefix, format or no data attribute
+	//   skipped                        0
 	//   changed by the app             0
 	//   failed (not touched)           1
 	//   read units                   2.0

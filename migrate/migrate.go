@@ -60,8 +60,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/dynamosession/dynamosession"
-	"github.com/dynamosession/dynamosession/capacity"
 	"github.com/dynamosession/dynamosession/codec"
+	"github.com/dynamosession/dynamosession/internal/capacity"
+	"github.com/dynamosession/dynamosession/internal/tablekey"
 )
 
 // API is the part of the DynamoDB client a migration calls.
@@ -190,7 +191,9 @@ func (c *Config[T]) withDefaults() {
 
 const defaultWorkers = 4
 
-// ErrInvalidConfig reports a Config that cannot describe a migration.
+// ErrInvalidConfig reports a Config that cannot describe a migration, or
+// that does not fit the table: [Run] returns it, before scanning, when
+// KeyAttr is not the table's string partition key.
 var ErrInvalidConfig = errors.New("migrate: invalid config")
 
 // Validate reports whether c describes a migration, as [Run] checks it
@@ -256,6 +259,11 @@ func Run[T any](ctx context.Context, client API, cfg Config[T]) (*Report, error)
 		return &Report{DryRun: cfg.DryRun}, fmt.Errorf("migrate: describing table %s: %w", cfg.Table, err)
 	}
 	if d.Table != nil {
+		if msg := tablekey.Problem(d.Table, cfg.KeyAttr); msg != "" {
+			// Every item would be skipped, the whole table scanned and
+			// billed for nothing.
+			return &Report{DryRun: cfg.DryRun}, fmt.Errorf("%w: table %s: %s", ErrInvalidConfig, cfg.Table, msg)
+		}
 		m.total = aws.ToInt64(d.Table.ItemCount)
 		if m.total > 0 {
 			m.avgItemBytes = aws.ToInt64(d.Table.TableSizeBytes) / m.total
@@ -370,9 +378,9 @@ func (m *migrator[T]) loadState() error {
 			return err
 		}
 		if c != nil {
-			switch {
-			case !c.Job.equal(want):
-				return fmt.Errorf("%w: %s was written for %+v, this run is %+v", ErrCheckpointMismatch, m.cfg.Checkpoint, c.Job, want)
+			switch d := c.Job.diff(want); {
+			case len(d) > 0:
+				return fmt.Errorf("%w: %s was written by a migration with %s", ErrCheckpointMismatch, m.cfg.Checkpoint, strings.Join(d, ", "))
 			case m.cfg.Workers != 0 && m.cfg.Workers != len(c.Segments):
 				return fmt.Errorf("%w: %s has %d segments; resume with %d workers (or 0)", ErrCheckpointMismatch, m.cfg.Checkpoint, len(c.Segments), len(c.Segments))
 			}

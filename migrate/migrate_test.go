@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/google/go-cmp/cmp"
@@ -25,11 +26,12 @@ import (
 type fate int
 
 const (
-	toMigrate fate = iota // live, valid, in another format than the target
-	untouched             // already in the target format
-	expired               // expiry passed: left for TTL
-	corrupt               // cannot be migrated: reported and left as it is
-	skipped               // another prefix, or no data attribute
+	toMigrate   fate = iota // live, valid, in another format than the target
+	untouched               // already in the target format
+	expired                 // expiry passed: left for TTL
+	corrupt                 // cannot be migrated: reported and left as it is
+	otherPrefix             // skipped: another prefix
+	noData                  // skipped: no data attribute
 )
 
 // dataset is a table's worth of items and the fate of each.
@@ -94,9 +96,9 @@ func mixedDataset(t *testing.T, n int, target codec.Format, live, gone time.Time
 		case r <= 4:
 			d.add(encode(t, f, key, newSession(i), gone), expired)
 		case r == 5:
-			d.add(encode(t, f, fmt.Sprintf("other#k%05d", i), newSession(i), live), skipped)
+			d.add(encode(t, f, fmt.Sprintf("other#k%05d", i), newSession(i), live), otherPrefix)
 		case r == 6:
-			d.add(map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: key}, "note": &types.AttributeValueMemberS{Value: "no data"}}, skipped)
+			d.add(map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: key}, "note": &types.AttributeValueMemberS{Value: "no data"}}, noData)
 		case f == codec.FormatJSON && r%10 == 7:
 			item := encode(t, f, key, newSession(i), live)
 			item["sess"] = &types.AttributeValueMemberS{Value: nodeJSON}
@@ -181,17 +183,19 @@ func verify(t *testing.T, b *backend, d *dataset, cc *counting, workers int, rep
 		t.Errorf("%d writes succeeded and %d were sent for %d records needing migration, want at most %d sent", writes, sends, needing, needing+workers)
 	}
 	wantRep := migrate.Report{
-		Scanned:   int64(len(d.items)),
-		Expired:   int64(d.count(expired)),
-		Skipped:   int64(d.count(skipped)),
-		Failed:    int64(d.count(corrupt)),
-		Migrated:  rep.Migrated, // checked below: a re-done page counts as already migrated
-		Complete:  true,
-		Resumed:   rep.Resumed,
-		Failures:  rep.Failures,
-		ReadUnits: rep.ReadUnits, WriteUnits: rep.WriteUnits, Elapsed: rep.Elapsed,
+		Scanned:       int64(len(d.items)),
+		Expired:       int64(d.count(expired)),
+		Skipped:       int64(d.count(otherPrefix) + d.count(noData)),
+		SkippedPrefix: int64(d.count(otherPrefix)),
+		SkippedNoData: int64(d.count(noData)),
+		Failed:        int64(d.count(corrupt)),
+		Migrated:      rep.Migrated, // checked below: a re-done page counts as already migrated
+		Complete:      true,
+		Resumed:       rep.Resumed,
+		Failures:      rep.Failures,
+		ReadUnits:     rep.ReadUnits, WriteUnits: rep.WriteUnits, Elapsed: rep.Elapsed,
 		AlreadyTarget: int64(needing+d.count(untouched)) - rep.Migrated,
-		Schemas:       map[int]int64{1: int64(len(d.items) - d.count(expired) - d.count(skipped))},
+		Schemas:       map[int]int64{1: int64(len(d.items) - d.count(expired) - d.count(otherPrefix) - d.count(noData))},
 	}
 	if diff := cmp.Diff(&wantRep, rep); diff != "" {
 		t.Errorf("report mismatch (-want +got):\n%s", diff)
@@ -569,21 +573,26 @@ func TestCheckpointMismatch(t *testing.T) {
 			t.Errorf("report from a complete checkpoint: %+v, first run %+v", again, first)
 		}
 	})
+	// Each mismatch is named in words a person can act on, not as a dump
+	// of the checkpoint's structure.
 	mismatches := []struct {
 		name   string
 		change func(c *migrate.Config[migrate.Value])
+		says   string
 	}{
-		{"other target", func(c *migrate.Config[migrate.Value]) { c.To = codec.JSON[migrate.Value]{} }},
-		{"other prefix", func(c *migrate.Config[migrate.Value]) { c.Prefix = "sess:" }},
-		{"other source", func(c *migrate.Config[migrate.Value]) { c.From = []codec.Format{codec.FormatJSON} }},
-		{"other worker count", func(c *migrate.Config[migrate.Value]) { c.Workers = 3 }},
+		{"other target", func(c *migrate.Config[migrate.Value]) { c.To = codec.JSON[migrate.Value]{} }, `to "msgpack" (this run: "json")`},
+		{"other prefix", func(c *migrate.Config[migrate.Value]) { c.Prefix = "sess:" }, `prefix "" (this run: "sess:")`},
+		{"other source", func(c *migrate.Config[migrate.Value]) { c.From = []codec.Format{codec.FormatJSON} },
+			"from every other format (this run: json)"},
+		{"other worker count", func(c *migrate.Config[migrate.Value]) { c.Workers = 3 }, "has 2 segments; resume with 2 workers"},
 	}
 	for _, m := range mismatches {
 		t.Run(m.name, func(t *testing.T) {
 			c := cfg
 			m.change(&c)
-			if _, err := migrate.Run(t.Context(), db, c); !errors.Is(err, migrate.ErrCheckpointMismatch) {
-				t.Errorf("err = %v, want ErrCheckpointMismatch", err)
+			_, err := migrate.Run(t.Context(), db, c)
+			if !errors.Is(err, migrate.ErrCheckpointMismatch) || !strings.Contains(err.Error(), m.says) || strings.Contains(err.Error(), "{") {
+				t.Errorf("err = %v, want ErrCheckpointMismatch saying %s", err, m.says)
 			}
 		})
 	}
@@ -630,6 +639,87 @@ func TestInvalidConfig(t *testing.T) {
 				t.Errorf("err = %v, want ErrInvalidConfig", err)
 			}
 		})
+	}
+}
+
+// TestKeySchema checks that Run refuses, before scanning, a table whose
+// key is not KeyAttr as a string partition key: every item would be
+// skipped and the whole table billed for nothing.
+func TestKeySchema(t *testing.T) {
+	cases := []struct {
+		name    string
+		keys    []types.KeySchemaElement
+		defs    []types.AttributeDefinition
+		keyAttr string
+		says    string
+	}{
+		{"other key name", hashKeyOf("sid"), attrDefs("sid", types.ScalarAttributeTypeS), "", `partition key is "sid", want "id"`},
+		{"number key", hashKeyOf("id"), attrDefs("id", types.ScalarAttributeTypeN), "", `has type N`},
+		{"sort key", append(hashKeyOf("id"), types.KeySchemaElement{AttributeName: aws.String("at"), KeyType: types.KeyTypeRange}),
+			append(attrDefs("id", types.ScalarAttributeTypeS), attrDefs("at", types.ScalarAttributeTypeN)...), "", `sort key "at"`},
+		{"KeyAttr set to the table's key", hashKeyOf("sid"), attrDefs("sid", types.ScalarAttributeTypeS), "sid", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			db := fake.New()
+			if _, err := db.CreateTable(t.Context(), &dynamodb.CreateTableInput{
+				TableName: aws.String("sessions"), KeySchema: c.keys, AttributeDefinitions: c.defs, BillingMode: types.BillingModePayPerRequest,
+			}); err != nil {
+				t.Fatal(err)
+			}
+			rep, err := migrate.Run(t.Context(), db, migrate.Config[migrate.Value]{Table: "sessions", KeyAttr: c.keyAttr, To: codec.Msgpack[migrate.Value]{}})
+			if c.says == "" {
+				if err != nil || !rep.Complete {
+					t.Errorf("Run = %+v, %v; want a complete run", rep, err)
+				}
+				return
+			}
+			if !errors.Is(err, migrate.ErrInvalidConfig) || !strings.Contains(err.Error(), c.says) {
+				t.Errorf("err = %v, want ErrInvalidConfig saying %s", err, c.says)
+			}
+			if n := db.Stats().Calls["Scan"]; n != 0 {
+				t.Errorf("%d Scan calls on a table that cannot match", n)
+			}
+		})
+	}
+}
+
+func hashKeyOf(name string) []types.KeySchemaElement {
+	return []types.KeySchemaElement{{AttributeName: aws.String(name), KeyType: types.KeyTypeHash}}
+}
+
+func attrDefs(name string, typ types.ScalarAttributeType) []types.AttributeDefinition {
+	return []types.AttributeDefinition{{AttributeName: aws.String(name), AttributeType: typ}}
+}
+
+// TestSkipReasons checks the report counts each reason for skipping an
+// item, so a run that matched nothing can say why.
+func TestSkipReasons(t *testing.T) {
+	db := fake.New()
+	b := newBackend(t, "fake", db, db)
+	exp := &types.AttributeValueMemberN{Value: fmt.Sprint(time.Now().Add(time.Hour).Unix())}
+	b.seed(t, []map[string]types.AttributeValue{
+		{"id": &types.AttributeValueMemberS{Value: "other#a"}, "sess": &types.AttributeValueMemberS{Value: `{}`}, "expires": exp},
+		{"id": &types.AttributeValueMemberS{Value: "other#b"}, "sess": &types.AttributeValueMemberS{Value: `{}`}, "expires": exp},
+		{"id": &types.AttributeValueMemberS{Value: "sess:c"}, "note": &types.AttributeValueMemberS{Value: "no data"}},
+		{"id": &types.AttributeValueMemberS{Value: "sess:d"}, "sess": &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{}}, "expires": exp},
+	})
+	rep, err := migrate.Run(t.Context(), db, migrate.Config[migrate.Value]{
+		Table: b.table, Prefix: "sess:", From: []codec.Format{codec.FormatJSON}, To: codec.Msgpack[migrate.Value]{},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := [4]int64{rep.Skipped, rep.SkippedPrefix, rep.SkippedNoData, rep.SkippedFormat}
+	if diff := cmp.Diff([4]int64{4, 2, 1, 1}, got); diff != "" {
+		t.Errorf("skipped, by prefix, no data, format mismatch (-want +got):\n%s", diff)
+	}
+	var text strings.Builder
+	if err := rep.WriteText(&text, false); err != nil {
+		t.Fatal(err)
+	}
+	if want := "skipped                        4  other prefix 2, no data attribute 1, other format 1\n"; !strings.Contains(text.String(), want) {
+		t.Errorf("report text lacks %q:\n%s", want, text.String())
 	}
 }
 

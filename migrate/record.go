@@ -15,9 +15,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/dynamosession/dynamosession/capacity"
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/internal/attr"
+	"github.com/dynamosession/dynamosession/internal/capacity"
 )
 
 // outcome is what became of one scanned item; see the fields of [Report].
@@ -27,7 +27,10 @@ const (
 	outMigrated outcome = iota
 	outAlready
 	outExpired
-	outSkipped
+	outOtherPrefix // skipped: key outside the prefix, or not a string
+	outNoData      // skipped: no data attribute
+	outOtherFormat // skipped: a format not asked for
+	outNewerSchema // skipped: stored by a newer schema version than Config.Schema
 	outConflict
 	outFailed
 	numOutcomes
@@ -66,7 +69,7 @@ func (m *migrator[T]) process(ctx context.Context, item map[string]types.Attribu
 func (m *migrator[T]) attempt(ctx context.Context, item map[string]types.AttributeValue) (result, map[string]types.AttributeValue, error) {
 	ks, ok := item[m.cfg.KeyAttr].(*types.AttributeValueMemberS)
 	if !ok {
-		return result{outcome: outSkipped}, nil, nil // not this library's key type
+		return result{outcome: outOtherPrefix}, nil, nil // not this library's key type
 	}
 	r := result{key: ks.Value}
 	fail := func(format string, args ...any) (result, map[string]types.AttributeValue, error) {
@@ -74,12 +77,12 @@ func (m *migrator[T]) attempt(ctx context.Context, item map[string]types.Attribu
 		return r, nil, nil
 	}
 	if !strings.HasPrefix(r.key, m.cfg.Prefix) {
-		r.outcome = outSkipped
+		r.outcome = outOtherPrefix
 		return r, nil, nil
 	}
 	data, ok := item[m.cfg.DataAttr]
 	if !ok {
-		r.outcome = outSkipped
+		r.outcome = outNoData
 		return r, nil, nil
 	}
 	r.format = codec.Detect(data)
@@ -105,13 +108,13 @@ func (m *migrator[T]) attempt(ctx context.Context, item map[string]types.Attribu
 	upgrade := schema < m.cfg.Schema
 	switch {
 	case schema > m.cfg.Schema:
-		r.outcome = outSkipped // a newer deploy's record
+		r.outcome = outNewerSchema // a newer deploy's record
 		return r, nil, nil
 	case r.format == m.target && !upgrade:
 		r.outcome = outAlready
 		return r, nil, nil
 	case m.from != nil && !m.from[r.format] && !upgrade:
-		r.outcome = outSkipped
+		r.outcome = outOtherFormat
 		return r, nil, nil
 	}
 

@@ -34,8 +34,14 @@ type Report struct {
 	Expired int64 `json:"expired"`
 	// Skipped counts items that are not records to migrate: keys outside
 	// the prefix, items without the data attribute, and records in a
-	// format not asked for.
-	Skipped int64 `json:"skipped"`
+	// format not asked for; SkippedPrefix, SkippedNoData and SkippedFormat
+	// count each reason. When every scanned item is skipped, the
+	// migration matched nothing: a wrong Prefix or DataAttr, most likely.
+	Skipped       int64 `json:"skipped"`
+	SkippedPrefix int64 `json:"skippedPrefix,omitempty"`
+	SkippedNoData int64 `json:"skippedNoData,omitempty"`
+	SkippedFormat int64 `json:"skippedFormat,omitempty"`
+	SkippedSchema int64 `json:"skippedSchema,omitempty"` // stored by a newer schema version than Config.Schema
 	// Conflicts counts records the application deleted, or kept changing,
 	// while the migration tried to rewrite them; they are as the
 	// application left them. Run the migration again to pick up any left
@@ -101,7 +107,11 @@ func (r *Report) add(p *pageTally) {
 	r.Migrated += p.counts[outMigrated]
 	r.AlreadyTarget += p.counts[outAlready]
 	r.Expired += p.counts[outExpired]
-	r.Skipped += p.counts[outSkipped]
+	r.SkippedPrefix += p.counts[outOtherPrefix]
+	r.SkippedNoData += p.counts[outNoData]
+	r.SkippedFormat += p.counts[outOtherFormat]
+	r.SkippedSchema += p.counts[outNewerSchema]
+	r.Skipped += p.counts[outOtherPrefix] + p.counts[outNoData] + p.counts[outOtherFormat] + p.counts[outNewerSchema]
 	r.Conflicts += p.counts[outConflict]
 	r.Failed += p.counts[outFailed]
 	r.ReadUnits += p.readUnits
@@ -147,7 +157,7 @@ func (r *Report) WriteText(w io.Writer, fullKeys bool) error {
 	row(verb, r.Migrated, "")
 	row("already in target", r.AlreadyTarget, "")
 	row("expired (not touched)", r.Expired, "")
-	row("skipped", r.Skipped, "other prefix, format or no data attribute")
+	row("skipped", r.Skipped, skipNote(r))
 	row("changed by the app", r.Conflicts, conflictNote(r.Conflicts))
 	row("failed (not touched)", r.Failed, "")
 	writeLabel := "write units"
@@ -177,6 +187,25 @@ func (r *Report) WriteText(w io.Writer, fullKeys bool) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// skipNote says why items were skipped: "other prefix 3, no data
+// attribute 1". A report from a checkpoint written before the reasons
+// were counted has only the total.
+func skipNote(r *Report) string {
+	var parts []string
+	for _, p := range []struct {
+		what string
+		n    int64
+	}{{"other prefix", r.SkippedPrefix}, {"no data attribute", r.SkippedNoData}, {"other format", r.SkippedFormat}, {"newer schema", r.SkippedSchema}} {
+		if p.n > 0 {
+			parts = append(parts, p.what+" "+group(p.n))
+		}
+	}
+	if len(parts) == 0 && r.Skipped > 0 {
+		return "other prefix, format or no data attribute"
+	}
+	return strings.Join(parts, ", ")
 }
 
 func conflictNote(n int64) string {

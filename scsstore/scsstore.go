@@ -130,8 +130,14 @@ func (s *Store) Commit(token string, b []byte, expiry time.Time) error {
 
 // CommitCtx is Commit with a context.
 func (s *Store) CommitCtx(ctx context.Context, token string, b []byte, expiry time.Time) error {
-	if limit := s.opts.TTL.Expiry(s.opts.Clock()); expiry.After(limit) {
-		return fmt.Errorf("%w: expiry %s, the TTL reaches %s", ErrExpiryBeyondTTL, expiry.UTC().Format(time.RFC3339), limit.UTC().Format(time.RFC3339))
+	// The repository stores its TTL's expiry in whole seconds, the
+	// fraction dropped; ttl.Sliding rounds up so that nothing is, but a
+	// policy of the user's own may not. Compare with the whole second that
+	// is stored at the least, so a session never ends before scs's expiry.
+	limit := s.opts.TTL.Expiry(s.opts.Clock())
+	if stored := time.Unix(limit.Unix(), 0); expiry.After(stored) {
+		return fmt.Errorf("%w: expiry %s, the TTL reaches %s", ErrExpiryBeyondTTL,
+			expiry.UTC().Format(time.RFC3339Nano), stored.UTC().Format(time.RFC3339))
 	}
 	if err := s.repo.Put(ctx, token, Record{Data: b, Deadline: expiry.UnixMilli()}); err != nil {
 		return fmt.Errorf("scsstore: commit: %w", err)

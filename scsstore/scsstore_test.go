@@ -120,6 +120,61 @@ func TestStore(t *testing.T) {
 	}
 }
 
+// TestExpiryAtFractionalSecond commits with scs's Lifetime equal to the
+// repository's TTL (the package example's configuration) at a clock 0.7 s
+// into a second: DynamoDB's expiry attribute holds whole seconds, and the
+// one stored must not end the session before scs's own expiry does.
+func TestExpiryAtFractionalSecond(t *testing.T) {
+	const tok = "pDtAqrKHH7tWsnRu0vgfVuVFBpn9jXmsAFbuIA1w0tE"
+	for _, frac := range []time.Duration{0, time.Millisecond, 700 * time.Millisecond, time.Second - time.Millisecond} {
+		t.Run(frac.String(), func(t *testing.T) {
+			s, db, clock := newStore(t, nil)
+			clock.Advance(frac)
+			expiry := clock.Now().Add(24 * time.Hour) // scs's Lifetime = the TTL
+			if err := s.Commit(tok, []byte("v1"), expiry); err != nil {
+				t.Fatal(err)
+			}
+			item, _ := db.Item("sessions", map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: "session#" + tok}})
+			stored, err := ttl.ParseExpiry(item["expires"].(*types.AttributeValueMemberN).Value)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if stored.Before(expiry) {
+				t.Errorf("stored expiry %s is before scs's %s", stored.Format(time.RFC3339Nano), expiry.Format(time.RFC3339Nano))
+			}
+			clock.Advance(24*time.Hour - time.Millisecond)
+			if diff := cmp.Diff(found{"v1", true, nil}, find(s, tok)); diff != "" {
+				t.Errorf("1 ms before scs's expiry: Find mismatch (-want +got):\n%s", diff)
+			}
+			clock.Advance(time.Millisecond)
+			if diff := cmp.Diff(found{}, find(s, tok)); diff != "" {
+				t.Errorf("at scs's expiry: Find mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// exactPolicy is a user's TTL policy that returns fractional expiries,
+// which the repository stores as the whole second before.
+type exactPolicy time.Duration
+
+func (p exactPolicy) Expiry(now time.Time) time.Time { return now.Add(time.Duration(p)) }
+func (p exactPolicy) Lifetime() time.Duration        { return time.Duration(p) }
+
+// TestExpiryOfAnUnroundedPolicy checks that with a policy that does not
+// round up, a Commit that the stored whole second would end early is
+// refused, not stored to expire before scs means it to.
+func TestExpiryOfAnUnroundedPolicy(t *testing.T) {
+	s, _, clock := newStore(t, func(o *dynamosession.Options[scsstore.Record]) { o.TTL = exactPolicy(24 * time.Hour) })
+	clock.Advance(700 * time.Millisecond)
+	if err := s.Commit("tok", []byte("x"), clock.Now().Add(24*time.Hour)); !errors.Is(err, scsstore.ErrExpiryBeyondTTL) {
+		t.Errorf("Commit to the TTL's fractional expiry = %v, want ErrExpiryBeyondTTL", err)
+	}
+	if err := s.Commit("tok", []byte("x"), clock.Now().Add(24*time.Hour-700*time.Millisecond)); err != nil {
+		t.Errorf("Commit to the stored whole second = %v, want success", err)
+	}
+}
+
 func TestBadInput(t *testing.T) {
 	s, db, clock := newStore(t, nil)
 	tests := []struct {

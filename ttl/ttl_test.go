@@ -11,11 +11,27 @@ import (
 var t0 = time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
 
 func TestSliding(t *testing.T) {
-	p := ttl.Sliding(24 * time.Hour)
-	if got, want := p.Expiry(t0), t0.Add(24*time.Hour); !got.Equal(want) {
-		t.Errorf("Expiry = %v, want %v", got, want)
+	const life = 24 * time.Hour
+	tests := []struct {
+		name string
+		now  time.Time
+		want time.Time
+	}{
+		{"on a whole second", t0, t0.Add(life)},
+		{"a nanosecond past", t0.Add(time.Nanosecond), t0.Add(life + time.Second)},
+		{"0.7 s past: rounded up, never down", t0.Add(700 * time.Millisecond), t0.Add(life + time.Second)},
+		{"a nanosecond short", t0.Add(time.Second - time.Nanosecond), t0.Add(life + time.Second)},
+		{"before the Unix epoch", time.Unix(-10, 300), time.Unix(-10+int64(life/time.Second)+1, 0)},
 	}
-	if p.Lifetime() != 24*time.Hour {
+	p := ttl.Sliding(life)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := p.Expiry(tt.now); !got.Equal(tt.want) {
+				t.Errorf("Expiry(%s) = %s, want %s", tt.now.Format(time.RFC3339Nano), got.Format(time.RFC3339Nano), tt.want.Format(time.RFC3339Nano))
+			}
+		})
+	}
+	if p.Lifetime() != life {
 		t.Errorf("Lifetime = %v", p.Lifetime())
 	}
 }
@@ -45,6 +61,33 @@ func TestTouchAfter(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := tt.throttle.Due(tt.now, tt.expires, life); got != tt.want {
 				t.Errorf("Due = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestDefaultThrottle(t *testing.T) {
+	tests := []struct {
+		name string
+		p    ttl.Policy
+		want time.Duration
+	}{
+		{"a day", ttl.Sliding(24 * time.Hour), 2*time.Hour + 24*time.Minute},
+		{"14 days", ttl.Sliding(14 * 24 * time.Hour), 33*time.Hour + 36*time.Minute},
+		{"an hour", ttl.Sliding(time.Hour), 6 * time.Minute},
+		{"a nanosecond: touch on every read", ttl.Sliding(time.Nanosecond), 0},
+		{"no policy: touch on every read", nil, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			th := ttl.DefaultThrottle(tt.p)
+			if got := th.Interval(); got != tt.want {
+				t.Errorf("interval %v, want %v", got, tt.want)
+			}
+			if tt.p != nil {
+				if err := ttl.Validate(tt.p, th); err != nil {
+					t.Errorf("the default does not validate: %v", err)
+				}
 			}
 		})
 	}
@@ -114,11 +157,15 @@ func TestParseExpiry(t *testing.T) {
 }
 
 func TestParseThrottle(t *testing.T) {
-	for in, want := range map[string]time.Duration{"": time.Hour, "1h": time.Hour, "30m": 30 * time.Minute, "always": 0, "NEVER": -1} {
+	for in, want := range map[string]time.Duration{"1h": time.Hour, "30m": 30 * time.Minute, "always": 0, "NEVER": -1} {
 		th, err := ttl.ParseThrottle(in)
-		if err != nil || th.Interval() != want {
+		if err != nil || th == nil || th.Interval() != want {
 			t.Errorf("ParseThrottle(%q) = %v, %v; want interval %v", in, th, err, want)
 		}
+	}
+	// The empty string leaves the choice to the repository's default.
+	if th, err := ttl.ParseThrottle(""); th != nil || err != nil {
+		t.Errorf(`ParseThrottle("") = %v, %v; want nil, nil`, th, err)
 	}
 	for _, in := range []string{"soon", "-1h"} {
 		if _, err := ttl.ParseThrottle(in); err == nil {

@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 
-	"github.com/dynamosession/dynamosession/costmodel"
-	"github.com/dynamosession/dynamosession/tableadmin"
+	"github.com/dynamosession/dynamosession/cmd/dynamosession/internal/costmodel"
+	"github.com/dynamosession/dynamosession/cmd/dynamosession/internal/tableadmin"
 )
 
 func runCheckTable(ctx context.Context, args []string, e *env) error {

@@ -2,20 +2,24 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"net"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go/logging"
 
+	"github.com/dynamosession/dynamosession/cmd/dynamosession/internal/tableadmin"
 	"github.com/dynamosession/dynamosession/fake"
 	"github.com/dynamosession/dynamosession/migrate"
-	"github.com/dynamosession/dynamosession/tableadmin"
 )
 
 // client is every DynamoDB operation the commands call. *dynamodb.Client
@@ -81,11 +85,17 @@ func (c *connFlags) connect(ctx context.Context, e *env, demo bool) (client, err
 		}
 		return db, nil
 	}
-	var opts []func(*config.LoadOptions) error
+	// The SDK's own log lines (IMDS fallbacks, checksum notes) would
+	// interleave with the command's output; every error reaches the user
+	// through the command, with advice, instead.
+	opts := []func(*config.LoadOptions) error{config.WithLogger(logging.Nop{})}
 	if c.region != "" {
 		opts = append(opts, config.WithRegion(c.region))
 	}
 	endpoint := strings.TrimSpace(c.endpoint)
+	if err := checkEndpoint(endpoint, e.getenv("DYNAMODB_ENDPOINT")); err != nil {
+		return nil, err
+	}
 	if endpoint != "" {
 		// DynamoDB Local accepts any credentials but needs some; do not
 		// make a developer configure fake ones. Only for a loopback
@@ -104,6 +114,9 @@ func (c *connFlags) connect(ctx context.Context, e *env, demo bool) (client, err
 			return nil, usagef("no AWS region configured: set AWS_REGION or pass -region")
 		}
 		cfg.Region = "us-east-1"
+	}
+	if err := checkCredentials(ctx, cfg); err != nil {
+		return nil, err
 	}
 	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
 		if endpoint != "" {
@@ -128,4 +141,75 @@ func isLoopback(endpoint string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// checkEndpoint reports an endpoint that is not a URL the SDK can send to.
+// Without a scheme ("localhost:8000") the SDK would not reach DynamoDB
+// Local, and since the endpoint is then not recognised as this machine,
+// the error would be about the credential chain (an EC2 instance role),
+// far from the mistake.
+func checkEndpoint(endpoint, fromEnv string) error {
+	if endpoint == "" {
+		return nil
+	}
+	u, err := url.Parse(endpoint)
+	if err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
+		return nil
+	}
+	source := "-endpoint"
+	if endpoint == strings.TrimSpace(fromEnv) {
+		source = "DYNAMODB_ENDPOINT"
+	}
+	example := "http://" + strings.TrimPrefix(strings.TrimPrefix(endpoint, "//"), "://")
+	return usagef("%s %q is not a URL: give the scheme too, as in %s (DynamoDB Local) or https://dynamodb.eu-west-1.amazonaws.com", source, endpoint, example)
+}
+
+// credentialsTimeout bounds the search for credentials: on a machine that
+// is not in AWS, the last place the SDK looks, the EC2 instance metadata
+// service, does not answer.
+const credentialsTimeout = 10 * time.Second
+
+// checkCredentials fetches the credentials the requests will be signed
+// with (the SDK caches them, so the first request does not fetch them
+// again), and turns their absence into advice. Otherwise the first request
+// fails with the last link of the SDK's chain, the EC2 instance metadata
+// service, which says nothing to a developer on a laptop.
+func checkCredentials(ctx context.Context, cfg aws.Config) error {
+	if cfg.Credentials == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, credentialsTimeout)
+	defer cancel()
+	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
+		return fmt.Errorf("no AWS credentials found for region %s: set AWS_PROFILE (after aws configure or aws sso login), "+
+			"or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; for DynamoDB Local pass -endpoint http://localhost:8000, "+
+			"and to try a command without AWS, -fake\n(the SDK said: %w)", cfg.Region, err)
+	}
+	return nil
+}
+
+// tableHint says what to change when err is DynamoDB's "table not found",
+// or "" for any other error.
+func tableHint(err error, table string) string {
+	var nf *types.ResourceNotFoundException
+	if !errors.As(err, &nf) {
+		return ""
+	}
+	return fmt.Sprintf("Table %s is not in this region and account: check -table, -region and -endpoint.", table)
+}
+
+// keyHint says what to change when a request keyed by keyAttr failed
+// because the table's partition key is another attribute, or "" if that
+// is not why (or the table cannot be described).
+func keyHint(ctx context.Context, c client, table, keyAttr string) string {
+	out, err := c.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: &table})
+	if err != nil || out.Table == nil {
+		return ""
+	}
+	for _, k := range out.Table.KeySchema {
+		if k.KeyType == types.KeyTypeHash && aws.ToString(k.AttributeName) != keyAttr {
+			return fmt.Sprintf("table %s's partition key is %q, not -key %q: pass -key %s", table, aws.ToString(k.AttributeName), keyAttr, aws.ToString(k.AttributeName))
+		}
+	}
+	return ""
 }

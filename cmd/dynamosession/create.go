@@ -8,7 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/dynamosession/dynamosession/tableadmin"
+	"github.com/dynamosession/dynamosession/cmd/dynamosession/internal/tableadmin"
 )
 
 const pocWarning = `create-table is for proofs of concept, tests and DynamoDB Local. Production

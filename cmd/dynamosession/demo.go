@@ -8,10 +8,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/dynamosession/dynamosession/cmd/dynamosession/internal/tableadmin"
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/fake"
 	"github.com/dynamosession/dynamosession/migrate"
-	"github.com/dynamosession/dynamosession/tableadmin"
 )
 
 // demoTable is the table -fake holds.

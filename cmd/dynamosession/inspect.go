@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -13,9 +14,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
 
-	"github.com/dynamosession/dynamosession/capacity"
 	"github.com/dynamosession/dynamosession/codec"
+	"github.com/dynamosession/dynamosession/internal/capacity"
 	"github.com/dynamosession/dynamosession/migrate"
 )
 
@@ -56,6 +58,17 @@ payload: mind where the output goes.
 		ConsistentRead:         strong,
 		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
 	})
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) && apiErr.ErrorCode() == "ValidationException" {
+		// "One of the required keys was not given a value": the table
+		// is keyed by another attribute than -key.
+		if hint := keyHint(ctx, c, tf.table, tf.key); hint != "" {
+			return fmt.Errorf("%s\n(DynamoDB said: %w)", hint, err)
+		}
+	}
+	if hint := tableHint(err, tf.table); hint != "" {
+		return fmt.Errorf("%w\n%s", err, hint)
+	}
 	if err != nil {
 		return err
 	}

@@ -152,9 +152,68 @@ func run(ctx context.Context, args []string, e *env) int {
 			return exitFail
 		}
 	}
+	if guess := closestCommand(args[0]); guess != "" {
+		fmt.Fprintf(e.stderr, "dynamosession: unknown command %q: did you mean %s?\nRun 'dynamosession -h' for the commands.\n", args[0], guess)
+		return exitUsage
+	}
 	fmt.Fprintf(e.stderr, "dynamosession: unknown command %q\n\n", args[0])
 	usage(e.stderr)
 	return exitUsage
+}
+
+// closestCommand returns the command name a mistyped word most likely
+// meant: within two edits of it (a letter dropped, doubled, swapped or
+// wrong), or the only command it begins ("insp"). "" when there is no
+// such command, or more than one is as close.
+func closestCommand(word string) string {
+	word = strings.ToLower(strings.TrimLeft(word, "-"))
+	best, bestDist, tie := "", 3, false
+	var prefixed []string
+	for _, c := range commands {
+		if word != "" && strings.HasPrefix(c.name, word) {
+			prefixed = append(prefixed, c.name)
+		}
+		switch d := editDistance(word, c.name); {
+		case d < bestDist:
+			best, bestDist, tie = c.name, d, false
+		case d == bestDist:
+			tie = true
+		}
+	}
+	switch {
+	case best != "" && !tie:
+		return best
+	case len(prefixed) == 1:
+		return prefixed[0]
+	}
+	return ""
+}
+
+// editDistance is the optimal string alignment distance between a and b:
+// the insertions, deletions, substitutions and swaps of neighbouring
+// letters that turn one into the other.
+func editDistance(a, b string) int {
+	prev2 := make([]int, len(b)+1)
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(b)]
 }
 
 // usageError is a command line that cannot be run: exit status 2. An empty

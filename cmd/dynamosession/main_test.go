@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/dynamosession/dynamosession/codec"
@@ -94,6 +95,21 @@ func TestCommands(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	otherKey := func(t *testing.T, db *fake.DB) {
+		_, err := db.CreateTable(t.Context(), &dynamodb.CreateTableInput{
+			TableName:            aws.String("other"),
+			AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("sid"), AttributeType: types.ScalarAttributeTypeS}},
+			KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("sid"), KeyType: types.KeyTypeHash}},
+			BillingMode:          types.BillingModePayPerRequest,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	failScans := func(t *testing.T, db *fake.DB) {
+		db.FailNext("Scan", 100, &smithy.OperationError{ServiceID: "DynamoDB", OperationName: "Scan",
+			Err: &types.InternalServerError{Message: aws.String("Internal server error")}})
+	}
 	cases := []struct {
 		name  string
 		empty bool // start without the demo table
@@ -104,6 +120,9 @@ func TestCommands(t *testing.T) {
 		{name: "help", args: []string{"-h"}},
 		{name: "help-command", args: []string{"help", "inspect"}},
 		{name: "unknown-command", args: []string{"frobnicate"}},
+		{name: "unknown-command-typo", args: []string{"migate"}},
+		{name: "unknown-command-start", args: []string{"insp"}},
+		{name: "endpoint-no-scheme", args: []string{"check-table", "-endpoint", "localhost:8000"}},
 
 		{name: "create-table", empty: true, args: []string{"create-table", "-fake", "-table", "poc"}},
 		{name: "create-table-provisioned", empty: true, args: []string{"create-table", "-fake", "-table", "poc", "-billing", "provisioned", "-read-capacity", "5", "-write-capacity", "2"}},
@@ -126,6 +145,8 @@ func TestCommands(t *testing.T) {
 		{name: "inspect-whole-key", args: []string{"inspect", "-fake", "-prefix", "", "config#site"}},
 		{name: "inspect-missing", args: []string{"inspect", "-fake", "nobody"}},
 		{name: "inspect-no-id", args: []string{"inspect", "-fake"}},
+		{name: "inspect-other-key", setup: otherKey, args: []string{"inspect", "-fake", "-table", "other", "demo-json-1"}},
+		{name: "inspect-missing-table", args: []string{"inspect", "-fake", "-table", "nowhere", "demo-json-1"}},
 
 		{name: "migrate-dry-run", args: []string{"migrate", "-fake", "-from", "json", "-to", "msgpack", "-dry-run"}},
 		{name: "migrate", args: []string{"migrate", "-fake", "-to", "msgpack", "-show-keys"}},
@@ -134,6 +155,16 @@ func TestCommands(t *testing.T) {
 		{name: "migrate-bad-source", args: []string{"migrate", "-fake", "-from", "xml", "-to", "json"}},
 		{name: "migrate-same-formats", args: []string{"migrate", "-fake", "-from", "json", "-to", "json"}},
 		{name: "migrate-help", args: []string{"migrate", "-h"}},
+		{name: "migrate-wrong-prefix", args: []string{"migrate", "-fake", "-to", "msgpack", "-prefix", "sess:"}},
+		{name: "migrate-wrong-data", args: []string{"migrate", "-fake", "-to", "msgpack", "-data", "session"}},
+		{name: "migrate-wrong-format", args: []string{"migrate", "-fake", "-to", "json", "-from", "compressed", "-prefix", "session#demo-msgpack"}},
+		{name: "migrate-wrong-key", setup: otherKey, args: []string{"migrate", "-fake", "-table", "other", "-to", "msgpack", "-checkpoint", "never-written.checkpoint"}},
+		{name: "migrate-missing-table", args: []string{"migrate", "-fake", "-table", "nowhere", "-to", "msgpack", "-checkpoint", "never-written.checkpoint"}},
+		{name: "migrate-scan-fails", setup: failScans, args: []string{"migrate", "-fake", "-to", "msgpack", "-workers", "1"}},
+		{name: "migrate-workers-0", args: []string{"migrate", "-fake", "-to", "msgpack", "-workers", "0", "-dry-run"}},
+		{name: "migrate-negative-wcu", args: []string{"migrate", "-fake", "-to", "msgpack", "-wcu", "-5"}},
+		{name: "migrate-too-many-workers", args: []string{"migrate", "-fake", "-to", "msgpack", "-workers", "5000"}},
+		{name: "migrate-same-attributes", args: []string{"migrate", "-fake", "-to", "msgpack", "-data", "id"}},
 
 		{name: "cost-bad-touch", args: []string{"cost", "-touch", "sometimes"}},
 	}
@@ -182,6 +213,71 @@ func TestMigrateInterruptAndResume(t *testing.T) {
 	}
 }
 
+// TestMigrateCheckpointMismatch runs a migration with a checkpoint left by
+// another one (another target format): the message says what differs and
+// what to do, with no dump of the checkpoint's structure, no report and
+// no hint to resume.
+func TestMigrateCheckpointMismatch(t *testing.T) {
+	db := demoDB(t)
+	dir := t.TempDir()
+	ckpt := filepath.Join(dir, "migrate.checkpoint")
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	first := cli(t, ctx, db, func(migrate.Progress) { cancel() }, "migrate", "-fake", "-to", "msgpack", "-workers", "1", "-page-size", "3", "-checkpoint", ckpt)
+	other := cli(t, t.Context(), db, nil, "migrate", "-fake", "-to", "json", "-workers", "1", "-checkpoint", ckpt)
+	golden(t, "migrate-checkpoint-mismatch", strings.ReplaceAll(first+"\n"+other, dir, "$TMP"))
+}
+
+// TestNoCredentials runs a command against AWS with a region but no
+// credentials anywhere: instead of the EC2 instance metadata service's
+// error, the last link of the SDK's chain, it says where credentials come
+// from. The metadata service is a local stand-in that has no role.
+func TestNoCredentials(t *testing.T) {
+	imds := httptest.NewServer(http.NotFoundHandler())
+	defer imds.Close()
+	empty := filepath.Join(t.TempDir(), "empty")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range map[string]string{
+		"AWS_EC2_METADATA_SERVICE_ENDPOINT":      imds.URL,
+		"AWS_CONFIG_FILE":                        empty,
+		"AWS_SHARED_CREDENTIALS_FILE":            empty,
+		"AWS_ACCESS_KEY_ID":                      "",
+		"AWS_SECRET_ACCESS_KEY":                  "",
+		"AWS_SESSION_TOKEN":                      "",
+		"AWS_PROFILE":                            "",
+		"AWS_WEB_IDENTITY_TOKEN_FILE":            "",
+		"AWS_CONTAINER_CREDENTIALS_FULL_URI":     "",
+		"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "",
+	} {
+		t.Setenv(k, v)
+	}
+	var stdout, stderr bytes.Buffer
+	code := run(t.Context(), []string{"check-table", "-region", "eu-west-1"}, &env{
+		stdout: &stdout, stderr: &stderr,
+		getenv: func(string) string { return "" },
+		now:    func() time.Time { return now },
+	})
+	want := "dynamosession check-table: no AWS credentials found for region eu-west-1: set AWS_PROFILE"
+	if code != exitFail || !strings.HasPrefix(stderr.String(), want) || !strings.Contains(stderr.String(), "-endpoint http://localhost:8000") {
+		t.Errorf("exit %d, stderr:\n%s\nwant exit 1 and a message starting %q", code, stderr.String(), want)
+	}
+}
+
+func TestClosestCommand(t *testing.T) {
+	for word, want := range map[string]string{
+		"migate": "migrate", "migrat": "migrate", "mgirate": "migrate", "MIGRATE": "migrate",
+		"check": "check-table", "chek-table": "check-table", "create": "create-table",
+		"insp": "inspect", "cots": "cost", "--migrate": "migrate",
+		"frobnicate": "", "": "", "c": "",
+	} {
+		if got := closestCommand(word); got != want {
+			t.Errorf("closestCommand(%q) = %q, want %q", word, got, want)
+		}
+	}
+}
+
 func TestRenderProgress(t *testing.T) {
 	cases := []struct {
 		name string
@@ -194,6 +290,8 @@ func TestRenderProgress(t *testing.T) {
 		{"beyond the estimate", migrate.Progress{Scanned: 12, Total: 10, Migrated: 12, Rate: 6},
 			"12 items  6/s  migrated 12"},
 		{"no estimate", migrate.Progress{Scanned: 7, Rate: 3.5}, "7 items  4/s  migrated 0"},
+		{"one item", migrate.Progress{Scanned: 1, Rate: 1}, "1 item  1/s  migrated 0"},
+		{"one item of one", migrate.Progress{Scanned: 0, Total: 1}, "[--------------------]   0%  0/1 item  0/s  migrated 0"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -205,11 +303,22 @@ func TestRenderProgress(t *testing.T) {
 }
 
 // TestCost runs the cost model of package costmodel, whose output is
-// that package's to define and test: here only that it runs.
+// that package's to define and test: here that it runs and that -svg
+// writes the chart (what `make costmodel` draws for the README).
 func TestCost(t *testing.T) {
-	out := cli(t, t.Context(), nil, nil, "cost", "-codec", "msgpack", "-touch", "1h", "-sample", "2000")
-	if !strings.HasPrefix(out, "$ dynamosession cost -codec msgpack -touch 1h -sample 2000\nexit 0\n") || !strings.Contains(out, "msgpack") {
+	svg := filepath.Join(t.TempDir(), "cost.svg")
+	out := cli(t, t.Context(), nil, nil, "cost", "-codec", "msgpack", "-touch", "1h", "-sample", "2000", "-svg", svg)
+	out = strings.ReplaceAll(out, svg, "$SVG")
+	if !strings.HasPrefix(out, "$ dynamosession cost -codec msgpack -touch 1h -sample 2000 -svg $SVG\nexit 0\n") ||
+		!strings.Contains(out, "msgpack") || !strings.HasSuffix(out, "--- stderr\nwrote $SVG\n") {
 		t.Errorf("transcript:\n%s", out)
+	}
+	b, err := os.ReadFile(svg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(b, []byte("<svg")) || !bytes.Contains(b, []byte("msgpack")) {
+		t.Errorf("-svg wrote %d bytes, not a chart of msgpack:\n%.200s", len(b), b)
 	}
 }
 

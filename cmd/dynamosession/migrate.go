@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -84,6 +86,20 @@ changed during the run (run again to migrate those).
 	if !ok {
 		return usagef("-to %q: want one of %s", *to, formatNames())
 	}
+	// Flags are checked here, by name, before the library's Validate
+	// (which speaks of Config fields) sees them.
+	switch {
+	case *workers < 0 || *workers > 1000:
+		return usagef("-workers %d: want 1 to 1000 (or 0: as many as the checkpoint has, else 4)", *workers)
+	case *wcu < 0:
+		return usagef("-wcu %g: a rate cannot be negative (0: unlimited)", *wcu)
+	case *rcu < 0:
+		return usagef("-rcu %g: a rate cannot be negative (0: unlimited)", *rcu)
+	case *maxFail < 0:
+		return usagef("-max-failures %d: cannot be negative", *maxFail)
+	case tf.key == rf.data || tf.key == tf.expires || rf.data == tf.expires:
+		return usagef("-key %q, -data %q and -expires %q must be three different attributes", tf.key, rf.data, tf.expires)
+	}
 	cfg := migrate.Config[migrate.Value]{
 		Table: tf.table, KeyAttr: tf.key, ExpiresAttr: tf.expires, Prefix: rf.prefix, DataAttr: rf.data,
 		To: newTo(), Readers: readers(),
@@ -114,7 +130,7 @@ changed during the run (run again to migrate those).
 		return usagef("-page-size %d is out of range", *pageSize)
 	}
 	if err := cfg.Validate(); err != nil {
-		return usageError{err.Error()}
+		return usageError{strings.TrimPrefix(err.Error(), "migrate: ")}
 	}
 
 	c, err := cf.connect(ctx, e, true)
@@ -129,9 +145,13 @@ changed during the run (run again to migrate those).
 	for i, f := range cfg.From {
 		names[i] = string(f)
 	}
-	workersNote := fmt.Sprintf("%d workers", cfg.Workers)
-	if cfg.Workers == 1 {
-		workersNote = "1 worker"
+	workersNote := plural(cfg.Workers, "worker")
+	if cfg.Workers == 0 {
+		// migrate.Run takes the checkpoint's number, or its default.
+		workersNote = "4 workers"
+		if _, err := os.Stat(*checkpoint); *checkpoint != "" && !*dryRun && err == nil {
+			workersNote = "as many workers as the checkpoint has"
+		}
 	}
 	fmt.Fprintf(e.stdout, "migrating table %s, keys %q: %s → %s, %s, writes %s", cfg.Table, cfg.Prefix+"*", strings.Join(names, ","), *to, workersNote, rate)
 	switch {
@@ -147,6 +167,14 @@ changed during the run (run again to migrate those).
 	cfg.Progress = bar.update
 	rep, err := migrate.Run(ctx, c, cfg)
 	bar.done()
+	// A run that failed before it completed a page (a table that is not
+	// there or has another key, a checkpoint of another migration) has
+	// no counts to show and no progress to resume.
+	progressed := bar.pages > 0 || rep.Resumed
+	if err != nil && !progressed {
+		explainEarlyFailure(e, err, cfg, *checkpoint)
+		return errReported
+	}
 	if rep.Resumed && rep.Complete && bar.pages == 0 {
 		fmt.Fprintf(e.stdout, "checkpoint %s says this migration is complete; delete it to run again\n", *checkpoint)
 	}
@@ -162,13 +190,49 @@ changed during the run (run again to migrate those).
 		fmt.Fprintf(e.stderr, "dynamosession migrate: %v\n", err)
 		resumeHint(e, *checkpoint, *dryRun)
 		return errReported
+	case rep.Scanned > 0 && rep.Skipped == rep.Scanned:
+		explainNoMatch(e, rep, cfg, names)
+		return errReported
 	case rep.Failed > 0 || rep.Conflicts > 0:
 		if rep.Conflicts > 0 && *checkpoint != "" && !*dryRun {
-			fmt.Fprintf(e.stderr, "%d records changed during the run: delete %s and run again to migrate any left in the old format\n", rep.Conflicts, *checkpoint)
+			fmt.Fprintf(e.stderr, "%s changed during the run: delete %s and run again to migrate any left in the old format\n", plural(int(rep.Conflicts), "record"), *checkpoint)
 		}
 		return errReported
 	}
 	return nil
+}
+
+// explainEarlyFailure says why a migration stopped before its first page,
+// in terms of the flags to change.
+func explainEarlyFailure(e *env, err error, cfg migrate.Config[migrate.Value], checkpoint string) {
+	msg := strings.TrimPrefix(strings.TrimPrefix(err.Error(), "migrate: "), "invalid config: ")
+	switch {
+	case errors.Is(err, migrate.ErrCheckpointMismatch):
+		fmt.Fprintf(e.stderr, "dynamosession migrate: %s\nGive this migration its own -checkpoint file, or run the other one's command line to resume it; delete %s only to start that one over.\n", msg, checkpoint)
+	case errors.Is(err, migrate.ErrInvalidConfig):
+		fmt.Fprintf(e.stderr, "dynamosession migrate: %s (-key)\nPass the table's partition key with -key; check-table shows the table's key.\n", msg)
+	default:
+		if hint := tableHint(err, cfg.Table); hint != "" {
+			msg += "\n" + hint
+		}
+		fmt.Fprintf(e.stderr, "dynamosession migrate: %s\nNo scan page was completed, so nothing was counted or saved: running the command again starts from the beginning.\n", msg)
+	}
+}
+
+// explainNoMatch says why a complete run matched no record: it scanned
+// (and billed) the whole table and every item was skipped.
+func explainNoMatch(e *env, rep *migrate.Report, cfg migrate.Config[migrate.Value], from []string) {
+	fmt.Fprintf(e.stderr, "dynamosession migrate: no record matched: all %s scanned were skipped, so nothing was migrated.\n", plural(int(rep.Scanned), "item"))
+	if n := rep.SkippedPrefix; n > 0 {
+		fmt.Fprintf(e.stderr, "  %s with -prefix %q. connect-dynamodb's keys start with \"sess:\", this library's and @pwrdrvr/dynamodb-session-store's with \"session#\"; -prefix \"\" takes every key.\n",
+			agree(n, "key does not start", "keys do not start"), cfg.Prefix)
+	}
+	if n := rep.SkippedNoData; n > 0 {
+		fmt.Fprintf(e.stderr, "  %s no -data attribute %q: inspect a session (dynamosession inspect) to see its attributes.\n", agree(n, "item has", "items have"), cfg.DataAttr)
+	}
+	if n := rep.SkippedFormat; n > 0 {
+		fmt.Fprintf(e.stderr, "  %s in a format that -from %s leaves out.\n", agree(n, "record is", "records are"), strings.Join(from, ","))
+	}
 }
 
 func resumeHint(e *env, checkpoint string, dryRun bool) {
@@ -179,6 +243,32 @@ func resumeHint(e *env, checkpoint string, dryRun bool) {
 	default:
 		fmt.Fprintf(e.stderr, "progress is saved in %s: run the same command again to resume\n", checkpoint)
 	}
+}
+
+// plural writes "1 item", "2 items".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// agree writes n and the phrase that agrees with it: "1 item has",
+// "1,200 items have".
+func agree(n int64, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return group(n) + " " + many
+}
+
+// group writes n with thousands separators, as the report does: 12,345.
+func group(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 // progressBar draws migration progress on stderr: in place on a terminal,
@@ -240,10 +330,10 @@ func renderProgress(p migrate.Progress, width int) string {
 	var b strings.Builder
 	if p.Total > 0 && p.Scanned <= p.Total {
 		filled := int(float64(width) * float64(p.Scanned) / float64(p.Total))
-		fmt.Fprintf(&b, "[%s%s] %3d%%  %d/%d items", strings.Repeat("#", filled), strings.Repeat("-", width-filled),
-			p.Scanned*100/p.Total, p.Scanned, p.Total)
+		fmt.Fprintf(&b, "[%s%s] %3d%%  %d/%s", strings.Repeat("#", filled), strings.Repeat("-", width-filled),
+			p.Scanned*100/p.Total, p.Scanned, plural(int(p.Total), "item"))
 	} else {
-		fmt.Fprintf(&b, "%d items", p.Scanned)
+		b.WriteString(plural(int(p.Scanned), "item"))
 	}
 	fmt.Fprintf(&b, "  %.0f/s", p.Rate)
 	if p.ETA > 0 {

@@ -49,10 +49,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/dynamosession/dynamosession"
-	"github.com/dynamosession/dynamosession/capacity"
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/fake"
 	"github.com/dynamosession/dynamosession/httpsession"
+	"github.com/dynamosession/dynamosession/internal/capacity"
 	"github.com/dynamosession/dynamosession/ttl"
 )
 

@@ -17,17 +17,22 @@
 //
 // [AWSClient] is for tests that may also run against Amazon DynamoDB
 // itself. It runs only when DYNAMOSESSION_TEST_TABLE names an existing table
-// and DYNAMODB_ENDPOINT is empty, and uses the SDK's default configuration
-// chain (AWS_REGION / AWS_PROFILE / AWS_ACCESS_KEY_ID..., shared config
-// files, SSO, instance roles). The table must exist already, with a string
-// partition key (the library's default key attribute is `id`) and, for
-// expiry tests, TTL enabled on `expires`:
+// and DYNAMODB_ENDPOINT is empty. It takes the region from AWS_REGION (or
+// AWS_DEFAULT_REGION) and credentials from AWS_ACCESS_KEY_ID,
+// AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN only: the SDK's full
+// configuration chain (profiles, SSO, instance roles) lives in the
+// aws-sdk-go-v2/config module, which the library module does not require.
+// The AWS CLI exports any profile's credentials into the environment. The
+// table must exist already, with a string partition key (the library's
+// default key attribute is `id`) and, for expiry tests, TTL enabled on
+// `expires`:
 //
 //	aws dynamodb create-table --table-name dynamosession-test \
 //	    --attribute-definitions AttributeName=id,AttributeType=S \
 //	    --key-schema AttributeName=id,KeyType=HASH --billing-mode PAY_PER_REQUEST
 //	aws dynamodb update-time-to-live --table-name dynamosession-test \
 //	    --time-to-live-specification Enabled=true,AttributeName=expires
+//	eval "$(aws configure export-credentials --format env)"
 //	DYNAMOSESSION_TEST_TABLE=dynamosession-test AWS_REGION=eu-west-1 go test ./...
 //
 // Tests share that table, so each must use keys of its own (for example a
@@ -35,6 +40,7 @@
 package dynamotest
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -47,8 +53,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
@@ -64,13 +68,20 @@ const (
 	EnvCI = "CI"
 )
 
-// Static credentials and region for DynamoDB Local. It accepts any
-// credentials, but access key IDs must be letters and digits only.
-const (
-	localRegion = "us-east-1"
-	localKey    = "local"
-	localSecret = "local"
-)
+// localRegion is the region clients of DynamoDB Local sign for; it
+// accepts any.
+const localRegion = "us-east-1"
+
+// LocalCredentials are static credentials for DynamoDB Local, and for test
+// servers that stand in for DynamoDB. DynamoDB Local accepts any
+// credentials, but access key IDs must be letters and digits only. They
+// are built on the SDK's core module, so that tests need not require the
+// aws-sdk-go-v2/credentials module.
+var LocalCredentials = staticCredentials(aws.Credentials{AccessKeyID: "local", SecretAccessKey: "local", Source: "dynamotest"})
+
+func staticCredentials(c aws.Credentials) aws.CredentialsProvider {
+	return aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) { return c, nil })
+}
 
 const skipMessage = "DynamoDB Local not running: skipping real-DynamoDB tests; " +
 	"run `make test` (which starts it via scripts/dynamodb-local) or install Java 17 + Maven"
@@ -122,7 +133,7 @@ func Client(tb testing.TB) *dynamodb.Client {
 	client := dynamodb.New(dynamodb.Options{
 		Region:                          localRegion,
 		BaseEndpoint:                    aws.String(endpoint),
-		Credentials:                     credentials.NewStaticCredentialsProvider(localKey, localSecret, ""),
+		Credentials:                     LocalCredentials,
 		DisableValidateResponseChecksum: true,
 	})
 	if err := probe(endpoint, client); err != nil {
@@ -145,12 +156,12 @@ func probe(endpoint string, client *dynamodb.Client) error {
 	return err
 }
 
-// AWSClient returns a client for Amazon DynamoDB built from the SDK's
-// default configuration chain, and the name of the existing table given by
-// DYNAMOSESSION_TEST_TABLE (see the package documentation). It skips the
-// test unless DYNAMOSESSION_TEST_TABLE is set and DYNAMODB_ENDPOINT is
-// empty, and fails it if the configuration cannot be loaded or the table
-// cannot be described.
+// AWSClient returns a client for Amazon DynamoDB, with the region and
+// credentials of the environment (see the package documentation), and the
+// name of the existing table given by DYNAMOSESSION_TEST_TABLE. It skips
+// the test unless DYNAMOSESSION_TEST_TABLE is set and DYNAMODB_ENDPOINT is
+// empty, and fails it if the region or credentials are missing or the
+// table cannot be described.
 func AWSClient(tb testing.TB) (*dynamodb.Client, string) {
 	tb.Helper()
 	table := strings.TrimSpace(os.Getenv(EnvTable))
@@ -160,20 +171,37 @@ func AWSClient(tb testing.TB) (*dynamodb.Client, string) {
 	case Endpoint() != "":
 		tb.Skip("real AWS tests skipped: DYNAMODB_ENDPOINT is set (they run only without DynamoDB Local)")
 	}
+	region, creds, err := awsEnvironment(os.Getenv)
+	if err != nil {
+		tb.Fatalf("DYNAMOSESSION_TEST_TABLE=%s: %v", table, err)
+	}
 	ctx, cancel := context.WithTimeout(tb.Context(), 30*time.Second)
 	defer cancel()
-	cfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		tb.Fatalf("DYNAMOSESSION_TEST_TABLE=%s: loading the AWS configuration: %v", table, err)
-	}
-	if cfg.Region == "" {
-		tb.Fatalf("DYNAMOSESSION_TEST_TABLE=%s: no AWS region configured (set AWS_REGION)", table)
-	}
-	client := dynamodb.NewFromConfig(cfg)
+	client := dynamodb.New(dynamodb.Options{Region: region, Credentials: creds})
 	if _, err := client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: &table}); err != nil {
-		tb.Fatalf("DYNAMOSESSION_TEST_TABLE=%s in %s: %v", table, cfg.Region, err)
+		tb.Fatalf("DYNAMOSESSION_TEST_TABLE=%s in %s: %v", table, region, err)
 	}
 	return client, table
+}
+
+// awsEnvironment reads the region and static credentials that [AWSClient]
+// uses from getenv, naming what is missing.
+func awsEnvironment(getenv func(string) string) (string, aws.CredentialsProvider, error) {
+	region := cmp.Or(getenv("AWS_REGION"), getenv("AWS_DEFAULT_REGION"))
+	if region == "" {
+		return "", nil, errors.New("no AWS region: set AWS_REGION")
+	}
+	c := aws.Credentials{
+		AccessKeyID:     getenv("AWS_ACCESS_KEY_ID"),
+		SecretAccessKey: getenv("AWS_SECRET_ACCESS_KEY"),
+		SessionToken:    getenv("AWS_SESSION_TOKEN"),
+		Source:          "environment",
+	}
+	if c.AccessKeyID == "" || c.SecretAccessKey == "" {
+		return "", nil, errors.New("no AWS credentials in the environment: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY " +
+			"(for a profile or SSO: eval \"$(aws configure export-credentials --format env)\")")
+	}
+	return region, staticCredentials(c), nil
 }
 
 // TableAPI is what [CreateTable] needs of a client: the table methods of

@@ -6,7 +6,7 @@ require (
 	github.com/alexedwards/scs/v2 v2.9.0
 	github.com/aws/aws-sdk-go-v2 v1.47.7
 	github.com/aws/aws-sdk-go-v2/service/dynamodb v1.73.1
-	github.com/dynamosession/dynamosession v0.0.0
+	github.com/dynamosession/dynamosession v0.1.0
 	github.com/google/go-cmp v0.7.0
 )
 
@@ -22,5 +22,3 @@ require (
 	github.com/vmihailenco/msgpack/v5 v5.4.1 // indirect
 	github.com/vmihailenco/tagparser/v2 v2.0.0 // indirect
 )
-
-replace github.com/dynamosession/dynamosession => ../..

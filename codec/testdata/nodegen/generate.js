@@ -259,7 +259,7 @@ class Run {
     assert.ok(item, `${this.storeName} ${name}: no item for ${sid}`);
     assert.equal(item[KEY_ATTR].S, this.conf.prefix + sid, `${name}: key is prefix + sid`);
 
-    // The cookie express-session sent must be the one DESIGN.md describes.
+    // The cookie express-session sent must be "s:" + sid + "." + HMAC, as lib.js computes it independently.
     const cookieValue = decodeURIComponent(r.lastSetCookie.split(';')[0].slice(COOKIE_NAME.length + 1));
     assert.equal(cookieValue, signedCookieValue(sid, SECRET), `${name}: cookie is s:sid.HMAC`);
 

@@ -1,0 +1,104 @@
+package dynamosession
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// DeleteUndecodable deletes the session id if its record cannot be
+// decoded, and only as long as it stays exactly so: it reads the record
+// (strongly consistent: 1 read unit per started 4 KB) and, when decoding
+// still fails with a *DecodeError, deletes it on condition that the
+// attributes a decode reads (data, expiry, and in a versioned repository
+// the version) are exactly what that read returned. A record that a newer
+// release, another app or a concurrent login wrote meanwhile is therefore
+// never deleted, and neither is one that decodes, nor one stored under a
+// newer schema version than Options.Schema (a newer deploy's session).
+//
+// It reports whether the undecodable record it read is gone (deleted by
+// this call, or found gone when the SDK retried the delete after a lost
+// response). A record that is absent, expired or decodes when read, or
+// that changed between the read and the delete, is not an error:
+// DeleteUndecodable returns false, nil. The delete costs 1 write unit per
+// started KB of the record.
+//
+// It is for callers that chose to drop what nothing can read (package
+// httpsession's DeleteUndecodable policy); by default a repository leaves
+// such a record untouched for inspection.
+func (r *Repo[T]) DeleteUndecodable(ctx context.Context, id string) (bool, error) {
+	k, err := r.key(id)
+	if err != nil {
+		return false, err
+	}
+	start := time.Now()
+	out, err := r.client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:              &r.table,
+		Key:                    r.keyAV(k),
+		ConsistentRead:         &[]bool{true}[0],
+		ReturnConsumedCapacity: r.rcc,
+	})
+	r.observe("GetItem", start, consumed(out), err)
+	if err != nil {
+		return false, wrap("get", id, err)
+	}
+	if out.Item == nil {
+		return false, nil
+	}
+	var de *DecodeError
+	if _, err := r.decode(id, k, out.Item, r.now()); !errors.As(err, &de) {
+		return false, nil
+	}
+	if v, err := r.schemaOf(id, out.Item); err == nil && v > r.opts.Schema {
+		// A newer deploy's record, undecodable only to this older code
+		// during a rolling deploy: it is not garbage.
+		return false, nil
+	}
+	attrs := []string{r.opts.DataAttr, r.opts.ExpiresAttr}
+	if r.opts.Versioned {
+		attrs = append(attrs, r.opts.VersionAttr)
+	}
+	names := map[string]string{}
+	values := map[string]types.AttributeValue{}
+	cond := ""
+	for i, name := range attrs {
+		ph := "#a" + strconv.Itoa(i)
+		names[ph] = name
+		if cond != "" {
+			cond += " AND "
+		}
+		if v, ok := out.Item[name]; ok {
+			values[":a"+strconv.Itoa(i)] = v
+			cond += ph + " = :a" + strconv.Itoa(i)
+		} else {
+			cond += "attribute_not_exists(" + ph + ")"
+		}
+	}
+	in := &dynamodb.DeleteItemInput{
+		TableName:                &r.table,
+		Key:                      r.keyAV(k),
+		ConditionExpression:      &cond,
+		ExpressionAttributeNames: names,
+		// On a failed condition: gone (a retry of ours found its own
+		// delete done) or changed (keep it).
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		ReturnConsumedCapacity:              r.rcc,
+	}
+	if len(values) > 0 {
+		in.ExpressionAttributeValues = values
+	}
+	start = time.Now()
+	dout, err := r.client.DeleteItem(ctx, in)
+	r.observe("DeleteItem", start, consumed(dout), err)
+	if ccf, ok := isConditionFailed(err); ok {
+		return ccf.Item == nil, nil
+	}
+	if err != nil {
+		return false, wrap("delete", id, err)
+	}
+	return true, nil
+}
