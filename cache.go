@@ -53,15 +53,17 @@ import (
 // window: set MaxStale to the longest time a logout on one instance may
 // take to reach the others. Precisely:
 //
-//   - Create and Put keep the item they wrote; Save, Touch and Update
-//     update the cached item with what they wrote, without renewing its
-//     age, so that the attributes they did not write are never older than
-//     MaxStale.
-//   - After Delete or DeleteSession, this repository's eventually
-//     consistent Gets report the session not found for MaxStale without a
-//     request, even while an eventually consistent read might still return
-//     the deleted item (and even if another instance creates a session
-//     under the same ID in that time; a strongly consistent read sees it).
+//   - Create and Put keep the item they wrote (Supersede its tombstone,
+//     so that requests with the old ID get ErrSuperseded from memory);
+//     Save, Touch and Update update the cached item with what they wrote,
+//     without renewing its age, so that the attributes they did not write
+//     are never older than MaxStale.
+//   - After Delete, DeleteSession or DeleteUndecodable, this repository's
+//     eventually consistent Gets report the session not found for
+//     MaxStale without a request, even while an eventually consistent
+//     read might still return the deleted item (and even if another
+//     instance creates a session under the same ID in that time; a
+//     strongly consistent read sees it).
 //   - A write that fails, conflicts, or overlaps another write of the same
 //     session through this repository (their order at the server is then
 //     unknown) drops the item: the next Get reads.

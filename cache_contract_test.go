@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/dynamosession/dynamosession"
@@ -75,6 +76,8 @@ func cacheCases() []contractCase {
 		{"CacheCoherentUnderConcurrentWrites", testCacheCoherent},
 		{"CacheReadRacingWriteKeepsTheWrite", testCacheReadRacingWrite},
 		{"CacheSaveOverADeletionMarker", testCacheSaveOverMarker},
+		{"CacheSeesLocalSupersede", testCacheLocalSupersede},
+		{"CacheSeesLocalDeleteUndecodable", testCacheLocalDeleteUndecodable},
 		{"CacheWritesAnsweredOutOfOrderLeaveNothingStale", testCacheWritesOutOfOrder},
 	}
 }
@@ -839,5 +842,56 @@ func testCacheSaveOverMarker(t *testing.T, e *env) {
 	s, n, err := gets(t, e, a, ctx, id)
 	if err != nil || s.Data.User != "ada" || s.Data.Count != 3 {
 		t.Fatalf("Get after the Save = %+v, %v after %d requests; want the saved session", s, err, n)
+	}
+}
+
+// testCacheLocalSupersede: a login's regeneration supersedes the old ID
+// through the cached repository; requests still carrying the old ID (a
+// poll, a second tab) see ErrSuperseded at once, from memory, until the
+// grace has passed.
+func testCacheLocalSupersede(t *testing.T, e *env) {
+	ctx := context.Background()
+	repo := cached(t, e, time.Minute)
+	id := newID(t)
+	if err := repo.Put(ctx, id, cart{User: "ada"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := repo.Get(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if err := repo.Supersede(ctx, id, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		if _, n, err := gets(t, e, repo, ctx, id); !errors.Is(err, dynamosession.ErrSuperseded) || n != 0 {
+			t.Fatalf("Get %d after Supersede = %v after %d requests, want ErrSuperseded from memory", i, err, n)
+		}
+	}
+	e.clock.Advance(10 * time.Second) // the tombstone's expiry
+	if _, n, err := gets(t, e, repo, ctx, id); !errors.Is(err, dynamosession.ErrNotFound) || errors.Is(err, dynamosession.ErrSuperseded) || n != 1 {
+		t.Fatalf("Get after the grace = %v after %d requests, want ErrNotFound (not superseded) from a read", err, n)
+	}
+}
+
+// testCacheLocalDeleteUndecodable: a record another deploy wrote in a
+// shape this one cannot read replaces a session a holds; a deletes it as
+// undecodable and must not serve its older copy afterwards.
+func testCacheLocalDeleteUndecodable(t *testing.T, e *env) {
+	ctx := context.Background()
+	repo := cached(t, e, time.Minute)
+	id := newID(t)
+	if err := repo.Put(ctx, id, cart{User: "ada"}); err != nil {
+		t.Fatal(err)
+	}
+	e.putRaw(t, map[string]types.AttributeValue{
+		"id":      &types.AttributeValueMemberS{Value: "session#" + id},
+		"sess":    &types.AttributeValueMemberS{Value: `{"user":`},
+		"expires": &types.AttributeValueMemberN{Value: fmt.Sprint(e.clock.Now().Add(time.Hour).Unix())},
+	})
+	if deleted, err := repo.DeleteUndecodable(ctx, id); !deleted || err != nil {
+		t.Fatalf("DeleteUndecodable = %v, %v; want true, nil", deleted, err)
+	}
+	if _, n, err := gets(t, e, repo, ctx, id); !errors.Is(err, dynamosession.ErrNotFound) {
+		t.Fatalf("Get after DeleteUndecodable = %v after %d requests, want ErrNotFound", err, n)
 	}
 }
