@@ -162,7 +162,7 @@ func TestContract(t *testing.T) {
 		if table == "" {
 			table = dynamotest.CreateTable(t, client, "id", "expires")
 		}
-		cases := contractCases()
+		cases := append(contractCases(), cacheCases()...)
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
 				t.Parallel()

@@ -367,12 +367,14 @@ func (r *Repo[T]) checkRevoked(ctx context.Context, s *Session[T]) error {
 		if s.own.at <= before && (keep == nil || keep.Value != s.key) {
 			w := newWrite()
 			r.ownedCondition(w, s.own)
+			gen := r.cache.begin(s.key)
 			start := time.Now()
 			dout, derr := r.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 				TableName: &r.table, Key: r.keyAV(s.key), ConditionExpression: w.condition(),
 				ExpressionAttributeNames: w.names, ExpressionAttributeValues: w.values, ReturnConsumedCapacity: r.rcc,
 			})
 			r.observe("DeleteItem", start, consumed(dout), derr)
+			r.cache.deleted(s.key, gen, &derr)
 			// Best effort: whether or not the delete landed, the marker
 			// keeps the session revoked as long as it can be alive.
 			return fmt.Errorf("dynamosession: get session %s: revoked: %w", redact(s.ID), ErrNotFound)
@@ -387,12 +389,14 @@ func (r *Repo[T]) checkRevoked(ctx context.Context, s *Session[T]) error {
 	r.ownedCondition(w, s.own)
 	w.names["#owc"] = r.opts.RevocationCheckAttr
 	w.remove = append(w.remove, "#owc")
+	gen := r.cache.begin(s.key)
 	start = time.Now()
 	uout, err := r.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: &r.table, Key: r.keyAV(s.key), UpdateExpression: w.update(), ConditionExpression: w.condition(),
 		ExpressionAttributeNames: w.names, ExpressionAttributeValues: w.values, ReturnConsumedCapacity: r.rcc,
 	})
 	r.observe("UpdateItem", start, consumed(uout), err)
+	r.cache.wrote(s.key, w, gen, &err) // a cached copy loses its check flag too
 	if err == nil {
 		s.own.pending = false
 	}
@@ -711,6 +715,11 @@ type Revocation struct {
 // undercount by the deletes the SDK retried after a lost response (those
 // sessions are gone all the same).
 //
+// With Options.Cache, this repository stops serving the revoked sessions
+// from memory at once; another instance's cache may serve its copy of one
+// for up to its MaxStale (see CacheOptions), except a session still in
+// its RevocationCheck window, whose marker is read even on a cache hit.
+//
 // If some deletes fail (throttling, a canceled ctx), it stops after the
 // current page and returns what it ended with an error; a retry finishes
 // the job. It returns ErrInvalidOwner for an empty or invalid owner, and
@@ -761,6 +770,7 @@ func (r *Repo[T]) revokeOne(ctx context.Context, key, owner string, began time.T
 	w.values[":own"] = &types.AttributeValueMemberS{Value: owner}
 	w.values[":began"] = &types.AttributeValueMemberN{Value: strconv.FormatInt(began.UnixMilli(), 10)}
 	w.cond = append(w.cond, "#own = :own", "(attribute_not_exists(#owa) OR #owa <= :began)")
+	gen := r.cache.begin(key)
 	start := time.Now()
 	out, err := r.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName:                 &r.table,
@@ -772,6 +782,7 @@ func (r *Repo[T]) revokeOne(ctx context.Context, key, owner string, began time.T
 		ReturnConsumedCapacity:    r.rcc,
 	})
 	r.observe("DeleteItem", start, consumed(out), err)
+	r.cache.deleted(key, gen, &err) // this instance serves it no more
 	if _, ok := isConditionFailed(err); ok {
 		return false, false, nil // gone, changed owner, or owned since
 	}

@@ -34,6 +34,7 @@ func ownerContractCases() []contractCase {
 		{"OwnerCapacityByProjection", testOwnerCapacityByProjection},
 		{"OwnerRevokeSparesChangedSessions", testOwnerRevokeSparesChanged},
 		{"OwnerRevocationCheckClosesIndexWindow", testOwnerRevocationCheck},
+		{"OwnerRevocationReachesTheReadCache", testOwnerRevocationAndCache},
 	}
 }
 
@@ -603,5 +604,63 @@ func testOwnerRevocationCheck(t *testing.T, e *env) {
 				t.Errorf("Get of a revoked device = %v, want ErrNotFound", err)
 			}
 		})
+	}
+}
+
+// testOwnerRevocationAndCache: with the read cache on, a revocation is
+// seen at once by the instance that made it (its cached copies of the
+// revoked sessions are marked deleted, not served for MaxStale), and the
+// write that closes a session's revocation check window reaches the
+// cached copy, so later cached Gets neither check nor write again.
+func testOwnerRevocationAndCache(t *testing.T, e *env) {
+	const window = time.Minute
+	ownerTable(t, e, keysOnly)
+	ctx := context.Background()
+	repo := ownerRepo(t, e, nil, func(o *dynamosession.Options[cart]) {
+		o.Cache.MaxStale = 10 * time.Minute // longer than the case: every Get below may hit
+		o.RevocationCheck = window
+	})
+	dev := createOwned(t, repo, "ada", 2) // Put keeps them in the cache
+	e.clock.Advance(2 * window)
+
+	for _, step := range []struct {
+		name string
+		want map[string]int
+	}{
+		{"first Get after the window: marker read, check closed", map[string]int{"GetItem": 1, "UpdateItem": 1}},
+		{"next Get: from the cache, nothing to check", map[string]int{}},
+	} {
+		c := e.measure(t, func() error { _, err := repo.Get(ctx, dev[1]); return err })
+		if diff := cmp.Diff(step.want, c.Ops); diff != "" {
+			t.Errorf("%s: requests mismatch (-want +got):\n%s", step.name, diff)
+		}
+	}
+
+	if rev, err := repo.RevokeOwner(ctx, "ada", dev[0]); err != nil || rev.Ended != 1 {
+		t.Fatalf("RevokeOwner = %+v, %v; want 1 ended", rev, err)
+	}
+	c := e.measure(t, func() error {
+		if _, err := repo.Get(ctx, dev[1]); !errors.Is(err, dynamosession.ErrNotFound) {
+			return fmt.Errorf("Get of the revoked session on the revoking instance = %v, want ErrNotFound", err)
+		}
+		return nil
+	})
+	if len(c.Ops) != 0 {
+		t.Errorf("Get of the revoked session sent %v; want it answered from the cache", c.Ops)
+	}
+	if _, err := repo.Get(ctx, dev[0]); err != nil {
+		t.Errorf("Get of the kept session: %v", err)
+	}
+
+	// Without the check, only the cache's own bookkeeping stands between
+	// a revoked session and the cached copy this instance holds.
+	plain := ownerRepo(t, e, nil, func(o *dynamosession.Options[cart]) { o.Cache.MaxStale = 10 * time.Minute })
+	bob := createOwned(t, plain, "bob", 2)
+	if rev, err := plain.RevokeOwner(ctx, "bob", bob[0]); err != nil || rev.Ended != 1 {
+		t.Fatalf("RevokeOwner = %+v, %v; want 1 ended", rev, err)
+	}
+	e.reset()
+	if _, err := plain.Get(ctx, bob[1]); !errors.Is(err, dynamosession.ErrNotFound) || e.count("") != 0 {
+		t.Errorf("Get of a revoked, cached session = %v after %d requests; want ErrNotFound from the cache", err, e.count(""))
 	}
 }

@@ -14,6 +14,9 @@
 //   - [Repo.Save] sends nothing at all when the data did not change.
 //   - DynamoDB deletes expired items lazily, hours or days late; [Repo.Get]
 //     treats a stored record whose expiry has passed as not found.
+//   - Below that floor, an opt-in read cache serves repeated reads of a
+//     session within a staleness bound you set without any request
+//     ([CacheOptions]).
 //
 // Records are compatible with the Node.js stores connect-dynamodb (JSON
 // string sessions) and @pwrdrvr/dynamodb-session-store (native map
@@ -166,7 +169,12 @@ type Options[T any] struct {
 	// metrics. It must be safe for concurrent use and fast.
 	Observer func(Call)
 
+	// Cache configures an opt-in, per-process read cache with a
+	// staleness bound; see [CacheOptions]. Default: off.
+	Cache CacheOptions
+
 	// Clock returns the current time. Default time.Now. Tests inject one.
+	// The read cache measures staleness with it too.
 	Clock func() time.Time
 
 	// Owner, if set, returns the ID of the user a session belongs to, or
@@ -252,6 +260,7 @@ type Repo[T any] struct {
 	extras   map[string]types.AttributeValue // written beside the data by the codec
 	now      func() time.Time
 	rcc      types.ReturnConsumedCapacity
+	cache    *itemCache // nil when Options.Cache is off
 }
 
 // New returns a repository of sessions of type T in table, configured by
@@ -272,6 +281,7 @@ func New[T any](client API, table string, optFns ...func(*Options[T])) (*Repo[T]
 		opts:   o,
 		reader: codec.NewReader(append([]codec.Codec[T]{o.Codec}, o.Readers...)...),
 		now:    o.Clock,
+		cache:  newItemCache(o.Cache, o.ExpiresAttr, o.Clock),
 	}
 	if len(o.Upgrades) > 0 {
 		r.upgrades = make(map[int]Upgrade[T], len(o.Upgrades))
@@ -340,6 +350,7 @@ func withDefaults[T any](o Options[T]) Options[T] {
 	if o.Clock == nil {
 		o.Clock = time.Now
 	}
+	o.Cache = o.Cache.withDefaults()
 	return withOwnerDefaults(o)
 }
 
@@ -394,6 +405,9 @@ func validate[T any](client API, table string, o Options[T]) error {
 	}
 	if o.MaxUpdateAttempts < 0 {
 		return bad("MaxUpdateAttempts %d is negative", o.MaxUpdateAttempts)
+	}
+	if err := o.Cache.validate(); err != nil {
+		return bad("%v", err)
 	}
 	if err := validateOwners(o); err != nil {
 		return err

@@ -83,32 +83,39 @@ func (r *Repo[T]) keyAV(k string) map[string]types.AttributeValue {
 // *DecodeError when the stored record cannot be decoded.
 //
 // A read costs 0.5 read unit per started 4 KB, or 1 when strongly
-// consistent (see Options.Consistency).
+// consistent (see Options.Consistency). With Options.Cache on, an
+// eventually consistent Get may be served from memory (see CacheOptions).
 func (r *Repo[T]) Get(ctx context.Context, id string) (*Session[T], error) {
 	k, err := r.key(id)
 	if err != nil {
 		return nil, err
 	}
 	strong := consistency.Resolve(ctx, r.opts.Consistency)
-	start := time.Now()
-	out, err := r.client.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:              &r.table,
-		Key:                    r.keyAV(k),
-		ConsistentRead:         &strong,
-		ReturnConsumedCapacity: r.rcc,
-	})
-	r.observe("GetItem", start, consumed(out), err)
-	if err != nil {
-		return nil, wrap("get", id, err)
+	now := r.now()
+	item, cached := r.cache.lookup(k, strong, now)
+	if !cached.hit {
+		start := time.Now()
+		out, err := r.client.GetItem(ctx, &dynamodb.GetItemInput{
+			TableName:              &r.table,
+			Key:                    r.keyAV(k),
+			ConsistentRead:         &strong,
+			ReturnConsumedCapacity: r.rcc,
+		})
+		r.observe("GetItem", start, consumed(out), err)
+		if err != nil {
+			return nil, wrap("get", id, err)
+		}
+		item, now = out.Item, r.now()
 	}
-	if out.Item == nil {
+	if item == nil {
 		return nil, ErrNotFound
 	}
-	s, err := r.decode(id, k, out.Item, r.now())
+	s, err := r.decode(id, k, item, now)
 	if err != nil {
 		return nil, err
 	}
-	if err := r.ownerOnGet(ctx, s, out.Item); err != nil {
+	r.cache.fill(cached, item)
+	if err := r.ownerOnGet(ctx, s, item); err != nil {
 		return nil, err
 	}
 	if r.opts.RewriteOnRead && (s.format != r.opts.Codec.Format() || s.upgraded) && s.schema <= r.opts.Schema {
@@ -183,7 +190,7 @@ func (r *Repo[T]) Put(ctx context.Context, id string, data T) error {
 
 // Create is Put that returns the session as stored, ready for Save and
 // Touch in the same request without reading it back.
-func (r *Repo[T]) Create(ctx context.Context, id string, data T) (*Session[T], error) {
+func (r *Repo[T]) Create(ctx context.Context, id string, data T) (_ *Session[T], err error) {
 	k, err := r.key(id)
 	if err != nil {
 		return nil, err
@@ -228,6 +235,7 @@ func (r *Repo[T]) Create(ctx context.Context, id string, data T) (*Session[T], e
 	if err := checkSize(item); err != nil {
 		return nil, fmt.Errorf("dynamosession: put session %s: %w", redact(id), err)
 	}
+	defer r.cache.created(k, item, now, r.cache.begin(k), &err)
 	start := time.Now()
 	out, err := r.client.PutItem(ctx, in, optFns...)
 	r.observe("PutItem", start, consumed(out), err)
@@ -310,7 +318,7 @@ func (r *Repo[T]) Save(ctx context.Context, s *Session[T]) error {
 	return r.save(ctx, s, false)
 }
 
-func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) error {
+func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) (err error) {
 	if s.schema > r.opts.Schema {
 		return fmt.Errorf("dynamosession: save session %s: %w: stored under version %d, this code writes %d", redact(s.ID), ErrSchemaTooNew, s.schema, r.opts.Schema)
 	}
@@ -387,6 +395,7 @@ func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) error {
 	if err := checkSize(item); err != nil {
 		return fmt.Errorf("dynamosession: save session %s: %w", redact(s.ID), err)
 	}
+	defer r.cache.wrote(s.key, w, r.cache.begin(s.key), &err)
 	start := time.Now()
 	out, err := r.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                           &r.table,
@@ -529,6 +538,7 @@ func (r *Repo[T]) Touch(ctx context.Context, s *Session[T]) (bool, error) {
 			w.set = append(w.set, "#s = :s")
 		}
 	}
+	gen := r.cache.begin(s.key)
 	start := time.Now()
 	out, err := r.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 &r.table,
@@ -540,6 +550,7 @@ func (r *Repo[T]) Touch(ctx context.Context, s *Session[T]) (bool, error) {
 		ReturnConsumedCapacity:    r.rcc,
 	})
 	r.observe("UpdateItem", start, consumed(out), err)
+	r.cache.wrote(s.key, w, gen, &err) // a lost race drops the entry
 	if _, ok := isConditionFailed(err); ok {
 		return false, nil
 	}
@@ -586,9 +597,11 @@ func (r *Repo[T]) Delete(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
+	gen := r.cache.begin(k)
 	start := time.Now()
 	out, err := r.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &r.table, Key: r.keyAV(k), ReturnConsumedCapacity: r.rcc})
 	r.observe("DeleteItem", start, consumed(out), err)
+	r.cache.deleted(k, gen, &err)
 	return wrap("delete", id, err)
 }
 
@@ -600,7 +613,7 @@ func (r *Repo[T]) Delete(ctx context.Context, id string) error {
 // retried the delete after a lost response and a session is stored again
 // under the ID, it returns ErrOutcomeUnknown. Without versioning it is
 // Delete(ctx, s.ID).
-func (r *Repo[T]) DeleteSession(ctx context.Context, s *Session[T]) error {
+func (r *Repo[T]) DeleteSession(ctx context.Context, s *Session[T]) (err error) {
 	if s == nil || s.key == "" {
 		return fmt.Errorf("dynamosession: delete: session was not read by Get")
 	}
@@ -618,6 +631,7 @@ func (r *Repo[T]) DeleteSession(ctx context.Context, s *Session[T]) error {
 		w.values[":old"] = s.stored
 	}
 	var tries attempts
+	defer r.cache.deleted(s.key, r.cache.begin(s.key), &err)
 	start := time.Now()
 	out, err := r.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName:                           &r.table,

@@ -91,9 +91,11 @@ func (r *Repo[T]) DeleteUndecodable(ctx context.Context, id string) (bool, error
 	if len(values) > 0 {
 		in.ExpressionAttributeValues = values
 	}
+	gen := r.cache.begin(k)
 	start = time.Now()
 	dout, err := r.client.DeleteItem(ctx, in)
 	r.observe("DeleteItem", start, consumed(dout), err)
+	r.cache.deleted(k, gen, &err)
 	if ccf, ok := isConditionFailed(err); ok {
 		return ccf.Item == nil, nil
 	}
