@@ -16,6 +16,7 @@ package dynamosession
 // truth that each of those paths would have to carry along.
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -110,18 +111,10 @@ func (s *Session[T]) Owner() string { return s.own.owner }
 func ownersOn[T any](o Options[T]) bool { return o.Owner != nil || o.RevocationCheck > 0 }
 
 func withOwnerDefaults[T any](o Options[T]) Options[T] {
-	if o.OwnerAttr == "" {
-		o.OwnerAttr = "owner"
-	}
-	if o.OwnedAtAttr == "" {
-		o.OwnedAtAttr = "owned_at"
-	}
-	if o.OwnerIndex == "" {
-		o.OwnerIndex = "owner-index"
-	}
-	if o.RevocationCheckAttr == "" {
-		o.RevocationCheckAttr = "owner_check"
-	}
+	o.OwnerAttr = cmp.Or(o.OwnerAttr, "owner")
+	o.OwnedAtAttr = cmp.Or(o.OwnedAtAttr, "owned_at")
+	o.OwnerIndex = cmp.Or(o.OwnerIndex, "owner-index")
+	o.RevocationCheckAttr = cmp.Or(o.RevocationCheckAttr, "owner_check")
 	return o
 }
 
