@@ -20,6 +20,13 @@ import (
 // time.Time fields use MessagePack's timestamp extension: exact to the
 // nanosecond, but they decode in the local time zone, so compare them with
 // time.Time.Equal. The zero value is ready to use.
+//
+// Stored bytes are checked before they are decoded (see
+// [ErrMalformedMsgpack]), so that no record can make a decode allocate
+// more than [MsgpackAllocBound]; a value whose encoding would not pass
+// that check (nested deeper than [MaxMsgpackDepth], or holding an
+// extension type other than the timestamp) is refused when encoding, so
+// nothing is written that could not be read back.
 type Msgpack[T any] struct{}
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
@@ -38,6 +45,9 @@ func (Msgpack[T]) Marshal(v *T) ([]byte, error) {
 	enc.UseCompactInts(true)
 	err := enc.Encode(v)
 	msgpack.PutEncoder(enc)
+	if err == nil {
+		err = checkMsgpack(buf.Bytes())
+	}
 	if err != nil {
 		bufPool.Put(buf)
 		return nil, fmt.Errorf("codec: msgpack encode: %w", err)
@@ -96,8 +106,11 @@ func sortedMapsOnly(t reflect.Type, seen map[reflect.Type]bool) bool {
 	return true
 }
 
-// Unmarshal fills v from MessagePack. Trailing bytes after the value are an
-// error: they mean the payload is not what this codec wrote.
+// Unmarshal fills v from MessagePack. Bytes that are not exactly one
+// MessagePack value within this package's limits (trailing bytes, a
+// length header that promises more than remains, nesting deeper than
+// [MaxMsgpackDepth], an extension other than the timestamp) are refused
+// with an error wrapping [ErrMalformedMsgpack] before anything is decoded.
 func (Msgpack[T]) Unmarshal(data []byte, v *T) (err error) {
 	// vmihailenco/msgpack v5.4.1 panics on some malformed input (a nil
 	// where a time.Time is expected: "reflect: call of reflect.Value.IsNil
@@ -110,6 +123,17 @@ func (Msgpack[T]) Unmarshal(data []byte, v *T) (err error) {
 	}()
 	if len(data) > 0 && data[0] == EnvelopeMarker {
 		return fmt.Errorf("codec: msgpack decode: payload is an envelope (0x%02x), not MessagePack", data[0])
+	}
+	// vmihailenco/msgpack v5.4.1 trusts length headers: it preallocates
+	// a []T, []any or map for as many elements as an array or map header
+	// claims, and a []byte for as many bytes as a bin header claims,
+	// before reading any of them (decodeSliceValue's limit check,
+	// `flags&disableAllocLimitFlag != 1`, is always true). Twelve bytes
+	// claiming 2^32-1 elements end the process with "fatal error: out of
+	// memory", which no recover catches. Checking every header against
+	// the bytes that remain first bounds what the library can allocate.
+	if err := checkMsgpack(data); err != nil {
+		return fmt.Errorf("codec: msgpack decode: %w", err)
 	}
 	r := bytes.NewReader(data)
 	dec := msgpack.GetDecoder()

@@ -253,6 +253,9 @@ func (c *Sealer[T]) Decode(key string, av types.AttributeValue, v *T) error {
 	if err != nil {
 		return err
 	}
+	if err := checkForeign(c.inner, plain); err != nil {
+		return fmt.Errorf("codec: sealed decode: %w", err)
+	}
 	return c.inner.Unmarshal(plain, v)
 }
 
