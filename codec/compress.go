@@ -1,6 +1,7 @@
 package codec
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"sync"
@@ -249,6 +250,38 @@ func (c *Compressor[T]) open(data []byte) (kind byte, raw []byte, buf *[]byte, e
 	default:
 		return 0, nil, nil, fmt.Errorf("codec: decompress: unknown algorithm 0x%02x", data[3])
 	}
+}
+
+// SameData reports whether two compressed envelopes hold the same data:
+// the same inner format and, decompressed, the same payload (for
+// MessagePack, the same value with map entries in any order), however
+// each was compressed. See [Comparer].
+func (c *Compressor[T]) SameData(_ string, stored, encoded types.AttributeValue) bool {
+	a, b, ok := bothBinary(stored, encoded)
+	return ok && c.samePayload(a, b)
+}
+
+func (c *Compressor[T]) samePayload(a, b []byte) bool {
+	if bytes.Equal(a, b) {
+		return true
+	}
+	ka, ra, bufA, errA := c.open(a)
+	if bufA != nil {
+		defer putBuf(bufA)
+	}
+	kb, rb, bufB, errB := c.open(b)
+	if bufB != nil {
+		defer putBuf(bufB)
+	}
+	if errA != nil || errB != nil || ka != kb {
+		return false
+	}
+	if ka == innerMsgpack {
+		return sameMsgpack(ra, rb)
+	}
+	// encoding/json writes one value as one text (struct fields in
+	// order, map keys sorted), and only this package writes envelopes.
+	return bytes.Equal(ra, rb)
 }
 
 // unmarshalSafely is inner.Unmarshal, with a panic turned into an error:

@@ -14,9 +14,13 @@ import (
 // Msgpack stores a session as MessagePack bytes in a binary attribute (B),
 // with vmihailenco/msgpack: the smallest and fastest format.
 //
-// Struct fields are named by their `json` tags, like the other codecs, and
-// map keys are written sorted, so equal values always encode to equal bytes
-// (which is what lets a repository skip saving unchanged sessions).
+// Struct fields are named by their `json` tags, like the other codecs.
+// The keys of map[string]string, map[string]bool and map[string]any are
+// written sorted; vmihailenco/msgpack writes other maps (map[string]int,
+// maps with named key types, maps held in interfaces) in Go's random
+// iteration order, so equal values can encode to different bytes.
+// [Msgpack.SameData] compares regardless of that order, which is what
+// lets a repository skip saving unchanged sessions of any type.
 // time.Time fields use MessagePack's timestamp extension: exact to the
 // nanosecond, but they decode in the local time zone, so compare them with
 // time.Time.Equal. The zero value is ready to use.
@@ -149,6 +153,15 @@ func (Msgpack[T]) Unmarshal(data []byte, v *T) (err error) {
 	}
 	return nil
 }
+
+// SameData reports whether two B attributes hold the same MessagePack
+// value, map entries in any order; see [Comparer].
+func (Msgpack[T]) SameData(_ string, stored, encoded types.AttributeValue) bool {
+	a, b, ok := bothBinary(stored, encoded)
+	return ok && sameMsgpack(a, b)
+}
+
+func (Msgpack[T]) samePayload(a, b []byte) bool { return sameMsgpack(a, b) }
 
 // Encode returns v as a B attribute holding MessagePack.
 func (c Msgpack[T]) Encode(_ string, v *T) (types.AttributeValue, error) {
