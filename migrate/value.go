@@ -234,8 +234,8 @@ func encodeNumber(enc *msgpack.Encoder, n Number) error {
 //
 // codec.Msgpack checks every length header against the bytes that remain
 // before decoding; DecodeMsgpack does not rely on that, because anyone can
-// call it through msgpack.Unmarshal. It preallocates at most 64 elements
-// from an array or map header and reads strings and binary data in
+// call it through msgpack.Unmarshal. It preallocates at most 16 elements
+// of an array, none of a map, and reads strings and binary data in
 // chunks, so what it allocates grows with the bytes actually read, never
 // with what a header claims (within codec.MsgpackAllocBound[Value]).
 func (v *Value) DecodeMsgpack(dec *msgpack.Decoder) error {
@@ -247,10 +247,11 @@ func (v *Value) DecodeMsgpack(dec *msgpack.Decoder) error {
 	return nil
 }
 
-// maxPrealloc is the most elements decodeMsgpack allocates room for on the
-// word of a length header alone; a longer array or map grows as its
-// elements arrive.
-const maxPrealloc = 64
+// maxPrealloc is the most elements of an array decodeMsgpack allocates
+// room for on the word of its header alone; a longer array grows as its
+// elements arrive. A map gets no size hint at all: a hint of 15, which a
+// one-byte fixmap header can give, already costs over a kilobyte.
+const maxPrealloc = 16
 
 func decodeMsgpack(dec *msgpack.Decoder, depth int) (any, error) {
 	if depth > maxDepth {
@@ -280,7 +281,7 @@ func decodeMsgpack(dec *msgpack.Decoder, depth int) (any, error) {
 		if err != nil || n < 0 {
 			return nil, err
 		}
-		out := make(map[string]any, min(n, maxPrealloc))
+		out := make(map[string]any)
 		for range n {
 			k, err := decodeMsgpack(dec, depth+1)
 			if err != nil {

@@ -1,6 +1,7 @@
 package migrate
 
 import (
+	"bytes"
 	"errors"
 	"math"
 	"runtime"
@@ -245,6 +246,9 @@ func FuzzValueMsgpack(f *testing.F) {
 	f.Add([]byte("\x83\xa1n\xcf\xff\xff\xff\xff\xff\xff\xff\xff\xa1t\xd6\xff\x00\x00\x00\x01\xa1b\xc4\x02\x00\x01"))
 	f.Add([]byte("\x92\x81\x01\xa1x\x80"))
 	f.Add([]byte("\xc7\x0c\xff\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x01"))
+	// Found by this target: 26 fixmap headers of 15 entries each, nested,
+	// made DecodeMsgpack allocate 32 KB when it sized maps by their header.
+	f.Add(bytes.Repeat([]byte{0x8f}, 26))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		bound := codec.MsgpackAllocBound[Value](len(data) + len("\xc1zmn"))
 		for via, decode := range valueDecoders {
