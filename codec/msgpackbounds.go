@@ -59,22 +59,45 @@ func checkMsgpack(b []byte) error {
 			depth--
 			pending = open[depth]
 		}
-		h, err := readHeader(b, i)
-		if err != nil {
-			return err
+		// Most values of a session are small integers, short strings,
+		// booleans, nils, and structs and short arrays: those are read
+		// here, the rest (and every error) by readHeader.
+		if i >= len(b) {
+			return malformed(i, "input ends inside a value")
+		}
+		at, c, elems := i, b[i], uint64(0)
+		switch {
+		case c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3:
+			i++
+			pending--
+			continue
+		case c >= 0xa0 && c <= 0xbf && int(c&0x1f) < len(b)-i:
+			i += 1 + int(c&0x1f)
+			pending--
+			continue
+		case c >= 0x80 && c <= 0x9f && fixElems(c) < uint64(len(b)-i):
+			elems = fixElems(c)
+			i++
+		default:
+			h, err := readHeader(b, i)
+			if err != nil {
+				return err
+			}
+			i = h.end
+			if !h.container {
+				pending--
+				continue
+			}
+			elems = h.elems
 		}
 		pending--
-		i = h.end
-		if !h.container {
-			continue
-		}
 		if depth == MaxMsgpackDepth {
-			return malformed(h.at, "arrays and maps nested deeper than %d levels", MaxMsgpackDepth)
+			return malformed(at, "arrays and maps nested deeper than %d levels", MaxMsgpackDepth)
 		}
-		if h.elems > 0 {
+		if elems > 0 {
 			open[depth] = pending
 			depth++
-			pending = h.elems
+			pending = elems
 		}
 	}
 }
@@ -107,10 +130,8 @@ func readHeader(b []byte, i int) (header, error) {
 	var size uint64 // bytes after the header, for a scalar
 	switch {
 	case c <= 0x7f || c >= 0xe0: // positive and negative fixint
-	case c <= 0x8f: // fixmap
-		h.elems, h.container, h.isMap = 2*uint64(c&0x0f), true, true
-	case c <= 0x9f: // fixarray
-		h.elems, h.container = uint64(c&0x0f), true
+	case c <= 0x9f: // fixmap, fixarray
+		h.elems, h.container, h.isMap = fixElems(c), true, c <= 0x8f
 	case c <= 0xbf: // fixstr
 		size = uint64(c & 0x1f)
 	default:
@@ -180,6 +201,16 @@ func checkForeign[T any](inner Binary[T], payload []byte) error {
 		return nil
 	}
 	return checkMsgpack(payload)
+}
+
+// fixElems returns how many elements a fixmap (0x80-0x8f, key-value pairs:
+// two each) or fixarray (0x90-0x9f) code holds.
+func fixElems(c byte) uint64 {
+	n := uint64(c & 0x0f)
+	if c <= 0x8f {
+		n *= 2
+	}
+	return n
 }
 
 // lengthField reads the length that follows code c (of a str, bin, array,
