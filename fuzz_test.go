@@ -166,10 +166,12 @@ func allocatedBy(f func()) int64 {
 const getOverhead = 64 << 10
 
 // getAllocBound is the most a Get of item may allocate into a T: the
-// MessagePack bound for the item's size (which covers the JSON and Map
-// decoders too), and for a compressed envelope in sess the most its
-// decompression costs (codec package doc) and the bound for what it
-// decompresses to.
+// MessagePack bound for the item's size, and for a compressed envelope in
+// sess the most its decompression costs (codec package doc) and the bound
+// for what it decompresses to, plus getOverhead three times. The JSON and
+// Map decoders are held to the same bound: they preallocate from no
+// header (their input is text, or values the SDK has already built), and
+// this target has not found an item they exceed it with.
 func getAllocBound[T any](item map[string]types.AttributeValue) int64 {
 	n := capacity.ItemSize(item)
 	var extra int64
