@@ -277,7 +277,7 @@ func (c *Compressor[T]) samePayload(a, b []byte) bool {
 		return false
 	}
 	if ka == innerMsgpack {
-		return sameMsgpack(ra, rb)
+		return Msgpack[T]{}.samePayload(ra, rb)
 	}
 	// encoding/json writes one value as one text (struct fields in
 	// order, map keys sorted), and only this package writes envelopes.

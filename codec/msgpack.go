@@ -2,6 +2,7 @@ package codec
 
 import (
 	"bytes"
+	"encoding"
 	"fmt"
 	"reflect"
 	"sync"
@@ -65,7 +66,10 @@ func (Msgpack[T]) Marshal(v *T) ([]byte, error) {
 // bytes: only this package writes MessagePack sessions, always with the
 // same options, but vmihailenco/msgpack sorts the keys of only some map
 // types (map[string]string, map[string]bool, map[string]any), so a T that
-// holds another map type, or an interface that could hold one, is not.
+// holds another map type, an interface that could hold one, or a type
+// that encodes itself (MarshalMsgpack, MarshalBinary, MarshalText; a
+// time.Time excepted), is not. [Msgpack.SameData] needs no more than
+// byte comparison when it is.
 func (Msgpack[T]) Canonical() bool {
 	t := reflect.TypeFor[T]()
 	if v, ok := canonicalTypes.Load(t); ok {
@@ -83,6 +87,9 @@ func sortedMapsOnly(t reflect.Type, seen map[reflect.Type]bool) bool {
 		return true
 	}
 	seen[t] = true
+	if t != reflect.TypeFor[time.Time]() && ownEncoding(t) {
+		return false // whatever it writes, maps in any order included
+	}
 	switch t.Kind() {
 	case reflect.Interface:
 		return false
@@ -108,6 +115,20 @@ func sortedMapsOnly(t reflect.Type, seen map[reflect.Type]bool) bool {
 		}
 	}
 	return true
+}
+
+// ownEncoding reports whether vmihailenco/msgpack encodes t (or *t) with
+// one of t's own methods rather than by its shape.
+func ownEncoding(t reflect.Type) bool {
+	for _, m := range []reflect.Type{
+		reflect.TypeFor[msgpack.CustomEncoder](), reflect.TypeFor[msgpack.Marshaler](),
+		reflect.TypeFor[encoding.BinaryMarshaler](), reflect.TypeFor[encoding.TextMarshaler](),
+	} {
+		if t.Implements(m) || reflect.PointerTo(t).Implements(m) {
+			return true
+		}
+	}
+	return false
 }
 
 // Unmarshal fills v from MessagePack. Bytes that are not exactly one
@@ -156,12 +177,17 @@ func (Msgpack[T]) Unmarshal(data []byte, v *T) (err error) {
 
 // SameData reports whether two B attributes hold the same MessagePack
 // value, map entries in any order; see [Comparer].
-func (Msgpack[T]) SameData(_ string, stored, encoded types.AttributeValue) bool {
+func (c Msgpack[T]) SameData(_ string, stored, encoded types.AttributeValue) bool {
 	a, b, ok := bothBinary(stored, encoded)
-	return ok && sameMsgpack(a, b)
+	return ok && c.samePayload(a, b)
 }
 
-func (Msgpack[T]) samePayload(a, b []byte) bool { return sameMsgpack(a, b) }
+func (c Msgpack[T]) samePayload(a, b []byte) bool {
+	if !bytes.Equal(a, b) && c.Canonical() {
+		return false // one value, one encoding: other bytes are other data
+	}
+	return sameMsgpack(a, b)
+}
 
 // Encode returns v as a B attribute holding MessagePack.
 func (c Msgpack[T]) Encode(_ string, v *T) (types.AttributeValue, error) {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/dynamosession/dynamosession"
 	"github.com/dynamosession/dynamosession/codec"
@@ -186,5 +187,125 @@ func TestSaveAfterCreateWritesNothing(t *testing.T) {
 				t.Errorf("%d Saves of unchanged data (after Create and after Get) wrote %d times, want 0", 2*rounds, writes)
 			}
 		})
+	}
+}
+
+// tally encodes itself, writing its map in Go's iteration order, as a
+// user's EncodeMsgpack method might.
+type tally struct{ counts map[string]int }
+
+func (t *tally) EncodeMsgpack(enc *msgpack.Encoder) error {
+	if err := enc.EncodeMapLen(len(t.counts)); err != nil {
+		return err
+	}
+	for k, v := range t.counts {
+		if err := enc.EncodeString(k); err != nil {
+			return err
+		}
+		if err := enc.EncodeInt(int64(v)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *tally) DecodeMsgpack(dec *msgpack.Decoder) error {
+	return dec.Decode(&t.counts)
+}
+
+type withTally struct {
+	Tally tally `json:"tally"`
+}
+
+// TestSameDataSelfEncodingTypes: a type with its own encoding method is
+// not taken for canonical, so its map order does not count either.
+func TestSameDataSelfEncodingTypes(t *testing.T) {
+	c := codec.Msgpack[withTally]{}
+	if c.Canonical() {
+		t.Fatal("Canonical = true for a type that encodes itself")
+	}
+	v := withTally{Tally: tally{counts: map[string]int{}}}
+	for i := range 16 {
+		v.Tally.counts[fmt.Sprint("k", i)] = i
+	}
+	first, err := c.Encode("", &v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	distinct := map[string]bool{}
+	for range 100 {
+		again, err := c.Encode("", &v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		distinct[string(again.(*types.AttributeValueMemberB).Value)] = true
+		if !c.SameData("", first, again) {
+			t.Fatal("SameData = false for two encodings of one value")
+		}
+	}
+	if len(distinct) < 2 {
+		t.Fatal("100 encodings were all equal; the test proves nothing")
+	}
+}
+
+// TestSameMsgpack compares hand-written MessagePack: map order does not
+// count, anything else does.
+func TestSameMsgpack(t *testing.T) {
+	tests := []struct {
+		name string
+		a, b string
+		want bool
+	}{
+		{"maps in another order", "\x82\xa1a\x01\xa1b\x02", "\x82\xa1b\x02\xa1a\x01", true},
+		{"maps in another order, in an array in a map", "\x81\xa1x\x91\x82\xa1a\x01\xa1b\x02", "\x81\xa1x\x91\x82\xa1b\x02\xa1a\x01", true},
+		{"maps as keys, in another order", "\x81\x82\x01\x02\x03\x04\xc0", "\x81\x82\x03\x04\x01\x02\xc0", true},
+		{"same order, one value differs", "\x82\xa1a\x01\xa1b\x02", "\x82\xa1a\x01\xa1b\x03", false},
+		{"another order, one value differs", "\x82\xa1a\x01\xa1b\x02", "\x82\xa1b\x03\xa1a\x01", false},
+		{"another key", "\x82\xa1a\x01\xa1b\x02", "\x82\xa1a\x01\xa1c\x02", false},
+		{"a key twice, in another order", "\x82\xa1a\x01\xa1a\x02", "\x82\xa1a\x02\xa1a\x01", false},
+		{"an integer of another width", "\x91\x01", "\x91\xcc", false},
+		{"another length", "\x91\x01", "\x92\x01\x01", false},
+		{"arrays in another order", "\x92\x01\x02", "\x92\x02\x01", false},
+		{"malformed, equal", "\xc1", "\xc1", false},
+	}
+	c := codec.Msgpack[any]{}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, b := &types.AttributeValueMemberB{Value: []byte(tt.a)}, &types.AttributeValueMemberB{Value: []byte(tt.b)}
+			if got := c.SameData("", a, b); got != tt.want {
+				t.Errorf("SameData = %v, want %v", got, tt.want)
+			}
+			if got := c.SameData("", b, a); got != tt.want {
+				t.Errorf("SameData reversed = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestSameDataAllocatesOnlyForReorderedMaps: a Save that changed a value
+// (same length, same key order) compares without allocating.
+func TestSameDataAllocatesOnlyForReorderedMaps(t *testing.T) {
+	type session struct {
+		Views  int               `json:"views"`
+		Counts map[string]int    `json:"counts"`
+		Prefs  map[string]string `json:"prefs"`
+	}
+	c := codec.Msgpack[session]{}
+	v := session{Views: 1, Counts: map[string]int{"a": 1}, Prefs: map[string]string{"x": "y", "z": "w"}}
+	x, err := c.Encode("", &v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.Views++
+	y, err := c.Encode("", &v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if allocs := testing.AllocsPerRun(100, func() {
+		if c.SameData("", x, y) {
+			t.Fatal("SameData = true after a change")
+		}
+	}); allocs != 0 {
+		t.Errorf("SameData allocated %v times, want 0", allocs)
 	}
 }
