@@ -1,6 +1,7 @@
 package dynamosession_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -8,7 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +21,7 @@ import (
 	"github.com/dynamosession/dynamosession"
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/fake"
+	"github.com/dynamosession/dynamosession/internal/capacity"
 	"github.com/dynamosession/dynamosession/internal/ddbjson"
 	"github.com/dynamosession/dynamosession/ttl"
 )
@@ -47,6 +51,9 @@ var fuzzKey = func() codec.Key {
 //
 // What must hold, whatever is stored:
 //   - nothing panics;
+//   - Get allocates no more than getAllocBound allows for the item's size
+//     (codec.MsgpackAllocBound, and what a compressed envelope and the
+//     repository itself add);
 //   - Get returns a session, ErrNotFound (ErrExpired included) or a
 //     *DecodeError, and after a failed Get the record is unchanged;
 //   - after a successful Get, Touch does not fail, and Save either
@@ -101,8 +108,13 @@ func fuzzGetOne[T any](t *testing.T, config byte, item map[string]types.Attribut
 		t.Fatal(err)
 	}
 	before := faultStored(db, key)
+	warmGet[T](t)
 
-	s, err := repo.Get(ctx, id)
+	var s *dynamosession.Session[T]
+	allocated := allocatedBy(func() { s, err = repo.Get(ctx, id) })
+	if bound := getAllocBound[T](before); allocated > bound {
+		t.Fatalf("Get of a %d-byte item allocated %d bytes, bound %d (err %v)\nrecord %s", capacity.ItemSize(before), allocated, bound, err, fuzzDump(before))
+	}
 	if err != nil {
 		var de *dynamosession.DecodeError
 		if !errors.Is(err, dynamosession.ErrNotFound) && !errors.As(err, &de) {
@@ -136,6 +148,172 @@ func fuzzGetOne[T any](t *testing.T, config byte, item map[string]types.Attribut
 	if !changed(got.Data) {
 		t.Fatalf("Save did not keep the change; stored %s", fuzzDump(faultStored(db, key)))
 	}
+}
+
+// allocatedBy returns the bytes f allocated on the heap. Tests that use it
+// do not run in parallel.
+func allocatedBy(f func()) int64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return int64(after.TotalAlloc - before.TotalAlloc)
+}
+
+// getOverhead is what a Get may allocate beside decoding: the request,
+// the fake's copy of the item, the session, an error message, and with
+// RewriteOnRead the encoding and the write of the record.
+const getOverhead = 64 << 10
+
+// getAllocBound is the most a Get of item may allocate into a T: the
+// MessagePack bound for the item's size, and for a compressed envelope in
+// sess the most its decompression costs (codec package doc) and the bound
+// for what it decompresses to, plus getOverhead three times. The JSON and
+// Map decoders are held to the same bound: they preallocate from no
+// header (their input is text, or values the SDK has already built), and
+// this target has not found an item they exceed it with.
+func getAllocBound[T any](item map[string]types.AttributeValue) int64 {
+	n := capacity.ItemSize(item)
+	var extra int64
+	if b, ok := item["sess"].(*types.AttributeValueMemberB); ok && codec.Detect(b) == codec.FormatCompressed {
+		n += codec.MaxDecompressedBytes
+		extra = 2*codec.MaxDecompressedBytes + 64<<10
+	}
+	return codec.MsgpackAllocBound[T](n) + extra + 3*getOverhead
+}
+
+var warmed sync.Map // reflect.Type -> bool
+
+// warmGet runs one Get of a valid record in each format into a T, once per
+// process, so that the library's per-type tables (vmihailenco/msgpack's,
+// attributevalue's, encoding/json's) are built before a Get is measured.
+func warmGet[T any](t *testing.T) {
+	if _, done := warmed.LoadOrStore(reflect.TypeFor[T](), true); done {
+		return
+	}
+	ctx := context.Background()
+	db := fake.New(func(o *fake.Options) { o.Clock = func() time.Time { return fuzzNow } })
+	if err := createSessions(db); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := codec.NewKeyring(fuzzKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v T
+	for i, c := range []codec.Codec[T]{codec.Map[T]{}, codec.JSON[T]{}, codec.Msgpack[T]{}, codec.Sealed[T](codec.Msgpack[T]{}, keys), codec.Compressed[T](codec.Msgpack[T]{})} {
+		repo, err := dynamosession.New[T](db, "sessions", func(o *dynamosession.Options[T]) {
+			o.Codec = c
+			o.Clock = func() time.Time { return fuzzNow }
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := fmt.Sprint("warm", i)
+		if err := repo.Put(ctx, id, v); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := repo.Get(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// withInts is a session with a slice of a type other than string:
+// vmihailenco/msgpack limits the preallocation of []string (to a million
+// elements) but not of other slices.
+type withInts struct {
+	User  string `json:"user"`
+	Items []int  `json:"items"`
+}
+
+// TestGetLengthHeaderRecord is issue 12's first case as a user meets it:
+// a 12-byte MessagePack record whose "items" claims 2^32-1 elements, read
+// by Get into a struct with a slice field, ended the process with "fatal
+// error: out of memory" (run the code before the fix under `prlimit
+// --as=4000000000` to see it). The same record compressed and sealed
+// too. Get must report a *DecodeError wrapping codec.ErrMalformedMsgpack,
+// leave the record as it was, and allocate within getAllocBound.
+func TestGetLengthHeaderRecord(t *testing.T) {
+	record := []byte("\x81\xa5items\xdd\xff\xff\xff\xff")
+	keys, err := codec.NewKeyring(fuzzKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed := codec.Sealed[rawBytes](rawBytesCodec{}, keys)
+	seal := func(b []byte) []byte {
+		av, err := sealed.Encode("session#abc", (*rawBytes)(&b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return av.(*types.AttributeValueMemberB).Value
+	}
+	compressed := append([]byte("\xc1zmn"), record...)
+	tests := []struct {
+		name  string
+		sess  []byte
+		codec codec.Codec[withInts]
+	}{
+		{"msgpack", record, codec.Msgpack[withInts]{}},
+		{"msgpack, read by a Map repository", record, codec.Map[withInts]{}},
+		{"compressed", compressed, codec.Compressed[withInts](codec.Msgpack[withInts]{})},
+		{"sealed", seal(record), codec.Sealed[withInts](codec.Msgpack[withInts]{}, keys)},
+		{"sealed around compressed", seal(compressed), codec.Sealed[withInts](codec.Compressed[withInts](codec.Msgpack[withInts]{}), keys)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			db := fake.New(func(o *fake.Options) { o.Clock = func() time.Time { return fuzzNow } })
+			if err := createSessions(db); err != nil {
+				t.Fatal(err)
+			}
+			item := map[string]types.AttributeValue{
+				"id":      &types.AttributeValueMemberS{Value: "session#abc"},
+				"sess":    &types.AttributeValueMemberB{Value: tt.sess},
+				"expires": &types.AttributeValueMemberN{Value: fuzzFuture},
+			}
+			if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: ptr("sessions"), Item: item}); err != nil {
+				t.Fatal(err)
+			}
+			repo, err := dynamosession.New[withInts](db, "sessions", func(o *dynamosession.Options[withInts]) {
+				o.Codec = tt.codec
+				o.RewriteOnRead = true
+				o.Clock = func() time.Time { return fuzzNow }
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			warmGet[withInts](t)
+			got := allocatedBy(func() { _, err = repo.Get(ctx, "abc") })
+			var de *dynamosession.DecodeError
+			if !errors.As(err, &de) || !errors.Is(err, codec.ErrMalformedMsgpack) {
+				t.Errorf("Get = %v, want a *DecodeError wrapping codec.ErrMalformedMsgpack", err)
+			}
+			if bound := getAllocBound[withInts](item); got > bound {
+				t.Errorf("Get allocated %d bytes, bound %d", got, bound)
+			}
+			stored := faultStored(db, "session#abc")["sess"].(*types.AttributeValueMemberB).Value
+			if !bytes.Equal(stored, tt.sess) {
+				t.Errorf("the record changed: %x, was %x", stored, tt.sess)
+			}
+		})
+	}
+}
+
+// rawBytes is a session that is its own bytes, sealed as they are by
+// rawBytesCodec, to plant sealed records of any content.
+type rawBytes []byte
+
+type rawBytesCodec struct{}
+
+func (rawBytesCodec) Format() codec.Format                  { return "raw" }
+func (rawBytesCodec) Marshal(v *rawBytes) ([]byte, error)   { return bytes.Clone(*v), nil }
+func (rawBytesCodec) Unmarshal(b []byte, v *rawBytes) error { *v = bytes.Clone(b); return nil }
+func (c rawBytesCodec) Encode(_ string, v *rawBytes) (types.AttributeValue, error) {
+	return &types.AttributeValueMemberB{Value: *v}, nil
+}
+func (c rawBytesCodec) Decode(_ string, av types.AttributeValue, v *rawBytes) error {
+	return c.Unmarshal(av.(*types.AttributeValueMemberB).Value, v)
 }
 
 // fuzzDump shows an item in DynamoDB JSON for failure messages.
@@ -341,6 +519,29 @@ func fuzzGetSeeds(tb testing.TB) []fuzzSeed {
 		}
 		for _, config := range []byte{0, 2, 4, 8, 12, 13, 14, 18} {
 			seeds = append(seeds, fuzzSeed{config, data})
+		}
+	}
+	// Issue 12: length headers that claim more than follows, plain,
+	// compressed and sealed.
+	const u32 = "\xff\xff\xff\xff"
+	for _, mp := range []string{"\x81\xa5items\xdd" + u32, "\x81\xa4meta\xdf" + u32, "\x81\xa4blob\xc6" + u32, "\xdd" + u32} {
+		raw := rawBytes(mp)
+		sealedMp, err := codec.Sealed[rawBytes](rawBytesCodec{}, keys).Encode("session#fuzz", &raw)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		for _, sess := range []types.AttributeValue{
+			&types.AttributeValueMemberB{Value: []byte(mp)},
+			&types.AttributeValueMemberB{Value: []byte("\xc1zmn" + mp)},
+			sealedMp,
+		} {
+			data, err := ddbjson.MarshalItem(map[string]types.AttributeValue{"sess": sess, "expires": &types.AttributeValueMemberN{Value: fuzzFuture}})
+			if err != nil {
+				tb.Fatal(err)
+			}
+			for _, config := range []byte{0, 1, 8, 9, 12, 13, 24} {
+				seeds = append(seeds, fuzzSeed{config, data})
+			}
 		}
 	}
 	return seeds

@@ -438,10 +438,11 @@ func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) (err erro
 }
 
 // unchanged reports whether the session's data is what is stored. The fast
-// path compares encodings; when they differ (another format, map keys in
-// another order, JSON a Node.js app wrote with other spacing) it decodes the
-// stored value afresh and compares values, so a session that was only read
-// never costs a write.
+// path compares encodings; when they differ in the format the codec writes,
+// a codec.Comparer tells (MessagePack map order, a sealed nonce); otherwise
+// (another format, JSON a Node.js app wrote with other spacing) it decodes
+// the stored value afresh and compares values, so a session that was only
+// read never costs a write.
 //
 // An upgraded session is compared with the encoding of the upgrade's
 // result, not with the old shape stored: reading through an upgrade is
@@ -457,6 +458,9 @@ func (r *Repo[T]) unchanged(s *Session[T], encoded types.AttributeValue) bool {
 	if format == r.opts.Codec.Format() {
 		if attr.Equal(encoded, s.baseline) {
 			return true
+		}
+		if c, ok := r.opts.Codec.(codec.Comparer); ok {
+			return c.SameData(s.key, s.baseline, encoded) // map order, nonces: not data
 		}
 		if c, ok := r.opts.Codec.(codec.Canonical); ok && c.Canonical() {
 			return false // our own deterministic encoding: different bytes, different data

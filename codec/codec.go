@@ -22,6 +22,36 @@
 // wrapping codecs (compression, encryption). MessagePack never uses 0xC1
 // ("never used" in its specification), so an envelope can never be mistaken
 // for a plain MessagePack value. The byte after it names the envelope.
+//
+// # Stored bytes are untrusted
+//
+// A table holds whatever anyone with write access left in it, so no stored
+// MessagePack makes a decoder here panic, end the process or allocate more
+// than a small multiple of its size. [Msgpack] checks the bytes before it
+// decodes them, in one linear walk that allocates nothing: a length header
+// (array, map, str, bin, ext) that promises more than the bytes that
+// remain, arrays and maps nested deeper than [MaxMsgpackDepth], and
+// extensions other than the timestamp are refused with
+// [ErrMalformedMsgpack]. (vmihailenco/msgpack v5.4.1 preallocates what a
+// header claims: twelve bytes claiming 2^32-1 array elements end the
+// process with "fatal error: out of memory".) Decoding n bytes into a T
+// then allocates at most
+//
+//	8 × n × unit(T) + 16 KiB
+//
+// where unit(T) is the largest of 64 bytes and the size of each type a T
+// can hold; [MsgpackAllocBound] computes it. Around MessagePack:
+//
+//   - a [Compressor] decompresses first, and stops at MaxBytes (default
+//     [MaxDecompressedBytes], then [ErrTooLarge]); that costs at most
+//     2 × MaxBytes + 64 KiB, and n is the decompressed size;
+//   - a [Sealer] opens the envelope first, which costs at most 2 × the
+//     stored size + 4 KiB, and n is the plaintext size.
+//
+// The tests measure these bounds with runtime.MemStats around every
+// decode the fuzz targets FuzzMsgpackDecode, FuzzMsgpackAlloc and
+// FuzzEnvelopeAlloc run, and around the worst inputs found
+// (TestMsgpackAllocWorstCases: 5.4 units a byte, for maps nested in maps).
 package codec
 
 import (

@@ -1,6 +1,7 @@
 package codec
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"sync"
@@ -189,46 +190,98 @@ func (c *Compressor[T]) header(b []byte, algo byte) {
 }
 
 // Unmarshal fills v from an envelope Marshal wrote. Corrupt input is an
-// error, never a panic.
+// error, never a panic. A MessagePack payload is checked as [Msgpack]
+// checks it, so the allocation bound of [MsgpackAllocBound] holds with n
+// the decompressed size, which is at most MaxBytes.
 func (c *Compressor[T]) Unmarshal(data []byte, v *T) error {
-	if len(data) < compressedHeaderLen || data[0] != EnvelopeMarker || data[1] != compressedKind {
-		return fmt.Errorf("codec: decompress: not a compressed envelope")
+	kind, raw, buf, err := c.open(data)
+	if buf != nil {
+		// The inner codecs copy what they keep (strings, byte slices), so
+		// the buffer can go back to the pool afterwards.
+		defer putBuf(buf)
+	}
+	if err != nil {
+		return err
 	}
 	var inner Binary[T]
-	switch data[2] {
+	switch kind {
 	case c.innerID:
 		inner = c.inner
 	case innerMsgpack:
 		inner = Msgpack[T]{}
-	case innerJSON:
-		inner = JSON[T]{}
 	default:
-		return fmt.Errorf("codec: decompress: unknown inner format 0x%02x", data[2])
+		inner = JSON[T]{}
+	}
+	if err := checkForeign(inner, raw); err != nil {
+		return fmt.Errorf("codec: decompress: %w", err)
+	}
+	return unmarshalSafely(inner, raw, v)
+}
+
+// open checks an envelope and returns the inner format it names and its
+// payload, decompressed into buf (from the pool; nil when the payload was
+// stored as is) if it was compressed. The caller returns buf to the pool.
+func (c *Compressor[T]) open(data []byte) (kind byte, raw []byte, buf *[]byte, err error) {
+	if len(data) < compressedHeaderLen || data[0] != EnvelopeMarker || data[1] != compressedKind {
+		return 0, nil, nil, fmt.Errorf("codec: decompress: not a compressed envelope")
+	}
+	kind = data[2]
+	if kind != innerMsgpack && kind != innerJSON {
+		return 0, nil, nil, fmt.Errorf("codec: decompress: unknown inner format 0x%02x", kind)
 	}
 	payload := data[compressedHeaderLen:]
 	switch data[3] {
 	case algoStored:
 		if len(payload) > c.opts.MaxBytes {
-			return fmt.Errorf("codec: decompress: %w", ErrTooLarge)
+			return 0, nil, nil, fmt.Errorf("codec: decompress: %w", ErrTooLarge)
 		}
-		return unmarshalSafely(inner, payload, v)
+		return kind, payload, nil, nil
 	case algoZstd:
 		buf := getBuf()
-		defer putBuf(buf)
 		raw, err := c.decoder().DecodeAll(payload, (*buf)[:0])
 		if errors.Is(err, zstd.ErrDecoderSizeExceeded) || (err == nil && len(raw) > c.opts.MaxBytes) {
-			return fmt.Errorf("codec: decompress: %w (limit %d bytes)", ErrTooLarge, c.opts.MaxBytes)
+			return 0, nil, buf, fmt.Errorf("codec: decompress: %w (limit %d bytes)", ErrTooLarge, c.opts.MaxBytes)
 		}
 		if err != nil {
-			return fmt.Errorf("codec: decompress: %w", err)
+			return 0, nil, buf, fmt.Errorf("codec: decompress: %w", err)
 		}
 		*buf = raw
-		// The inner codecs copy what they keep (strings, byte slices), so
-		// the buffer can go back to the pool afterwards.
-		return unmarshalSafely(inner, raw, v)
+		return kind, raw, buf, nil
 	default:
-		return fmt.Errorf("codec: decompress: unknown algorithm 0x%02x", data[3])
+		return 0, nil, nil, fmt.Errorf("codec: decompress: unknown algorithm 0x%02x", data[3])
 	}
+}
+
+// SameData reports whether two compressed envelopes hold the same data:
+// the same inner format and, decompressed, the same payload (for
+// MessagePack, the same value with map entries in any order), however
+// each was compressed. See [Comparer].
+func (c *Compressor[T]) SameData(_ string, stored, encoded types.AttributeValue) bool {
+	a, b, ok := bothBinary(stored, encoded)
+	return ok && c.samePayload(a, b)
+}
+
+func (c *Compressor[T]) samePayload(a, b []byte) bool {
+	if bytes.Equal(a, b) {
+		return true
+	}
+	ka, ra, bufA, errA := c.open(a)
+	if bufA != nil {
+		defer putBuf(bufA)
+	}
+	kb, rb, bufB, errB := c.open(b)
+	if bufB != nil {
+		defer putBuf(bufB)
+	}
+	if errA != nil || errB != nil || ka != kb {
+		return false
+	}
+	if ka == innerMsgpack {
+		return Msgpack[T]{}.samePayload(ra, rb)
+	}
+	// encoding/json writes one value as one text (struct fields in
+	// order, map keys sorted), and only this package writes envelopes.
+	return bytes.Equal(ra, rb)
 }
 
 // unmarshalSafely is inner.Unmarshal, with a panic turned into an error:

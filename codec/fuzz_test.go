@@ -11,8 +11,9 @@ import (
 	"github.com/dynamosession/dynamosession/internal/ddbjson"
 )
 
-// The decoders read whatever is in a table, so they must never panic and
-// must never report success on input that does not survive a round trip.
+// The decoders read whatever is in a table, so they must never panic,
+// never allocate beyond codec.MsgpackAllocBound, and never report success
+// on input that does not survive a round trip.
 
 // seedSessions adds the data attribute of every Node fixture to f.
 func seedSessions(f *testing.F, want func(types.AttributeValue) ([]byte, bool)) {
@@ -61,10 +62,19 @@ func FuzzMsgpackDecode(f *testing.F) {
 	f.Add([]byte{0x80})
 	f.Add([]byte{0xdf, 0xff, 0xff, 0xff, 0xff}) // a map claiming 4 billion entries
 	f.Add([]byte{0xC1, 'z'})
+	f.Add(append([]byte("\x81\xa4tags\xdd"), 0xff, 0xff, 0xff, 0xff)) // issue 12's 12-byte record, for profile
+	f.Add([]byte("\x81\xa3raw\xc6\xff\xff\xff\xff"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c := codec.Msgpack[profile]{}
 		var v profile
-		if err := c.Decode("", &types.AttributeValueMemberB{Value: data}, &v); err != nil {
+		got, err := decodeTwice(func() error {
+			v = profile{}
+			return c.Decode("", &types.AttributeValueMemberB{Value: data}, &v)
+		})
+		if bound := codec.MsgpackAllocBound[profile](len(data)); got > bound {
+			t.Fatalf("decoding %d bytes allocated %d bytes, bound %d (err %v)", len(data), got, bound, err)
+		}
+		if err != nil {
 			return
 		}
 		roundTrip(t, c, &v)

@@ -2,6 +2,7 @@ package codec
 
 import (
 	"bytes"
+	"encoding"
 	"fmt"
 	"reflect"
 	"sync"
@@ -14,12 +15,23 @@ import (
 // Msgpack stores a session as MessagePack bytes in a binary attribute (B),
 // with vmihailenco/msgpack: the smallest and fastest format.
 //
-// Struct fields are named by their `json` tags, like the other codecs, and
-// map keys are written sorted, so equal values always encode to equal bytes
-// (which is what lets a repository skip saving unchanged sessions).
+// Struct fields are named by their `json` tags, like the other codecs.
+// The keys of map[string]string, map[string]bool and map[string]any are
+// written sorted; vmihailenco/msgpack writes other maps (map[string]int,
+// maps with named key types, maps held in interfaces) in Go's random
+// iteration order, so equal values can encode to different bytes.
+// [Msgpack.SameData] compares regardless of that order, which is what
+// lets a repository skip saving unchanged sessions of any type.
 // time.Time fields use MessagePack's timestamp extension: exact to the
 // nanosecond, but they decode in the local time zone, so compare them with
 // time.Time.Equal. The zero value is ready to use.
+//
+// Stored bytes are checked before they are decoded (see
+// [ErrMalformedMsgpack]), so that no record can make a decode allocate
+// more than [MsgpackAllocBound]; a value whose encoding would not pass
+// that check (nested deeper than [MaxMsgpackDepth], or holding an
+// extension type other than the timestamp) is refused when encoding, so
+// nothing is written that could not be read back.
 type Msgpack[T any] struct{}
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
@@ -38,6 +50,9 @@ func (Msgpack[T]) Marshal(v *T) ([]byte, error) {
 	enc.UseCompactInts(true)
 	err := enc.Encode(v)
 	msgpack.PutEncoder(enc)
+	if err == nil {
+		err = checkMsgpack(buf.Bytes())
+	}
 	if err != nil {
 		bufPool.Put(buf)
 		return nil, fmt.Errorf("codec: msgpack encode: %w", err)
@@ -51,7 +66,10 @@ func (Msgpack[T]) Marshal(v *T) ([]byte, error) {
 // bytes: only this package writes MessagePack sessions, always with the
 // same options, but vmihailenco/msgpack sorts the keys of only some map
 // types (map[string]string, map[string]bool, map[string]any), so a T that
-// holds another map type, or an interface that could hold one, is not.
+// holds another map type, an interface that could hold one, or a type
+// that encodes itself (MarshalMsgpack, MarshalBinary, MarshalText; a
+// time.Time excepted), is not. [Msgpack.SameData] needs no more than
+// byte comparison when it is.
 func (Msgpack[T]) Canonical() bool {
 	t := reflect.TypeFor[T]()
 	if v, ok := canonicalTypes.Load(t); ok {
@@ -69,6 +87,9 @@ func sortedMapsOnly(t reflect.Type, seen map[reflect.Type]bool) bool {
 		return true
 	}
 	seen[t] = true
+	if t != reflect.TypeFor[time.Time]() && ownEncoding(t) {
+		return false // whatever it writes, maps in any order included
+	}
 	switch t.Kind() {
 	case reflect.Interface:
 		return false
@@ -96,8 +117,25 @@ func sortedMapsOnly(t reflect.Type, seen map[reflect.Type]bool) bool {
 	return true
 }
 
-// Unmarshal fills v from MessagePack. Trailing bytes after the value are an
-// error: they mean the payload is not what this codec wrote.
+// ownEncoding reports whether vmihailenco/msgpack encodes t (or *t) with
+// one of t's own methods rather than by its shape.
+func ownEncoding(t reflect.Type) bool {
+	for _, m := range []reflect.Type{
+		reflect.TypeFor[msgpack.CustomEncoder](), reflect.TypeFor[msgpack.Marshaler](),
+		reflect.TypeFor[encoding.BinaryMarshaler](), reflect.TypeFor[encoding.TextMarshaler](),
+	} {
+		if t.Implements(m) || reflect.PointerTo(t).Implements(m) {
+			return true
+		}
+	}
+	return false
+}
+
+// Unmarshal fills v from MessagePack. Bytes that are not exactly one
+// MessagePack value within this package's limits (trailing bytes, a
+// length header that promises more than remains, nesting deeper than
+// [MaxMsgpackDepth], an extension other than the timestamp) are refused
+// with an error wrapping [ErrMalformedMsgpack] before anything is decoded.
 func (Msgpack[T]) Unmarshal(data []byte, v *T) (err error) {
 	// vmihailenco/msgpack v5.4.1 panics on some malformed input (a nil
 	// where a time.Time is expected: "reflect: call of reflect.Value.IsNil
@@ -110,6 +148,17 @@ func (Msgpack[T]) Unmarshal(data []byte, v *T) (err error) {
 	}()
 	if len(data) > 0 && data[0] == EnvelopeMarker {
 		return fmt.Errorf("codec: msgpack decode: payload is an envelope (0x%02x), not MessagePack", data[0])
+	}
+	// vmihailenco/msgpack v5.4.1 trusts length headers: it preallocates
+	// a []T, []any or map for as many elements as an array or map header
+	// claims, and a []byte for as many bytes as a bin header claims,
+	// before reading any of them (decodeSliceValue's limit check,
+	// `flags&disableAllocLimitFlag != 1`, is always true). Twelve bytes
+	// claiming 2^32-1 elements end the process with "fatal error: out of
+	// memory", which no recover catches. Checking every header against
+	// the bytes that remain first bounds what the library can allocate.
+	if err := checkMsgpack(data); err != nil {
+		return fmt.Errorf("codec: msgpack decode: %w", err)
 	}
 	r := bytes.NewReader(data)
 	dec := msgpack.GetDecoder()
@@ -124,6 +173,20 @@ func (Msgpack[T]) Unmarshal(data []byte, v *T) (err error) {
 		return fmt.Errorf("codec: msgpack decode: %d trailing bytes", r.Len())
 	}
 	return nil
+}
+
+// SameData reports whether two B attributes hold the same MessagePack
+// value, map entries in any order; see [Comparer].
+func (c Msgpack[T]) SameData(_ string, stored, encoded types.AttributeValue) bool {
+	a, b, ok := bothBinary(stored, encoded)
+	return ok && c.samePayload(a, b)
+}
+
+func (c Msgpack[T]) samePayload(a, b []byte) bool {
+	if !bytes.Equal(a, b) && c.Canonical() {
+		return false // one value, one encoding: other bytes are other data
+	}
+	return sameMsgpack(a, b)
 }
 
 // Encode returns v as a B attribute holding MessagePack.

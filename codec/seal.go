@@ -1,10 +1,12 @@
 package codec
 
 import (
+	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
 	"errors"
 	"fmt"
+	"reflect"
 	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -146,8 +148,8 @@ func (kr *Keyring) GoString() string { return kr.String() }
 // concurrent use.
 //
 // Every write draws a fresh random nonce, so equal sessions seal to
-// different bytes; a repository then spends one decryption, not a write, to
-// see that an unchanged session needs no saving. Each sealed session is
+// different bytes; a repository then spends two decryptions, not a write,
+// to see that an unchanged session needs no saving ([Sealer.SameData]). Each sealed session is
 // bound to its stored key (prefix and session ID) as associated data: a
 // record copied to another session's key fails to open with
 // [ErrNotAuthentic] instead of logging someone in as its owner.
@@ -231,14 +233,7 @@ func (c *Sealer[T]) Encode(key string, v *T) (types.AttributeValue, error) {
 	if err != nil {
 		return nil, err
 	}
-	id := c.keys.current
-	aead := c.keys.aeads[id]
-	hdr := sealFixedBytes + len(id)
-	out := make([]byte, hdr, hdr+aead.Overhead()+len(plain))
-	out[0], out[1], out[2], out[3] = EnvelopeMarker, sealKind, sealVersion, byte(len(id))
-	copy(out[sealFixedBytes:], id)
-	out = aead.Seal(out, nil, plain, sealAAD(out[:hdr], key))
-	return &types.AttributeValueMemberB{Value: out}, nil
+	return &types.AttributeValueMemberB{Value: c.seal(key, plain)}, nil
 }
 
 // Decode opens a sealed B attribute with the key its envelope names,
@@ -253,7 +248,40 @@ func (c *Sealer[T]) Decode(key string, av types.AttributeValue, v *T) error {
 	if err != nil {
 		return err
 	}
+	if err := checkForeign(c.inner, plain); err != nil {
+		return fmt.Errorf("codec: sealed decode: %w", err)
+	}
 	return c.inner.Unmarshal(plain, v)
+}
+
+// SameData reports whether two sealed B attributes hold the same data:
+// both open for key (with whichever keys of the keyring they name), and
+// their plaintexts are equal, or hold the same value as the inner codec
+// compares them (MessagePack maps in any order). See [Comparer].
+func (c *Sealer[T]) SameData(key string, stored, encoded types.AttributeValue) bool {
+	a, b, ok := bothBinary(stored, encoded)
+	if !ok {
+		return false
+	}
+	pa, errA := c.open(key, a)
+	pb, errB := c.open(key, b)
+	switch {
+	case errA != nil || errB != nil:
+		return false
+	case bytes.Equal(pa, pb):
+		return true
+	}
+	if pc, ok := c.inner.(payloadComparer); ok {
+		return pc.samePayload(pa, pb)
+	}
+	// An inner codec of another package: compare what it decodes both
+	// to. Both sides go through the same decoding, so what it changes
+	// (time zones, integer types in interfaces) changes both alike.
+	var x, y T
+	if c.inner.Unmarshal(pa, &x) != nil || c.inner.Unmarshal(pb, &y) != nil {
+		return false
+	}
+	return reflect.DeepEqual(x, y)
 }
 
 func (c *Sealer[T]) open(key string, env []byte) ([]byte, error) {

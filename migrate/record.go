@@ -255,7 +255,9 @@ func sameData[T any](a, b *T) bool {
 	if err1 != nil || err2 != nil {
 		return reflect.DeepEqual(a, b)
 	}
-	return bytes.Equal(x, y)
+	// Map entries come out in Go's random iteration order: compare values,
+	// not bytes.
+	return bytes.Equal(x, y) || mp.SameData("", &types.AttributeValueMemberB{Value: x}, &types.AttributeValueMemberB{Value: y})
 }
 
 func isValidation(err error) bool {

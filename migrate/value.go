@@ -231,6 +231,13 @@ func encodeNumber(enc *msgpack.Encoder, n Number) error {
 }
 
 // DecodeMsgpack reads any MessagePack value, for codec.Msgpack[Value].
+//
+// codec.Msgpack checks every length header against the bytes that remain
+// before decoding; DecodeMsgpack does not rely on that, because anyone can
+// call it through msgpack.Unmarshal. It preallocates at most 16 elements
+// of an array, none of a map, and reads strings and binary data in
+// chunks, so what it allocates grows with the bytes actually read, never
+// with what a header claims (within codec.MsgpackAllocBound[Value]).
 func (v *Value) DecodeMsgpack(dec *msgpack.Decoder) error {
 	x, err := decodeMsgpack(dec, 0)
 	if err != nil {
@@ -239,6 +246,12 @@ func (v *Value) DecodeMsgpack(dec *msgpack.Decoder) error {
 	v.v = x
 	return nil
 }
+
+// maxPrealloc is the most elements of an array decodeMsgpack allocates
+// room for on the word of its header alone; a longer array grows as its
+// elements arrive. A map gets no size hint at all: a hint of 15, which a
+// one-byte fixmap header can give, already costs over a kilobyte.
+const maxPrealloc = 16
 
 func decodeMsgpack(dec *msgpack.Decoder, depth int) (any, error) {
 	if depth > maxDepth {
@@ -254,11 +267,13 @@ func decodeMsgpack(dec *msgpack.Decoder, depth int) (any, error) {
 		if err != nil || n < 0 {
 			return nil, err
 		}
-		out := make([]any, n)
-		for i := range out {
-			if out[i], err = decodeMsgpack(dec, depth+1); err != nil {
+		out := make([]any, 0, min(n, maxPrealloc))
+		for range n {
+			e, err := decodeMsgpack(dec, depth+1)
+			if err != nil {
 				return nil, err
 			}
+			out = append(out, e)
 		}
 		return out, nil
 	case msgpcode.IsFixedMap(c) || c == msgpcode.Map16 || c == msgpcode.Map32:
@@ -266,7 +281,7 @@ func decodeMsgpack(dec *msgpack.Decoder, depth int) (any, error) {
 		if err != nil || n < 0 {
 			return nil, err
 		}
-		out := make(map[string]any, n)
+		out := make(map[string]any)
 		for range n {
 			k, err := decodeMsgpack(dec, depth+1)
 			if err != nil {
@@ -284,13 +299,30 @@ func decodeMsgpack(dec *msgpack.Decoder, depth int) (any, error) {
 			}
 		}
 		return out, nil
+	case msgpcode.IsString(c) || msgpcode.IsBin(c):
+		// vmihailenco/msgpack v5.4.1 allocates a binary value's whole
+		// claimed length before reading it (4 GiB for five bytes).
+		n, err := dec.DecodeBytesLen()
+		if err != nil || n < 0 {
+			return nil, err
+		}
+		b, err := readBytes(dec, n)
+		if err != nil {
+			return nil, err
+		}
+		if msgpcode.IsString(c) {
+			return string(b), nil
+		}
+		return b, nil
+	case msgpcode.IsExt(c) || msgpcode.IsFixedExt(c):
+		return decodeTimestamp(dec)
 	}
-	x, err := dec.DecodeInterface() // scalars, and timestamps (the only extension it knows)
+	x, err := dec.DecodeInterface() // nil, booleans and numbers
 	if err != nil {
 		return nil, err
 	}
 	switch x := x.(type) {
-	case nil, bool, string, []byte, time.Time:
+	case nil, bool:
 		return x, nil
 	case int8, int16, int32, int64:
 		return Number(strconv.FormatInt(reflectInt(x), 10)), nil
@@ -302,6 +334,55 @@ func decodeMsgpack(dec *msgpack.Decoder, depth int) (any, error) {
 		return floatNumber(x, 64)
 	}
 	return nil, fmt.Errorf("MessagePack value of type %T has no equivalent in the other formats", x)
+}
+
+// readBytes reads n bytes in chunks that double, from 512 bytes, so that
+// what it allocates is at most about four times what the input actually
+// held, whatever n a header claimed.
+func readBytes(dec *msgpack.Decoder, n int) ([]byte, error) {
+	out := []byte{} // not nil: an empty binary value stays a value
+	for len(out) < n {
+		k := min(n-len(out), max(len(out), 512))
+		out = slices.Grow(out, k)
+		if err := dec.ReadFull(out[len(out) : len(out)+k]); err != nil {
+			return nil, err
+		}
+		out = out[:len(out)+k]
+	}
+	return out, nil
+}
+
+// decodeTimestamp reads MessagePack's timestamp extension (type -1, 4, 8
+// or 12 bytes), the only extension a Value carries, checking the header
+// before reading the payload.
+func decodeTimestamp(dec *msgpack.Decoder) (any, error) {
+	id, n, err := dec.DecodeExtHeader()
+	if err != nil {
+		return nil, err
+	}
+	if id != -1 || (n != 4 && n != 8 && n != 12) {
+		return nil, fmt.Errorf("MessagePack extension type %d of %d bytes has no equivalent in the other formats (only timestamps do)", id, n)
+	}
+	// Rebuild the extension in its shortest form and let the library
+	// read it, so the timestamp layout stays the library's business.
+	ext := make([]byte, 0, 3+12)
+	switch n {
+	case 4:
+		ext = append(ext, msgpcode.FixExt4, 0xff)
+	case 8:
+		ext = append(ext, msgpcode.FixExt8, 0xff)
+	default:
+		ext = append(ext, msgpcode.Ext8, 12, 0xff)
+	}
+	ext = ext[:len(ext)+n]
+	if err := dec.ReadFull(ext[len(ext)-n:]); err != nil {
+		return nil, err
+	}
+	var t time.Time
+	if err := msgpack.Unmarshal(ext, &t); err != nil {
+		return nil, err
+	}
+	return t, nil
 }
 
 func floatNumber(f float64, bits int) (any, error) {

@@ -1,7 +1,10 @@
 package migrate
 
 import (
+	"bytes"
+	"errors"
 	"math"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -172,6 +175,104 @@ func FuzzValue(f *testing.F) {
 			if !sameValue(v.v, back.v) {
 				t.Fatalf("%s changed %q: %#v became %#v", c.Format(), s, v.v, back.v)
 			}
+		}
+	})
+}
+
+// allocatedBy returns the bytes f allocated on the heap. Tests that use it
+// must not run in parallel with others.
+func allocatedBy(f func()) int64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return int64(after.TotalAlloc - before.TotalAlloc)
+}
+
+// valueDecoders are the ways MessagePack reaches a Value: through
+// codec.Msgpack (the CLI's inspect and migrate), inside a compressed
+// envelope, and through vmihailenco/msgpack directly, which calls
+// DecodeMsgpack without the codec's checks.
+var valueDecoders = map[string]func([]byte, *Value) error{
+	"codec.Msgpack": func(b []byte, v *Value) error { return codec.Msgpack[Value]{}.Unmarshal(b, v) },
+	"codec.Compressed": func(b []byte, v *Value) error {
+		return codec.Compressed[Value](codec.Msgpack[Value]{}).Unmarshal(append([]byte("\xc1zmn"), b...), v)
+	},
+	"msgpack.Unmarshal": func(b []byte, v *Value) error { return msgpack.Unmarshal(b, v) },
+}
+
+// TestValueLengthHeaders: length headers that claim far more than
+// follows made `dynamosession inspect` allocate what they claimed (issue
+// 12: 23 GB RSS for one record; 4 GiB headers end the process). Each
+// decoder must fail within codec.MsgpackAllocBound, through the codec
+// with ErrMalformedMsgpack.
+func TestValueLengthHeaders(t *testing.T) {
+	const u32 = "\xff\xff\xff\xff"
+	cases := map[string]string{
+		"array32":                    "\xdd" + u32,
+		"map32":                      "\xdf" + u32,
+		"str32":                      "\xdb" + u32,
+		"bin32":                      "\xc6" + u32,
+		"ext32":                      "\xc9" + u32 + "\xff",
+		"the 12-byte record":         "\x81\xa5items\xdd" + u32,
+		"array32 in a map in a list": "\x91\x81\xa1k\xdd" + u32,
+	}
+	for name, data := range cases {
+		for via, decode := range valueDecoders {
+			t.Run(name+" via "+via, func(t *testing.T) {
+				b := []byte(data)
+				_ = decode(b, new(Value)) // fills the library's per-type tables
+				var err error
+				got := allocatedBy(func() { err = decode(b, new(Value)) })
+				if err == nil {
+					t.Fatal("decode succeeded")
+				}
+				if via != "msgpack.Unmarshal" && !errors.Is(err, codec.ErrMalformedMsgpack) {
+					t.Errorf("decode = %v, want ErrMalformedMsgpack", err)
+				}
+				if bound := codec.MsgpackAllocBound[Value](len(b)); got > bound {
+					t.Errorf("decoding %d bytes allocated %d, bound %d", len(b), got, bound)
+				}
+			})
+		}
+	}
+}
+
+// FuzzValueMsgpack decodes arbitrary bytes into a Value by every way
+// MessagePack reaches one, checking the allocation bound; what the codec
+// accepts must encode and read back as the same value.
+func FuzzValueMsgpack(f *testing.F) {
+	f.Add([]byte("\x81\xa5items\xdd\xff\xff\xff\xff"))
+	f.Add([]byte("\x83\xa1n\xcf\xff\xff\xff\xff\xff\xff\xff\xff\xa1t\xd6\xff\x00\x00\x00\x01\xa1b\xc4\x02\x00\x01"))
+	f.Add([]byte("\x92\x81\x01\xa1x\x80"))
+	f.Add([]byte("\xc7\x0c\xff\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x01"))
+	// Found by this target: 26 fixmap headers of 15 entries each, nested,
+	// made DecodeMsgpack allocate 32 KB when it sized maps by their header.
+	f.Add(bytes.Repeat([]byte{0x8f}, 26))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		bound := codec.MsgpackAllocBound[Value](len(data) + len("\xc1zmn"))
+		for via, decode := range valueDecoders {
+			_ = decode(data, new(Value))
+			var err error
+			if got := allocatedBy(func() { err = decode(data, new(Value)) }); got > bound {
+				t.Fatalf("%s: decoding %d bytes allocated %d, bound %d (err %v)", via, len(data), got, bound, err)
+			}
+		}
+		var v Value
+		c := codec.Msgpack[Value]{}
+		if err := c.Unmarshal(data, &v); err != nil {
+			return
+		}
+		b, err := c.Marshal(&v)
+		if err != nil {
+			t.Fatalf("a Value read from MessagePack does not encode: %v", err)
+		}
+		var back Value
+		if err := c.Unmarshal(b, &back); err != nil {
+			t.Fatalf("cannot read what was written: %v", err)
+		}
+		if !sameValue(v.v, back.v) {
+			t.Fatalf("round trip changed %#v into %#v", v.v, back.v)
 		}
 	})
 }
