@@ -24,27 +24,35 @@
 // never by ignoring a parameter or misreading an expression. That error
 // says the test needs a real DynamoDB, not that the request is invalid.
 //
-// Implemented: GetItem, PutItem, UpdateItem, DeleteItem, Scan (with Limit,
-// ExclusiveStartKey, Segment and TotalSegments, ConsistentRead),
-// CreateTable, DeleteTable, DescribeTable, UpdateTimeToLive and
-// DescribeTimeToLive; in expressions, #name placeholders for top-level
-// attributes, :value placeholders, the comparisons = <> < <= > >=, AND, OR,
-// NOT, parentheses, attribute_exists and attribute_not_exists in
-// conditions, and SET (of a value or another attribute) and REMOVE in
-// updates; ReturnValues NONE and ALL_OLD (and ALL_NEW on UpdateItem);
-// ReturnValuesOnConditionCheckFailure; ReturnConsumedCapacity.
+// Implemented: GetItem, PutItem, UpdateItem, DeleteItem, BatchGetItem,
+// Scan (with Limit, ExclusiveStartKey, Segment and TotalSegments,
+// ConsistentRead), Query of a table or of a global secondary index by its
+// partition key (with Limit, ExclusiveStartKey, Select), CreateTable (with
+// global secondary indexes of any projection), DeleteTable, DescribeTable,
+// UpdateTimeToLive and DescribeTimeToLive; in expressions, #name
+// placeholders for top-level attributes, :value placeholders, the
+// comparisons = <> < <= > >=, AND, OR, NOT, parentheses, attribute_exists
+// and attribute_not_exists in conditions, SET (of a value or another
+// attribute) and REMOVE in updates, lists of attributes in
+// ProjectionExpression, and "#key = :value" in KeyConditionExpression, as
+// the SDK's feature/dynamodb/expression package writes them; ReturnValues
+// NONE and ALL_OLD (and ALL_NEW on UpdateItem);
+// ReturnValuesOnConditionCheckFailure; ReturnConsumedCapacity TOTAL and
+// INDEXES, with each index's share.
 //
 // Not implemented, refused by name: attribute names written bare in an
 // expression (use a #name placeholder, which DynamoDB accepts for every
 // name, reserved or not); nested document paths (a.b, a[0]); BETWEEN, IN,
 // begins_with, contains, size and attribute_type; ADD, DELETE, arithmetic,
-// if_not_exists and list_append in updates; ProjectionExpression,
-// FilterExpression, Select; ReturnValues UPDATED_OLD and UPDATED_NEW; a Scan
-// of an index; local secondary indexes, streams, encryption settings,
-// tags, table classes; the legacy parameters (Expected, AttributeUpdates,
-// ScanFilter, AttributesToGet, ConditionalOperator). Batch operations,
-// transactions, PartiQL and the other operations are not methods of a
-// [DB] at all, so code that needs them does not compile against it.
+// if_not_exists and list_append in updates; sort key conditions and
+// ScanIndexForward false in a Query; FilterExpression; Select on a Scan;
+// ReturnValues UPDATED_OLD and UPDATED_NEW; a Scan of an index; local
+// secondary indexes, streams, encryption settings, tags, table classes;
+// the legacy parameters (Expected, AttributeUpdates, KeyConditions,
+// QueryFilter, ScanFilter, AttributesToGet, ConditionalOperator).
+// BatchWriteItem, transactions, PartiQL and the other operations are not
+// methods of a [DB] at all, so code that needs them does not compile
+// against it.
 //
 // Tables are ACTIVE as soon as they are created and gone as soon as they
 // are deleted; TTL is ENABLED at once and the fake does not enforce the
@@ -83,7 +91,14 @@
 //   - treats TTL as DynamoDB does: lazily. Expired items stay readable until
 //     [DB.SweepExpired] deletes them, as the real background sweeper
 //     eventually would;
-//   - costs what a request reads: a Scan page starts at its
+//   - keeps global secondary indexes as DynamoDB does: sparse (an item
+//     without the index key is not in the index), projected, eventually
+//     consistent (with [DB.SetStaleReads] on, a Query of an index sees
+//     what a stale table read sees), and charged per index by the
+//     published rules: nothing for a write that leaves an item's entry as
+//     it was, one write to add, change in place or remove an entry, two
+//     when the index key changes;
+//   - costs what a request reads: a Scan or Query page starts at its
 //     ExclusiveStartKey without walking the table, so a full scan takes
 //     time in proportion to the table.
 //
@@ -97,6 +112,21 @@
 //     and trailing zeros are trimmed; the fake returns every number in
 //     canonical form ("7", "1.5", "2500"), so code must not depend on the
 //     spelling of a number it wrote.
+//   - Local charges nothing for a Query or Scan page that reads nothing.
+//     The Query API reference says "Queries that do not return results
+//     consume the minimum read capacity units according to the type of
+//     read"; the fake charges that minimum (0.5, or 1 strongly
+//     consistent), for a Scan page alike.
+//   - BatchGetItem: Local charges nothing for a key that matches no item.
+//     AWS documents that BatchGetItem reads each item as a GetItem, and a
+//     GetItem of a missing item costs the minimum (0.5, or 1 strongly
+//     consistent); the fake charges that.
+//   - Local accepts ProvisionedThroughput for an index of a
+//     PAY_PER_REQUEST table; the fake refuses it, as the API reference
+//     (GlobalSecondaryIndex) and AWS do.
+//   - Local stores an index key of the wrong type from UpdateItem, though
+//     it refuses the same value from PutItem; the fake refuses it from
+//     both, as AWS does.
 //
 // # Test hooks
 //
@@ -140,10 +170,12 @@ type Options struct {
 // Stats are running totals since the DB was created or last reset. They are
 // kept whether or not requests ask for ReturnConsumedCapacity.
 type Stats struct {
-	// ReadUnits is the read capacity consumed by GetItem and Scan.
+	// ReadUnits is the read capacity consumed by GetItem, BatchGetItem,
+	// Scan and Query.
 	ReadUnits float64
 	// WriteUnits is the write capacity consumed by PutItem, UpdateItem and
-	// DeleteItem, including writes whose condition failed.
+	// DeleteItem, including writes whose condition failed and the writes
+	// to global secondary indexes they caused.
 	WriteUnits float64
 	// Calls counts calls per operation name ("GetItem", "UpdateItem", …):
 	// every call that got past its context check, including calls that then

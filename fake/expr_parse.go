@@ -21,6 +21,8 @@ import (
 //	operand    = name | :value | "(" operand ")"
 //	cmp        = "=" | "<>" | "<" | "<=" | ">" | ">="
 //	update     = [ SET name "=" operand {"," name "=" operand} ] [ REMOVE name {"," name} ]
+//	projection = name {"," name}
+//	key        = name "=" :value, the partition key (a KeyConditionExpression)
 //	name       = #placeholder, standing for a top-level attribute
 //
 // Keywords are case-insensitive, function names are not, as in DynamoDB.
@@ -30,8 +32,10 @@ const maxExpressionBytes = 4096
 
 // Names of the expressions as DynamoDB spells them in its messages.
 const (
-	kindCondition = "ConditionExpression"
-	kindUpdate    = "UpdateExpression"
+	kindCondition  = "ConditionExpression"
+	kindUpdate     = "UpdateExpression"
+	kindProjection = "ProjectionExpression"
+	kindKey        = "KeyConditionExpression"
 )
 
 // Operands: an attribute (by its resolved name) or a value.
@@ -486,26 +490,125 @@ func (p *parser) parseSetValue() operand {
 	return v
 }
 
+// Projections ---------------------------------------------------------------
+
+// parseProjection parses name {"," name}: the attributes a read returns.
+func parseProjection(ctx *exprContext, src string) (names []string, err error) {
+	defer recoverExpr(&err)
+	p := newParser(ctx, kindProjection, src, nil)
+	for {
+		name := p.parseName()
+		for _, seen := range names {
+			if seen == name {
+				p.fail("Two document paths overlap with each other; must remove or rewrite one of these paths; path one: [%s], path two: [%s]", name, name)
+			}
+		}
+		names = append(names, name)
+		if p.peek().kind != tokComma {
+			break
+		}
+		p.next()
+	}
+	p.expectEOF()
+	return names, nil
+}
+
+// project returns a copy of the attributes of item that names select: an
+// empty map, not nil, when it has none of them, as DynamoDB returns it.
+func project(item map[string]types.AttributeValue, names []string) map[string]types.AttributeValue {
+	out := make(map[string]types.AttributeValue, len(names))
+	for _, name := range names {
+		if v, ok := item[name]; ok {
+			out[name] = copyValue(v)
+		}
+	}
+	return out
+}
+
+// Key conditions ------------------------------------------------------------
+
+// keyTerm is one comparison of a KeyConditionExpression, as written.
+type keyTerm struct {
+	op    tokenKind
+	name  string
+	value types.AttributeValue
+}
+
+// parseKeyCondition parses a KeyConditionExpression into its terms: one,
+// or two joined by AND. Which attribute each term must name is checked
+// against the table or index queried.
+func parseKeyCondition(ctx *exprContext, src string) (terms []keyTerm, err error) {
+	defer recoverExpr(&err)
+	p := newParser(ctx, kindKey, src, conditionKeywords)
+	c := p.parseOr()
+	p.expectEOF()
+	var collect func(c condition)
+	collect = func(c condition) {
+		switch c := c.(type) {
+		case *andCond:
+			collect(c.l)
+			collect(c.r)
+		case *orCond:
+			p.failBare("Invalid operator used in KeyConditionExpression: OR")
+		case *notCond:
+			p.failBare("Invalid operator used in KeyConditionExpression: NOT")
+		case *existsCond:
+			fn := "attribute_exists"
+			if c.not {
+				fn = "attribute_not_exists"
+			}
+			p.failBare("Invalid operator used in KeyConditionExpression: " + fn)
+		case *compareCond:
+			a, aok := c.l.(*attrOp)
+			v, vok := c.r.(*valueOp)
+			if !aok || !vok { // ":v = #k" says the same
+				a, aok = c.r.(*attrOp)
+				v, vok = c.l.(*valueOp)
+			}
+			if !aok || !vok {
+				p.failBare("Invalid condition in KeyConditionExpression: a key condition compares one key attribute with one value")
+			}
+			terms = append(terms, keyTerm{op: c.op, name: a.name, value: v.val})
+		}
+	}
+	collect(c)
+	if len(terms) > 2 {
+		p.failBare("Conditions can be of length 1 or 2 only")
+	}
+	return terms, nil
+}
+
+// failBare is fail without the "Invalid <expression>: " prefix, for the
+// messages DynamoDB words on their own.
+func (p *parser) failBare(msg string) {
+	panic(exprError{msg: msg})
+}
+
 // Request-level checks ------------------------------------------------------
 
 // expressions lists the expressions of one request. A nil field means the
 // request did not set it.
 type expressions struct {
-	condition *string
-	update    *string
+	condition  *string
+	update     *string
+	key        *string
+	projection *string
 }
 
 // parsed holds the parsed forms of a request's expressions.
 type parsed struct {
-	condition condition
-	update    *updateExpr
+	condition  condition
+	update     *updateExpr
+	key        []keyTerm
+	projection []string
 }
 
 // parseRequest validates a request's placeholder maps and parses its
 // expressions in the order DynamoDB reports their errors, then rejects
 // placeholders no expression used.
 func parseRequest(names map[string]string, values map[string]types.AttributeValue, ex expressions) (*parsed, error) {
-	hasExpr := ex.condition != nil || ex.update != nil
+	takesValues := ex.condition != nil || ex.update != nil || ex.key != nil
+	hasExpr := takesValues || ex.projection != nil
 	if names != nil {
 		if !hasExpr {
 			return nil, validationError("ExpressionAttributeNames can only be specified when using expressions")
@@ -528,7 +631,7 @@ func parseRequest(names map[string]string, values map[string]types.AttributeValu
 	}
 	ctx := &exprContext{names: names, usedNames: map[string]bool{}, usedValues: map[string]bool{}}
 	if values != nil {
-		if !hasExpr {
+		if !takesValues {
 			return nil, validationError("ExpressionAttributeValues can only be specified when using expressions")
 		}
 		if len(values) == 0 {
@@ -548,6 +651,11 @@ func parseRequest(names map[string]string, values map[string]types.AttributeValu
 	}
 	out := &parsed{}
 	var err error
+	if ex.key != nil {
+		if out.key, err = parseKeyCondition(ctx, *ex.key); err != nil {
+			return nil, err
+		}
+	}
 	if ex.update != nil {
 		if out.update, err = parseUpdate(ctx, *ex.update); err != nil {
 			return nil, err
@@ -555,6 +663,11 @@ func parseRequest(names map[string]string, values map[string]types.AttributeValu
 	}
 	if ex.condition != nil {
 		if out.condition, err = parseCondition(ctx, kindCondition, *ex.condition); err != nil {
+			return nil, err
+		}
+	}
+	if ex.projection != nil {
+		if out.projection, err = parseProjection(ctx, *ex.projection); err != nil {
 			return nil, err
 		}
 	}

@@ -72,10 +72,11 @@ func outcome(err error) string {
 type tableKind int
 
 const (
-	keyS  tableKind = iota // partition key id (S), the library's table
-	keyN                   // partition key id (N)
-	keyB                   // partition key id (B)
-	keySS                  // partition key pk (S), sort key sk (S)
+	keyS        tableKind = iota // partition key id (S), the library's table
+	keyN                         // partition key id (N)
+	keyB                         // partition key id (B)
+	keySS                        // partition key pk (S), sort key sk (S)
+	withIndexes                  // keyS with the global secondary indexes of ownerTable
 )
 
 func (k tableKind) input() *dynamodb.CreateTableInput {
@@ -87,6 +88,8 @@ func (k tableKind) input() *dynamodb.CreateTableInput {
 	}
 	in := &dynamodb.CreateTableInput{BillingMode: types.BillingModePayPerRequest}
 	switch k {
+	case withIndexes:
+		return ownerTable()
 	case keyS:
 		in.AttributeDefinitions = []types.AttributeDefinition{def("id", types.ScalarAttributeTypeS)}
 		in.KeySchema = []types.KeySchemaElement{hash("id")}

@@ -11,21 +11,42 @@ import (
 )
 
 // consumed builds ConsumedCapacity as DynamoDB fills it for single-item
-// operations and Scan: TableName and CapacityUnits only (ReadCapacityUnits
-// and WriteCapacityUnits stay nil; the service sets them only for
-// transactions), plus the Table breakdown under INDEXES.
-func consumed(mode types.ReturnConsumedCapacity, tableName string, units float64) *types.ConsumedCapacity {
+// operations, Scan and Query: under TOTAL, TableName and CapacityUnits,
+// the table's units plus every index's (ReadCapacityUnits and
+// WriteCapacityUnits stay nil; the service sets them only for
+// transactions); under INDEXES, also the Table arm and, when the request
+// involved indexes, a GlobalSecondaryIndexes map of them.
+func consumed(mode types.ReturnConsumedCapacity, tableName string, tableUnits float64, indexUnits map[string]float64) *types.ConsumedCapacity {
+	total := tableUnits
+	for _, u := range indexUnits {
+		total += u
+	}
 	switch mode {
 	case types.ReturnConsumedCapacityTotal:
-		return &types.ConsumedCapacity{TableName: aws.String(tableName), CapacityUnits: aws.Float64(units)}
+		return &types.ConsumedCapacity{TableName: aws.String(tableName), CapacityUnits: aws.Float64(total)}
 	case types.ReturnConsumedCapacityIndexes:
-		return &types.ConsumedCapacity{
+		c := &types.ConsumedCapacity{
 			TableName:     aws.String(tableName),
-			CapacityUnits: aws.Float64(units),
-			Table:         &types.Capacity{CapacityUnits: aws.Float64(units)},
+			CapacityUnits: aws.Float64(total),
+			Table:         &types.Capacity{CapacityUnits: aws.Float64(tableUnits)},
 		}
+		for name, u := range indexUnits {
+			if c.GlobalSecondaryIndexes == nil {
+				c.GlobalSecondaryIndexes = map[string]types.Capacity{}
+			}
+			c.GlobalSecondaryIndexes[name] = types.Capacity{CapacityUnits: aws.Float64(u)}
+		}
+		return c
 	}
 	return nil
+}
+
+// chargeWrite adds a write's table and index units to the running totals.
+func (db *DB) chargeWrite(tableUnits float64, indexUnits map[string]float64) {
+	db.stats.WriteUnits += tableUnits
+	for _, u := range indexUnits {
+		db.stats.WriteUnits += u
+	}
 }
 
 func checkConsumedMode(mode types.ReturnConsumedCapacity) error {
@@ -127,15 +148,14 @@ func (db *DB) getItem(in *dynamodb.GetItemInput) (*dynamodb.GetItemOutput, error
 	if err := required("GetItemInput", in.TableName, in.Key != nil, "Key"); err != nil {
 		return nil, err
 	}
-	switch {
-	case in.AttributesToGet != nil:
+	if in.AttributesToGet != nil {
 		return nil, legacyParam("AttributesToGet")
-	case in.ProjectionExpression != nil:
-		return nil, notImplemented("ProjectionExpression")
-	case in.ExpressionAttributeNames != nil:
-		return nil, validationError("ExpressionAttributeNames can only be specified when using expressions")
 	}
 	if err := checkConsumedMode(in.ReturnConsumedCapacity); err != nil {
+		return nil, err
+	}
+	p, err := parseRequest(in.ExpressionAttributeNames, nil, expressions{projection: in.ProjectionExpression})
+	if err != nil {
 		return nil, err
 	}
 	db.mu.Lock()
@@ -152,10 +172,15 @@ func (db *DB) getItem(in *dynamodb.GetItemInput) (*dynamodb.GetItemOutput, error
 	item := t.records[t.encodeKey(key)].visible(strong, db.staleReads)
 	units := capacity.ReadUnits(capacity.ItemSize(item), strong)
 	db.stats.ReadUnits += units
-	return &dynamodb.GetItemOutput{
-		Item:             copyItem(item),
-		ConsumedCapacity: consumed(in.ReturnConsumedCapacity, t.name, units),
-	}, nil
+	out := &dynamodb.GetItemOutput{ConsumedCapacity: consumed(in.ReturnConsumedCapacity, t.name, units, nil)}
+	switch {
+	case item == nil:
+	case p.projection != nil:
+		out.Item = project(item, p.projection)
+	default:
+		out.Item = copyItem(item)
+	}
+	return out, nil
 }
 
 // required mirrors the SDK's client-side check of required members.
@@ -216,6 +241,9 @@ func (db *DB) putItem(in *dynamodb.PutItemInput) (*dynamodb.PutItemOutput, error
 	if err != nil {
 		return nil, err
 	}
+	if err := t.checkIndexKeys(item, nil); err != nil {
+		return nil, err
+	}
 	newSize := capacity.ItemSize(item)
 	if newSize > capacity.MaxItemBytes {
 		return nil, validationError("Item size has exceeded the maximum allowed size")
@@ -226,9 +254,9 @@ func (db *DB) putItem(in *dynamodb.PutItemInput) (*dynamodb.PutItemOutput, error
 		return nil, db.failCondition(old, in.ReturnValuesOnConditionCheckFailure)
 	}
 	units := capacity.WriteUnits(max(capacity.ItemSize(old), newSize))
-	db.stats.WriteUnits += units
-	t.write(key, enc, item, db.staleReads)
-	out := &dynamodb.PutItemOutput{ConsumedCapacity: consumed(in.ReturnConsumedCapacity, t.name, units)}
+	indexUnits := t.write(key, enc, item, db.staleReads)
+	db.chargeWrite(units, indexUnits)
+	out := &dynamodb.PutItemOutput{ConsumedCapacity: consumed(in.ReturnConsumedCapacity, t.name, units, indexUnits)}
 	if in.ReturnValues == types.ReturnValueAllOld && old != nil {
 		out.Attributes = copyItem(old)
 	}
@@ -314,15 +342,19 @@ func (db *DB) updateItem(in *dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutp
 	if tooDeep(next) {
 		return nil, validationError("%s", msgTooDeep)
 	}
+	if p.update != nil {
+		if err := t.checkIndexKeys(next, p.update.names()); err != nil {
+			return nil, err
+		}
+	}
 	newSize := capacity.ItemSize(next)
 	if newSize > capacity.MaxItemBytes {
 		return nil, validationError("Item size to update has exceeded the maximum allowed size")
 	}
 	units := capacity.WriteUnits(max(capacity.ItemSize(old), newSize))
-	db.stats.WriteUnits += units
-	t.write(key, enc, next, db.staleReads)
-
-	out := &dynamodb.UpdateItemOutput{ConsumedCapacity: consumed(in.ReturnConsumedCapacity, t.name, units)}
+	indexUnits := t.write(key, enc, next, db.staleReads)
+	db.chargeWrite(units, indexUnits)
+	out := &dynamodb.UpdateItemOutput{ConsumedCapacity: consumed(in.ReturnConsumedCapacity, t.name, units, indexUnits)}
 	switch in.ReturnValues {
 	case types.ReturnValueAllOld:
 		out.Attributes = copyItem(old)
@@ -378,11 +410,12 @@ func (db *DB) deleteItem(in *dynamodb.DeleteItemInput) (*dynamodb.DeleteItemOutp
 		return nil, db.failCondition(old, in.ReturnValuesOnConditionCheckFailure)
 	}
 	units := capacity.WriteUnits(capacity.ItemSize(old))
-	db.stats.WriteUnits += units
+	var indexUnits map[string]float64
 	if old != nil {
-		t.write(key, enc, nil, db.staleReads)
+		indexUnits = t.write(key, enc, nil, db.staleReads)
 	}
-	out := &dynamodb.DeleteItemOutput{ConsumedCapacity: consumed(in.ReturnConsumedCapacity, t.name, units)}
+	db.chargeWrite(units, indexUnits)
+	out := &dynamodb.DeleteItemOutput{ConsumedCapacity: consumed(in.ReturnConsumedCapacity, t.name, units, indexUnits)}
 	if in.ReturnValues == types.ReturnValueAllOld && old != nil {
 		out.Attributes = copyItem(old)
 	}

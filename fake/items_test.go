@@ -454,10 +454,22 @@ func TestNotImplementedNamed(t *testing.T) {
 		call func(ctx context.Context, db *fake.DB) error
 		want string
 	}{
-		{"GetItem ProjectionExpression", func(ctx context.Context, db *fake.DB) error {
-			_, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: sessions, Key: key, ProjectionExpression: aws.String("#i"), ExpressionAttributeNames: map[string]string{"#i": "id"}})
+		{"GetItem ProjectionExpression of a nested path", func(ctx context.Context, db *fake.DB) error {
+			_, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: sessions, Key: key, ProjectionExpression: aws.String("#i.#j"), ExpressionAttributeNames: map[string]string{"#i": "id", "#j": "j"}})
 			return err
-		}, notImpl("ProjectionExpression")},
+		}, notImpl("nested document paths (#i.…; only top-level attributes are) in ProjectionExpression")},
+		{"Query FilterExpression", func(ctx context.Context, db *fake.DB) error {
+			_, err := db.Query(ctx, &dynamodb.QueryInput{TableName: sessions, KeyConditionExpression: aws.String("#i = :i"),
+				FilterExpression: aws.String("attribute_exists(#i)"), ExpressionAttributeNames: map[string]string{"#i": "id"},
+				ExpressionAttributeValues: item{":i": s("a")}})
+			return err
+		}, notImpl("FilterExpression")},
+		{"Query in descending order", func(ctx context.Context, db *fake.DB) error {
+			_, err := db.Query(ctx, &dynamodb.QueryInput{TableName: sessions, KeyConditionExpression: aws.String("#i = :i"),
+				ScanIndexForward: aws.Bool(false), ExpressionAttributeNames: map[string]string{"#i": "id"},
+				ExpressionAttributeValues: item{":i": s("a")}})
+			return err
+		}, notImpl("ScanIndexForward false")},
 		{"legacy Expected", func(ctx context.Context, db *fake.DB) error {
 			_, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: sessions, Item: key,
 				Expected: map[string]types.ExpectedAttributeValue{"id": {Exists: aws.Bool(false)}}})

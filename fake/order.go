@@ -86,3 +86,16 @@ func (o *ordered[T]) from(v T, after bool) iter.Seq[T] {
 		}
 	}
 }
+
+// all yields every element in order.
+func (o *ordered[T]) all() iter.Seq[T] {
+	return func(yield func(T) bool) {
+		for _, c := range o.chunks {
+			for _, e := range c {
+				if !yield(e) {
+					return
+				}
+			}
+		}
+	}
+}

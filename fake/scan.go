@@ -103,14 +103,14 @@ func (db *DB) scan(in *dynamodb.ScanInput) (*dynamodb.ScanOutput, error) {
 		}
 		p.add(item, r.key)
 	}
-	units := capacity.ReadUnits(p.bytes, strong)
+	units := p.readUnits(strong)
 	db.stats.ReadUnits += units
 	return &dynamodb.ScanOutput{
-		Items:            p.items,
+		Items:            p.result(),
 		Count:            int32(len(p.items)),
 		ScannedCount:     int32(len(p.items)),
 		LastEvaluatedKey: p.lastKey(limit),
-		ConsumedCapacity: consumed(in.ReturnConsumedCapacity, t.name, units),
+		ConsumedCapacity: consumed(in.ReturnConsumedCapacity, t.name, units, nil),
 	}, nil
 }
 
@@ -128,12 +128,18 @@ func (p *page) full(limit int) bool {
 }
 
 func (p *page) add(item, key map[string]types.AttributeValue) {
-	if p.items == nil {
-		p.items = []map[string]types.AttributeValue{}
-	}
 	p.items = append(p.items, copyItem(item))
 	p.bytes += capacity.ItemSize(item)
 	p.last = key
+}
+
+// result is the page's items: an empty list, not nil, when there are none,
+// as the SDK decodes DynamoDB's answer.
+func (p *page) result() []map[string]types.AttributeValue {
+	if p.items == nil {
+		return []map[string]types.AttributeValue{}
+	}
+	return p.items
 }
 
 // lastKey is the LastEvaluatedKey of a page: set when the page stopped
@@ -143,6 +149,16 @@ func (p *page) lastKey(limit int) map[string]types.AttributeValue {
 		return nil
 	}
 	return copyItem(p.last)
+}
+
+// readUnits is what reading the page costs: its bytes rounded up to 4 KB
+// once, for the page as a whole, and the minimum read for a page that read
+// nothing: "Queries that do not return results consume the minimum read
+// capacity units according to the type of read" (Query, API reference).
+// DynamoDB Local charges nothing for an empty page; see the package
+// documentation.
+func (p *page) readUnits(strong bool) float64 {
+	return capacity.ReadUnits(p.bytes, strong)
 }
 
 // checkLimit validates Limit and returns it, or -1 when unset.

@@ -102,6 +102,7 @@ func TestScanCapacity(t *testing.T) {
 		strong bool
 		want   float64
 	}{
+		// An empty page costs the minimum read (TestFidelityCapacity).
 		{"empty table", nil, false, 0.5},
 		{"empty table strong", nil, true, 1},
 		{"sum rounded up once", []int{3000, 3000, 3000}, false, 1.5},

@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"math/big"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -40,6 +41,7 @@ type table struct {
 
 	records map[string]*record
 	order   ordered[*record] // the records in Scan order
+	indexes []*index         // the global secondary indexes
 }
 
 // record holds one item and, while stale reads are on, the version an
@@ -52,6 +54,9 @@ type record struct {
 	item  map[string]types.AttributeValue // nil once deleted
 	prev  map[string]types.AttributeValue // the version before the latest write
 	stale bool                            // prev is what a lagging replica serves
+	// entries holds the record's entry in each index (nil where the item
+	// is not in it), and prevEntries those of prev while it is stale.
+	entries, prevEntries []*indexEntry
 }
 
 // visible returns the version of rec a read sees.
@@ -67,7 +72,8 @@ func (r *record) visible(strong, staleReads bool) map[string]types.AttributeValu
 
 // newRecord makes the record of a canonical key, not yet stored.
 func (t *table) newRecord(key map[string]types.AttributeValue) *record {
-	r := &record{key: key, hash: partitionHash(key[t.hashKey]), pk: keyPart(key[t.hashKey])}
+	r := &record{key: key, hash: partitionHash(key[t.hashKey]), pk: keyPart(key[t.hashKey]),
+		entries: make([]*indexEntry, len(t.indexes)), prevEntries: make([]*indexEntry, len(t.indexes))}
 	if t.rangeKey != "" {
 		r.sk = key[t.rangeKey]
 	}
@@ -100,18 +106,20 @@ func compareBool(a, b bool) int {
 	return 1
 }
 
-// write stores a new version (nil deletes), keeping the old one for stale
-// readers when stale reads are on.
-func (t *table) write(key map[string]types.AttributeValue, enc string, item map[string]types.AttributeValue, staleReads bool) {
+// write stores a new version (nil deletes) and keeps the indexes in step,
+// keeping the old version for stale readers when stale reads are on. It
+// returns the write units each index the write touched consumed.
+func (t *table) write(key map[string]types.AttributeValue, enc string, item map[string]types.AttributeValue, staleReads bool) map[string]float64 {
 	r := t.records[enc]
 	if r == nil {
 		if item == nil {
-			return
+			return nil
 		}
 		r = t.newRecord(key)
 		t.records[enc] = r
 		t.order.insert(r)
 	}
+	units := t.reindex(r, item, staleReads)
 	if staleReads {
 		r.prev, r.stale = r.item, true
 	}
@@ -119,10 +127,12 @@ func (t *table) write(key map[string]types.AttributeValue, enc string, item map[
 	if !r.stale && r.item == nil {
 		t.drop(enc, r)
 	}
+	return units
 }
 
 // drop forgets a record entirely.
 func (t *table) drop(enc string, r *record) {
+	t.unindex(r)
 	delete(t.records, enc)
 	t.order.delete(r)
 }
@@ -131,6 +141,7 @@ func (t *table) drop(enc string, r *record) {
 func (t *table) settle() {
 	for enc, r := range t.records {
 		r.prev, r.stale = nil, false
+		t.settleIndexes(r)
 		if r.item == nil {
 			t.drop(enc, r)
 		}
@@ -279,6 +290,9 @@ func (t *table) describe(region, account string) *types.TableDescription {
 			NumberOfDecreasesToday: aws.Int64(0),
 		},
 	}
+	for _, ix := range t.indexes {
+		d.GlobalSecondaryIndexes = append(d.GlobalSecondaryIndexes, ix.describe(t, region, account))
+	}
 	// A table that never chose a billing mode has no summary; DynamoDB
 	// reports one once the mode has been set explicitly.
 	if t.billingExplicit {
@@ -308,14 +322,16 @@ func copyKeySchema(ks []types.KeySchemaElement) []types.KeySchemaElement {
 
 var tableNamePattern = regexp.MustCompile(`^[a-zA-Z0-9_.-]+$`)
 
-func checkTableName(name string) error {
+// checkTableName validates a table or index name; member is how
+// DynamoDB's message names the parameter.
+func checkTableName(name, member string) error {
 	switch {
 	case len(name) < 3:
-		return validationError("1 validation error detected: Value '%s' at 'tableName' failed to satisfy constraint: Member must have length greater than or equal to 3", name)
+		return validationError("1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must have length greater than or equal to 3", name, member)
 	case len(name) > 255:
-		return validationError("1 validation error detected: Value '%s' at 'tableName' failed to satisfy constraint: Member must have length less than or equal to 255", name)
+		return validationError("1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must have length less than or equal to 255", name, member)
 	case !tableNamePattern.MatchString(name):
-		return validationError("1 validation error detected: Value '%s' at 'tableName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+", name)
+		return validationError("1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+", name, member)
 	}
 	return nil
 }
@@ -341,17 +357,17 @@ func (db *DB) createTable(in *dynamodb.CreateTableInput) (*dynamodb.CreateTableO
 		return nil, missingParams("CreateTableInput", "TableName")
 	}
 	name := *in.TableName
-	if err := checkTableName(name); err != nil {
+	if err := checkTableName(name, "tableName"); err != nil {
 		return nil, err
 	}
 	if err := unsupportedTableOptions(in); err != nil {
 		return nil, err
 	}
 	t := &table{name: name, records: map[string]*record{}, order: ordered[*record]{cmp: compareRecords}}
-	if err := t.setSchema(in.KeySchema, in.AttributeDefinitions); err != nil {
+	if err := t.setSchema(in); err != nil {
 		return nil, err
 	}
-	if err := t.setBilling(in.BillingMode, in.ProvisionedThroughput); err != nil {
+	if err := t.setBilling(in.BillingMode, in.ProvisionedThroughput, in.GlobalSecondaryIndexes); err != nil {
 		return nil, err
 	}
 	t.deletionProtection = aws.ToBool(in.DeletionProtectionEnabled)
@@ -374,7 +390,6 @@ func unsupportedTableOptions(in *dynamodb.CreateTableInput) error {
 		name string
 		set  bool
 	}{
-		{"GlobalSecondaryIndexes", len(in.GlobalSecondaryIndexes) > 0},
 		{"LocalSecondaryIndexes", len(in.LocalSecondaryIndexes) > 0},
 		{"VectorIndexes", len(in.VectorIndexes) > 0},
 		{"StreamSpecification", in.StreamSpecification != nil},
@@ -404,32 +419,81 @@ func tableID(name string, created time.Time) string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
-func (t *table) setSchema(ks []types.KeySchemaElement, defs []types.AttributeDefinition) error {
+// keyElems names the key attributes one key schema declares.
+type keyElems struct{ hash, rng string }
+
+// checkKeySchema validates a table's or an index's key schema: a HASH key,
+// then an optional RANGE key of another attribute.
+func checkKeySchema(ks []types.KeySchemaElement, member string) (keyElems, error) {
 	switch {
 	case len(ks) == 0:
-		return validationError("1 validation error detected: Value null at 'keySchema' failed to satisfy constraint: Member must not be null")
+		return keyElems{}, validationError("1 validation error detected: Value null at '%s' failed to satisfy constraint: Member must not be null", member)
 	case len(ks) > 2:
-		return validationError("1 validation error detected: Value '%d elements' at 'keySchema' failed to satisfy constraint: Member must have length less than or equal to 2", len(ks))
+		return keyElems{}, validationError("1 validation error detected: Value '%d elements' at '%s' failed to satisfy constraint: Member must have length less than or equal to 2", len(ks), member)
 	}
 	for i, k := range ks {
 		if aws.ToString(k.AttributeName) == "" {
-			return missingParams("CreateTableInput", fmt.Sprintf("KeySchema[%d].AttributeName", i))
+			return keyElems{}, missingParams("CreateTableInput", fmt.Sprintf("%s[%d].AttributeName", member, i))
 		}
 	}
 	if ks[0].KeyType != types.KeyTypeHash {
-		return validationError("Invalid KeySchema: The first KeySchemaElement is not a HASH key type")
+		return keyElems{}, validationError("Invalid KeySchema: The first KeySchemaElement is not a HASH key type")
 	}
+	k := keyElems{hash: aws.ToString(ks[0].AttributeName)}
 	if len(ks) == 2 {
 		if ks[1].KeyType != types.KeyTypeRange {
-			return validationError("Invalid KeySchema: The second KeySchemaElement is not a RANGE key type")
+			return keyElems{}, validationError("Invalid KeySchema: The second KeySchemaElement is not a RANGE key type")
 		}
-		if aws.ToString(ks[0].AttributeName) == aws.ToString(ks[1].AttributeName) {
-			return validationError("Both the Hash Key and the Range Key element in the KeySchema have the same name")
+		k.rng = aws.ToString(ks[1].AttributeName)
+		if k.hash == k.rng {
+			return keyElems{}, validationError("Both the Hash Key and the Range Key element in the KeySchema have the same name")
 		}
+	}
+	return k, nil
+}
+
+// setSchema sets the table's key schema and global secondary indexes from
+// a CreateTable request. Every key attribute of the table and its indexes
+// must be in AttributeDefinitions, and nothing else may be.
+func (t *table) setSchema(in *dynamodb.CreateTableInput) error {
+	tk, err := checkKeySchema(in.KeySchema, "keySchema")
+	if err != nil {
+		return err
+	}
+	used := []string{tk.hash, tk.rng}
+	var iks []keyElems
+	names := map[string]bool{}
+	for i, g := range in.GlobalSecondaryIndexes {
+		var missing []string
+		if g.IndexName == nil {
+			missing = append(missing, fmt.Sprintf("GlobalSecondaryIndexes[%d].IndexName", i))
+		}
+		if g.KeySchema == nil {
+			missing = append(missing, fmt.Sprintf("GlobalSecondaryIndexes[%d].KeySchema", i))
+		}
+		if g.Projection == nil {
+			missing = append(missing, fmt.Sprintf("GlobalSecondaryIndexes[%d].Projection", i))
+		}
+		if len(missing) > 0 {
+			return missingParams("CreateTableInput", missing...)
+		}
+		if err := checkTableName(*g.IndexName, "indexName"); err != nil {
+			return err
+		}
+		if names[*g.IndexName] {
+			return validationError("One or more parameter values were invalid: Duplicate index name: %s", *g.IndexName)
+		}
+		names[*g.IndexName] = true
+		k, err := checkKeySchema(g.KeySchema, fmt.Sprintf("globalSecondaryIndexes.%d.member.keySchema", i+1))
+		if err != nil {
+			return err
+		}
+		iks = append(iks, k)
+		used = append(used, k.hash, k.rng)
 	}
 	defTypes := map[string]types.ScalarAttributeType{}
 	var defined []string
-	for i, d := range defs {
+	for i, d := range in.AttributeDefinitions {
 		switch d.AttributeType {
 		case "S", "N", "B":
 		default:
@@ -439,50 +503,113 @@ func (t *table) setSchema(ks []types.KeySchemaElement, defs []types.AttributeDef
 		defined = append(defined, aws.ToString(d.AttributeName))
 	}
 	var missing []string
-	for _, k := range ks {
-		if _, ok := defTypes[aws.ToString(k.AttributeName)]; !ok {
-			missing = append(missing, aws.ToString(k.AttributeName))
+	usedSet := map[string]bool{}
+	for _, name := range used {
+		if name == "" || usedSet[name] {
+			continue
+		}
+		usedSet[name] = true
+		if _, ok := defTypes[name]; !ok {
+			missing = append(missing, name)
 		}
 	}
 	if len(missing) > 0 {
 		return validationError("One or more parameter values were invalid: Some index key attributes are not defined in AttributeDefinitions. Keys: [%s], AttributeDefinitions: [%s]", strings.Join(missing, ", "), strings.Join(defined, ", "))
 	}
-	if len(defs) != len(ks) {
+	if len(defTypes) != len(usedSet) {
 		return validationError("One or more parameter values were invalid: Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions")
 	}
-	t.hashKey = aws.ToString(ks[0].AttributeName)
-	t.hashType = defTypes[t.hashKey]
-	if len(ks) == 2 {
-		t.rangeKey = aws.ToString(ks[1].AttributeName)
-		t.rangeType = defTypes[t.rangeKey]
+	t.hashKey, t.hashType = tk.hash, defTypes[tk.hash]
+	t.rangeKey, t.rangeType = tk.rng, defTypes[tk.rng]
+	t.keySchema = copyKeySchema(in.KeySchema)
+	t.attrDefs = copyAttrDefs(in.AttributeDefinitions)
+	for i, g := range in.GlobalSecondaryIndexes {
+		ix := &index{
+			name: *g.IndexName, pos: i,
+			hashKey: iks[i].hash, hashType: defTypes[iks[i].hash],
+			rangeKey: iks[i].rng, rangeType: defTypes[iks[i].rng],
+			keySchema: copyKeySchema(g.KeySchema),
+			entries:   ordered[*indexEntry]{cmp: compareEntries},
+		}
+		if err := ix.setProjection(g.Projection); err != nil {
+			return err
+		}
+		t.indexes = append(t.indexes, ix)
 	}
-	t.keySchema = copyKeySchema(ks)
-	t.attrDefs = copyAttrDefs(defs)
 	return nil
 }
 
-func (t *table) setBilling(mode types.BillingMode, pt *types.ProvisionedThroughput) error {
+// setProjection validates an index's projection: KEYS_ONLY and ALL take no
+// NonKeyAttributes, INCLUDE takes at least one.
+func (ix *index) setProjection(p *types.Projection) error {
+	switch p.ProjectionType {
+	case types.ProjectionTypeKeysOnly, types.ProjectionTypeAll:
+		if len(p.NonKeyAttributes) > 0 {
+			return validationError("One or more parameter values were invalid: ProjectionType is %s, but NonKeyAttributes is specified", p.ProjectionType)
+		}
+	case types.ProjectionTypeInclude:
+		if len(p.NonKeyAttributes) == 0 {
+			return validationError("One or more parameter values were invalid: ProjectionType is INCLUDE, but NonKeyAttributes is not specified")
+		}
+	case "":
+		return validationError("One or more parameter values were invalid: Unknown ProjectionType: null")
+	default:
+		return enumError(string(p.ProjectionType), "projection.projectionType", "ALL, INCLUDE, KEYS_ONLY")
+	}
+	ix.projection = p.ProjectionType
+	ix.include = slices.Clone(p.NonKeyAttributes)
+	return nil
+}
+
+// setBilling sets the billing mode and the provisioned throughput of the
+// table and of each index: required for all of them when PROVISIONED,
+// refused for all of them when PAY_PER_REQUEST.
+func (t *table) setBilling(mode types.BillingMode, pt *types.ProvisionedThroughput, gsis []types.GlobalSecondaryIndex) error {
 	t.billingExplicit = mode != ""
 	switch mode {
 	case "", types.BillingModeProvisioned:
-		if pt == nil || pt.ReadCapacityUnits == nil || pt.WriteCapacityUnits == nil {
-			return validationError("One or more parameter values were invalid: ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED")
+		rcu, wcu, err := checkThroughput(pt, "")
+		if err != nil {
+			return err
 		}
-		for member, v := range map[string]int64{"readCapacityUnits": *pt.ReadCapacityUnits, "writeCapacityUnits": *pt.WriteCapacityUnits} {
-			if v < 1 {
-				return validationError("1 validation error detected: Value '%d' at 'provisionedThroughput.%s' failed to satisfy constraint: Member must have value greater than or equal to 1", v, member)
+		t.billing, t.rcu, t.wcu = types.BillingModeProvisioned, rcu, wcu
+		for i, g := range gsis {
+			if g.ProvisionedThroughput == nil {
+				return validationError("One or more parameter values were invalid: ProvisionedThroughput must be specified for index: %s", t.indexes[i].name)
+			}
+			if t.indexes[i].rcu, t.indexes[i].wcu, err = checkThroughput(g.ProvisionedThroughput, fmt.Sprintf("globalSecondaryIndexes.%d.member.", i+1)); err != nil {
+				return err
 			}
 		}
-		t.billing, t.rcu, t.wcu = types.BillingModeProvisioned, *pt.ReadCapacityUnits, *pt.WriteCapacityUnits
 	case types.BillingModePayPerRequest:
 		if pt != nil {
 			return validationError("One or more parameter values were invalid: Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST")
+		}
+		for i, g := range gsis {
+			if g.ProvisionedThroughput != nil {
+				return validationError("One or more parameter values were invalid: ProvisionedThroughput should not be specified for index: %s when BillingMode is PAY_PER_REQUEST", t.indexes[i].name)
+			}
 		}
 		t.billing = types.BillingModePayPerRequest
 	default:
 		return enumError(string(mode), "billingMode", "PROVISIONED, PAY_PER_REQUEST")
 	}
 	return nil
+}
+
+func checkThroughput(pt *types.ProvisionedThroughput, member string) (int64, int64, error) {
+	if pt == nil || pt.ReadCapacityUnits == nil || pt.WriteCapacityUnits == nil {
+		return 0, 0, validationError("One or more parameter values were invalid: ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED")
+	}
+	for _, v := range []struct {
+		name string
+		v    int64
+	}{{"readCapacityUnits", *pt.ReadCapacityUnits}, {"writeCapacityUnits", *pt.WriteCapacityUnits}} {
+		if v.v < 1 {
+			return 0, 0, validationError("1 validation error detected: Value '%d' at '%sprovisionedThroughput.%s' failed to satisfy constraint: Member must have value greater than or equal to 1", v.v, member, v.name)
+		}
+	}
+	return *pt.ReadCapacityUnits, *pt.WriteCapacityUnits, nil
 }
 
 // DeleteTable deletes a table and its items at once. The returned
@@ -696,12 +823,10 @@ func (db *DB) PutRaw(tableName string, item map[string]types.AttributeValue) err
 	for name, v := range key {
 		stored[name] = v
 	}
-	r := t.records[enc]
-	if r == nil {
-		r = t.newRecord(key)
-		t.records[enc] = r
-		t.order.insert(r)
+	if r := t.records[enc]; r != nil {
+		r.prev, r.stale = nil, false
+		t.settleIndexes(r)
 	}
-	r.item, r.prev, r.stale = stored, nil, false
+	t.write(key, enc, stored, false)
 	return nil
 }
