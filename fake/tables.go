@@ -366,8 +366,11 @@ func (db *DB) lookup(name string) (*table, error) {
 }
 
 // CreateTable creates a table with a partition key and an optional sort key
-// of type S, N or B. The table is ACTIVE at once. Secondary indexes are not
-// implemented and are rejected.
+// of type S, N or B, and any global secondary indexes (KEYS_ONLY, INCLUDE
+// or ALL). The table and its indexes are ACTIVE at once. Local secondary
+// indexes, streams, encryption settings, tags and the other options the
+// fake does not implement are refused with an error wrapping
+// [ErrNotImplemented], never silently ignored.
 func (db *DB) CreateTable(ctx context.Context, in *dynamodb.CreateTableInput, optFns ...func(*dynamodb.Options)) (*dynamodb.CreateTableOutput, error) {
 	return call(db, ctx, "CreateTable", in, db.createTable)
 }
