@@ -165,8 +165,10 @@ func TestReadsNodeStoreRecords(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Get: %v", err)
 			}
+			// codec.JSON reads the handler's view: numbers in `any`
+			// values get the documented Go types (int64 for integers).
 			var want nodeSession
-			if err := json.Unmarshal(meta.Session, &want); err != nil {
+			if err := (codec.JSON[nodeSession]{}).Unmarshal(meta.Session, &want); err != nil {
 				t.Fatal(err)
 			}
 			// Store bookkeeping, not app data: pwrdrvr's lastModified, and
@@ -188,7 +190,7 @@ func TestReadsNodeStoreRecords(t *testing.T) {
 				t.Fatalf("Get as map: %v", err)
 			}
 			var wantMap map[string]any
-			if err := json.Unmarshal(meta.Session, &wantMap); err != nil {
+			if err := (codec.JSON[map[string]any]{}).Unmarshal(meta.Session, &wantMap); err != nil {
 				t.Fatal(err)
 			}
 			for _, m := range []map[string]any{u.Data, wantMap} {

@@ -10,9 +10,43 @@
 //     exactly as connect-dynamodb does.
 //   - [Msgpack] stores it as MessagePack bytes (B): the smallest and fastest.
 //
-// All three map struct fields by their `json` tags (a `dynamodbav` tag
-// still wins for the Map codec), so one Go struct reads the same in every
-// format and matches the field names Node.js apps wrote.
+// All three map struct fields by their `json` tags (the Map codec names a
+// field without one by its `dynamodbav` tag), so one Go struct reads the
+// same in every format and matches the field names Node.js apps wrote.
+//
+// # Exactness
+//
+// What a codec stores reads back as the same value, or the codec refuses it
+// with an error wrapping [ErrUnsupported]; it never stores an approximation.
+//
+// Numbers in interface values (map[string]any, []any, fields of type any)
+// come back with one Go type per value, the same in every codec: an integer
+// in int64's range as int64, a larger one in uint64's range as uint64, any
+// other number as float64. An integral float64 therefore reads back as an
+// int64 (Map and JSON text cannot tell 3.0 from 3). A stored number that none
+// of these types holds exactly, such as 0.1000000000000000000001 or 2^70
+// written out in full, is refused when decoding into an interface value,
+// rather than rounded and written back rounded by the next save; decode it
+// into a typed field (a string, json.Number or attributevalue.Number
+// field keeps its text). Typed fields decode as encoding/json and
+// attributevalue always did. (Before this rule, Map and JSON returned
+// float64 for every number, and an int64 beyond 2^53 came back rounded.)
+//
+// time.Time keeps its instant to the nanosecond. Map and JSON write RFC
+// 3339 text with the zone offset, except for an offset RFC 3339 cannot
+// write (one with seconds, such as Europe/Amsterdam's +00:19:32 before
+// 1937 or the local mean time most places kept before 1900, or one of a
+// day or more): such a time is written in UTC. No codec stores a
+// location's name: a time reads back in time.UTC (written as "Z"), in
+// time.Local when its offset is the local zone's, and otherwise in a fixed
+// zone of its offset; MessagePack reads every time back in time.Local.
+// Map and JSON refuse years before 0000 and after 9999, which RFC 3339
+// cannot write.
+//
+// Map and JSON refuse strings and map keys that are not valid UTF-8
+// ([ErrInvalidUTF8]); the SDK and encoding/json would store U+FFFD in their
+// place. MessagePack stores such bytes unchanged. Map also refuses what
+// DynamoDB refuses in an attribute (see [Map]).
 //
 // [Detect] tells the stored format from the attribute's type alone, which is
 // what lets a repository write one format and read all of them: a table

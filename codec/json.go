@@ -1,8 +1,11 @@
 package codec
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
@@ -13,7 +16,10 @@ import (
 // share one table (use the prefix `sess:` there).
 //
 // time.Time fields are RFC 3339 strings with nanoseconds, the same text
-// JavaScript's JSON.stringify writes for a Date (which keeps milliseconds).
+// JavaScript's JSON.stringify writes for a Date (which keeps milliseconds);
+// see the package documentation for zones and for numbers in interface
+// values. Encode refuses strings and map keys that are not valid UTF-8
+// ([ErrInvalidUTF8]), which encoding/json would store as U+FFFD.
 // The zero value is ready to use.
 type JSON[T any] struct {
 	// Exclusive declares that only this library writes the table's JSON
@@ -42,16 +48,69 @@ func (JSON[T]) Format() Format { return FormatJSON }
 
 // Marshal returns v as JSON text.
 func (JSON[T]) Marshal(v *T) ([]byte, error) {
-	b, err := json.Marshal(v)
+	var x any = v
+	if utc, changed := timesToUTC(reflect.ValueOf(v).Elem()); changed {
+		x = utc.Interface()
+	}
+	b, err := json.Marshal(x)
 	if err != nil {
 		return nil, fmt.Errorf("codec: json encode: %w", err)
+	}
+	if replacedInvalidUTF8(b) || !utf8.Valid(b) {
+		return nil, fmt.Errorf("codec: json encode: %w: %w: a string or map key (encoding/json would store U+FFFD in its place)", ErrUnsupported, ErrInvalidUTF8)
 	}
 	return b, nil
 }
 
-// Unmarshal fills v from JSON text.
+// replacedInvalidUTF8 reports whether encoding/json replaced invalid UTF-8
+// in its output: it writes the escape \ufffd for each bad byte, and a
+// valid U+FFFD as the character itself, so the escape not preceded by an
+// escaping backslash is the trace of a bad byte.
+func replacedInvalidUTF8(b []byte) bool {
+	const esc = `\ufffd`
+	for i := bytes.Index(b, []byte(esc)); i >= 0; {
+		n := 0
+		for j := i - 1; j >= 0 && b[j] == '\\'; j-- {
+			n++
+		}
+		if n%2 == 0 {
+			return true
+		}
+		next := bytes.Index(b[i+len(esc):], []byte(esc))
+		if next < 0 {
+			break
+		}
+		i += len(esc) + next
+	}
+	return false
+}
+
+var jsonUnmarshaler = reflect.TypeFor[json.Unmarshaler]()
+
+// ownsJSONDecoding reports types that decode themselves from JSON:
+// exactNumbers leaves what they hold alone.
+func ownsJSONDecoding(t reflect.Type) bool {
+	return t.Implements(jsonUnmarshaler) || reflect.PointerTo(t).Implements(jsonUnmarshaler)
+}
+
+// Unmarshal fills v from JSON text. Numbers in interface values are read
+// exactly (see the package documentation).
 func (JSON[T]) Unmarshal(data []byte, v *T) error {
-	if err := json.Unmarshal(data, v); err != nil {
+	if !holdsInterface(reflect.TypeFor[T]()) {
+		if err := json.Unmarshal(data, v); err != nil {
+			return fmt.Errorf("codec: json decode: %w", err)
+		}
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("codec: json decode: %w", err)
+	}
+	if rest := bytes.TrimLeft(data[dec.InputOffset():], " \t\r\n"); len(rest) > 0 {
+		return fmt.Errorf("codec: json decode: invalid character %q after top-level value", rest[0])
+	}
+	if err := exactNumbers(reflect.ValueOf(v).Elem(), ownsJSONDecoding); err != nil {
 		return fmt.Errorf("codec: json decode: %w", err)
 	}
 	return nil

@@ -1,0 +1,460 @@
+package codec
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+)
+
+// Numbers in interface values.
+//
+// A decoder filling an `any` has to pick a Go type for a number, and
+// float64 (encoding/json's and attributevalue's default) rounds every
+// integer beyond 2^53: int64(9007199254740993) read back as
+// 9007199254740992, and the next Save wrote the rounded number for good.
+// The codecs of this package decode numbers exactly (JSON with UseNumber,
+// Map with attributevalue's UseNumber) and then give every number in an
+// interface value one Go type by the same rule, whatever the format, so a
+// session reads the same through every codec:
+//
+//	an integer in int64's range           int64
+//	a larger integer in uint64's range    uint64
+//	any other number                      float64, if that float64 is
+//	                                      written back as the same number
+//
+// A number none of these holds exactly (more digits than a float64 keeps,
+// such as 0.1000000000000000000001 or 2^70 spelled out in full) is an
+// error wrapping ErrUnsupported: reading it as a float64 would round it,
+// and the next Save would store the rounded number.
+
+// exactNumber returns the Go value of the number text s by the rule above.
+func exactNumber(s string) (any, error) {
+	if i, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return i, nil
+	}
+	if u, err := strconv.ParseUint(strings.TrimPrefix(s, "+"), 10, 64); err == nil {
+		return u, nil
+	}
+	d, ok := parseDecimal(s)
+	if !ok {
+		return nil, fmt.Errorf("%w: %q is not a number", ErrUnsupported, s)
+	}
+	if v, ok := d.integer(); ok {
+		return v, nil
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err == nil && !math.IsInf(f, 0) {
+		if back, _ := parseDecimal(strconv.FormatFloat(f, 'g', -1, 64)); back == d {
+			return f, nil
+		}
+	}
+	return nil, fmt.Errorf("%w: number %s has no exact Go value in an interface (int64, uint64 or float64); decode it into a typed field", ErrUnsupported, s)
+}
+
+// decimal is a number's value in a canonical form, so that two spellings of
+// one number ("2.5e3", "2500", "2500.0") compare equal: digits without
+// leading or trailing zeros, times ten to the power exp. Zero is the zero
+// decimal, whatever its sign.
+type decimal struct {
+	neg    bool
+	digits string
+	exp    int
+}
+
+// parseDecimal reads number text as DynamoDB and JSON spell it: an
+// optional sign, digits with an optional point, an optional exponent.
+func parseDecimal(s string) (decimal, bool) {
+	var d decimal
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		d.neg = s[0] == '-'
+		s = s[1:]
+	}
+	mant, exp := s, 0
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		e, err := strconv.Atoi(strings.TrimPrefix(s[i+1:], "+"))
+		if err != nil || e > 1<<20 || e < -1<<20 {
+			return decimal{}, false
+		}
+		mant, exp = s[:i], e
+	}
+	whole, frac, _ := strings.Cut(mant, ".")
+	if whole == "" && frac == "" {
+		return decimal{}, false
+	}
+	for _, part := range []string{whole, frac} {
+		for i := range len(part) {
+			if part[i] < '0' || part[i] > '9' {
+				return decimal{}, false
+			}
+		}
+	}
+	digits := strings.TrimLeft(whole+frac, "0")
+	exp -= len(frac)
+	trimmed := strings.TrimRight(digits, "0")
+	exp += len(digits) - len(trimmed)
+	if trimmed == "" {
+		return decimal{}, true // zero
+	}
+	d.digits, d.exp = trimmed, exp
+	return d, true
+}
+
+// integer returns d as an int64 or uint64 if it is an integer in their
+// range.
+func (d decimal) integer() (any, bool) {
+	if d.digits == "" {
+		return int64(0), true
+	}
+	if d.exp < 0 || len(d.digits)+d.exp > 20 {
+		return nil, false
+	}
+	text := d.digits + strings.Repeat("0", d.exp)
+	if d.neg {
+		i, err := strconv.ParseInt("-"+text, 10, 64)
+		return i, err == nil
+	}
+	if i, err := strconv.ParseInt(text, 10, 64); err == nil {
+		return i, true
+	}
+	u, err := strconv.ParseUint(text, 10, 64)
+	return u, err == nil
+}
+
+// exactFloat returns f by the same rule: an integral f in int64's or
+// uint64's range as that integer, which is how Map and JSON, whose text
+// does not tell 3.0 from 3, read it back.
+func exactFloat(f float64) any {
+	switch {
+	case f != math.Trunc(f) || math.IsInf(f, 0):
+		return f
+	case f >= -(1<<63) && f < 1<<63:
+		return int64(f)
+	case f >= 0 && f < 1<<64:
+		return uint64(f)
+	}
+	return f
+}
+
+// exactAny returns x with every number in it given its Go type by the rule
+// above; maps and slices are changed in place. It knows the types the
+// decoders of this package put in an interface: json.Number,
+// attributevalue.Number (and []attributevalue.Number for an NS), and
+// MessagePack's sized integers and float32.
+func exactAny(x any) (any, error) {
+	switch v := x.(type) {
+	case map[string]any:
+		for k, e := range v {
+			n, err := exactAny(e)
+			if err != nil {
+				return nil, err
+			}
+			v[k] = n
+		}
+	case []any:
+		for i, e := range v {
+			n, err := exactAny(e)
+			if err != nil {
+				return nil, err
+			}
+			v[i] = n
+		}
+	case map[any]any:
+		for k, e := range v {
+			n, err := exactAny(e)
+			if err != nil {
+				return nil, err
+			}
+			v[k] = n
+		}
+	case json.Number:
+		return exactNumber(string(v))
+	case attributevalue.Number:
+		return exactNumber(string(v))
+	case []attributevalue.Number:
+		out := make([]any, len(v))
+		for i, n := range v {
+			e, err := exactNumber(string(n))
+			if err != nil {
+				return nil, err
+			}
+			out[i] = e
+		}
+		return out, nil
+	case []float64:
+		out := make([]any, len(v))
+		for i, f := range v {
+			out[i] = exactFloat(f)
+		}
+		return out, nil
+	case float64:
+		return exactFloat(v), nil
+	case float32:
+		return exactFloat(float64(v)), nil
+	case int:
+		return int64(v), nil
+	case int8:
+		return int64(v), nil
+	case int16:
+		return int64(v), nil
+	case int32:
+		return int64(v), nil
+	case uint:
+		return exactUint(uint64(v)), nil
+	case uint8:
+		return int64(v), nil
+	case uint16:
+		return int64(v), nil
+	case uint32:
+		return int64(v), nil
+	case uint64:
+		return exactUint(v), nil
+	}
+	return x, nil
+}
+
+func exactUint(u uint64) any {
+	if u <= math.MaxInt64 {
+		return int64(u)
+	}
+	return u
+}
+
+// exactNumbers applies exactAny to every interface value in v, which must
+// be addressable (a decoded *T's Elem). skip reports types whose own
+// unmarshaler filled them: their contents are theirs, not a decoder's
+// choice. It walks only where T can hold an interface, so it costs nothing
+// for the many session types that cannot.
+func exactNumbers(v reflect.Value, skip func(reflect.Type) bool) error {
+	t := v.Type()
+	if !holdsInterface(t) || skip(t) {
+		return nil
+	}
+	switch v.Kind() {
+	case reflect.Interface:
+		if v.IsNil() {
+			return nil
+		}
+		x, err := exactAny(v.Interface())
+		if err != nil {
+			return err
+		}
+		if v.CanSet() {
+			v.Set(reflect.ValueOf(x))
+		}
+	case reflect.Pointer:
+		if !v.IsNil() {
+			return exactNumbers(v.Elem(), skip)
+		}
+	case reflect.Struct:
+		for i := range t.NumField() {
+			if f := t.Field(i); encoded(f) {
+				if err := exactNumbers(v.Field(i), skip); err != nil {
+					return err
+				}
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			if err := exactNumbers(v.Index(i), skip); err != nil {
+				return err
+			}
+		}
+	case reflect.Map:
+		if m, ok := v.Interface().(map[string]any); ok {
+			_, err := exactAny(m)
+			return err
+		}
+		for it := v.MapRange(); it.Next(); {
+			e := reflect.New(t.Elem()).Elem()
+			e.Set(it.Value())
+			if err := exactNumbers(e, skip); err != nil {
+				return err
+			}
+			v.SetMapIndex(it.Key(), e)
+		}
+	}
+	return nil
+}
+
+// Times.
+//
+// Map and JSON store a time.Time as RFC 3339 text, which writes a zone
+// offset in whole minutes: an offset with seconds (Europe/Amsterdam until
+// 1937 was +00:19:32; most places before 1900 kept local mean time, New
+// York's -04:56:02) was truncated, and the time read back 32 s (2 s) away
+// from the instant stored. Such a time, and one whose offset is a day or
+// more (RFC 3339 allows up to 23:59), is written in UTC: the instant is
+// kept to the nanosecond; the location is not stored by either codec in
+// any case, and a time reads back with a fixed offset (time.UTC for "Z",
+// time.Local when the offset is the local zone's).
+
+// rfc3339Offset reports whether t's zone offset can be written in RFC 3339.
+func rfc3339Offset(t time.Time) bool {
+	_, off := t.Zone()
+	return off%60 == 0 && off > -24*3600 && off < 24*3600
+}
+
+// storableTime returns t as Map and JSON should write it, or an error for
+// a year RFC 3339 cannot hold (encoding/json refuses those; Map wrote text
+// its own decoder then refused, a record no read could decode again).
+func storableTime(t time.Time) (time.Time, error) {
+	if y := t.Year(); y < 0 || y > 9999 {
+		return t, fmt.Errorf("%w: time %s: year %d is outside RFC 3339's 0000 to 9999", ErrUnsupported, t.UTC().Format(time.RFC3339), y)
+	}
+	if !rfc3339Offset(t) {
+		return t.UTC(), nil
+	}
+	return t, nil
+}
+
+var timeType = reflect.TypeFor[time.Time]()
+
+// timesToUTC returns v, or a copy of it in which every time.Time whose zone
+// offset RFC 3339 cannot write is in UTC, for encoding/json, which offers
+// no hook for time.Time. Only the containers on the path to such a time are
+// copied: the caller's value is never changed, and the common case (no such
+// time) allocates nothing.
+func timesToUTC(v reflect.Value) (reflect.Value, bool) {
+	t := v.Type()
+	if t == timeType {
+		if tm := v.Interface().(time.Time); !rfc3339Offset(tm) {
+			return reflect.ValueOf(tm.UTC()), true
+		}
+		return v, false
+	}
+	if !mayHoldTime(t) {
+		return v, false
+	}
+	switch v.Kind() {
+	case reflect.Interface:
+		if v.IsNil() {
+			return v, false
+		}
+		e, changed := timesToUTC(v.Elem())
+		if !changed {
+			return v, false
+		}
+		out := reflect.New(t).Elem()
+		out.Set(e)
+		return out, true
+	case reflect.Pointer:
+		if v.IsNil() {
+			return v, false
+		}
+		e, changed := timesToUTC(v.Elem())
+		if !changed {
+			return v, false
+		}
+		p := reflect.New(t.Elem())
+		p.Elem().Set(e)
+		return p.Convert(t), true
+	case reflect.Struct:
+		var out reflect.Value
+		for i := range t.NumField() {
+			if f := t.Field(i); !encoded(f) {
+				continue
+			}
+			e, changed := timesToUTC(v.Field(i))
+			if !changed {
+				continue
+			}
+			if !out.IsValid() {
+				out = reflect.New(t).Elem()
+				out.Set(v)
+			}
+			out.Field(i).Set(e)
+		}
+		if out.IsValid() {
+			return out, true
+		}
+	case reflect.Slice, reflect.Array:
+		var out reflect.Value
+		for i := range v.Len() {
+			e, changed := timesToUTC(v.Index(i))
+			if !changed {
+				continue
+			}
+			if !out.IsValid() {
+				if v.Kind() == reflect.Slice {
+					out = reflect.MakeSlice(t, v.Len(), v.Len())
+				} else {
+					out = reflect.New(t).Elem()
+				}
+				reflect.Copy(out, v)
+			}
+			out.Index(i).Set(e)
+		}
+		if out.IsValid() {
+			return out, true
+		}
+	case reflect.Map:
+		var out reflect.Value
+		for it := v.MapRange(); it.Next(); {
+			k, kc := timesToUTC(it.Key())
+			e, ec := timesToUTC(it.Value())
+			if !kc && !ec {
+				continue
+			}
+			if !out.IsValid() {
+				out = reflect.MakeMapWithSize(t, v.Len())
+				for c := v.MapRange(); c.Next(); {
+					out.SetMapIndex(c.Key(), c.Value())
+				}
+			}
+			if kc {
+				out.SetMapIndex(it.Key(), reflect.Value{})
+			}
+			out.SetMapIndex(k, e)
+		}
+		if out.IsValid() {
+			return out, true
+		}
+	}
+	return v, false
+}
+
+// timeTypes caches mayHoldTime's verdict per type.
+var timeTypes sync.Map // reflect.Type -> bool
+
+var jsonMarshaler = reflect.TypeFor[json.Marshaler]()
+
+// mayHoldTime reports whether a value of type t can hold a time.Time that
+// encoding/json writes with time.Time's own MarshalJSON.
+func mayHoldTime(t reflect.Type) bool {
+	if v, ok := timeTypes.Load(t); ok {
+		return v.(bool)
+	}
+	var walk func(t reflect.Type, seen map[reflect.Type]bool) bool
+	walk = func(t reflect.Type, seen map[reflect.Type]bool) bool {
+		if t == timeType || t.Kind() == reflect.Interface {
+			return true
+		}
+		if seen[t] || t.Kind() != reflect.Pointer && t.Implements(jsonMarshaler) {
+			return false // a type that writes itself; *time.Time is walked to its time
+		}
+		seen[t] = true
+		switch t.Kind() {
+		case reflect.Pointer, reflect.Slice, reflect.Array:
+			return walk(t.Elem(), seen)
+		case reflect.Map:
+			return walk(t.Key(), seen) || walk(t.Elem(), seen)
+		case reflect.Struct:
+			for i := range t.NumField() {
+				if f := t.Field(i); encoded(f) && walk(f.Type, seen) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	found := walk(t, map[reflect.Type]bool{})
+	timeTypes.Store(t, found)
+	return found
+}
