@@ -102,9 +102,10 @@ func (r *Repo[T]) Get(ctx context.Context, id string) (*Session[T], error) {
 	if err != nil {
 		return nil, err
 	}
-	if r.opts.RewriteOnRead && s.format != r.opts.Codec.Format() {
+	if r.opts.RewriteOnRead && s.format != r.opts.Codec.Format() && codec.Lossy(s.stored) == nil {
 		// Best effort: the read succeeded, and a rewrite that loses a race
-		// or fails leaves the record as it was, still readable.
+		// or fails leaves the record as it was, still readable. A record Go
+		// cannot read exactly is left as it is.
 		_ = r.save(ctx, s, true)
 	}
 	return s, nil

@@ -27,10 +27,13 @@
 // of these types holds exactly, such as 0.1000000000000000000001 or 2^70
 // written out in full, is refused when decoding into an interface value,
 // rather than rounded and written back rounded by the next save; decode it
-// into a typed field (a string, json.Number or attributevalue.Number
-// field keeps its text). Typed fields decode as encoding/json and
-// attributevalue always did. (Before this rule, Map and JSON returned
-// float64 for every number, and an int64 beyond 2^53 came back rounded.)
+// into a typed field (a json.Number or attributevalue.Number field keeps
+// every digit). Typed fields decode as encoding/json and attributevalue
+// always did, except that Map reads a number however it is spelled ("007",
+// "2.0", "2.5e3" into an int field: DynamoDB Local keeps the spelling a
+// number was sent in, AWS trims it). (Before this rule, Map and JSON
+// returned float64 for every number, and an int64 beyond 2^53 came back
+// rounded.)
 //
 // time.Time keeps its instant to the nanosecond. Map and JSON write RFC
 // 3339 text with the zone offset, except for an offset RFC 3339 cannot

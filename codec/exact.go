@@ -3,14 +3,19 @@ package codec
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/dynamosession/dynamosession/internal/attr"
 )
 
 // Numbers in interface values.
@@ -42,81 +47,91 @@ func exactNumber(s string) (any, error) {
 	if u, err := strconv.ParseUint(strings.TrimPrefix(s, "+"), 10, 64); err == nil {
 		return u, nil
 	}
-	d, ok := parseDecimal(s)
+	d, ok := attr.ParseDecimal(s)
 	if !ok {
 		return nil, fmt.Errorf("%w: %q is not a number", ErrUnsupported, s)
 	}
-	if v, ok := d.integer(); ok {
+	if v, ok := integer(d); ok {
 		return v, nil
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err == nil && !math.IsInf(f, 0) {
-		if back, _ := parseDecimal(strconv.FormatFloat(f, 'g', -1, 64)); back == d {
+		if back, _ := attr.ParseDecimal(strconv.FormatFloat(f, 'g', -1, 64)); back == d {
 			return f, nil
 		}
 	}
 	return nil, fmt.Errorf("%w: number %s has no exact Go value in an interface (int64, uint64 or float64); decode it into a typed field", ErrUnsupported, s)
 }
 
-// decimal is a number's value in a canonical form, so that two spellings of
-// one number ("2.5e3", "2500", "2500.0") compare equal: digits without
-// leading or trailing zeros, times ten to the power exp. Zero is the zero
-// decimal, whatever its sign.
-type decimal struct {
-	neg    bool
-	digits string
-	exp    int
-}
-
-// parseDecimal reads number text as DynamoDB and JSON spell it: an
-// optional sign, digits with an optional point, an optional exponent.
-func parseDecimal(s string) (decimal, bool) {
-	var d decimal
-	if s != "" && (s[0] == '+' || s[0] == '-') {
-		d.neg = s[0] == '-'
-		s = s[1:]
-	}
-	mant, exp := s, 0
-	if i := strings.IndexAny(s, "eE"); i >= 0 {
-		e, err := strconv.Atoi(strings.TrimPrefix(s[i+1:], "+"))
-		if err != nil || e > 1<<20 || e < -1<<20 {
-			return decimal{}, false
+// canonicalNumbers returns av with every number spelled as AWS stores it
+// (attr.CanonicalNumber). DynamoDB Local keeps the spelling it was sent
+// ("007", "2.0", "2.5e3") and attributevalue parses integers with
+// strconv.ParseInt, which refuses "2.0" and "2.5e3": the Map codec decodes
+// the canonical spelling, so no decode depends on how another program
+// spelled a number. It returns av with every number respelled,
+// copying only the maps and lists on the path to a number it respells (av
+// itself is never changed: it is the stored value a conditional write
+// compares against).
+func canonicalNumbers(av types.AttributeValue) (types.AttributeValue, bool) {
+	switch v := av.(type) {
+	case *types.AttributeValueMemberN:
+		if c, changed := attr.CanonicalNumber(v.Value); changed {
+			return &types.AttributeValueMemberN{Value: c}, true
 		}
-		mant, exp = s[:i], e
-	}
-	whole, frac, _ := strings.Cut(mant, ".")
-	if whole == "" && frac == "" {
-		return decimal{}, false
-	}
-	for _, part := range []string{whole, frac} {
-		for i := range len(part) {
-			if part[i] < '0' || part[i] > '9' {
-				return decimal{}, false
+	case *types.AttributeValueMemberNS:
+		var out []string
+		for i, n := range v.Value {
+			if c, changed := attr.CanonicalNumber(n); changed {
+				if out == nil {
+					out = append([]string(nil), v.Value...)
+				}
+				out[i] = c
 			}
 		}
+		if out != nil {
+			return &types.AttributeValueMemberNS{Value: out}, true
+		}
+	case *types.AttributeValueMemberM:
+		var out map[string]types.AttributeValue
+		for k, e := range v.Value {
+			if c, changed := canonicalNumbers(e); changed {
+				if out == nil {
+					out = maps.Clone(v.Value)
+				}
+				out[k] = c
+			}
+		}
+		if out != nil {
+			return &types.AttributeValueMemberM{Value: out}, true
+		}
+	case *types.AttributeValueMemberL:
+		var out []types.AttributeValue
+		for i, e := range v.Value {
+			if c, changed := canonicalNumbers(e); changed {
+				if out == nil {
+					out = slices.Clone(v.Value)
+				}
+				out[i] = c
+			}
+		}
+		if out != nil {
+			return &types.AttributeValueMemberL{Value: out}, true
+		}
 	}
-	digits := strings.TrimLeft(whole+frac, "0")
-	exp -= len(frac)
-	trimmed := strings.TrimRight(digits, "0")
-	exp += len(digits) - len(trimmed)
-	if trimmed == "" {
-		return decimal{}, true // zero
-	}
-	d.digits, d.exp = trimmed, exp
-	return d, true
+	return av, false
 }
 
 // integer returns d as an int64 or uint64 if it is an integer in their
 // range.
-func (d decimal) integer() (any, bool) {
-	if d.digits == "" {
+func integer(d attr.Decimal) (any, bool) {
+	if d.Digits == "" {
 		return int64(0), true
 	}
-	if d.exp < 0 || len(d.digits)+d.exp > 20 {
+	if d.Exp < 0 || len(d.Digits)+d.Exp > 20 {
 		return nil, false
 	}
-	text := d.digits + strings.Repeat("0", d.exp)
-	if d.neg {
+	text := d.Digits + strings.Repeat("0", d.Exp)
+	if d.Neg {
 		i, err := strconv.ParseInt("-"+text, 10, 64)
 		return i, err == nil
 	}

@@ -412,3 +412,47 @@ func TestMapKeysDynamoDBRefuses(t *testing.T) {
 		}
 	})
 }
+
+func TestLossy(t *testing.T) {
+	for in, want := range map[string]bool{
+		`"ab\ud83d"`: true, `"\ud83d\ude00"`: false, `"\\ud83d"`: false,
+		`"\udc00x"`: true, `"\u00e9"`: false, `"\ud83d\u0041"`: true,
+		`{"user":"a\ud800b"}`: true, `{"user":"a\\\ud800b"}`: true, `{"user":"a\\\\ud800b"}`: false,
+	} {
+		err := codec.Lossy(&types.AttributeValueMemberS{Value: in})
+		if got := errors.Is(err, codec.ErrLossy); got != want || (err != nil) != want {
+			t.Errorf("Lossy(%s) = %v, want lossy %v", in, err, want)
+		}
+	}
+	for _, av := range []types.AttributeValue{
+		&types.AttributeValueMemberM{Value: map[string]types.AttributeValue{"user": &types.AttributeValueMemberS{Value: `a\ud800b`}}},
+		&types.AttributeValueMemberB{Value: []byte(`"\ud800"`)},
+		nil,
+	} {
+		if err := codec.Lossy(av); err != nil {
+			t.Errorf("Lossy(%#v) = %v, want nil: only JSON text has escapes", av, err)
+		}
+	}
+}
+
+// TestMapReadsAnyNumberSpelling: DynamoDB Local keeps the spelling a number
+// was sent in; attributevalue refused "2.0" and "2.5e3" for an int field.
+func TestMapReadsAnyNumberSpelling(t *testing.T) {
+	type session struct {
+		Qty   int     `json:"qty"`
+		Big   uint64  `json:"big"`
+		Price float64 `json:"price"`
+	}
+	n := func(s string) types.AttributeValue { return &types.AttributeValueMemberN{Value: s} }
+	stored := &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{"qty": n("2.0"), "big": n("2.5e3"), "price": n("001.50")}}
+	var out session
+	if err := (codec.Map[session]{}).Decode("k", stored, &out); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(session{Qty: 2, Big: 2500, Price: 1.5}, out); diff != "" {
+		t.Errorf("mismatch (-want +got):\n%s", diff)
+	}
+	if got := stored.Value["qty"].(*types.AttributeValueMemberN).Value; got != "2.0" {
+		t.Errorf("Decode changed the stored value: qty %q", got)
+	}
+}

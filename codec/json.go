@@ -3,8 +3,10 @@ package codec
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
+	"strconv"
 	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -137,3 +139,59 @@ func (c JSON[T]) Decode(_ string, av types.AttributeValue, v *T) error {
 // ExtraAttributes returns `type: connect-session`, which connect-dynamodb
 // writes with every session. The returned map must not be modified.
 func (JSON[T]) ExtraAttributes() map[string]types.AttributeValue { return connectTypeAttrs }
+
+// ErrLossy reports a stored value that decodes, but not exactly: writing
+// the decoded value back would change the stored data although nobody
+// changed the session.
+var ErrLossy = errors.New("codec: stored value does not decode exactly")
+
+// Lossy returns an error wrapping [ErrLossy] when decoding av, whatever the
+// session type, cannot hold exactly what is stored, and nil otherwise.
+//
+// Today that is JSON text (an S attribute) holding an unpaired UTF-16
+// surrogate escape such as \ud800: JavaScript's JSON.stringify writes one
+// for a string cut between the halves of a surrogate pair (a nickname
+// truncated in the middle of an emoji), and encoding/json decodes it as
+// U+FFFD, which Go strings hold where the escape stood. A repository does
+// not rewrite such a record on read (Options.RewriteOnRead), and the
+// migration tool reports it and leaves it as it is.
+func Lossy(av types.AttributeValue) error {
+	if s, ok := av.(*types.AttributeValueMemberS); ok && hasLoneSurrogate(s.Value) {
+		return fmt.Errorf("%w: JSON holds an unpaired UTF-16 surrogate escape, which Go decodes as U+FFFD", ErrLossy)
+	}
+	return nil
+}
+
+// hasLoneSurrogate reports a \uD800-\uDFFF escape in JSON text that is not
+// a high surrogate followed by a low one.
+func hasLoneSurrogate(b string) bool {
+	hex := func(i int) (uint64, bool) {
+		if i+6 > len(b) || b[i] != '\\' || b[i+1] != 'u' {
+			return 0, false
+		}
+		r, err := strconv.ParseUint(b[i+2:i+6], 16, 16)
+		return r, err == nil
+	}
+	for i := 0; i < len(b); i++ {
+		if b[i] != '\\' {
+			continue
+		}
+		r, ok := hex(i)
+		if !ok {
+			i++ // an escaped character such as \\ or \"
+			continue
+		}
+		switch {
+		case r >= 0xDC00 && r <= 0xDFFF:
+			return true
+		case r >= 0xD800 && r <= 0xDBFF:
+			lo, ok := hex(i + 6)
+			if !ok || lo < 0xDC00 || lo > 0xDFFF {
+				return true
+			}
+			i += 6
+		}
+		i += 5
+	}
+	return false
+}

@@ -99,6 +99,7 @@ func (Map[T]) Decode(_ string, av types.AttributeValue, v *T) error {
 	if _, ok := av.(*types.AttributeValueMemberM); !ok {
 		return fmt.Errorf("codec: map decode: %w", wrongType("M", av))
 	}
+	av, _ = canonicalNumbers(av)
 	if err := mapDecoder.Decode(av, v); err != nil {
 		return fmt.Errorf("codec: map decode: %w", err)
 	}
