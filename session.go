@@ -296,6 +296,11 @@ func (r *Repo[T]) Save(ctx context.Context, s *Session[T]) error {
 
 func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) error {
 	av, err := r.opts.Codec.Encode(s.key, &s.Data)
+	if err == nil {
+		// Fields T does not declare (a Node.js app's, a removed field's)
+		// stay as stored.
+		av, err = codec.KeepUnknown(r.opts.Codec, s.stored, av)
+	}
 	if err != nil {
 		return &EncodeError{ID: s.ID, Format: r.opts.Codec.Format(), Err: err}
 	}

@@ -104,34 +104,46 @@ var interfaces sync.Map // reflect.Type -> bool
 // holdsInterface reports whether a value of type t can hold an interface
 // value anywhere a codec encodes.
 func holdsInterface(t reflect.Type) bool {
-	if v, ok := interfaces.Load(t); ok {
+	return typeHolds(&interfaces, t, func(t reflect.Type) (bool, bool) {
+		return t.Kind() == reflect.Interface, false
+	})
+}
+
+// typeHolds reports whether a value of type t can hold, anywhere a codec
+// encodes (through pointers, slices, arrays, maps and encoded struct
+// fields), a type for which leaf reports found; leaf's stop keeps the walk
+// out of a type. The verdict is cached per type in cache: the walk is by
+// type, so it runs once per type, not once per session.
+func typeHolds(cache *sync.Map, t reflect.Type, leaf func(reflect.Type) (found, stop bool)) bool {
+	if v, ok := cache.Load(t); ok {
 		return v.(bool)
 	}
-	found := false
-	var walk func(t reflect.Type, seen map[reflect.Type]bool)
-	walk = func(t reflect.Type, seen map[reflect.Type]bool) {
-		if found || seen[t] {
-			return
+	seen := map[reflect.Type]bool{}
+	var walk func(t reflect.Type) bool
+	walk = func(t reflect.Type) bool {
+		if seen[t] {
+			return false
 		}
 		seen[t] = true
+		if found, stop := leaf(t); found || stop {
+			return found
+		}
 		switch t.Kind() {
-		case reflect.Interface:
-			found = true
 		case reflect.Pointer, reflect.Slice, reflect.Array:
-			walk(t.Elem(), seen)
+			return walk(t.Elem())
 		case reflect.Map:
-			walk(t.Key(), seen)
-			walk(t.Elem(), seen)
+			return walk(t.Key()) || walk(t.Elem())
 		case reflect.Struct:
 			for i := range t.NumField() {
-				if f := t.Field(i); encoded(f) {
-					walk(f.Type, seen)
+				if f := t.Field(i); encoded(f) && walk(f.Type) {
+					return true
 				}
 			}
 		}
+		return false
 	}
-	walk(t, map[reflect.Type]bool{})
-	interfaces.Store(t, found)
+	found := walk(t)
+	cache.Store(t, found)
 	return found
 }
 
@@ -375,35 +387,11 @@ var wildNumbers sync.Map // reflect.Type -> bool
 var avMarshaler = reflect.TypeFor[attributevalue.Marshaler]()
 
 func mayHoldWildNumbers(t reflect.Type) bool {
-	if v, ok := wildNumbers.Load(t); ok {
-		return v.(bool)
-	}
-	var walk func(t reflect.Type, seen map[reflect.Type]bool) bool
-	walk = func(t reflect.Type, seen map[reflect.Type]bool) bool {
-		if seen[t] {
-			return false
-		}
-		seen[t] = true
-		if t.Implements(avMarshaler) || reflect.PointerTo(t).Implements(avMarshaler) {
-			return true
-		}
+	return typeHolds(&wildNumbers, t, func(t reflect.Type) (bool, bool) {
 		switch t.Kind() {
 		case reflect.Float32, reflect.Float64, reflect.Interface:
-			return true
-		case reflect.Pointer, reflect.Slice, reflect.Array:
-			return walk(t.Elem(), seen)
-		case reflect.Map:
-			return walk(t.Key(), seen) || walk(t.Elem(), seen)
-		case reflect.Struct:
-			for i := range t.NumField() {
-				if f := t.Field(i); encoded(f) && walk(f.Type, seen) {
-					return true
-				}
-			}
+			return true, false
 		}
-		return false
-	}
-	wild := walk(t, map[reflect.Type]bool{})
-	wildNumbers.Store(t, wild)
-	return wild
+		return t.Implements(avMarshaler) || reflect.PointerTo(t).Implements(avMarshaler), false
+	})
 }

@@ -51,6 +51,14 @@
 // place. MessagePack stores such bytes unchanged. Map also refuses what
 // DynamoDB refuses in an attribute (see [Map]).
 //
+// # Fields the session type does not declare
+//
+// A Node.js app sharing the table, or an older deploy, stores fields the Go
+// type does not declare. Decoding ignores them; [KeepUnknown] puts them
+// back into the encoding of a changed session, so a repository's save of
+// a Map or JSON session keeps them, at every level (see KeepUnknown for
+// lists and what cannot be carried across formats).
+//
 // [Detect] tells the stored format from the attribute's type alone, which is
 // what lets a repository write one format and read all of them: a table
 // migrates lazily as sessions are written.

@@ -180,14 +180,6 @@ func exactAny(x any) (any, error) {
 			}
 			v[i] = n
 		}
-	case map[any]any:
-		for k, e := range v {
-			n, err := exactAny(e)
-			if err != nil {
-				return nil, err
-			}
-			v[k] = n
-		}
 	case json.Number:
 		return exactNumber(string(v))
 	case attributevalue.Number:
@@ -443,33 +435,12 @@ var jsonMarshaler = reflect.TypeFor[json.Marshaler]()
 // mayHoldTime reports whether a value of type t can hold a time.Time that
 // encoding/json writes with time.Time's own MarshalJSON.
 func mayHoldTime(t reflect.Type) bool {
-	if v, ok := timeTypes.Load(t); ok {
-		return v.(bool)
-	}
-	var walk func(t reflect.Type, seen map[reflect.Type]bool) bool
-	walk = func(t reflect.Type, seen map[reflect.Type]bool) bool {
+	return typeHolds(&timeTypes, t, func(t reflect.Type) (bool, bool) {
 		if t == timeType || t.Kind() == reflect.Interface {
-			return true
+			return true, false
 		}
-		if seen[t] || t.Kind() != reflect.Pointer && t.Implements(jsonMarshaler) {
-			return false // a type that writes itself; *time.Time is walked to its time
-		}
-		seen[t] = true
-		switch t.Kind() {
-		case reflect.Pointer, reflect.Slice, reflect.Array:
-			return walk(t.Elem(), seen)
-		case reflect.Map:
-			return walk(t.Key(), seen) || walk(t.Elem(), seen)
-		case reflect.Struct:
-			for i := range t.NumField() {
-				if f := t.Field(i); encoded(f) && walk(f.Type, seen) {
-					return true
-				}
-			}
-		}
-		return false
-	}
-	found := walk(t, map[reflect.Type]bool{})
-	timeTypes.Store(t, found)
-	return found
+		// A type that writes itself is left alone; *time.Time is walked
+		// to its time.
+		return false, t.Kind() != reflect.Pointer && t.Implements(jsonMarshaler)
+	})
 }

@@ -98,24 +98,27 @@ func ownsJSONDecoding(t reflect.Type) bool {
 // Unmarshal fills v from JSON text. Numbers in interface values are read
 // exactly (see the package documentation).
 func (JSON[T]) Unmarshal(data []byte, v *T) error {
-	if !holdsInterface(reflect.TypeFor[T]()) {
-		if err := json.Unmarshal(data, v); err != nil {
-			return fmt.Errorf("codec: json decode: %w", err)
-		}
-		return nil
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("codec: json decode: %w", err)
-	}
-	if rest := bytes.TrimLeft(data[dec.InputOffset():], " \t\r\n"); len(rest) > 0 {
-		return fmt.Errorf("codec: json decode: invalid character %q after top-level value", rest[0])
-	}
-	if err := exactNumbers(reflect.ValueOf(v).Elem(), ownsJSONDecoding); err != nil {
+	if err := decodeJSON(data, v); err != nil {
 		return fmt.Errorf("codec: json decode: %w", err)
 	}
 	return nil
+}
+
+// decodeJSON fills ptr, a non-nil pointer, from JSON text as the JSON codec
+// reads: numbers in interface values exact.
+func decodeJSON(data []byte, ptr any) error {
+	if !holdsInterface(reflect.TypeOf(ptr).Elem()) {
+		return json.Unmarshal(data, ptr)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(ptr); err != nil {
+		return err
+	}
+	if rest := bytes.TrimLeft(data[dec.InputOffset():], " \t\r\n"); len(rest) > 0 {
+		return fmt.Errorf("invalid character %q after top-level value", rest[0])
+	}
+	return exactNumbers(reflect.ValueOf(ptr).Elem(), ownsJSONDecoding)
 }
 
 // Encode returns v as an S attribute holding JSON text.

@@ -99,12 +99,18 @@ func (Map[T]) Decode(_ string, av types.AttributeValue, v *T) error {
 	if _, ok := av.(*types.AttributeValueMemberM); !ok {
 		return fmt.Errorf("codec: map decode: %w", wrongType("M", av))
 	}
-	av, _ = canonicalNumbers(av)
-	if err := mapDecoder.Decode(av, v); err != nil {
-		return fmt.Errorf("codec: map decode: %w", err)
-	}
-	if err := exactNumbers(reflect.ValueOf(v).Elem(), ownsMapDecoding); err != nil {
+	if err := decodeMap(av, v); err != nil {
 		return fmt.Errorf("codec: map decode: %w", err)
 	}
 	return nil
+}
+
+// decodeMap fills ptr, a non-nil pointer, from av as the Map codec reads:
+// numbers in their canonical spelling, and exact in interface values.
+func decodeMap(av types.AttributeValue, ptr any) error {
+	av, _ = canonicalNumbers(av)
+	if err := mapDecoder.Decode(av, ptr); err != nil {
+		return err
+	}
+	return exactNumbers(reflect.ValueOf(ptr).Elem(), ownsMapDecoding)
 }
