@@ -366,8 +366,6 @@ func hasUnknownJSON(sh *shape, text []byte) bool {
 	return found
 }
 
-
-
 func decodeValue(t reflect.Type, v value) (any, error) {
 	p := reflect.New(t)
 	var err error
