@@ -323,28 +323,31 @@ func storableTime(t time.Time) (time.Time, error) {
 
 var timeType = reflect.TypeFor[time.Time]()
 
-// timesToUTC returns v, or a copy of it in which every time.Time whose zone
-// offset RFC 3339 cannot write is in UTC, for encoding/json, which offers
-// no hook for time.Time. Only the containers on the path to such a time are
-// copied: the caller's value is never changed, and the common case (no such
-// time) allocates nothing.
-func timesToUTC(v reflect.Value) (reflect.Value, bool) {
+// rewrite returns v, or a copy of it in which leaf replaced some values,
+// for encoders that offer no hook for them. leaf sees every value the
+// walk reaches, with inIface set for the value an interface holds; the
+// walk enters only types for which enter is true. Only the containers on
+// the path to a replaced value are copied: the caller's value is never
+// changed, and when nothing is replaced nothing is allocated.
+func rewrite(v reflect.Value, enter func(reflect.Type) bool, leaf func(v reflect.Value, inIface bool) (reflect.Value, bool)) (reflect.Value, bool) {
+	return rewriteValue(v, false, enter, leaf)
+}
+
+func rewriteValue(v reflect.Value, inIface bool, enter func(reflect.Type) bool, leaf func(reflect.Value, bool) (reflect.Value, bool)) (reflect.Value, bool) {
+	if r, changed := leaf(v, inIface); changed {
+		return r, true
+	}
 	t := v.Type()
-	if t == timeType {
-		if tm := v.Interface().(time.Time); !rfc3339Offset(tm) {
-			return reflect.ValueOf(tm.UTC()), true
-		}
+	if !enter(t) {
 		return v, false
 	}
-	if !mayHoldTime(t) {
-		return v, false
-	}
+	walk := func(e reflect.Value) (reflect.Value, bool) { return rewriteValue(e, false, enter, leaf) }
 	switch v.Kind() {
 	case reflect.Interface:
 		if v.IsNil() {
 			return v, false
 		}
-		e, changed := timesToUTC(v.Elem())
+		e, changed := rewriteValue(v.Elem(), true, enter, leaf)
 		if !changed {
 			return v, false
 		}
@@ -355,7 +358,7 @@ func timesToUTC(v reflect.Value) (reflect.Value, bool) {
 		if v.IsNil() {
 			return v, false
 		}
-		e, changed := timesToUTC(v.Elem())
+		e, changed := walk(v.Elem())
 		if !changed {
 			return v, false
 		}
@@ -368,7 +371,7 @@ func timesToUTC(v reflect.Value) (reflect.Value, bool) {
 			if f := t.Field(i); !encoded(f) {
 				continue
 			}
-			e, changed := timesToUTC(v.Field(i))
+			e, changed := walk(v.Field(i))
 			if !changed {
 				continue
 			}
@@ -384,7 +387,7 @@ func timesToUTC(v reflect.Value) (reflect.Value, bool) {
 	case reflect.Slice, reflect.Array:
 		var out reflect.Value
 		for i := range v.Len() {
-			e, changed := timesToUTC(v.Index(i))
+			e, changed := walk(v.Index(i))
 			if !changed {
 				continue
 			}
@@ -404,8 +407,8 @@ func timesToUTC(v reflect.Value) (reflect.Value, bool) {
 	case reflect.Map:
 		var out reflect.Value
 		for it := v.MapRange(); it.Next(); {
-			k, kc := timesToUTC(it.Key())
-			e, ec := timesToUTC(it.Value())
+			k, kc := walk(it.Key())
+			e, ec := walk(it.Value())
 			if !kc && !ec {
 				continue
 			}
@@ -425,6 +428,40 @@ func timesToUTC(v reflect.Value) (reflect.Value, bool) {
 		}
 	}
 	return v, false
+}
+
+// utcTime is a rewrite leaf for encoding/json: a time.Time whose zone
+// offset RFC 3339 cannot write becomes the same instant in UTC.
+func utcTime(v reflect.Value, _ bool) (reflect.Value, bool) {
+	if v.Type() != timeType {
+		return v, false
+	}
+	if t := v.Interface().(time.Time); !rfc3339Offset(t) {
+		return reflect.ValueOf(t.UTC()), true
+	}
+	return v, false
+}
+
+// exactFloatIn is a rewrite leaf for Map and JSON: a float an interface
+// holds is written as the value it reads back as (see exactFloat). Map and
+// JSON write a float64 in its shortest spelling, which for an integral
+// float beyond 2^53 is another integer (float64(1213256496744785152) is
+// written 1213256496744785200, read back as that int64), and a float32 in
+// float32's shortest spelling, which reads back as another float64
+// (float32(0.1) is written 0.1).
+func exactFloatIn(v reflect.Value, inIface bool) (reflect.Value, bool) {
+	if !inIface || (v.Kind() != reflect.Float64 && v.Kind() != reflect.Float32) {
+		return v, false
+	}
+	f := v.Float()
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return v, false // refused by the encoder, as it is
+	}
+	x := exactFloat(f)
+	if v.Kind() == reflect.Float64 && reflect.TypeOf(x) == v.Type() {
+		return v, false
+	}
+	return reflect.ValueOf(x), true
 }
 
 // timeTypes caches mayHoldTime's verdict per type.

@@ -100,6 +100,9 @@ func TestAnyNumbersExact(t *testing.T) {
 		{"fraction", 0.1, 0.1},
 		{"JS sum", 0.1 + 0.2, 0.1 + 0.2},
 		{"float32", float32(1.5), 1.5},
+		{"float32 fraction", float32(0.1), float64(float32(0.1))},                         // was written "0.1", read back as 0.1
+		{"integral float beyond 2^53", 1213256496744785152.0, int64(1213256496744785152)}, // was written 1213256496744785200
+		{"integral float32 beyond 2^24", float32(123456789), int64(123456792)},
 		{"integral float", 3.0, int64(3)},
 		{"integral float in uint64 only", 1e19, uint64(10000000000000000000)},
 		{"huge float", 1e125, 1e125},

@@ -51,10 +51,13 @@ func (JSON[T]) Format() Format { return FormatJSON }
 // Marshal returns v as JSON text.
 func (JSON[T]) Marshal(v *T) ([]byte, error) {
 	var x any = v
-	if utc, changed := timesToUTC(reflect.ValueOf(v).Elem()); changed {
-		x = utc.Interface()
+	if w, changed := rewrite(reflect.ValueOf(v).Elem(), mayHoldTime, jsonLeaf); changed {
+		x = w.Interface()
 	}
 	b, err := json.Marshal(x)
+	if unsupportedJSON(err) {
+		return nil, fmt.Errorf("codec: json encode: %w: %w", ErrUnsupported, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("codec: json encode: %w", err)
 	}
@@ -62,6 +65,27 @@ func (JSON[T]) Marshal(v *T) ([]byte, error) {
 		return nil, fmt.Errorf("codec: json encode: %w: %w: a string or map key (encoding/json would store U+FFFD in its place)", ErrUnsupported, ErrInvalidUTF8)
 	}
 	return b, nil
+}
+
+// jsonLeaf rewrites what encoding/json would write inexactly: times whose
+// offset RFC 3339 cannot write, floats in interface values.
+func jsonLeaf(v reflect.Value, inIface bool) (reflect.Value, bool) {
+	if w, changed := utcTime(v, inIface); changed {
+		return w, true
+	}
+	return exactFloatIn(v, inIface)
+}
+
+// unsupportedJSON reports encoding/json's refusals of a value JSON cannot
+// hold: NaN and infinities, channels and functions, and time.Time's own
+// refusal of a year outside 0000 to 9999 (or an offset of a day or more,
+// which Marshal writes in UTC before it gets there).
+func unsupportedJSON(err error) bool {
+	var value *json.UnsupportedValueError
+	var typ *json.UnsupportedTypeError
+	var marshaler *json.MarshalerError
+	return errors.As(err, &value) || errors.As(err, &typ) ||
+		errors.As(err, &marshaler) && (marshaler.Type == timeType || marshaler.Type == reflect.PointerTo(timeType))
 }
 
 // replacedInvalidUTF8 reports whether encoding/json replaced invalid UTF-8

@@ -1,6 +1,7 @@
 package codec
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"time"
@@ -81,7 +82,15 @@ func (Map[T]) Encode(_ string, v *T) (types.AttributeValue, error) {
 	if err := checkEncodableValue(reflect.ValueOf(v)); err != nil {
 		return nil, fmt.Errorf("codec: map encode: %w", err)
 	}
-	av, err := mapEncoder.Encode(v)
+	var x any = v
+	if w, changed := rewrite(reflect.ValueOf(v).Elem(), holdsInterface, exactFloatIn); changed {
+		x = w.Interface()
+	}
+	av, err := mapEncoder.Encode(x)
+	var invalid *attributevalue.InvalidMarshalError
+	if errors.As(err, &invalid) { // an empty map key, refused by attributevalue
+		return nil, fmt.Errorf("codec: map encode: %w: %w", ErrUnsupported, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("codec: map encode: %w", err)
 	}

@@ -227,35 +227,48 @@ func mergeList(sh *shape, stored, fresh value) (value, bool, error) {
 		return fresh, false, nil
 	}
 	// Pair each stored element holding unknown parts with the fresh
-	// element it became: an equal one (the same index first), else, when
-	// the list kept its length, the one at its index.
-	eq := equalElements(sh.elem, sl, fl)
-	taken := make([]bool, len(fl))
-	pairs := map[int]int{} // fresh index -> stored index
-	var unpaired []int
+	// element it became: first one equal at the same index, then an equal
+	// one elsewhere (it moved), then, when the list kept its length, the
+	// one at its index (it changed in place). Equal elements are told
+	// apart by index first, so duplicates keep their own parts.
+	var carriers []int
 	for i, s := range sl {
-		if !hasUnknown(sh.elem, s) {
-			continue
+		if hasUnknown(sh.elem, s) {
+			carriers = append(carriers, i)
 		}
-		j := -1
-		if i < len(fl) && eq(i, i) {
-			j = i
-		}
-		for k := 0; j < 0 && k < len(fl); k++ {
-			if !taken[k] && eq(i, k) {
-				j = k
+	}
+	if len(carriers) == 0 {
+		return fresh, false, nil
+	}
+	eq := equalElements(sh.elem, sl, fl)
+	taken := make([]bool, len(fl))  // fresh elements paired
+	paired := make([]bool, len(sl)) // stored elements paired
+	pairs := map[int]int{}          // fresh index -> stored index
+	pair := func(i, j int) { taken[j], paired[i], pairs[j] = true, true, i }
+	carries := make([]bool, len(sl))
+	for _, i := range carriers {
+		carries[i] = true
+	}
+	for i := range min(len(sl), len(fl)) {
+		// An unchanged element in its place, carrier or not, is accounted
+		// for: no other element's parts may move there.
+		if eq(i, i) {
+			if pair(i, i); !carries[i] {
+				delete(pairs, i)
 			}
 		}
-		if j < 0 || taken[j] {
-			unpaired = append(unpaired, i)
-			continue
+	}
+	for _, i := range carriers {
+		for j := 0; j < len(fl) && !paired[i]; j++ {
+			if !taken[j] && eq(i, j) {
+				pair(i, j)
+			}
 		}
-		taken[j], pairs[j] = true, i
 	}
 	if len(sl) == len(fl) {
-		for _, i := range unpaired {
-			if !taken[i] {
-				taken[i], pairs[i] = true, i
+		for _, i := range carriers {
+			if !paired[i] && !taken[i] {
+				pair(i, i)
 			}
 		}
 	}

@@ -1,15 +1,22 @@
 package codec_test
 
 import (
+	"encoding/json"
 	"errors"
+	"math/rand"
 	"os"
 	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
 	"testing"
+	"testing/quick"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/dynamosession/dynamosession/codec"
+	"github.com/dynamosession/dynamosession/internal/attr"
 	"github.com/dynamosession/dynamosession/internal/ddbjson"
 )
 
@@ -119,6 +126,18 @@ func TestKeepUnknown(t *testing.T) {
 			stored: `{"cart":[{"sku":"A","qty":1,"note":"gift"},{"sku":"B","qty":2,"note":"fragile"}]}`,
 			change: func(s *mSession) { s.Cart[0], s.Cart[1] = s.Cart[1], s.Cart[0] },
 			want:   `{"cart":[{"sku":"B","qty":2,"note":"fragile"},{"sku":"A","qty":1,"note":"gift"}]}`,
+		},
+		{
+			name:   "equal elements keep their own",
+			stored: `{"cart":[{"sku":"A","qty":1,"note":"first"},{"sku":"B","qty":1},{"sku":"A","qty":1,"note":"third"}]}`,
+			change: func(s *mSession) { s.Cart[0].Qty = 2 },
+			want:   `{"cart":[{"sku":"A","qty":2,"note":"first"},{"sku":"B","qty":1},{"sku":"A","qty":1,"note":"third"}]}`,
+		},
+		{
+			name:   "an element changed in place next to its unchanged twin",
+			stored: `{"cart":[{"sku":"A","qty":1,"note":"first"},{"sku":"A","qty":1},{"sku":"B","qty":1,"note":"third"}]}`,
+			change: func(s *mSession) { s.Cart[0].Qty = 2 },
+			want:   `{"cart":[{"sku":"A","qty":2,"note":"first"},{"sku":"A","qty":1},{"sku":"B","qty":1,"note":"third"}]}`,
 		},
 		{
 			name:   "list element removed and another changed: the changed one cannot be told",
@@ -373,6 +392,201 @@ func BenchmarkKeepUnknown(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+		})
+	}
+}
+
+// keepCase is a generated session of a Node app's record: mSession's
+// fields plus unknown ones at every level.
+type keepCase struct {
+	known  mSession
+	extras map[string]any // path ("", "user", "cart.2", "saved.k") -> value of the unknown "x_node" there
+}
+
+func (keepCase) Generate(r *rand.Rand, _ int) reflect.Value {
+	g := gen{r}
+	s := mSession{Note: g.safeStr(), Tag: g.safeStr()}
+	s.Theme = g.safeStr()
+	if r.Intn(3) > 0 {
+		s.User = &mUser{Name: g.safeStr()}
+	}
+	for range r.Intn(4) {
+		s.Cart = append(s.Cart, mItem{SKU: g.safeStr(), Qty: r.Intn(5)})
+	}
+	if r.Intn(2) == 0 {
+		s.Saved = map[string]mItem{}
+		for range r.Intn(3) {
+			s.Saved["k"+g.safeStr()] = mItem{SKU: g.safeStr(), Qty: r.Intn(5)}
+		}
+	}
+	c := keepCase{known: s, extras: map[string]any{"": g.safeAny(0)}}
+	if s.User != nil && r.Intn(2) == 0 {
+		c.extras["user"] = g.safeAny(0)
+	}
+	for i := range s.Cart {
+		if r.Intn(2) == 0 {
+			c.extras["cart."+strconv.Itoa(i)] = g.safeAny(0)
+		}
+	}
+	for k := range s.Saved {
+		if r.Intn(2) == 0 {
+			c.extras["saved."+k] = g.safeAny(0)
+		}
+	}
+	return reflect.ValueOf(c)
+}
+
+// safeStr is a string every format stores.
+func (g gen) safeStr() string {
+	var b strings.Builder
+	for range g.r.Intn(4) {
+		b.WriteString(awkward[g.r.Intn(len(awkward)-1)])
+	}
+	return b.String()
+}
+
+// safeAny is a JSON-like value every format stores exactly.
+func (g gen) safeAny(depth int) any {
+	switch n := g.r.Intn(9); {
+	case n == 0:
+		return nil
+	case n == 1:
+		return g.r.Intn(2) == 0
+	case n == 2:
+		return g.safeStr()
+	case n == 3:
+		return g.int64()
+	case n == 4:
+		return float64(g.r.Intn(100000)) / 1000
+	case depth > 2:
+		return g.safeStr()
+	case n < 7:
+		l := make([]any, g.r.Intn(3))
+		for i := range l {
+			l[i] = g.safeAny(depth + 1)
+		}
+		return l
+	}
+	m := map[string]any{}
+	for range g.r.Intn(3) {
+		m["k"+g.safeStr()] = g.safeAny(depth + 1)
+	}
+	return m
+}
+
+// node returns the record a Node app holding c stores, as generic data.
+func (c keepCase) node(t *testing.T) map[string]any {
+	t.Helper()
+	text, err := json.Marshal(c.known)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := generic(t, string(text))
+	for path, v := range c.extras {
+		if at := c.at(m, path); at != nil {
+			at["x_node"] = byRule(v)
+		}
+	}
+	return m
+}
+
+// at returns the object at path in generic data m.
+func (c keepCase) at(m map[string]any, path string) map[string]any {
+	where, key, _ := strings.Cut(path, ".")
+	switch where {
+	case "":
+		return m
+	case "user":
+		u, _ := m["user"].(map[string]any)
+		return u
+	case "cart":
+		i, _ := strconv.Atoi(key)
+		if l, _ := m["cart"].([]any); i < len(l) {
+			e, _ := l[i].(map[string]any)
+			return e
+		}
+	case "saved":
+		s, _ := m["saved"].(map[string]any)
+		e, _ := s[key].(map[string]any)
+		return e
+	}
+	return nil
+}
+
+// TestPropertyKeepUnknown: for generated Node records with unknown fields
+// at every level, in both formats and across them, a Go save of in-place
+// changes keeps every unknown field where it was, the Go view reads what
+// Go wrote, and a save of nothing changed stores what was stored.
+func TestPropertyKeepUnknown(t *testing.T) {
+	for _, tt := range []struct{ from, to codec.Codec[mSession] }{
+		{codec.Map[mSession]{}, codec.Map[mSession]{}},
+		{codec.JSON[mSession]{}, codec.JSON[mSession]{}},
+		{codec.JSON[mSession]{}, codec.Map[mSession]{}},
+		{codec.Map[mSession]{}, codec.JSON[mSession]{}},
+	} {
+		name := string(tt.from.Format()) + " to " + string(tt.to.Format())
+		t.Run(name, func(t *testing.T) {
+			n := 0
+			check := func(c keepCase, change uint8) bool {
+				n++
+				node := c.node(t)
+				text, err := json.Marshal(node)
+				if err != nil {
+					t.Fatal(err)
+				}
+				stored := storedAs(t, tt.from.Format(), string(text))
+				var s mSession
+				if err := tt.from.Decode("k", stored, &s); err != nil {
+					t.Errorf("Decode: %v", err)
+					return false
+				}
+				// In-place changes only: every element keeps its place.
+				if change&1 != 0 {
+					s.Note += "!"
+					node["note"] = s.Note
+				}
+				if change&2 != 0 && len(s.Cart) > 0 {
+					s.Cart[0].Qty += 10
+					node["cart"].([]any)[0].(map[string]any)["qty"] = int64(s.Cart[0].Qty)
+				}
+				if change&4 != 0 && s.User != nil {
+					s.User.Name += "?"
+					node["user"].(map[string]any)["name"] = s.User.Name
+				}
+				fresh, err := tt.to.Encode("k", &s)
+				if err != nil {
+					t.Errorf("Encode: %v", err)
+					return false
+				}
+				merged, err := codec.KeepUnknown(tt.to, stored, fresh)
+				if err != nil {
+					t.Errorf("KeepUnknown: %v", err)
+					return false
+				}
+				if diff := cmp.Diff(node, read(t, merged)); diff != "" {
+					t.Errorf("stored after the save mismatch (-want +got):\n%s", diff)
+					return false
+				}
+				var back mSession
+				if err := tt.to.Decode("k", merged, &back); err != nil {
+					t.Errorf("Decode merged: %v", err)
+					return false
+				}
+				if diff := cmp.Diff(s, back, cmp.AllowUnexported(mSession{})); diff != "" {
+					t.Errorf("Go view mismatch (-want +got):\n%s", diff)
+					return false
+				}
+				if change == 0 && tt.from.Format() == tt.to.Format() && tt.to.Format() == codec.FormatMap && !attr.Equal(stored, merged) {
+					t.Errorf("unchanged save stores something else:\n%#v\n%#v", stored, merged)
+					return false
+				}
+				return true
+			}
+			cfg := &quick.Config{MaxCount: max(1, propN()/2), Rand: rand.New(rand.NewSource(*propSeed))}
+			if err := quick.Check(func(c keepCase, change uint8) bool { return check(c, change&7) }, cfg); err != nil {
+				t.Error(err)
+			}
+			t.Logf("%s: %d generated records (seed %d)", name, n, *propSeed)
 		})
 	}
 }
