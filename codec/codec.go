@@ -22,8 +22,12 @@
 // Numbers in interface values (map[string]any, []any, fields of type any)
 // come back with one Go type per value, the same in every codec: an integer
 // in int64's range as int64, a larger one in uint64's range as uint64, any
-// other number as float64. An integral float64 therefore reads back as an
-// int64 (Map and JSON text cannot tell 3.0 from 3). A stored number that none
+// other number as float64. An integral float therefore reads back as an
+// int64 (Map and JSON text cannot tell 3.0 from 3), and a float32 as the
+// float64 of the same value; Map and JSON write such numbers as the exact
+// value they read back as (an integral float64 beyond 2^53 with all its
+// digits, not its shortest text, which is another integer). A stored
+// number that none
 // of these types holds exactly, such as 0.1000000000000000000001 or 2^70
 // written out in full, is refused when decoding into an interface value,
 // rather than rounded and written back rounded by the next save; decode it
