@@ -7,7 +7,9 @@ package dynamosession_test
 import (
 	"context"
 	"errors"
+	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -175,6 +177,74 @@ func TestRewriteOnReadKeepsLossyRecord(t *testing.T) {
 			}
 			if err := codec.Lossy(item["sess"]); !errors.Is(err, codec.ErrLossy) {
 				t.Errorf("codec.Lossy = %v, want ErrLossy", err)
+			}
+		}
+	}
+	onBackends(t, cases)
+}
+
+// TestMapRefusesWhatDynamoDBRefuses: a Map session DynamoDB would refuse
+// (32 levels of maps and lists: "Nesting Levels have exceeded supported
+// limits") or store otherwise than sent (invalid UTF-8, which the SDK
+// replaces with U+FFFD, so every later Save wrote again) is an
+// *EncodeError before any request, on every backend; what DynamoDB stores
+// (31 levels, a 64 KB map key) is stored and read back.
+func TestMapRefusesWhatDynamoDBRefuses(t *testing.T) {
+	type session = map[string]any
+	nested := func(levels int) session { // levels of the stored attribute, the session map included
+		var v any = "x"
+		for range levels - 1 {
+			v = []any{v}
+		}
+		return session{"v": v}
+	}
+	cases := map[string]func(t *testing.T, e *env){}
+	for name, tt := range map[string]struct {
+		data session
+		ok   bool
+	}{
+		"31 levels":         {nested(31), true},
+		"32 levels":         {nested(32), false},
+		"invalid UTF-8":     {session{"user": "caf\xe9"}, false},
+		"invalid UTF-8 key": {session{"caf\xe9": int64(1)}, false},
+		"64 KB key":         {session{strings.Repeat("k", 65535): int64(1)}, true},
+		"64 KB + 1 key":     {session{strings.Repeat("k", 65536): int64(1)}, false},
+	} {
+		cases[name] = func(t *testing.T, e *env) {
+			repo := newRepo[session](t, e)
+			ctx := context.Background()
+			id := newID(t)
+			if err := repo.Put(ctx, id, session{"user": "ada"}); err != nil {
+				t.Fatal(err)
+			}
+			s, err := repo.Get(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Data = tt.data
+			e.reset()
+			err = repo.Save(ctx, s)
+			if !tt.ok {
+				var encErr *dynamosession.EncodeError
+				if !errors.As(err, &encErr) || !errors.Is(err, codec.ErrUnsupported) {
+					t.Fatalf("Save = %v; want an *EncodeError wrapping codec.ErrUnsupported", err)
+				}
+				if n := e.count(""); n != 0 {
+					t.Errorf("Save sent %d requests, want none", n)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Save: %v", err)
+			}
+			got, err := repo.Get(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Not cmp.Diff: its diff of 31 nested one-element lists takes
+			// 2^31 steps.
+			if !reflect.DeepEqual(tt.data, got.Data) {
+				t.Errorf("read back something else than was saved (%d keys)", len(got.Data))
 			}
 		}
 	}

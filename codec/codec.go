@@ -50,6 +50,8 @@
 // Map and JSON refuse years before 0000 and after 9999, which RFC 3339
 // cannot write.
 //
+// DynamoDB numbers have no negative zero: Map reads -0 back as 0.
+//
 // Map and JSON refuse strings and map keys that are not valid UTF-8
 // ([ErrInvalidUTF8]); the SDK and encoding/json would store U+FFFD in their
 // place. MessagePack stores such bytes unchanged. Map also refuses what
