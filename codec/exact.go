@@ -430,6 +430,15 @@ func rewriteValue(v reflect.Value, inIface bool, enter func(reflect.Type) bool, 
 	return v, false
 }
 
+// pointerTo returns a pointer to a copy of v, to encode a rewritten value
+// as the *T it replaces (a marshaler with a pointer receiver is called
+// only through a pointer).
+func pointerTo(v reflect.Value) any {
+	p := reflect.New(v.Type())
+	p.Elem().Set(v)
+	return p.Interface()
+}
+
 // utcTime is a rewrite leaf for encoding/json: a time.Time whose zone
 // offset RFC 3339 cannot write becomes the same instant in UTC.
 func utcTime(v reflect.Value, _ bool) (reflect.Value, bool) {

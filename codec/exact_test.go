@@ -459,3 +459,35 @@ func TestMapReadsAnyNumberSpelling(t *testing.T) {
 		t.Errorf("Decode changed the stored value: qty %q", got)
 	}
 }
+
+// selfMarshaled has marshalers with pointer receivers and a float in an
+// interface value, which Encode rewrites: they must still be called.
+type selfMarshaled struct {
+	N any `json:"n"`
+}
+
+func (s *selfMarshaled) MarshalJSON() ([]byte, error) { return []byte(`{"self":true}`), nil }
+
+func (s *selfMarshaled) MarshalDynamoDBAttributeValue() (types.AttributeValue, error) {
+	return &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{"self": &types.AttributeValueMemberBOOL{Value: true}}}, nil
+}
+
+type holdsSelfMarshaled struct {
+	In  selfMarshaled `json:"in"`
+	Any any           `json:"any"`
+}
+
+func TestRewriteKeepsPointerMarshalers(t *testing.T) {
+	in := holdsSelfMarshaled{In: selfMarshaled{N: 3.0}, Any: 3.0}
+	for _, c := range []codec.Codec[holdsSelfMarshaled]{codec.Map[holdsSelfMarshaled]{}, codec.JSON[holdsSelfMarshaled]{}} {
+		av, err := c.Encode("k", &in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := read(t, av)
+		want := map[string]any{"in": map[string]any{"self": true}, "any": int64(3)}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s mismatch (-want +got):\n%s", c.Format(), diff)
+		}
+	}
+}

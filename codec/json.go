@@ -52,7 +52,7 @@ func (JSON[T]) Format() Format { return FormatJSON }
 func (JSON[T]) Marshal(v *T) ([]byte, error) {
 	var x any = v
 	if w, changed := rewrite(reflect.ValueOf(v).Elem(), mayHoldTime, jsonLeaf); changed {
-		x = w.Interface()
+		x = pointerTo(w)
 	}
 	b, err := json.Marshal(x)
 	if unsupportedJSON(err) {

@@ -68,6 +68,13 @@ func encodeTime(t time.Time) (types.AttributeValue, error) {
 
 var avUnmarshaler = reflect.TypeFor[attributevalue.Unmarshaler]()
 
+// mapRewrites reports the types Encode walks to write floats in interface
+// values exactly: those that can hold an interface value, except types
+// that marshal themselves.
+func mapRewrites(t reflect.Type) bool {
+	return holdsInterface(t) && !implements(t, avMarshalerType)
+}
+
 // ownsMapDecoding reports types that decode themselves from an attribute
 // value: exactNumbers leaves what they hold alone.
 func ownsMapDecoding(t reflect.Type) bool {
@@ -83,8 +90,8 @@ func (Map[T]) Encode(_ string, v *T) (types.AttributeValue, error) {
 		return nil, fmt.Errorf("codec: map encode: %w", err)
 	}
 	var x any = v
-	if w, changed := rewrite(reflect.ValueOf(v).Elem(), holdsInterface, exactFloatIn); changed {
-		x = w.Interface()
+	if w, changed := rewrite(reflect.ValueOf(v).Elem(), mapRewrites, exactFloatIn); changed {
+		x = pointerTo(w)
 	}
 	av, err := mapEncoder.Encode(x)
 	var invalid *attributevalue.InvalidMarshalError
