@@ -175,7 +175,7 @@ func TestRewriteOnReadKeepsLossyRecord(t *testing.T) {
 			if diff := cmp.Diff(avString(item["sess"]), avString(e.raw(t, "sess:"+id)["sess"])); diff != "" {
 				t.Errorf("stored session changed (-want +got):\n%s", diff)
 			}
-			if err := codec.Lossy(item["sess"]); !errors.Is(err, codec.ErrLossy) {
+			if err := codec.Lossy(c, item["sess"]); !errors.Is(err, codec.ErrLossy) {
 				t.Errorf("codec.Lossy = %v, want ErrLossy", err)
 			}
 		}

@@ -102,10 +102,10 @@ func (r *Repo[T]) Get(ctx context.Context, id string) (*Session[T], error) {
 	if err != nil {
 		return nil, err
 	}
-	if r.opts.RewriteOnRead && s.format != r.opts.Codec.Format() && codec.Lossy(s.stored) == nil {
+	if r.opts.RewriteOnRead && s.format != r.opts.Codec.Format() && codec.Lossy(r.opts.Codec, s.stored) == nil {
 		// Best effort: the read succeeded, and a rewrite that loses a race
-		// or fails leaves the record as it was, still readable. A record Go
-		// cannot read exactly is left as it is.
+		// or fails leaves the record as it was, still readable. A record the
+		// rewrite could not keep exactly is left as it is.
 		_ = r.save(ctx, s, true)
 	}
 	return s, nil

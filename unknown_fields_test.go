@@ -24,6 +24,7 @@ import (
 	"github.com/dynamosession/dynamosession"
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/fake"
+	"github.com/dynamosession/dynamosession/migrate"
 )
 
 // goView is what a Go service declares of the Node app's session: the
@@ -198,6 +199,86 @@ func TestNodeReadsKeptFields(t *testing.T) {
 				"note": "a Go save of a change to the Node record codec/testdata/fixtures/" + rec.fixture +
 					".json, whose Go type declares only part of it; written by TestNodeReadsKeptFields in unknown_fields_test.go (-update)",
 			})
+		})
+	}
+}
+
+// TestRewriteOnReadKeepsNodeFields: RewriteOnRead rewrites a record into
+// the repository's format on a plain Get. Into Map it keeps the fields the
+// Go type does not declare; into a format that cannot keep them
+// (MessagePack) it leaves the record as it is, where before it deleted
+// them on a read.
+func TestRewriteOnReadKeepsNodeFields(t *testing.T) {
+	cases := map[string]func(t *testing.T, e *env){}
+	for _, tt := range []struct {
+		c       codec.Codec[goView]
+		rewrite bool
+	}{
+		{codec.Map[goView]{}, true},
+		{codec.Msgpack[goView]{}, false},
+	} {
+		cases["to "+string(tt.c.Format())] = func(t *testing.T, e *env) {
+			item, meta := readFixture(t, filepath.Join("codec", "testdata", "fixtures", "connect-dynamodb-flash.json"))
+			item["expires"] = &types.AttributeValueMemberN{Value: strconv.FormatInt(e.clock.Now().Add(time.Hour).Unix(), 10)}
+			e.putRaw(t, item)
+			repo := newRepo(t, e, func(o *dynamosession.Options[goView]) {
+				o.Prefix = "sess:"
+				o.Codec = tt.c
+				o.RewriteOnRead = true
+			})
+			e.reset()
+			if _, err := repo.Get(context.Background(), meta.SID); err != nil {
+				t.Fatal(err)
+			}
+			after := e.raw(t, "sess:"+meta.SID)["sess"]
+			if got := codec.Detect(after); (got == tt.c.Format()) != tt.rewrite {
+				t.Fatalf("stored format after Get %s (%d UpdateItem), rewrite expected: %v", got, e.count("UpdateItem"), tt.rewrite)
+			}
+			if diff := cmp.Diff(nodeView(t, item["sess"]), nodeView(t, after)); diff != "" {
+				t.Errorf("a Get changed the stored session (-want +got):\n%s", diff)
+			}
+		}
+	}
+	onBackends(t, cases)
+}
+
+// TestMigrateKeepsNodeFields: the migration tool with a typed session
+// rewrote a record without the fields the type does not declare. Into Map
+// it now keeps them; into MessagePack, which cannot, it reports the record
+// and leaves it as it is.
+func TestMigrateKeepsNodeFields(t *testing.T) {
+	for _, tt := range []struct {
+		to       codec.Codec[goView]
+		migrated bool
+	}{
+		{codec.Map[goView]{}, true},
+		{codec.Msgpack[goView]{}, false},
+	} {
+		t.Run(string(tt.to.Format()), func(t *testing.T) {
+			item, meta := readFixture(t, filepath.Join("codec", "testdata", "fixtures", "connect-dynamodb-flash.json"))
+			now := time.UnixMilli(meta.WrittenMS)
+			db := fake.New()
+			if err := createSessions(db); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.PutRaw("sessions", item); err != nil {
+				t.Fatal(err)
+			}
+			rep, err := migrate.Run(context.Background(), db, migrate.Config[goView]{
+				Table: "sessions",
+				To:    tt.to,
+				Clock: func() time.Time { return now },
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := rep.Migrated == 1; got != tt.migrated || rep.Migrated+rep.Failed != 1 {
+				t.Fatalf("migrated %d, failed %d; want migrated: %v", rep.Migrated, rep.Failed, tt.migrated)
+			}
+			after, _ := db.Item("sessions", map[string]types.AttributeValue{"id": item["id"]})
+			if diff := cmp.Diff(nodeView(t, item["sess"]), nodeView(t, after["sess"])); diff != "" {
+				t.Errorf("migration changed the session (-want +got):\n%s", diff)
+			}
 		})
 	}
 }

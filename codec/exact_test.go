@@ -417,12 +417,13 @@ func TestMapKeysDynamoDBRefuses(t *testing.T) {
 }
 
 func TestLossy(t *testing.T) {
+	anyMap := codec.Codec[map[string]any](codec.Map[map[string]any]{})
 	for in, want := range map[string]bool{
 		`"ab\ud83d"`: true, `"\ud83d\ude00"`: false, `"\\ud83d"`: false,
 		`"\udc00x"`: true, `"\u00e9"`: false, `"\ud83d\u0041"`: true,
 		`{"user":"a\ud800b"}`: true, `{"user":"a\\\ud800b"}`: true, `{"user":"a\\\\ud800b"}`: false,
 	} {
-		err := codec.Lossy(&types.AttributeValueMemberS{Value: in})
+		err := codec.Lossy(anyMap, &types.AttributeValueMemberS{Value: in})
 		if got := errors.Is(err, codec.ErrLossy); got != want || (err != nil) != want {
 			t.Errorf("Lossy(%s) = %v, want lossy %v", in, err, want)
 		}
@@ -432,9 +433,43 @@ func TestLossy(t *testing.T) {
 		&types.AttributeValueMemberB{Value: []byte(`"\ud800"`)},
 		nil,
 	} {
-		if err := codec.Lossy(av); err != nil {
+		if err := codec.Lossy(anyMap, av); err != nil {
 			t.Errorf("Lossy(%#v) = %v, want nil: only JSON text has escapes", av, err)
 		}
+	}
+}
+
+// TestLossyUnknownFields: a rewrite into a format that cannot keep fields
+// the session type does not declare would delete them.
+func TestLossyUnknownFields(t *testing.T) {
+	type user struct {
+		Name string `json:"name"`
+	}
+	node := `{"name":"ada","flash":"hi"}`
+	tests := []struct {
+		name   string
+		stored types.AttributeValue
+		to     codec.Codec[user]
+		lossy  bool
+	}{
+		{"JSON to msgpack", &types.AttributeValueMemberS{Value: node}, codec.Msgpack[user]{}, true},
+		{"Map to msgpack", storedAs(t, codec.FormatMap, node), codec.Msgpack[user]{}, true},
+		{"JSON to compressed", &types.AttributeValueMemberS{Value: node}, codec.Compressed[user](codec.Msgpack[user]{}), true},
+		{"JSON to Map keeps them", &types.AttributeValueMemberS{Value: node}, codec.Map[user]{}, false},
+		{"Map to JSON keeps them", storedAs(t, codec.FormatMap, node), codec.JSON[user]{}, false},
+		{"nothing unknown", &types.AttributeValueMemberS{Value: `{"name":"ada"}`}, codec.Msgpack[user]{}, false},
+		{"msgpack stored", &types.AttributeValueMemberB{Value: []byte{0x80}}, codec.Msgpack[user]{}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := codec.Lossy(tt.to, tt.stored)
+			if errors.Is(err, codec.ErrLossy) != tt.lossy {
+				t.Errorf("Lossy = %v, want lossy %v", err, tt.lossy)
+			}
+		})
+	}
+	if err := codec.Lossy(codec.Codec[map[string]any](codec.Msgpack[map[string]any]{}), &types.AttributeValueMemberS{Value: node}); err != nil {
+		t.Errorf("Lossy into map[string]any = %v, want nil: the map holds every field", err)
 	}
 }
 

@@ -172,19 +172,33 @@ func (JSON[T]) ExtraAttributes() map[string]types.AttributeValue { return connec
 // changed the session.
 var ErrLossy = errors.New("codec: stored value does not decode exactly")
 
-// Lossy returns an error wrapping [ErrLossy] when decoding av, whatever the
-// session type, cannot hold exactly what is stored, and nil otherwise.
+// Lossy returns an error wrapping [ErrLossy] when a session read from
+// stored cannot be written back with codec to exactly as it is stored, and
+// nil when it can. It is what a rewrite that nobody asked for (a
+// repository's RewriteOnRead, the migration tool) checks first, so that it
+// never changes data:
 //
-// Today that is JSON text (an S attribute) holding an unpaired UTF-16
-// surrogate escape such as \ud800: JavaScript's JSON.stringify writes one
-// for a string cut between the halves of a surrogate pair (a nickname
-// truncated in the middle of an emoji), and encoding/json decodes it as
-// U+FFFD, which Go strings hold where the escape stood. A repository does
-// not rewrite such a record on read (Options.RewriteOnRead), and the
-// migration tool reports it and leaves it as it is.
-func Lossy(av types.AttributeValue) error {
-	if s, ok := av.(*types.AttributeValueMemberS); ok && hasLoneSurrogate(s.Value) {
+//   - JSON text (an S attribute) holding an unpaired UTF-16 surrogate
+//     escape such as \ud800: JavaScript's JSON.stringify writes one for a
+//     string cut between the halves of a surrogate pair (a nickname
+//     truncated in the middle of an emoji), and encoding/json decodes it
+//     as U+FFFD, which Go strings hold where the escape stood;
+//   - a Map or JSON value holding fields T does not declare, when to does
+//     not keep them (only [Map] and [JSON] do; see [KeepUnknown]).
+func Lossy[T any](to Codec[T], stored types.AttributeValue) error {
+	if s, ok := stored.(*types.AttributeValueMemberS); ok && hasLoneSurrogate(s.Value) {
 		return fmt.Errorf("%w: JSON holds an unpaired UTF-16 surrogate escape, which Go decodes as U+FFFD", ErrLossy)
+	}
+	if _, keeps := to.(unknownKeeper); keeps || to == nil {
+		return nil
+	}
+	v, ok := asValue(stored)
+	if !ok {
+		return nil
+	}
+	_, isJSON := stored.(*types.AttributeValueMemberS)
+	if sh := shapeOf(reflect.TypeFor[T](), isJSON); sh.kind != opaque && hasUnknown(sh, v) {
+		return fmt.Errorf("%w: the stored session holds fields %v does not declare, which the %s format cannot keep", ErrLossy, reflect.TypeFor[T](), to.Format())
 	}
 	return nil
 }

@@ -105,7 +105,7 @@ func (m *migrator[T]) attempt(ctx context.Context, item map[string]types.Attribu
 		return r, nil, nil
 	}
 
-	if err := codec.Lossy(data); err != nil {
+	if err := codec.Lossy(m.cfg.To, data); err != nil {
 		return fail("%v", err)
 	}
 	var v T
@@ -113,6 +113,9 @@ func (m *migrator[T]) attempt(ctx context.Context, item map[string]types.Attribu
 		return fail("cannot decode: %v", err)
 	}
 	enc, err := m.cfg.To.Encode(r.key, &v)
+	if err == nil {
+		enc, err = codec.KeepUnknown(m.cfg.To, data, enc) // fields T does not declare
+	}
 	if err != nil {
 		return fail("cannot encode as %s: %v", m.target, err)
 	}
