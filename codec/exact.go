@@ -323,31 +323,48 @@ func storableTime(t time.Time) (time.Time, error) {
 
 var timeType = reflect.TypeFor[time.Time]()
 
-// rewrite returns v, or a copy of it in which leaf replaced some values,
-// for encoders that offer no hook for them. leaf sees every value the
-// walk reaches, with inIface set for the value an interface holds; the
-// walk enters only types for which enter is true. Only the containers on
+// A rewriter returns a value, or a copy of it in which leaf replaced some
+// values, for encoders that offer no hook for them. leaf sees every value
+// the walk reaches, with inIface set for the value an interface holds; the
+// walk enters only types for which enter is true (it must be true for a
+// type that is, or can hold, a value leaf replaces). Only the containers on
 // the path to a replaced value are copied: the caller's value is never
 // changed, and when nothing is replaced nothing is allocated.
-func rewrite(v reflect.Value, enter func(reflect.Type) bool, leaf func(v reflect.Value, inIface bool) (reflect.Value, bool)) (reflect.Value, bool) {
-	return rewriteValue(v, false, enter, leaf)
+type rewriter struct {
+	enter func(reflect.Type) bool
+	leaf  func(v reflect.Value, inIface bool) (reflect.Value, bool)
+	plans sync.Map // struct reflect.Type -> []int, the fields to walk
 }
 
-func rewriteValue(v reflect.Value, inIface bool, enter func(reflect.Type) bool, leaf func(reflect.Value, bool) (reflect.Value, bool)) (reflect.Value, bool) {
-	if r, changed := leaf(v, inIface); changed {
-		return r, true
+func (r *rewriter) rewrite(v reflect.Value) (reflect.Value, bool) { return r.value(v, false) }
+
+// fields returns the indexes of struct type t's fields the walk enters,
+// computed once per type.
+func (r *rewriter) fields(t reflect.Type) []int {
+	if p, ok := r.plans.Load(t); ok {
+		return p.([]int)
+	}
+	var plan []int
+	for i := range t.NumField() {
+		if f := t.Field(i); encoded(f) && r.enter(f.Type) {
+			plan = append(plan, i)
+		}
+	}
+	r.plans.Store(t, plan)
+	return plan
+}
+
+func (r *rewriter) value(v reflect.Value, inIface bool) (reflect.Value, bool) {
+	if w, changed := r.leaf(v, inIface); changed {
+		return w, true
 	}
 	t := v.Type()
-	if !enter(t) {
-		return v, false
-	}
-	walk := func(e reflect.Value) (reflect.Value, bool) { return rewriteValue(e, false, enter, leaf) }
 	switch v.Kind() {
 	case reflect.Interface:
 		if v.IsNil() {
 			return v, false
 		}
-		e, changed := rewriteValue(v.Elem(), true, enter, leaf)
+		e, changed := r.value(v.Elem(), true)
 		if !changed {
 			return v, false
 		}
@@ -355,10 +372,10 @@ func rewriteValue(v reflect.Value, inIface bool, enter func(reflect.Type) bool, 
 		out.Set(e)
 		return out, true
 	case reflect.Pointer:
-		if v.IsNil() {
+		if v.IsNil() || !r.enter(t.Elem()) {
 			return v, false
 		}
-		e, changed := walk(v.Elem())
+		e, changed := r.value(v.Elem(), false)
 		if !changed {
 			return v, false
 		}
@@ -367,11 +384,8 @@ func rewriteValue(v reflect.Value, inIface bool, enter func(reflect.Type) bool, 
 		return p.Convert(t), true
 	case reflect.Struct:
 		var out reflect.Value
-		for i := range t.NumField() {
-			if f := t.Field(i); !encoded(f) {
-				continue
-			}
-			e, changed := walk(v.Field(i))
+		for _, i := range r.fields(t) {
+			e, changed := r.value(v.Field(i), false)
 			if !changed {
 				continue
 			}
@@ -385,9 +399,12 @@ func rewriteValue(v reflect.Value, inIface bool, enter func(reflect.Type) bool, 
 			return out, true
 		}
 	case reflect.Slice, reflect.Array:
+		if !r.enter(t.Elem()) {
+			return v, false
+		}
 		var out reflect.Value
 		for i := range v.Len() {
-			e, changed := walk(v.Index(i))
+			e, changed := r.value(v.Index(i), false)
 			if !changed {
 				continue
 			}
@@ -405,10 +422,20 @@ func rewriteValue(v reflect.Value, inIface bool, enter func(reflect.Type) bool, 
 			return out, true
 		}
 	case reflect.Map:
+		keys, elems := r.enter(t.Key()), r.enter(t.Elem())
+		if !keys && !elems {
+			return v, false
+		}
 		var out reflect.Value
 		for it := v.MapRange(); it.Next(); {
-			k, kc := walk(it.Key())
-			e, ec := walk(it.Value())
+			k, kc := it.Key(), false
+			if keys {
+				k, kc = r.value(k, false)
+			}
+			e, ec := it.Value(), false
+			if elems {
+				e, ec = r.value(e, false)
+			}
 			if !kc && !ec {
 				continue
 			}
@@ -445,7 +472,13 @@ func utcTime(v reflect.Value, _ bool) (reflect.Value, bool) {
 	if v.Type() != timeType {
 		return v, false
 	}
-	if t := v.Interface().(time.Time); !rfc3339Offset(t) {
+	var t time.Time
+	if v.CanAddr() {
+		t = *v.Addr().Interface().(*time.Time) // no copy to the heap, as v.Interface() would make
+	} else {
+		t = v.Interface().(time.Time)
+	}
+	if !rfc3339Offset(t) {
 		return reflect.ValueOf(t.UTC()), true
 	}
 	return v, false

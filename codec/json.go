@@ -51,7 +51,7 @@ func (JSON[T]) Format() Format { return FormatJSON }
 // Marshal returns v as JSON text.
 func (JSON[T]) Marshal(v *T) ([]byte, error) {
 	var x any = v
-	if w, changed := rewrite(reflect.ValueOf(v).Elem(), mayHoldTime, jsonLeaf); changed {
+	if w, changed := jsonRewriter.rewrite(reflect.ValueOf(v).Elem()); changed {
 		x = pointerTo(w)
 	}
 	b, err := json.Marshal(x)
@@ -67,8 +67,10 @@ func (JSON[T]) Marshal(v *T) ([]byte, error) {
 	return b, nil
 }
 
-// jsonLeaf rewrites what encoding/json would write inexactly: times whose
-// offset RFC 3339 cannot write, floats in interface values.
+// jsonRewriter rewrites what encoding/json would write inexactly: times
+// whose offset RFC 3339 cannot write, floats in interface values.
+var jsonRewriter = &rewriter{enter: mayHoldTime, leaf: jsonLeaf}
+
 func jsonLeaf(v reflect.Value, inIface bool) (reflect.Value, bool) {
 	if w, changed := utcTime(v, inIface); changed {
 		return w, true
@@ -81,6 +83,9 @@ func jsonLeaf(v reflect.Value, inIface bool) (reflect.Value, bool) {
 // refusal of a year outside 0000 to 9999 (or an offset of a day or more,
 // which Marshal writes in UTC before it gets there).
 func unsupportedJSON(err error) bool {
+	if err == nil {
+		return false
+	}
 	var value *json.UnsupportedValueError
 	var typ *json.UnsupportedTypeError
 	var marshaler *json.MarshalerError

@@ -68,11 +68,12 @@ func encodeTime(t time.Time) (types.AttributeValue, error) {
 
 var avUnmarshaler = reflect.TypeFor[attributevalue.Unmarshaler]()
 
-// mapRewrites reports the types Encode walks to write floats in interface
-// values exactly: those that can hold an interface value, except types
-// that marshal themselves.
-func mapRewrites(t reflect.Type) bool {
-	return holdsInterface(t) && !implements(t, avMarshalerType)
+// mapRewriter writes floats in interface values exactly. It walks the
+// types that can hold an interface value, except types that marshal
+// themselves.
+var mapRewriter = &rewriter{
+	enter: func(t reflect.Type) bool { return holdsInterface(t) && !implements(t, avMarshalerType) },
+	leaf:  exactFloatIn,
 }
 
 // ownsMapDecoding reports types that decode themselves from an attribute
@@ -90,15 +91,15 @@ func (Map[T]) Encode(_ string, v *T) (types.AttributeValue, error) {
 		return nil, fmt.Errorf("codec: map encode: %w", err)
 	}
 	var x any = v
-	if w, changed := rewrite(reflect.ValueOf(v).Elem(), mapRewrites, exactFloatIn); changed {
+	if w, changed := mapRewriter.rewrite(reflect.ValueOf(v).Elem()); changed {
 		x = pointerTo(w)
 	}
 	av, err := mapEncoder.Encode(x)
-	var invalid *attributevalue.InvalidMarshalError
-	if errors.As(err, &invalid) { // an empty map key, refused by attributevalue
-		return nil, fmt.Errorf("codec: map encode: %w: %w", ErrUnsupported, err)
-	}
 	if err != nil {
+		var invalid *attributevalue.InvalidMarshalError
+		if errors.As(err, &invalid) { // an empty map key, refused by attributevalue
+			return nil, fmt.Errorf("codec: map encode: %w: %w", ErrUnsupported, err)
+		}
 		return nil, fmt.Errorf("codec: map encode: %w", err)
 	}
 	if err := checkStorable(reflect.TypeOf(v), av); err != nil {
