@@ -224,6 +224,7 @@ func contractCases() []contractCase {
 		{"StrictFormatsRefusePlainRecords", testStrictFormats},
 		{"LegacyExpiriesAgreeWithConditions", testLegacyExpiriesAgree},
 		{"SaveConditionAgreesWithReads", testSaveConditionAgreesWithReads},
+		{"OutOfRangeExpiryIsKept", testOutOfRangeExpiryIsKept},
 		{"KeyRotationCompletesForReadOnlyUsers", testKeyRotationCompletes},
 		{"TouchResealNeverUndoesASave", testTouchResealNeverUndoesASave},
 		{"VersionedSaveAfterNodeWrite", testVersionedSaveAfterNodeWrite},

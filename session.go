@@ -118,9 +118,11 @@ func (r *Repo[T]) Get(ctx context.Context, id string) (*Session[T], error) {
 	if err := r.ownerOnGet(ctx, s, item); err != nil {
 		return nil, err
 	}
-	if r.opts.RewriteOnRead && (s.format != r.opts.Codec.Format() || s.upgraded) && s.schema <= r.opts.Schema {
+	if r.opts.RewriteOnRead && (s.format != r.opts.Codec.Format() || s.upgraded) && s.schema <= r.opts.Schema &&
+		codec.Lossy(r.opts.Codec, s.stored) == nil {
 		// Best effort: the read succeeded, and a rewrite that loses a race
-		// or fails leaves the record as it was, still readable.
+		// or fails leaves the record as it was, still readable. A record the
+		// rewrite could not keep exactly is left as it is.
 		_ = r.save(ctx, s, true)
 	}
 	return s, nil
@@ -284,10 +286,15 @@ func consumed(out any) *types.ConsumedCapacity {
 }
 
 // expiry returns the expiry the TTL policy gives a write at now, as it is
-// stored: whole Unix seconds, and that number's text for the attribute.
+// stored: whole Unix seconds, rounded up so that a policy's fractional
+// expiry never ends a session early, and that number's text.
 func (r *Repo[T]) expiry(ctx context.Context, now time.Time) (time.Time, string) {
 	t := r.policy(ctx).Expiry(now) // Options.TTL unless WithLifetime says otherwise
-	return time.Unix(t.Unix(), 0), expiry.Format(t)
+	sec := t.Unix()
+	if t.Nanosecond() != 0 {
+		sec++
+	}
+	return time.Unix(sec, 0), strconv.FormatInt(sec, 10)
 }
 
 func checkSize(item map[string]types.AttributeValue) error {
@@ -323,6 +330,11 @@ func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) (err erro
 		return fmt.Errorf("dynamosession: save session %s: %w: stored under version %d, this code writes %d", redact(s.ID), ErrSchemaTooNew, s.schema, r.opts.Schema)
 	}
 	av, err := r.opts.Codec.Encode(s.key, &s.Data)
+	if err == nil {
+		// Fields T does not declare (a Node.js app's, a removed field's)
+		// stay as stored.
+		av, err = codec.KeepUnknown(r.opts.Codec, s.stored, av)
+	}
 	if err != nil {
 		return &EncodeError{ID: s.ID, Format: r.opts.Codec.Format(), Err: err}
 	}
