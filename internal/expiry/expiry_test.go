@@ -25,7 +25,7 @@ func TestParse(t *testing.T) {
 		{"-5", time.Unix(-5, 0)},
 		{"-0.5", time.Unix(-1, 500_000_000)},
 		{"0", time.Unix(0, 0)},
-		{"1e18", time.Unix(1e15, 0)},                // milliseconds: 1e15 seconds
+		{"1e18", time.Unix(1e15, 0)},                  // milliseconds: 1e15 seconds
 		{"-1000000000000000000", time.Unix(-1e18, 0)}, // the lower bound
 	}
 	for _, tt := range tests {
