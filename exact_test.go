@@ -32,7 +32,7 @@ func TestAnyNumbersSurviveSave(t *testing.T) {
 			repo := newRepo(t, e, func(o *dynamosession.Options[session]) { o.Codec = c })
 			ctx := context.Background()
 			id := newID(t)
-			if err := repo.Put(ctx, id, session{"n": big, "u": uint64(1<<64 - 1), "f": 0.1}); err != nil {
+			if _, err := repo.Put(ctx, id, session{"n": big, "u": uint64(1<<64 - 1), "f": 0.1}); err != nil {
 				t.Fatal(err)
 			}
 			s, err := repo.Get(ctx, id)
@@ -190,7 +190,7 @@ func TestMapRefusesWhatDynamoDBRefuses(t *testing.T) {
 			repo := newRepo[session](t, e)
 			ctx := context.Background()
 			id := newID(t)
-			if err := repo.Put(ctx, id, session{"user": "ada"}); err != nil {
+			if _, err := repo.Put(ctx, id, session{"user": "ada"}); err != nil {
 				t.Fatal(err)
 			}
 			s, err := repo.Get(ctx, id)

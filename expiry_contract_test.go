@@ -69,7 +69,7 @@ func testLegacyExpiriesAgree(t *testing.T, e *env) {
 			if gotLive := err == nil; gotLive != f.live {
 				t.Fatalf("Get = %v: live %v, want live %v", err, gotLive, f.live)
 			}
-			err = repo.Put(ctx, id, cart{User: "go"})
+			_, err = repo.Put(ctx, id, cart{User: "go"})
 			switch {
 			case f.live && !errors.Is(err, dynamosession.ErrConflict):
 				t.Fatalf("versioned Put over a live record = %v, want ErrConflict", err)
@@ -95,7 +95,7 @@ func testOutOfRangeExpiryIsKept(t *testing.T, e *env) {
 	if _, err := repo.Get(ctx, id); !errors.As(err, &de) || de.Attr != "expires" {
 		t.Fatalf("Get = %v, want a *DecodeError on expires", err)
 	}
-	if err := repo.Put(ctx, id, cart{User: "go"}); !errors.Is(err, dynamosession.ErrConflict) {
+	if _, err := repo.Put(ctx, id, cart{User: "go"}); !errors.Is(err, dynamosession.ErrConflict) {
 		t.Fatalf("versioned Put over it = %v, want ErrConflict", err)
 	}
 	got, _ := new(big.Rat).SetString(e.raw(t, "sess:"+id)["expires"].(*types.AttributeValueMemberN).Value)

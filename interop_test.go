@@ -312,7 +312,7 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := repo.Put(context.Background(), sid, gc.session); err != nil {
+			if _, err := repo.Put(context.Background(), sid, gc.session); err != nil {
 				t.Fatal(err)
 			}
 			item, ok := db.Item("sessions", map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: gc.prefix + sid}})

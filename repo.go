@@ -131,7 +131,7 @@ type Options[T any] struct {
 	Consistency consistency.Policy
 
 	// Versioned stores a version number with each session and makes Save,
-	// DeleteSession and Update conditional on it (optimistic locking), and
+	// DeleteIfUnchanged and Update conditional on it (optimistic locking), and
 	// Put refuse to replace an existing live session. It costs nothing
 	// extra: a conditional write is billed like any other. Default false.
 	Versioned bool

@@ -183,16 +183,11 @@ func (r *Repo[T]) decode(id, k string, item map[string]types.AttributeValue, now
 
 // Put creates or replaces the session id with data and a fresh expiry, in
 // one PutItem (1 write unit per started KB of the larger of the old and new
-// item). In a versioned repository Put refuses to replace a live session
-// and returns ErrConflict instead.
-func (r *Repo[T]) Put(ctx context.Context, id string, data T) error {
-	_, err := r.Create(ctx, id, data)
-	return err
-}
-
-// Create is Put that returns the session as stored, ready for Save and
-// Touch in the same request without reading it back.
-func (r *Repo[T]) Create(ctx context.Context, id string, data T) (_ *Session[T], err error) {
+// item), and returns the session as stored, ready for Save and Touch in the
+// same request without reading it back. In a versioned repository Put
+// refuses to replace a live session and returns ErrConflict instead (or
+// ErrOutcomeUnknown, see there).
+func (r *Repo[T]) Put(ctx context.Context, id string, data T) (_ *Session[T], err error) {
 	k, err := r.key(id)
 	if err != nil {
 		return nil, err
@@ -621,29 +616,35 @@ func (r *Repo[T]) Delete(ctx context.Context, id string) error {
 	return wrap("delete", id, err)
 }
 
-// DeleteSession removes a session read by Get, but in a versioned
-// repository only if nobody saved it since: otherwise it returns
-// ErrConflict and deletes nothing, so a logout racing a save can decide
-// what wins (typically: Get again and delete). A record that holds no
-// version is deleted only if its data is still what was read. If the SDK
-// retried the delete after a lost response and a session is stored again
-// under the ID, it returns ErrOutcomeUnknown. Without versioning it is
-// Delete(ctx, s.ID).
-func (r *Repo[T]) DeleteSession(ctx context.Context, s *Session[T]) (err error) {
+// DeleteIfUnchanged removes a session read by Get (or written by Put or
+// Save), only if it is still what was read: in a versioned repository,
+// only if nobody saved it since (its version and write tokens); otherwise,
+// and for a record that holds no version (another store wrote it last),
+// only if its data is still exactly what was read. When it changed,
+// DeleteIfUnchanged returns ErrConflict and deletes nothing, so a logout
+// racing a save can decide what wins (typically: Get again and delete, or
+// Delete unconditionally). A session already gone is not an error. If the
+// SDK retried the delete after a lost response and a session is stored
+// again under the ID, it returns ErrOutcomeUnknown. It costs what Delete
+// costs: 1 write unit per started KB of the deleted item (a failed
+// condition is billed the same).
+func (r *Repo[T]) DeleteIfUnchanged(ctx context.Context, s *Session[T]) (err error) {
 	if s == nil || s.key == "" {
 		return fmt.Errorf("dynamosession: delete: session was not read by Get")
 	}
-	if !r.opts.Versioned {
-		return r.Delete(ctx, s.ID)
-	}
 	w := newWrite()
-	w.names["#v"] = r.opts.VersionAttr
-	if s.hasVersion {
+	switch {
+	case r.opts.Versioned && s.hasVersion:
+		w.names["#v"] = r.opts.VersionAttr
 		w.cond = append(w.cond, "#v = :seen", r.sameTokens(s, w))
 		w.values[":seen"] = &types.AttributeValueMemberN{Value: strconv.FormatInt(s.Version, 10)}
-	} else {
-		w.names["#d"] = r.opts.DataAttr
+	case r.opts.Versioned:
+		w.names["#v"], w.names["#d"] = r.opts.VersionAttr, r.opts.DataAttr
 		w.cond = append(w.cond, "attribute_not_exists(#v)", "#d = :old")
+		w.values[":old"] = s.stored
+	default:
+		w.names["#d"] = r.opts.DataAttr
+		w.cond = append(w.cond, "#d = :old")
 		w.values[":old"] = s.stored
 	}
 	var tries attempts

@@ -188,7 +188,7 @@ func (s *Store) CommitCtx(ctx context.Context, token string, b []byte, expiry ti
 		return fmt.Errorf("%w: expiry %s, the TTL reaches %s", ErrExpiryBeyondTTL,
 			expiry.UTC().Format(time.RFC3339Nano), stored.UTC().Format(time.RFC3339))
 	}
-	if err := s.repo.Put(ctx, token, Record{Data: b, Deadline: expiry.UnixMilli()}); err != nil {
+	if _, err := s.repo.Put(ctx, token, Record{Data: b, Deadline: expiry.UnixMilli()}); err != nil {
 		return fmt.Errorf("scsstore: commit: %w", err)
 	}
 	return nil
