@@ -85,9 +85,9 @@ type Config[T any] struct {
 	KeyAttr string
 
 	// Prefix restricts the migration to keys that start with it. Default
-	// "": every key. (Unlike dynamosession.Options, whose empty Prefix
-	// means "session#": pass the prefix the repository uses to leave any
-	// other items of a shared table alone.)
+	// "": every key. (Unlike dynamosession.Options, whose default is
+	// "session#": pass the prefix the repository uses to leave any other
+	// items of a shared table alone.)
 	Prefix string
 
 	// DataAttr is the attribute holding the session. Default "sess".
