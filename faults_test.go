@@ -185,7 +185,9 @@ func sizedItem(t *testing.T, c codec.Codec[cart], key string, size int) cart {
 			"sess":    av,
 			"expires": &types.AttributeValueMemberN{Value: fmt.Sprint(faultNow.Add(24 * time.Hour).Unix())},
 		}
-		if ea, ok := c.(codec.ExtraAttributer); ok {
+		if ea, ok := c.(interface {
+			ExtraAttributes() map[string]types.AttributeValue
+		}); ok {
 			for k, v := range ea.ExtraAttributes() {
 				m[k] = v
 			}

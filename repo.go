@@ -37,6 +37,7 @@ import (
 
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/consistency"
+	"github.com/dynamosession/dynamosession/internal/reader"
 	"github.com/dynamosession/dynamosession/ttl"
 )
 
@@ -255,7 +256,7 @@ type Repo[T any] struct {
 	client API
 	table  string
 	opts   Options[T]
-	reader *codec.Reader[T]
+	reader *reader.Reader[T]
 	// upgrades by the schema version they read
 	upgrades map[int]Upgrade[T]
 	extras   map[string]types.AttributeValue // written beside the data by the codec
@@ -281,7 +282,7 @@ func New[T any](client API, table string, optFns ...func(*Options[T])) (*Repo[T]
 		client: client,
 		table:  table,
 		opts:   o,
-		reader: codec.NewReader(append([]codec.Codec[T]{o.Codec}, o.Readers...)...),
+		reader: reader.New(append([]codec.Codec[T]{o.Codec}, o.Readers...)...),
 		now:    o.Clock,
 		cache:  newItemCache(o.Cache, o.ExpiresAttr, o.Clock),
 	}
@@ -292,9 +293,11 @@ func New[T any](client API, table string, optFns ...func(*Options[T])) (*Repo[T]
 		}
 	}
 	if o.StrictFormats {
-		r.reader = codec.NewStrictReader(append([]codec.Codec[T]{o.Codec}, o.Readers...)...)
+		r.reader = reader.NewStrict(append([]codec.Codec[T]{o.Codec}, o.Readers...)...)
 	}
-	if ea, ok := o.Codec.(codec.ExtraAttributer); ok {
+	if ea, ok := o.Codec.(interface {
+		ExtraAttributes() map[string]types.AttributeValue
+	}); ok { // codec.JSON: connect-dynamodb's `type`
 		r.extras = ea.ExtraAttributes()
 	}
 	if o.Observer != nil {

@@ -446,7 +446,7 @@ func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) (err erro
 
 // unchanged reports whether the session's data is what is stored. The fast
 // path compares encodings; when they differ in the format the codec writes,
-// a codec.Comparer tells (MessagePack map order, a sealed nonce); otherwise
+// a comparer tells (MessagePack map order, a sealed nonce); otherwise
 // (another format, JSON a Node.js app wrote with other spacing) it decodes
 // the stored value afresh and compares values, so a session that was only
 // read never costs a write.
@@ -466,10 +466,10 @@ func (r *Repo[T]) unchanged(s *Session[T], encoded types.AttributeValue) bool {
 		if attr.Equal(encoded, s.baseline) {
 			return true
 		}
-		if c, ok := r.opts.Codec.(codec.Comparer); ok {
+		if c, ok := r.opts.Codec.(comparer); ok {
 			return c.SameData(s.key, s.baseline, encoded) // map order, nonces: not data
 		}
-		if c, ok := r.opts.Codec.(codec.Canonical); ok && c.Canonical() {
+		if c, ok := r.opts.Codec.(canonical); ok && c.Canonical() {
 			return false // our own deterministic encoding: different bytes, different data
 		}
 	}
@@ -492,6 +492,20 @@ func (r *Repo[T]) sameTokens(s *Session[T], w *write) string {
 	w.values[":seenw"] = &types.AttributeValueMemberB{Value: s.tokens}
 	return "#w = :seenw"
 }
+
+// comparer is implemented by codecs that can tell whether two stored
+// values of their format hold the same data without decoding them into a
+// T: codec.Msgpack, codec.Compressor and codec.Sealer (MessagePack maps in
+// any order, a sealed value's random nonce).
+type comparer interface {
+	SameData(key string, stored, encoded types.AttributeValue) bool
+}
+
+// canonical is implemented by codecs whose Encode is a deterministic
+// function of the value and whose format no other program writes
+// (codec.Map and codec.JSON with Exclusive set), so that different bytes
+// mean different data.
+type canonical interface{ Canonical() bool }
 
 // resealer is implemented by codecs whose stored values can go stale
 // without the data changing: [codec.Sealer] reports a value sealed under a

@@ -24,6 +24,7 @@ import (
 	"github.com/dynamosession/dynamosession"
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/fake"
+	"github.com/dynamosession/dynamosession/internal/reader"
 	"github.com/dynamosession/dynamosession/migrate"
 )
 
@@ -62,7 +63,7 @@ var nodeRecords = []struct {
 func nodeView(t *testing.T, av types.AttributeValue) map[string]any {
 	t.Helper()
 	var m map[string]any
-	if _, err := codec.NewReader[map[string]any]().Decode("", av, &m); err != nil {
+	if _, err := reader.New[map[string]any]().Decode("", av, &m); err != nil {
 		t.Fatal(err)
 	}
 	return m

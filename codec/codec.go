@@ -124,9 +124,9 @@ const (
 	FormatMsgpack Format = "msgpack" // B attribute holding MessagePack
 )
 
-// EnvelopeMarker is the first byte of a binary envelope. MessagePack never
+// envelopeMarker is the first byte of a binary envelope. MessagePack never
 // emits it, so [Detect] can tell envelopes from plain MessagePack.
-const EnvelopeMarker byte = 0xC1
+const envelopeMarker byte = 0xC1
 
 // A Codec encodes a T into the attribute value stored under a session's data
 // attribute and decodes it back. Codecs must be safe for concurrent use; the
@@ -152,23 +152,6 @@ type Binary[T any] interface {
 	Unmarshal(data []byte, v *T) error
 }
 
-// Canonical is implemented by codecs whose format no other program writes
-// and whose Encode is a deterministic function of the value, so that a
-// stored value they wrote differs from a fresh encoding only if the data
-// changed. A repository then skips decoding the stored value to compare
-// when saving (measured: a third of a msgpack Save's CPU). Map and JSON are
-// not canonical: Node.js stores write those formats too, with other key
-// orders and spacing.
-type Canonical interface{ Canonical() bool }
-
-// ExtraAttributer is implemented by codecs that store attributes beside the
-// data attribute, like the JSON codec's `type: connect-session`. A repository
-// writes them with every full write and removes them when it rewrites the
-// record in another format.
-type ExtraAttributer interface {
-	ExtraAttributes() map[string]types.AttributeValue
-}
-
 // ErrWrongType reports a stored attribute whose DynamoDB type does not match
 // the codec decoding it.
 var ErrWrongType = errors.New("codec: stored attribute has the wrong type")
@@ -176,7 +159,7 @@ var ErrWrongType = errors.New("codec: stored attribute has the wrong type")
 // Detect reports the format of a stored data attribute by its DynamoDB type:
 // M is [FormatMap], S is [FormatJSON], B is [FormatMsgpack] unless it is an
 // envelope, whose format is registered by the wrapping codec with
-// [RegisterEnvelope]. It returns [FormatUnknown] for anything else.
+// [registerEnvelope]. It returns [FormatUnknown] for anything else.
 func Detect(av types.AttributeValue) Format {
 	switch v := av.(type) {
 	case *types.AttributeValueMemberM:
@@ -184,7 +167,7 @@ func Detect(av types.AttributeValue) Format {
 	case *types.AttributeValueMemberS:
 		return FormatJSON
 	case *types.AttributeValueMemberB:
-		if len(v.Value) >= 2 && v.Value[0] == EnvelopeMarker {
+		if len(v.Value) >= 2 && v.Value[0] == envelopeMarker {
 			if f, ok := envelopes[v.Value[1]]; ok {
 				return f
 			}
@@ -195,20 +178,25 @@ func Detect(av types.AttributeValue) Format {
 	return FormatUnknown
 }
 
-// envelopes maps the byte after [EnvelopeMarker] to the format of the
+// envelopes maps the byte after [envelopeMarker] to the format of the
 // wrapping codec. It is written only from package init functions.
 var envelopes = map[byte]Format{}
 
-// RegisterEnvelope records that binary payloads starting with
-// [EnvelopeMarker] and then kind are in format f. Call it from an init
+// registerEnvelope records that binary payloads starting with
+// [envelopeMarker] and then kind are in format f. Call it from an init
 // function; it panics on a kind registered twice, which is a programming
 // error.
-func RegisterEnvelope(kind byte, f Format) {
+func registerEnvelope(kind byte, f Format) {
 	if old, ok := envelopes[kind]; ok {
 		panic(fmt.Sprintf("codec: envelope kind %q registered twice (%s, %s)", kind, old, f))
 	}
 	envelopes[kind] = f
 }
+
+// ErrUnknownFormat reports a stored data attribute whose format no codec a
+// repository reads with decodes (a repository wraps it in its
+// *DecodeError).
+var ErrUnknownFormat = errors.New("codec: unknown stored format")
 
 // typeName names an attribute value's DynamoDB type for error messages.
 func typeName(av types.AttributeValue) string {

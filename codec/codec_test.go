@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/dynamosession/dynamosession/codec"
+	"github.com/dynamosession/dynamosession/internal/reader"
 )
 
 // profile is a session with the value types the codecs promise to round-trip.
@@ -276,7 +277,7 @@ func TestDetect(t *testing.T) {
 
 func TestReaderReadsEveryFormat(t *testing.T) {
 	in := sample()
-	r := codec.NewReader[profile](codec.Msgpack[profile]{})
+	r := reader.New[profile](codec.Msgpack[profile]{})
 	for name, c := range codecs() {
 		t.Run(name, func(t *testing.T) {
 			av, err := c.Encode("", &in)

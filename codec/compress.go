@@ -11,13 +11,13 @@ import (
 )
 
 // FormatCompressed is the format of [Compressor] records: a B attribute
-// holding an envelope ([EnvelopeMarker], 'z', …) around a Msgpack or JSON
+// holding an envelope ([envelopeMarker], 'z', …) around a Msgpack or JSON
 // payload.
 const FormatCompressed Format = "compressed"
 
 // The compressed envelope's layout, byte by byte:
 //
-//	0      EnvelopeMarker (0xC1)
+//	0      envelopeMarker (0xC1)
 //	1      compressedKind ('z')
 //	2      the inner format: innerMsgpack ('m') or innerJSON ('j')
 //	3      the algorithm: algoStored ('n', payload as is) or algoZstd ('z')
@@ -36,7 +36,7 @@ const (
 	compressedHeaderLen = 4
 )
 
-func init() { RegisterEnvelope(compressedKind, FormatCompressed) }
+func init() { registerEnvelope(compressedKind, FormatCompressed) }
 
 // DefaultCompressThreshold is the payload size, in bytes, from which a
 // [Compressor] compresses by default. DynamoDB bills a write per started KB
@@ -150,7 +150,7 @@ func (c *Compressor[T]) Format() Format { return FormatCompressed }
 // first Save after such a change then writes once, needlessly, and never
 // again.
 func (c *Compressor[T]) Canonical() bool {
-	ca, ok := c.inner.(Canonical)
+	ca, ok := c.inner.(interface{ Canonical() bool })
 	return ok && ca.Canonical()
 }
 
@@ -186,7 +186,7 @@ func (c *Compressor[T]) Marshal(v *T) ([]byte, error) {
 }
 
 func (c *Compressor[T]) header(b []byte, algo byte) {
-	b[0], b[1], b[2], b[3] = EnvelopeMarker, compressedKind, c.innerID, algo
+	b[0], b[1], b[2], b[3] = envelopeMarker, compressedKind, c.innerID, algo
 }
 
 // Unmarshal fills v from an envelope Marshal wrote. Corrupt input is an
@@ -222,7 +222,7 @@ func (c *Compressor[T]) Unmarshal(data []byte, v *T) error {
 // payload, decompressed into buf (from the pool; nil when the payload was
 // stored as is) if it was compressed. The caller returns buf to the pool.
 func (c *Compressor[T]) open(data []byte) (kind byte, raw []byte, buf *[]byte, err error) {
-	if len(data) < compressedHeaderLen || data[0] != EnvelopeMarker || data[1] != compressedKind {
+	if len(data) < compressedHeaderLen || data[0] != envelopeMarker || data[1] != compressedKind {
 		return 0, nil, nil, fmt.Errorf("codec: decompress: not a compressed envelope")
 	}
 	kind = data[2]

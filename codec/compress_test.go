@@ -22,6 +22,7 @@ import (
 
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/internal/capacity"
+	"github.com/dynamosession/dynamosession/internal/reader"
 	"github.com/dynamosession/dynamosession/internal/samplesession"
 )
 
@@ -275,7 +276,7 @@ func TestCompressedInReader(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out samplesession.Session
-	f, err := codec.NewReader[samplesession.Session](c).Decode("k", av, &out)
+	f, err := reader.New[samplesession.Session](c).Decode("k", av, &out)
 	if err != nil || f != codec.FormatCompressed {
 		t.Fatalf("Reader with the Compressor: format %q, error %v", f, err)
 	}
@@ -284,7 +285,7 @@ func TestCompressedInReader(t *testing.T) {
 	}
 	// Decompression needs no keys: every Reader reads compressed records.
 	out = samplesession.Session{}
-	if f, err := codec.NewReader[samplesession.Session]().Decode("k", av, &out); err != nil || f != codec.FormatCompressed {
+	if f, err := reader.New[samplesession.Session]().Decode("k", av, &out); err != nil || f != codec.FormatCompressed {
 		t.Fatalf("default Reader: format %q, error %v", f, err)
 	}
 	if diff := cmp.Diff(in, out, timeEqual); diff != "" {

@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/dynamosession/dynamosession/codec"
+	"github.com/dynamosession/dynamosession/internal/reader"
 )
 
 // anyCodecs lists every codec for sessions held in a map[string]any, the
@@ -176,7 +177,7 @@ func TestStoredNumbersIntoAny(t *testing.T) {
 			}
 			t.Run(name+"/"+tt.text, func(t *testing.T) {
 				var out map[string]any
-				_, derr := codec.NewReader[map[string]any]().Decode("session#k", stored, &out)
+				_, derr := reader.New[map[string]any]().Decode("session#k", stored, &out)
 				if tt.want == nil {
 					if !errors.Is(derr, codec.ErrUnsupported) {
 						t.Fatalf("Decode = %v, %v; want an error wrapping ErrUnsupported", out, derr)

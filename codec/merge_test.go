@@ -18,6 +18,7 @@ import (
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/internal/attr"
 	"github.com/dynamosession/dynamosession/internal/ddbjson"
+	"github.com/dynamosession/dynamosession/internal/reader"
 )
 
 // The session type of a Go app sharing a table with a Node.js app that
@@ -72,7 +73,7 @@ func storedAs(t *testing.T, f codec.Format, text string) types.AttributeValue {
 func read(t *testing.T, av types.AttributeValue) map[string]any {
 	t.Helper()
 	var m map[string]any
-	if _, err := codec.NewReader[map[string]any]().Decode("k", av, &m); err != nil {
+	if _, err := reader.New[map[string]any]().Decode("k", av, &m); err != nil {
 		t.Fatal(err)
 	}
 	return m

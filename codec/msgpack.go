@@ -146,7 +146,7 @@ func (Msgpack[T]) Unmarshal(data []byte, v *T) (err error) {
 			err = fmt.Errorf("codec: msgpack decode: malformed input: %v", p)
 		}
 	}()
-	if len(data) > 0 && data[0] == EnvelopeMarker {
+	if len(data) > 0 && data[0] == envelopeMarker {
 		return fmt.Errorf("codec: msgpack decode: payload is an envelope (0x%02x), not MessagePack", data[0])
 	}
 	// vmihailenco/msgpack v5.4.1 trusts length headers: it preallocates

@@ -464,7 +464,7 @@ func FuzzEnvelopeAlloc(f *testing.F) {
 // decompressedLen returns the size of the payload a compressed envelope
 // holds, as far as a decoder limited to fuzzMaxBytes gets, or 0.
 func decompressedLen(env []byte) int {
-	if len(env) < 4 || env[0] != codec.EnvelopeMarker || env[1] != 'z' {
+	if len(env) < 4 || env[0] != 0xC1 || env[1] != 'z' {
 		return 0
 	}
 	switch env[3] {

@@ -38,7 +38,7 @@ func (c *Sealer[T]) seal(key string, plain []byte) []byte {
 	aead := c.keys.aeads[id]
 	hdr := sealFixedBytes + len(id)
 	out := make([]byte, hdr, hdr+aead.Overhead()+len(plain))
-	out[0], out[1], out[2], out[3] = EnvelopeMarker, sealKind, sealVersion, byte(len(id))
+	out[0], out[1], out[2], out[3] = envelopeMarker, sealKind, sealVersion, byte(len(id))
 	copy(out[sealFixedBytes:], id)
 	return aead.Seal(out, nil, plain, sealAAD(out[:hdr], key))
 }

@@ -8,24 +8,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
-// A Comparer is a codec that can tell whether two stored values of its
-// format hold the same data when their bytes differ: MessagePack maps
-// whose entries come in another order (Go randomises map iteration, and
-// vmihailenco/msgpack sorts the keys of only three map types), sealed
-// envelopes that differ by their random nonce, compressed envelopes
-// stored with another threshold. A repository's Save asks it, when the
-// new encoding differs from the stored bytes, whether the data changed:
-// unchanged data is then never written, whatever T holds.
-//
-// [Msgpack], [Compressor] and [Sealer] are Comparers.
-type Comparer interface {
-	// SameData reports whether stored and encoded, two values of the
-	// codec's format, hold the same data. key is the full stored key (a
-	// sealed envelope is bound to it). A value it cannot read is not the
-	// same as anything.
-	SameData(key string, stored, encoded types.AttributeValue) bool
-}
-
 // A payloadComparer compares two payloads of a [Binary] codec the way a
 // [Comparer] compares attribute values. The Binary codecs of this package
 // are payloadComparers, so that a [Sealer] can compare what it opens.

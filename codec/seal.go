@@ -33,7 +33,7 @@ const (
 	MaxKeyIDBytes = 255
 )
 
-func init() { RegisterEnvelope(sealKind, FormatSealed) }
+func init() { registerEnvelope(sealKind, FormatSealed) }
 
 // Errors of [Sealer] and [NewKeyring], checked with errors.Is. A repository
 // wraps decoding errors in its own *DecodeError, which unwraps to these.
@@ -169,7 +169,7 @@ func (kr *Keyring) GoString() string { return kr.String() }
 // A sealed session is a B attribute holding, in version 1:
 //
 //	offset  size  field
-//	0       1     0xC1, [EnvelopeMarker]
+//	0       1     0xC1, [envelopeMarker]
 //	1       1     'e', the envelope kind of Sealer
 //	2       1     1, the layout version
 //	3       1     n, the length of the key ID, 1 to 255
@@ -291,8 +291,8 @@ func (c *Sealer[T]) open(key string, env []byte) ([]byte, error) {
 	switch {
 	case len(env) < sealFixedBytes:
 		return nil, malformed("%d bytes", len(env))
-	case env[0] != EnvelopeMarker || env[1] != sealKind:
-		return nil, malformed("starts 0x%02x 0x%02x, want 0x%02x %q", env[0], env[1], EnvelopeMarker, sealKind)
+	case env[0] != envelopeMarker || env[1] != sealKind:
+		return nil, malformed("starts 0x%02x 0x%02x, want 0x%02x %q", env[0], env[1], envelopeMarker, sealKind)
 	case env[2] != sealVersion:
 		return nil, malformed("layout version %d, this package reads %d", env[2], sealVersion)
 	case env[3] == 0:

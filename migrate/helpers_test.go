@@ -20,6 +20,7 @@ import (
 	"github.com/dynamosession/dynamosession/internal/attr"
 	"github.com/dynamosession/dynamosession/internal/ddbjson"
 	"github.com/dynamosession/dynamosession/internal/dynamotest"
+	"github.com/dynamosession/dynamosession/internal/reader"
 	"github.com/dynamosession/dynamosession/migrate"
 )
 
@@ -276,7 +277,7 @@ func encode(t *testing.T, f codec.Format, key string, s session, exp time.Time) 
 // canonical decodes a stored data attribute as a Value and writes it as
 // JSON (sorted keys, numbers as their text), so data from any format
 // compares with cmp.Diff.
-func canonical(t *testing.T, reader *codec.Reader[migrate.Value], key string, av types.AttributeValue) string {
+func canonical(t *testing.T, reader *reader.Reader[migrate.Value], key string, av types.AttributeValue) string {
 	t.Helper()
 	var v migrate.Value
 	if _, err := reader.Decode(key, av, &v); err != nil {

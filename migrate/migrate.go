@@ -61,6 +61,7 @@ import (
 	"github.com/dynamosession/dynamosession"
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/internal/capacity"
+	"github.com/dynamosession/dynamosession/internal/reader"
 	"github.com/dynamosession/dynamosession/internal/tablekey"
 )
 
@@ -301,7 +302,7 @@ func Run[T any](ctx context.Context, client API, cfg Config[T]) (*Report, error)
 type migrator[T any] struct {
 	cfg    Config[T]
 	client API
-	reader *codec.Reader[T]
+	reader *reader.Reader[T]
 	target codec.Format
 	from   map[codec.Format]bool // nil: every format but target
 	ups    map[int]dynamosession.Upgrade[T]
@@ -323,7 +324,7 @@ func newMigrator[T any](client API, cfg Config[T]) *migrator[T] {
 	m := &migrator[T]{
 		cfg:     cfg,
 		client:  client,
-		reader:  codec.NewReader(append([]codec.Codec[T]{cfg.To}, cfg.Readers...)...),
+		reader:  reader.New(append([]codec.Codec[T]{cfg.To}, cfg.Readers...)...),
 		target:  cfg.To.Format(),
 		writes:  newPacer(cfg.WriteUnitsPerSecond, cfg.pacing),
 		reads:   newPacer(cfg.ReadUnitsPerSecond, cfg.pacing),
@@ -344,7 +345,9 @@ func newMigrator[T any](client API, cfg Config[T]) *migrator[T] {
 }
 
 func extraAttributes(c any) map[string]types.AttributeValue {
-	if ea, ok := c.(codec.ExtraAttributer); ok {
+	if ea, ok := c.(interface {
+		ExtraAttributes() map[string]types.AttributeValue
+	}); ok { // codec.JSON: connect-dynamodb's `type`
 		return ea.ExtraAttributes()
 	}
 	return nil

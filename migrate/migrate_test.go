@@ -20,6 +20,7 @@ import (
 	"github.com/dynamosession/dynamosession"
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/fake"
+	"github.com/dynamosession/dynamosession/internal/reader"
 	"github.com/dynamosession/dynamosession/migrate"
 )
 
@@ -64,7 +65,7 @@ func (d *dataset) count(f fate) int {
 // its own reason.
 var corruptRecords = []types.AttributeValue{
 	&types.AttributeValueMemberS{Value: `{"user": "ada", "cart": [`},                                                                       // truncated JSON
-	&types.AttributeValueMemberB{Value: []byte{codec.EnvelopeMarker, 'z', 1, 2}},                                                           // envelope nobody registered
+	&types.AttributeValueMemberB{Value: []byte{0xC1, 'z', 1, 2}},                                                                           // envelope nobody registered
 	&types.AttributeValueMemberB{Value: []byte{0x92, 0x01}},                                                                                // MessagePack array missing an element
 	&types.AttributeValueMemberS{Value: `{"n": 0.10000000000000000001}`},                                                                   // more digits than a float64: msgpack would round it
 	&types.AttributeValueMemberM{Value: map[string]types.AttributeValue{"tags": &types.AttributeValueMemberSS{Value: []string{"a", "b"}}}}, // a set: no msgpack equivalent
@@ -126,7 +127,7 @@ func mixedDataset(t *testing.T, n int, target codec.Format, live, gone time.Time
 // is ever written twice, but at most one write per worker is sent again.
 func verify(t *testing.T, b *backend, d *dataset, cc *counting, workers int, rep *migrate.Report) {
 	t.Helper()
-	reader := codec.NewReader[migrate.Value]()
+	reader := reader.New[migrate.Value]()
 	final := b.all(t)
 	bad := 0
 	for key, f := range d.fate {
@@ -342,7 +343,7 @@ func TestFormatPairs(t *testing.T) {
 						_ = rep.WriteText(&buf, true)
 						t.Fatalf("report:\n%s", buf.String())
 					}
-					reader := codec.NewReader[migrate.Value](target.to)
+					reader := reader.New[migrate.Value](target.to)
 					for i, orig := range items {
 						key := prefix + strconv.Itoa(i)
 						got := b.get(t, key)
@@ -473,7 +474,7 @@ func TestConcurrentAppWrites(t *testing.T) {
 					if f := codec.Detect(got["sess"]); f != c.want {
 						t.Errorf("stored as %s, want %s", f, c.want)
 					}
-					reader := codec.NewReader[migrate.Value]()
+					reader := reader.New[migrate.Value]()
 					if diff := cmp.Diff(canonical(t, reader, key, last["sess"]), canonical(t, reader, key, got["sess"])); diff != "" {
 						t.Errorf("data is not the app's last write (-want +got):\n%s", diff)
 					}

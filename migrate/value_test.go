@@ -14,6 +14,7 @@ import (
 	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/dynamosession/dynamosession/codec"
+	"github.com/dynamosession/dynamosession/internal/reader"
 )
 
 func jsonAttr(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
@@ -81,7 +82,7 @@ func TestValueConversions(t *testing.T) {
 		}, codec.FormatMsgpack, "", "nested deeper"},
 		{"top-level scalar to map", func(*testing.T) types.AttributeValue { return jsonAttr(`"just a string"`) }, codec.FormatMap, "", "not a map"},
 	}
-	reader := codec.NewReader[Value]()
+	reader := reader.New[Value]()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			var v Value

@@ -18,6 +18,7 @@ import (
 
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/internal/capacity"
+	"github.com/dynamosession/dynamosession/internal/reader"
 	"github.com/dynamosession/dynamosession/migrate"
 )
 
@@ -105,7 +106,7 @@ payload: mind where the output goes.
 	decodeErr := error(nil)
 	if hasData {
 		var v migrate.Value
-		if _, err := codec.NewReader(readers()...).Decode(key, data, &v); err != nil {
+		if _, err := reader.New(readers()...).Decode(key, data, &v); err != nil {
 			decodeErr = err
 		} else if text, err := prettyJSON(&v); err != nil {
 			decodeErr = err
