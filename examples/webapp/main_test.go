@@ -480,6 +480,8 @@ func TestWhen(t *testing.T) {
 		{"unknown", time.Time{}, "unknown"},
 		{"now", now, "2026-11-30 12:00:00 UTC (now)"},
 		{"seconds ago", now.Add(-5 * time.Second), "2026-11-30 11:59:55 UTC (5s ago)"},
+		{"a fraction ahead", now.Add(700 * time.Millisecond), "2026-11-30 12:00:00 UTC (now)"},
+		{"a fraction ago", now.Add(-1700 * time.Millisecond), "2026-11-30 11:59:58 UTC (1s ago)"},
 		{"minutes ahead", now.Add(59*time.Minute + 12*time.Second), "2026-11-30 12:59:12 UTC (in 59m 12s)"},
 		{"an hour ahead", now.Add(time.Hour), "2026-11-30 13:00:00 UTC (in 1h 0m)"},
 		{"days ahead, two units", now.Add(lifetime - time.Minute), "2026-12-14 11:59:00 UTC (in 13d 23h)"},

@@ -233,7 +233,9 @@ func (v view) When(t time.Time) string {
 	if t.IsZero() {
 		return "unknown"
 	}
-	d := t.Sub(v.Now).Round(time.Second)
+	// Toward zero: a stored expiry is rounded up to the second, so the
+	// last write it implies can be a fraction of a second "ahead".
+	d := t.Sub(v.Now).Truncate(time.Second)
 	rel := "in " + span(d)
 	switch {
 	case d < 0:
