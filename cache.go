@@ -58,7 +58,7 @@ import (
 //     Save, Touch and Update update the cached item with what they wrote,
 //     without renewing its age, so that the attributes they did not write
 //     are never older than MaxStale.
-//   - After Delete, DeleteSession or DeleteUndecodable, this repository's
+//   - After Delete, DeleteIfUnchanged or DeleteUndecodable, this repository's
 //     eventually consistent Gets report the session not found for
 //     MaxStale without a request, even while an eventually consistent
 //     read might still return the deleted item (and even if another
@@ -81,7 +81,7 @@ import (
 // # Writes of a cached session are safe
 //
 // A session read from the cache is written back under the same conditions
-// as any other, checked by DynamoDB: Save, Touch and DeleteSession never
+// as any other, checked by DynamoDB: Save, Touch and DeleteIfUnchanged never
 // recreate a session deleted in the meantime (Save returns ErrNotFound,
 // Touch returns false), a versioned Save of a stale session returns
 // ErrConflict and never loses an update, and Update always reads afresh.

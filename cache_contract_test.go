@@ -42,7 +42,7 @@ func ExampleCacheOptions() {
 	})
 	other, _ := dynamosession.New[cart](db, "sessions", func(o *dynamosession.Options[cart]) { o.Clock = clock.Now })
 
-	_ = other.Put(ctx, "id-1", cart{User: "ada"}) // login on another instance
+	_, _ = other.Put(ctx, "id-1", cart{User: "ada"}) // login on another instance
 	for range 10 {
 		s, _ := web.Get(ctx, "id-1")
 		_ = s // ... serve the request
@@ -106,7 +106,7 @@ func testCacheRepeatedReads(t *testing.T, e *env) {
 	repo := cached(t, e, 2*time.Second)
 	id := newID(t)
 	want := cart{User: "ada", Items: []string{"book"}}
-	if err := writer.Put(ctx, id, want); err != nil {
+	if _, err := writer.Put(ctx, id, want); err != nil {
 		t.Fatal(err)
 	}
 	e.reset()
@@ -134,7 +134,7 @@ func testCacheRepeatedReads(t *testing.T, e *env) {
 	}
 	// A session created through the cached repository is read from memory.
 	id2 := newID(t)
-	if err := repo.Put(ctx, id2, want); err != nil {
+	if _, err := repo.Put(ctx, id2, want); err != nil {
 		t.Fatal(err)
 	}
 	if _, n, err := gets(t, e, repo, ctx, id2); err != nil || n != 0 {
@@ -170,14 +170,14 @@ func testCacheIndependentCopies(t *testing.T, e *env) {
 				id := newID(t)
 				data := fresh()
 				if from == "create" {
-					s, err := repo.Create(ctx, id, data)
+					s, err := repo.Put(ctx, id, data)
 					if err != nil {
 						t.Fatal(err)
 					}
 					scribble(&s.Data)
 					scribble(&data)
 				} else {
-					if err := newRepo(t, e, func(o *dynamosession.Options[cart]) { o.Codec = c }).Put(ctx, id, data); err != nil {
+					if _, err := newRepo(t, e, func(o *dynamosession.Options[cart]) { o.Codec = c }).Put(ctx, id, data); err != nil {
 						t.Fatal(err)
 					}
 				}
@@ -210,7 +210,7 @@ func testCacheLogoutElsewhere(t *testing.T, e *env) {
 	if _, err := a.Get(ctx, id); !errors.Is(err, dynamosession.ErrNotFound) {
 		t.Fatalf("Get before login = %v, want ErrNotFound", err)
 	}
-	if err := b.Put(ctx, id, cart{User: "ada"}); err != nil {
+	if _, err := b.Put(ctx, id, cart{User: "ada"}); err != nil {
 		t.Fatal(err)
 	}
 	if s, n, err := gets(t, e, a, ctx, id); err != nil || n != 1 || s.Data.User != "ada" {
@@ -241,7 +241,7 @@ func testCacheNoResurrection(t *testing.T, e *env) {
 			opts := func(o *dynamosession.Options[cart]) { o.Versioned = v; o.Touch = ttl.Always() }
 			a, b := cached(t, e, time.Minute, opts), cached(t, e, time.Minute, opts)
 			id := newID(t)
-			if err := a.Put(ctx, id, cart{User: "ada"}); err != nil {
+			if _, err := a.Put(ctx, id, cart{User: "ada"}); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := b.Get(ctx, id); err != nil {
@@ -262,8 +262,8 @@ func testCacheNoResurrection(t *testing.T, e *env) {
 			if _, n, err := gets(t, e, a, ctx, id); !errors.Is(err, dynamosession.ErrNotFound) || n != 1 {
 				t.Fatalf("Get after a failed touch = %v after %d requests, want ErrNotFound from a read", err, n)
 			}
-			// Another stale copy, from before the touch: Save and DeleteSession.
-			if err := a.Put(ctx, id, cart{User: "ada"}); err != nil {
+			// Another stale copy, from before the touch: Save and DeleteIfUnchanged.
+			if _, err := a.Put(ctx, id, cart{User: "ada"}); err != nil {
 				t.Fatal(err)
 			}
 			if err := b.Delete(ctx, id); err != nil {
@@ -277,8 +277,8 @@ func testCacheNoResurrection(t *testing.T, e *env) {
 			if err := a.Save(ctx, stale); !errors.Is(err, dynamosession.ErrNotFound) {
 				t.Errorf("Save of a session deleted elsewhere = %v, want ErrNotFound", err)
 			}
-			if err := a.DeleteSession(ctx, stale); err != nil {
-				t.Errorf("DeleteSession of a session deleted elsewhere = %v, want nil", err)
+			if err := a.DeleteIfUnchanged(ctx, stale); err != nil {
+				t.Errorf("DeleteIfUnchanged of a session deleted elsewhere = %v, want nil", err)
 			}
 			if item := e.raw(t, "session#"+id); item != nil {
 				t.Fatalf("a stale cached session came back: %v", item)
@@ -298,9 +298,9 @@ func testCacheLocalDelete(t *testing.T, e *env) {
 		t.Run(fmt.Sprintf("versioned=%v", v), func(t *testing.T) {
 			ctx := context.Background()
 			repo := cached(t, e, time.Minute, func(o *dynamosession.Options[cart]) { o.Versioned = v })
-			for _, how := range []string{"Delete", "DeleteSession"} {
+			for _, how := range []string{"Delete", "DeleteIfUnchanged"} {
 				id := newID(t)
-				if err := repo.Put(ctx, id, cart{User: "ada"}); err != nil {
+				if _, err := repo.Put(ctx, id, cart{User: "ada"}); err != nil {
 					t.Fatal(err)
 				}
 				s, err := repo.Get(ctx, id)
@@ -310,7 +310,7 @@ func testCacheLocalDelete(t *testing.T, e *env) {
 				if how == "Delete" {
 					err = repo.Delete(ctx, id)
 				} else {
-					err = repo.DeleteSession(ctx, s)
+					err = repo.DeleteIfUnchanged(ctx, s)
 				}
 				if err != nil {
 					t.Fatalf("%s: %v", how, err)
@@ -321,7 +321,7 @@ func testCacheLocalDelete(t *testing.T, e *env) {
 				if _, n, err := gets(t, e, repo, consistency.WithStrongRead(ctx), id); !errors.Is(err, dynamosession.ErrNotFound) || n != 1 {
 					t.Errorf("strong Get after %s = %v after %d requests, want ErrNotFound from a read", how, err, n)
 				}
-				if err := repo.Put(ctx, id, cart{User: "bob"}); err != nil {
+				if _, err := repo.Put(ctx, id, cart{User: "bob"}); err != nil {
 					t.Fatal(err)
 				}
 				if s, n, err := gets(t, e, repo, ctx, id); err != nil || n != 0 || s.Data.User != "bob" {
@@ -340,7 +340,7 @@ func testCacheLocalWrites(t *testing.T, e *env) {
 	repo := cached(t, e, 10*time.Minute, versioned, func(o *dynamosession.Options[cart]) { o.Touch = ttl.TouchAfter(time.Minute) })
 	truth := newRepo(t, e, versioned)
 	id := newID(t)
-	if err := repo.Put(ctx, id, cart{User: "ada"}); err != nil {
+	if _, err := repo.Put(ctx, id, cart{User: "ada"}); err != nil {
 		t.Fatal(err)
 	}
 	same := func(step string) {
@@ -406,7 +406,7 @@ func testCacheStaleVersionedSave(t *testing.T, e *env) {
 	ctx := context.Background()
 	a, b := cached(t, e, time.Minute, versioned), cached(t, e, time.Minute, versioned)
 	id := newID(t)
-	if err := a.Put(ctx, id, cart{User: "ada"}); err != nil {
+	if _, err := a.Put(ctx, id, cart{User: "ada"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := b.Update(ctx, id, func(c *cart) error { c.Items = append(c.Items, "from b"); return nil }); err != nil {
@@ -437,7 +437,7 @@ func testCacheNoLostUpdate(t *testing.T, e *env) {
 	opts := func(o *dynamosession.Options[cart]) { o.Versioned = true; o.MaxUpdateAttempts = 200 }
 	repos := []*dynamosession.Repo[cart]{cached(t, e, time.Minute, opts), cached(t, e, time.Minute, opts)}
 	id := newID(t)
-	if err := repos[0].Put(ctx, id, cart{}); err != nil {
+	if _, err := repos[0].Put(ctx, id, cart{}); err != nil {
 		t.Fatal(err)
 	}
 	const goroutines, increments = 6, 8
@@ -500,7 +500,7 @@ func testCacheStrongReads(t *testing.T, e *env) {
 	ctx := context.Background()
 	a, b := cached(t, e, time.Minute), newRepo[cart](t, e)
 	id := newID(t)
-	if err := a.Put(ctx, id, cart{User: "ada"}); err != nil {
+	if _, err := a.Put(ctx, id, cart{User: "ada"}); err != nil {
 		t.Fatal(err)
 	}
 	s, _ := b.Get(ctx, id)
@@ -531,7 +531,7 @@ func testCacheEvictsByEntries(t *testing.T, e *env) {
 	ids := make([]string, 4)
 	for i := range ids {
 		ids[i] = newID(t)
-		if err := writer.Put(ctx, ids[i], cart{User: fmt.Sprint(i)}); err != nil {
+		if _, err := writer.Put(ctx, ids[i], cart{User: fmt.Sprint(i)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -552,7 +552,7 @@ func testCacheEvictsByBytes(t *testing.T, e *env) {
 	size := 0
 	for i := range ids {
 		ids[i] = newID(t) // equal lengths: equal item sizes
-		if err := writer.Put(ctx, ids[i], cart{User: "ada", Blob: make([]byte, 1000)}); err != nil {
+		if _, err := writer.Put(ctx, ids[i], cart{User: "ada", Blob: make([]byte, 1000)}); err != nil {
 			t.Fatal(err)
 		}
 		size = capacity.ItemSize(e.raw(t, "session#"+ids[i]))
@@ -586,7 +586,7 @@ func testCacheNeverServesExpired(t *testing.T, e *env) {
 	a, b := cached(t, e, time.Hour, opts), newRepo(t, e, opts)
 	id, id2 := newID(t), newID(t)
 	for _, id := range []string{id, id2} {
-		if err := a.Put(ctx, id, cart{User: "ada"}); err != nil {
+		if _, err := a.Put(ctx, id, cart{User: "ada"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -640,7 +640,7 @@ func testCacheCoherent(t *testing.T, e *env) {
 				var err error
 				switch op := rnd.IntN(6); op {
 				case 0:
-					err = repo.Put(ctx, id, cart{User: fmt.Sprint("g", g)})
+					_, err = repo.Put(ctx, id, cart{User: fmt.Sprint("g", g)})
 				case 1, 2, 3:
 					var s *dynamosession.Session[cart]
 					if s, err = repo.Get(ctx, id); err != nil {
@@ -653,7 +653,7 @@ func testCacheCoherent(t *testing.T, e *env) {
 					case 2:
 						_, err = repo.Touch(ctx, s)
 					case 3:
-						err = repo.DeleteSession(ctx, s)
+						err = repo.DeleteIfUnchanged(ctx, s)
 					}
 				case 4:
 					_, err = repo.Update(ctx, id, func(c *cart) error { c.Items = append(c.Items, fmt.Sprint(g)); return nil })
@@ -755,7 +755,7 @@ func testCacheReadRacingWrite(t *testing.T, e *env) {
 	h, he := heldEnv(e)
 	repo := cached(t, he, time.Minute)
 	id := newID(t)
-	if err := newRepo[cart](t, e).Put(ctx, id, cart{User: "old"}); err != nil {
+	if _, err := newRepo[cart](t, e).Put(ctx, id, cart{User: "old"}); err != nil {
 		t.Fatal(err)
 	}
 	landed, release := h.next("GetItem")
@@ -765,7 +765,7 @@ func testCacheReadRacingWrite(t *testing.T, e *env) {
 		done <- err
 	}()
 	<-landed
-	if err := repo.Put(ctx, id, cart{User: "new"}); err != nil {
+	if _, err := repo.Put(ctx, id, cart{User: "new"}); err != nil {
 		t.Fatal(err)
 	}
 	close(release)
@@ -785,7 +785,7 @@ func testCacheWritesOutOfOrder(t *testing.T, e *env) {
 	h, he := heldEnv(e)
 	repo := cached(t, he, time.Minute)
 	id := newID(t)
-	if err := repo.Put(ctx, id, cart{User: "ada"}); err != nil {
+	if _, err := repo.Put(ctx, id, cart{User: "ada"}); err != nil {
 		t.Fatal(err)
 	}
 	first, _ := repo.Get(ctx, id)
@@ -822,7 +822,7 @@ func testCacheSaveOverMarker(t *testing.T, e *env) {
 	ctx := context.Background()
 	a, b := cached(t, e, time.Minute), newRepo[cart](t, e)
 	id := newID(t)
-	if err := a.Put(ctx, id, cart{User: "ada"}); err != nil {
+	if _, err := a.Put(ctx, id, cart{User: "ada"}); err != nil {
 		t.Fatal(err)
 	}
 	old, err := a.Get(ctx, id)
@@ -832,7 +832,7 @@ func testCacheSaveOverMarker(t *testing.T, e *env) {
 	if err := a.Delete(ctx, id); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Put(ctx, id, cart{User: "bob"}); err != nil {
+	if _, err := b.Put(ctx, id, cart{User: "bob"}); err != nil {
 		t.Fatal(err)
 	}
 	old.Data.Count = 3
@@ -853,7 +853,7 @@ func testCacheLocalSupersede(t *testing.T, e *env) {
 	ctx := context.Background()
 	repo := cached(t, e, time.Minute)
 	id := newID(t)
-	if err := repo.Put(ctx, id, cart{User: "ada"}); err != nil {
+	if _, err := repo.Put(ctx, id, cart{User: "ada"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := repo.Get(ctx, id); err != nil {
@@ -880,7 +880,7 @@ func testCacheLocalDeleteUndecodable(t *testing.T, e *env) {
 	ctx := context.Background()
 	repo := cached(t, e, time.Minute)
 	id := newID(t)
-	if err := repo.Put(ctx, id, cart{User: "ada"}); err != nil {
+	if _, err := repo.Put(ctx, id, cart{User: "ada"}); err != nil {
 		t.Fatal(err)
 	}
 	e.putRaw(t, map[string]types.AttributeValue{

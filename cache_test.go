@@ -320,7 +320,7 @@ func TestCacheHidesStaleReadsAfterLocalDelete(t *testing.T) {
 			ctx := context.Background()
 			p := newPageEnv(t)
 			repo := p.repo(t, func(o *Options[pageSession]) { o.Cache.MaxStale = maxStale })
-			if err := repo.Put(ctx, "s1", newPageSession("ada")); err != nil {
+			if _, err := repo.Put(ctx, "s1", newPageSession("ada")); err != nil {
 				t.Fatal(err)
 			}
 			p.db.SetStaleReads(true)
@@ -375,7 +375,7 @@ func (w pageLoadWorkload) play(tb testing.TB, p pageEnv, maxStale time.Duration,
 	ids := make([]string, users)
 	for i := range ids {
 		ids[i] = fmt.Sprintf("user-%04d-session", i)
-		if err := login.Put(ctx, ids[i], newPageSession(fmt.Sprint("user", i))); err != nil {
+		if _, err := login.Put(ctx, ids[i], newPageSession(fmt.Sprint("user", i))); err != nil {
 			tb.Fatal(err)
 		}
 	}
@@ -470,7 +470,7 @@ func TestCacheHeapPerItemByte(t *testing.T) {
 			writer := p.repo(t, func(o *Options[pageSession]) { o.Codec = c })
 			const sessions = 500 // about three times what fits
 			for i := range sessions {
-				if err := writer.Put(ctx, fmt.Sprint("s", i), newPageSession("ada")); err != nil {
+				if _, err := writer.Put(ctx, fmt.Sprint("s", i), newPageSession("ada")); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -531,7 +531,7 @@ func BenchmarkCacheGet(b *testing.B) {
 			b.Run(string(c.Format())+"/"+name, func(b *testing.B) {
 				p := newPageEnv(b)
 				repo := p.repo(b, func(o *Options[pageSession]) { o.Codec = c; o.Cache.MaxStale = maxStale })
-				if err := repo.Put(ctx, "s", newPageSession("ada")); err != nil {
+				if _, err := repo.Put(ctx, "s", newPageSession("ada")); err != nil {
 					b.Fatal(err)
 				}
 				b.ReportAllocs()
@@ -596,7 +596,7 @@ func BenchmarkCachePageLoad(b *testing.B) {
 				ids := make([]string, users)
 				for i := range ids {
 					ids[i] = fmt.Sprintf("bench-%d-%v-%d", time.Now().UnixNano(), maxStale, i)
-					if err := repo.Put(ctx, ids[i], newPageSession("ada")); err != nil {
+					if _, err := repo.Put(ctx, ids[i], newPageSession("ada")); err != nil {
 						b.Fatal(err)
 					}
 				}

@@ -224,6 +224,8 @@ func contractCases() []contractCase {
 		{"StrictFormatsRefusePlainRecords", testStrictFormats},
 		{"LegacyExpiriesAgreeWithConditions", testLegacyExpiriesAgree},
 		{"SaveConditionAgreesWithReads", testSaveConditionAgreesWithReads},
+		{"OutOfRangeExpiryIsKept", testOutOfRangeExpiryIsKept},
+		{"DeleteIfUnchangedUnversioned", testDeleteIfUnchangedUnversioned},
 		{"KeyRotationCompletesForReadOnlyUsers", testKeyRotationCompletes},
 		{"TouchResealNeverUndoesASave", testTouchResealNeverUndoesASave},
 		{"VersionedSaveAfterNodeWrite", testVersionedSaveAfterNodeWrite},
@@ -241,7 +243,7 @@ func testRoundTripEveryCodec(t *testing.T, e *env) {
 			repo := newRepo(t, e, func(o *dynamosession.Options[cart]) { o.Codec = c })
 			id := newID(t)
 			want := cart{User: "ada", Items: []string{"book", "pen"}, Count: 2, Meta: map[string]any{"k": "v"}}
-			if err := repo.Put(context.Background(), id, want); err != nil {
+			if _, err := repo.Put(context.Background(), id, want); err != nil {
 				t.Fatalf("Put: %v", err)
 			}
 			s, err := repo.Get(context.Background(), id)
@@ -276,7 +278,7 @@ func testGetMissing(t *testing.T, e *env) {
 func testExpiredButPresent(t *testing.T, e *env) {
 	repo := newRepo[cart](t, e)
 	id := newID(t)
-	if err := repo.Put(context.Background(), id, cart{User: "ada"}); err != nil {
+	if _, err := repo.Put(context.Background(), id, cart{User: "ada"}); err != nil {
 		t.Fatal(err)
 	}
 	e.clock.Advance(24 * time.Hour) // expires == now: expired
@@ -293,7 +295,7 @@ func testTouchThrottled(t *testing.T, e *env) {
 	repo := newRepo[cart](t, e) // TouchAfter(1h), Sliding(24h)
 	ctx := context.Background()
 	id := newID(t)
-	if err := repo.Put(ctx, id, cart{User: "ada"}); err != nil {
+	if _, err := repo.Put(ctx, id, cart{User: "ada"}); err != nil {
 		t.Fatal(err)
 	}
 	e.clock.Advance(59 * time.Minute)
@@ -340,7 +342,7 @@ func testTouchAfterDelete(t *testing.T, e *env) {
 	repo := newRepo[cart](t, e)
 	ctx := context.Background()
 	id := newID(t)
-	if err := repo.Put(ctx, id, cart{User: "ada"}); err != nil {
+	if _, err := repo.Put(ctx, id, cart{User: "ada"}); err != nil {
 		t.Fatal(err)
 	}
 	s, err := repo.Get(ctx, id)
@@ -364,7 +366,7 @@ func testTouchLosesRace(t *testing.T, e *env) {
 	repo := newRepo[cart](t, e)
 	ctx := context.Background()
 	id := newID(t)
-	if err := repo.Put(ctx, id, cart{User: "ada"}); err != nil {
+	if _, err := repo.Put(ctx, id, cart{User: "ada"}); err != nil {
 		t.Fatal(err)
 	}
 	e.clock.Advance(2 * time.Hour)
@@ -395,7 +397,7 @@ func testSaveUnchanged(t *testing.T, e *env) {
 			for i := range 20 { // many keys: map order must not matter
 				meta[fmt.Sprint("k", i)] = i
 			}
-			if err := repo.Put(ctx, id, cart{User: "ada", Meta: meta}); err != nil {
+			if _, err := repo.Put(ctx, id, cart{User: "ada", Meta: meta}); err != nil {
 				t.Fatal(err)
 			}
 			s, err := repo.Get(ctx, id)
@@ -417,7 +419,7 @@ func testSaveChanged(t *testing.T, e *env) {
 	repo := newRepo[cart](t, e)
 	ctx := context.Background()
 	id := newID(t)
-	if err := repo.Put(ctx, id, cart{User: "ada"}); err != nil {
+	if _, err := repo.Put(ctx, id, cart{User: "ada"}); err != nil {
 		t.Fatal(err)
 	}
 	s, _ := repo.Get(ctx, id)
@@ -446,7 +448,7 @@ func testSaveAfterDelete(t *testing.T, e *env) {
 	repo := newRepo[cart](t, e)
 	ctx := context.Background()
 	id := newID(t)
-	if err := repo.Put(ctx, id, cart{User: "ada"}); err != nil {
+	if _, err := repo.Put(ctx, id, cart{User: "ada"}); err != nil {
 		t.Fatal(err)
 	}
 	s, _ := repo.Get(ctx, id)
@@ -467,7 +469,7 @@ func testConsistency(t *testing.T, e *env) {
 	id := newID(t)
 	eventual := newRepo[cart](t, e)
 	strong := newRepo(t, e, func(o *dynamosession.Options[cart]) { o.Consistency = consistency.Strong })
-	if err := eventual.Put(ctx, id, cart{User: "ada"}); err != nil {
+	if _, err := eventual.Put(ctx, id, cart{User: "ada"}); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -506,7 +508,7 @@ func testInvalidIDs(t *testing.T, e *env) {
 			if !errors.Is(err, dynamosession.ErrInvalidID) {
 				t.Errorf("Get = %v, want ErrInvalidID", err)
 			}
-			if err := repo.Put(ctx, id, cart{}); !errors.Is(err, dynamosession.ErrInvalidID) {
+			if _, err := repo.Put(ctx, id, cart{}); !errors.Is(err, dynamosession.ErrInvalidID) {
 				t.Errorf("Put = %v, want ErrInvalidID", err)
 			}
 			if err := repo.Delete(ctx, id); !errors.Is(err, dynamosession.ErrInvalidID) {
@@ -519,7 +521,7 @@ func testInvalidIDs(t *testing.T, e *env) {
 	}
 	// The longest valid key works on the backend too.
 	id := strings.Repeat("x", 2048-len("session#"))
-	if err := repo.Put(ctx, id, cart{User: "long"}); err != nil {
+	if _, err := repo.Put(ctx, id, cart{User: "long"}); err != nil {
 		t.Fatalf("Put with a 2048-byte key: %v", err)
 	}
 	if _, err := repo.Get(ctx, id); err != nil {
@@ -532,7 +534,7 @@ func testItemTooLarge(t *testing.T, e *env) {
 	ctx := context.Background()
 	id := newID(t)
 	e.reset()
-	err := repo.Put(ctx, id, cart{Blob: make([]byte, capacity.MaxItemBytes)})
+	_, err := repo.Put(ctx, id, cart{Blob: make([]byte, capacity.MaxItemBytes)})
 	if !errors.Is(err, dynamosession.ErrItemTooLarge) {
 		t.Fatalf("Put of a 400 KB blob = %v, want ErrItemTooLarge", err)
 	}
@@ -540,7 +542,7 @@ func testItemTooLarge(t *testing.T, e *env) {
 		t.Fatalf("%d requests sent for an oversized item", n)
 	}
 	// Just under the limit is accepted by the backend.
-	if err := repo.Put(ctx, id, cart{Blob: make([]byte, capacity.MaxItemBytes-200)}); err != nil {
+	if _, err := repo.Put(ctx, id, cart{Blob: make([]byte, capacity.MaxItemBytes-200)}); err != nil {
 		t.Fatalf("Put just under 400 KB: %v", err)
 	}
 }
@@ -699,7 +701,7 @@ func testDelete(t *testing.T, e *env) {
 	repo := newRepo[cart](t, e)
 	ctx := context.Background()
 	id := newID(t)
-	if err := repo.Put(ctx, id, cart{}); err != nil {
+	if _, err := repo.Put(ctx, id, cart{}); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 2 {
@@ -723,7 +725,7 @@ func testCapacityBoundaries(t *testing.T, e *env) {
 			id := newID(t)
 			data := sizedCart(t, id, e.clock.Now(), size)
 			e.reset()
-			if err := repo.Put(ctx, id, data); err != nil {
+			if _, err := repo.Put(ctx, id, data); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := repo.Get(ctx, id); err != nil {
@@ -783,10 +785,10 @@ func testVersionedPut(t *testing.T, e *env) {
 	repo := newRepo(t, e, func(o *dynamosession.Options[cart]) { o.Versioned = true })
 	ctx := context.Background()
 	id := newID(t)
-	if err := repo.Put(ctx, id, cart{User: "first"}); err != nil {
+	if _, err := repo.Put(ctx, id, cart{User: "first"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := repo.Put(ctx, id, cart{User: "second"}); !errors.Is(err, dynamosession.ErrConflict) {
+	if _, err := repo.Put(ctx, id, cart{User: "second"}); !errors.Is(err, dynamosession.ErrConflict) {
 		t.Fatalf("second versioned Put = %v, want ErrConflict", err)
 	}
 	s, err := repo.Get(ctx, id)
@@ -795,7 +797,7 @@ func testVersionedPut(t *testing.T, e *env) {
 	}
 	// An expired record may be replaced.
 	e.clock.Advance(25 * time.Hour)
-	if err := repo.Put(ctx, id, cart{User: "third"}); err != nil {
+	if _, err := repo.Put(ctx, id, cart{User: "third"}); err != nil {
 		t.Fatalf("versioned Put over an expired record: %v", err)
 	}
 }
@@ -804,7 +806,7 @@ func testVersionedSaveConflict(t *testing.T, e *env) {
 	repo := newRepo(t, e, func(o *dynamosession.Options[cart]) { o.Versioned = true })
 	ctx := context.Background()
 	id := newID(t)
-	if err := repo.Put(ctx, id, cart{}); err != nil {
+	if _, err := repo.Put(ctx, id, cart{}); err != nil {
 		t.Fatal(err)
 	}
 	tab1, _ := repo.Get(ctx, id)
@@ -838,7 +840,7 @@ func testVersionedDeleteSession(t *testing.T, e *env) {
 	repo := newRepo(t, e, func(o *dynamosession.Options[cart]) { o.Versioned = true })
 	ctx := context.Background()
 	id := newID(t)
-	if err := repo.Put(ctx, id, cart{}); err != nil {
+	if _, err := repo.Put(ctx, id, cart{}); err != nil {
 		t.Fatal(err)
 	}
 	old, _ := repo.Get(ctx, id)
@@ -847,14 +849,14 @@ func testVersionedDeleteSession(t *testing.T, e *env) {
 	if err := repo.Save(ctx, cur); err != nil {
 		t.Fatal(err)
 	}
-	if err := repo.DeleteSession(ctx, old); !errors.Is(err, dynamosession.ErrConflict) {
-		t.Fatalf("DeleteSession of a stale version = %v, want ErrConflict", err)
+	if err := repo.DeleteIfUnchanged(ctx, old); !errors.Is(err, dynamosession.ErrConflict) {
+		t.Fatalf("DeleteIfUnchanged of a stale version = %v, want ErrConflict", err)
 	}
-	if err := repo.DeleteSession(ctx, cur); err != nil {
-		t.Fatalf("DeleteSession of the current version: %v", err)
+	if err := repo.DeleteIfUnchanged(ctx, cur); err != nil {
+		t.Fatalf("DeleteIfUnchanged of the current version: %v", err)
 	}
-	if err := repo.DeleteSession(ctx, cur); err != nil {
-		t.Fatalf("DeleteSession of a deleted session: %v", err)
+	if err := repo.DeleteIfUnchanged(ctx, cur); err != nil {
+		t.Fatalf("DeleteIfUnchanged of a deleted session: %v", err)
 	}
 	if e.raw(t, "session#"+id) != nil {
 		t.Fatal("session not deleted")
@@ -865,7 +867,7 @@ func testConcurrentUpdates(t *testing.T, e *env) {
 	repo := newRepo(t, e, func(o *dynamosession.Options[cart]) { o.Versioned = true; o.MaxUpdateAttempts = 100 })
 	ctx := context.Background()
 	id := newID(t)
-	if err := repo.Put(ctx, id, cart{}); err != nil {
+	if _, err := repo.Put(ctx, id, cart{}); err != nil {
 		t.Fatal(err)
 	}
 	const goroutines, increments = 8, 10
@@ -901,7 +903,7 @@ func testTouchRacingDelete(t *testing.T, e *env) {
 	ctx := context.Background()
 	for i := range 20 {
 		id := newID(t)
-		if err := repo.Put(ctx, id, cart{}); err != nil {
+		if _, err := repo.Put(ctx, id, cart{}); err != nil {
 			t.Fatal(err)
 		}
 		s, _ := repo.Get(ctx, id)
@@ -930,7 +932,7 @@ func testHusk(t *testing.T, e *env) {
 	if _, err := repo.Get(ctx, id); !errors.Is(err, dynamosession.ErrNotFound) {
 		t.Fatalf("Get of a husk = %v, want ErrNotFound", err)
 	}
-	if err := repo.Put(ctx, id, cart{User: "new"}); err != nil {
+	if _, err := repo.Put(ctx, id, cart{User: "new"}); err != nil {
 		t.Fatalf("versioned Put over a husk: %v", err)
 	}
 	if s, err := repo.Get(ctx, id); err != nil || s.Data.User != "new" {
@@ -942,7 +944,7 @@ func testCreate(t *testing.T, e *env) {
 	repo := newRepo(t, e, func(o *dynamosession.Options[cart]) { o.Versioned = true; o.Codec = codec.Msgpack[cart]{} })
 	ctx := context.Background()
 	id := newID(t)
-	s, err := repo.Create(ctx, id, cart{User: "ada"})
+	s, err := repo.Put(ctx, id, cart{User: "ada"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -969,7 +971,7 @@ func testRewriteMapRecord(t *testing.T, e *env) {
 	ctx := context.Background()
 	id := newID(t)
 	mapRepo := newRepo[cart](t, e) // writes Map
-	if err := mapRepo.Put(ctx, id, cart{User: "ada", Meta: map[string]any{"a": 1.0, "b": "x"}}); err != nil {
+	if _, err := mapRepo.Put(ctx, id, cart{User: "ada", Meta: map[string]any{"a": 1.0, "b": "x"}}); err != nil {
 		t.Fatal(err)
 	}
 	repo := newRepo(t, e, func(o *dynamosession.Options[cart]) { o.Codec = codec.Msgpack[cart]{}; o.RewriteOnRead = true })
@@ -991,7 +993,7 @@ func testNoReviveExpired(t *testing.T, e *env) {
 	repo := newRepo[cart](t, e)
 	ctx := context.Background()
 	id := newID(t)
-	s, err := repo.Create(ctx, id, cart{User: "ada"})
+	s, err := repo.Put(ctx, id, cart{User: "ada"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1015,7 +1017,7 @@ func testSaveIntoHusk(t *testing.T, e *env) {
 	repo := newRepo[cart](t, e)
 	ctx := context.Background()
 	id := newID(t)
-	if err := repo.Put(ctx, id, cart{User: "ada"}); err != nil {
+	if _, err := repo.Put(ctx, id, cart{User: "ada"}); err != nil {
 		t.Fatal(err)
 	}
 	s, _ := repo.Get(ctx, id)
@@ -1051,7 +1053,7 @@ func testCapacityMapNumbers(t *testing.T, e *env) {
 			t.Fatalf("built a %d-byte item, want %d", got, size)
 		}
 		e.reset()
-		if err := repo.Put(ctx, id, c); err != nil {
+		if _, err := repo.Put(ctx, id, c); err != nil {
 			t.Fatal(err)
 		}
 		if _, write := e.units(); write != capacity.WriteUnits(size) {
@@ -1064,7 +1066,7 @@ func testHashIDs(t *testing.T, e *env) {
 	repo := newRepo(t, e, func(o *dynamosession.Options[cart]) { o.HashIDs = true })
 	ctx := context.Background()
 	id := newID(t)
-	if err := repo.Put(ctx, id, cart{User: "ada"}); err != nil {
+	if _, err := repo.Put(ctx, id, cart{User: "ada"}); err != nil {
 		t.Fatal(err)
 	}
 	if e.raw(t, "session#"+id) != nil {
@@ -1094,7 +1096,7 @@ func testStrictFormats(t *testing.T, e *env) {
 	ctx := context.Background()
 	id := newID(t)
 	plain := newRepo[cart](t, e) // writes Map
-	if err := plain.Put(ctx, id, cart{User: "forged"}); err != nil {
+	if _, err := plain.Put(ctx, id, cart{User: "forged"}); err != nil {
 		t.Fatal(err)
 	}
 	strict := newRepo(t, e, func(o *dynamosession.Options[cart]) { o.Codec = codec.Msgpack[cart]{}; o.StrictFormats = true })
@@ -1103,7 +1105,7 @@ func testStrictFormats(t *testing.T, e *env) {
 	if !errors.As(err, &de) || !errors.Is(err, codec.ErrUnknownFormat) {
 		t.Fatalf("strict Get of a Map record = %v, want a *DecodeError wrapping ErrUnknownFormat", err)
 	}
-	if err := strict.Put(ctx, id, cart{User: "real"}); err != nil {
+	if _, err := strict.Put(ctx, id, cart{User: "real"}); err != nil {
 		t.Fatal(err)
 	}
 	if s, err := strict.Get(ctx, id); err != nil || s.Data.User != "real" {

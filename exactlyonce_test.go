@@ -168,7 +168,7 @@ func TestExactlyOnceAfterLostResponse(t *testing.T) {
 	} {
 		t.Run("Update/"+tt.name, func(t *testing.T) {
 			id := newID(t)
-			if err := b.Put(ctx, id, cart{}); err != nil {
+			if _, err := b.Put(ctx, id, cart{}); err != nil {
 				t.Fatal(err)
 			}
 			before := proxy.count("UpdateItem")
@@ -200,7 +200,7 @@ func TestExactlyOnceAfterLostResponse(t *testing.T) {
 	t.Run("versioned Put", func(t *testing.T) {
 		id := newID(t)
 		proxy.arm("PutItem", nil)
-		if err := a.Put(ctx, id, cart{User: "ada"}); err != nil {
+		if _, err := a.Put(ctx, id, cart{User: "ada"}); err != nil {
 			t.Fatalf("Put whose first attempt landed = %v, want nil", err)
 		}
 	})
@@ -217,16 +217,16 @@ func TestExactlyOnceAfterLostResponse(t *testing.T) {
 				t.Errorf("rival Save: %v", err)
 			}
 		})
-		if err := a.Put(ctx, id, cart{User: "ada"}); err != nil {
+		if _, err := a.Put(ctx, id, cart{User: "ada"}); err != nil {
 			t.Fatalf("Put whose first attempt landed = %v, want nil", err)
 		}
 		if got := count(t, id); got != 9 {
 			t.Errorf("count %d, want the rival's 9", got)
 		}
 	})
-	t.Run("DeleteSession", func(t *testing.T) {
+	t.Run("DeleteIfUnchanged", func(t *testing.T) {
 		id := newID(t)
-		if err := a.Put(ctx, id, cart{}); err != nil {
+		if _, err := a.Put(ctx, id, cart{}); err != nil {
 			t.Fatal(err)
 		}
 		s, err := a.Get(strong, id)
@@ -234,13 +234,13 @@ func TestExactlyOnceAfterLostResponse(t *testing.T) {
 			t.Fatal(err)
 		}
 		proxy.arm("DeleteItem", nil)
-		if err := a.DeleteSession(ctx, s); err != nil {
-			t.Fatalf("DeleteSession whose first attempt landed = %v, want nil", err)
+		if err := a.DeleteIfUnchanged(ctx, s); err != nil {
+			t.Fatalf("DeleteIfUnchanged whose first attempt landed = %v, want nil", err)
 		}
 	})
-	t.Run("DeleteSession, then a new session under the ID", func(t *testing.T) {
+	t.Run("DeleteIfUnchanged, then a new session under the ID", func(t *testing.T) {
 		id := newID(t)
-		if err := a.Put(ctx, id, cart{}); err != nil {
+		if _, err := a.Put(ctx, id, cart{}); err != nil {
 			t.Fatal(err)
 		}
 		s, err := a.Get(strong, id)
@@ -248,12 +248,12 @@ func TestExactlyOnceAfterLostResponse(t *testing.T) {
 			t.Fatal(err)
 		}
 		proxy.arm("DeleteItem", func() {
-			if err := b.Put(ctx, id, cart{User: "new"}); err != nil {
+			if _, err := b.Put(ctx, id, cart{User: "new"}); err != nil {
 				t.Errorf("rival Put: %v", err)
 			}
 		})
-		if err := a.DeleteSession(ctx, s); !errors.Is(err, dynamosession.ErrOutcomeUnknown) {
-			t.Fatalf("DeleteSession = %v, want ErrOutcomeUnknown (it landed, but the ID holds a session again)", err)
+		if err := a.DeleteIfUnchanged(ctx, s); !errors.Is(err, dynamosession.ErrOutcomeUnknown) {
+			t.Fatalf("DeleteIfUnchanged = %v, want ErrOutcomeUnknown (it landed, but the ID holds a session again)", err)
 		}
 	})
 }

@@ -210,7 +210,7 @@ func warmGet[T any](t *testing.T) {
 			t.Fatal(err)
 		}
 		id := fmt.Sprint("warm", i)
-		if err := repo.Put(ctx, id, v); err != nil {
+		if _, err := repo.Put(ctx, id, v); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := repo.Get(ctx, id); err != nil {

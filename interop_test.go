@@ -165,8 +165,10 @@ func TestReadsNodeStoreRecords(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Get: %v", err)
 			}
+			// codec.JSON reads the handler's view: numbers in `any`
+			// values get the documented Go types (int64 for integers).
 			var want nodeSession
-			if err := json.Unmarshal(meta.Session, &want); err != nil {
+			if err := (codec.JSON[nodeSession]{}).Unmarshal(meta.Session, &want); err != nil {
 				t.Fatal(err)
 			}
 			// Store bookkeeping, not app data: pwrdrvr's lastModified, and
@@ -188,7 +190,7 @@ func TestReadsNodeStoreRecords(t *testing.T) {
 				t.Fatalf("Get as map: %v", err)
 			}
 			var wantMap map[string]any
-			if err := json.Unmarshal(meta.Session, &wantMap); err != nil {
+			if err := (codec.JSON[map[string]any]{}).Unmarshal(meta.Session, &wantMap); err != nil {
 				t.Fatal(err)
 			}
 			for _, m := range []map[string]any{u.Data, wantMap} {
@@ -310,45 +312,54 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := repo.Put(context.Background(), sid, gc.session); err != nil {
+			if _, err := repo.Put(context.Background(), sid, gc.session); err != nil {
 				t.Fatal(err)
 			}
 			item, ok := db.Item("sessions", map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: gc.prefix + sid}})
 			if !ok {
 				t.Fatal("item not stored")
 			}
-			got, err := ddbjson.MarshalItem(item)
-			if err != nil {
-				t.Fatal(err)
-			}
 			want, _ := json.Marshal(gc.session) // what JavaScript's JSON.parse sees
-			meta, err := json.MarshalIndent(map[string]any{
+			checkGolden(t, gc.name, item, map[string]any{
 				"store": gc.store, "table_prefix": gc.prefix, "sid": sid, "want": json.RawMessage(want),
 				"note": "written by TestGolden in interop_test.go; run `go test -run TestGolden -update .` to refresh",
-			}, "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			path := filepath.Join("codec", "testdata", "golden", gc.name)
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path+".json", got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path+".meta.json", append(meta, '\n'), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			stored, err := os.ReadFile(path + ".json")
-			if err != nil {
-				t.Fatalf("%v (run with -update to create)", err)
-			}
-			if diff := cmp.Diff(string(stored), string(got)); diff != "" {
-				t.Errorf("stored item differs from %s.json (-golden +now):\n%s", path, diff)
-			}
+			})
 		})
+	}
+}
+
+// checkGolden compares item with codec/testdata/golden/name.json, after
+// writing it there and meta beside it as name.meta.json with -update.
+// verify.js feeds each such record to the real Node store meta names and
+// checks it reads meta's "want".
+func checkGolden(t *testing.T, name string, item map[string]types.AttributeValue, meta map[string]any) {
+	t.Helper()
+	got, err := ddbjson.MarshalItem(item)
+	if err != nil {
+		t.Fatal(err)
+	}
+	metaText, err := json.MarshalIndent(meta, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join("codec", "testdata", "golden", name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path+".json", got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path+".meta.json", append(metaText, '\n'), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stored, err := os.ReadFile(path + ".json")
+	if err != nil {
+		t.Fatalf("%v (run with -update to create)", err)
+	}
+	if diff := cmp.Diff(string(stored), string(got)); diff != "" {
+		t.Errorf("stored item differs from %s.json (-golden +now):\n%s", path, diff)
 	}
 }
 

@@ -52,7 +52,7 @@ func TestWithLifetime(t *testing.T) {
 				})
 				ctx := dynamosession.WithLifetime(context.Background(), tt.lifetime)
 				t0 := e.clock.Now()
-				s, err := repo.Create(ctx, newID(t), cart{User: "ada"})
+				s, err := repo.Put(ctx, newID(t), cart{User: "ada"})
 				must(t, err)
 				wantCreated := t0.Add(day)
 				if tt.lifetime > 0 {

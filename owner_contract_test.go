@@ -152,7 +152,7 @@ func createOwned(t *testing.T, repo *dynamosession.Repo[cart], owner string, n i
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			if err := repo.Put(context.Background(), id, cart{User: owner}); err != nil {
+			if _, err := repo.Put(context.Background(), id, cart{User: owner}); err != nil {
 				errs <- err
 			}
 		}()
@@ -179,7 +179,7 @@ func testOwnerRevokesOtherDevices(t *testing.T, e *env) {
 	dev := createOwned(t, repo, "ada", 3)
 	bob := createOwned(t, repo, "bob", 1)[0]
 	anon := newID(t)
-	if err := repo.Put(ctx, anon, cart{Items: []string{"anonymous"}}); err != nil {
+	if _, err := repo.Put(ctx, anon, cart{Items: []string{"anonymous"}}); err != nil {
 		t.Fatal(err)
 	}
 	expired, husk := newID(t), newID(t)
@@ -335,7 +335,7 @@ func testOwnerAnonymousNeverIndexed(t *testing.T, e *env) {
 		name string
 		do   func() error
 	}{
-		{"create", func() (err error) { s, err = repo.Create(ctx, id, cart{Items: []string{"a"}}); return err }},
+		{"create", func() (err error) { s, err = repo.Put(ctx, id, cart{Items: []string{"a"}}); return err }},
 		{"get", func() (err error) { s, err = repo.Get(ctx, id); return err }},
 		{"save", func() error { s.Data.Count++; return repo.Save(ctx, s) }},
 		{"touch", func() error { e.clock.Advance(time.Minute); _, err := repo.Touch(ctx, s); return err }},
@@ -353,7 +353,7 @@ func testOwnerAnonymousNeverIndexed(t *testing.T, e *env) {
 
 	// A login in an anonymous session, then a logout that keeps the
 	// session but clears the user.
-	if s, err := repo.Create(ctx, id, cart{}); err != nil {
+	if s, err := repo.Put(ctx, id, cart{}); err != nil {
 		t.Fatal(err)
 	} else {
 		s.Data.User = "ada"
@@ -395,7 +395,7 @@ func testOwnerCapacityByProjection(t *testing.T, e *env) {
 			var s *dynamosession.Session[cart]
 			var rev dynamosession.Revocation
 			got := map[string]cost{
-				"login":     e.measure(t, func() (err error) { s, err = repo.Create(ctx, id, cart{User: "ada"}); return err }),
+				"login":     e.measure(t, func() (err error) { s, err = repo.Put(ctx, id, cart{User: "ada"}); return err }),
 				"page view": e.measure(t, func() (err error) { s, err = repo.Get(ctx, id); return err }),
 				"save": e.measure(t, func() error {
 					e.clock.Advance(time.Minute) // a save writes a fresh expiry too
@@ -409,7 +409,7 @@ func testOwnerCapacityByProjection(t *testing.T, e *env) {
 				}),
 				"logout": e.measure(t, func() error { return repo.Delete(ctx, id) }),
 			}
-			if err := repo.Put(ctx, id, cart{User: "ada"}); err != nil {
+			if _, err := repo.Put(ctx, id, cart{User: "ada"}); err != nil {
 				t.Fatal(err)
 			}
 			got["revoke one"] = e.measure(t, func() (err error) { rev, err = repo.RevokeOwner(ctx, "ada", ""); return err })

@@ -89,7 +89,7 @@ func TestSaveIntoHusk(t *testing.T) {
 	_ = createSessions(db)
 	repo, _ := dynamosession.New[cart](db, "sessions", func(o *dynamosession.Options[cart]) { o.Clock = clk.Now })
 	ctx := context.Background()
-	if err := repo.Put(ctx, "abc", cart{User: "ada"}); err != nil {
+	if _, err := repo.Put(ctx, "abc", cart{User: "ada"}); err != nil {
 		t.Fatal(err)
 	}
 	s, _ := repo.Get(ctx, "abc")
@@ -114,7 +114,7 @@ func TestSaveTouchResurrectExpired(t *testing.T) {
 			_ = createSessions(db)
 			repo, _ := dynamosession.New[cart](db, "sessions", func(o *dynamosession.Options[cart]) { o.Clock = clk.Now })
 			ctx := context.Background()
-			s, err := repo.Create(ctx, "abc", cart{User: "ada"})
+			s, err := repo.Put(ctx, "abc", cart{User: "ada"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -166,7 +166,7 @@ func TestMsgpackNamedKeyNotCanonical(t *testing.T) {
 	for _, k := range []string{"a", "b", "c", "d", "e", "f", "g", "h"} {
 		m[flagName(k)] = k
 	}
-	_ = repo.Put(ctx, "abc", flagged{Flags: m})
+	_, _ = repo.Put(ctx, "abc", flagged{Flags: m})
 	writes := 0
 	for range 20 {
 		s, err := repo.Get(ctx, "abc")

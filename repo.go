@@ -51,8 +51,12 @@ type API interface {
 
 var _ API = (*dynamodb.Client)(nil)
 
-// Options configures a [Repo]. Every zero field means its documented
-// default, so New(client, table) alone gives a working repository.
+// Options configures a [Repo]. [New] sets every field to its documented
+// default first and then runs the option functions on it, so
+// New(client, table) alone gives a working repository, and an option
+// function may set a field to its zero value on purpose (Prefix "" stores
+// bare IDs). Fields left at their zero value, and the touch interval
+// whose default follows the TTL, are filled in after the option functions.
 type Options[T any] struct {
 	// KeyAttr is the table's partition key attribute, of type S.
 	// Default "id".
@@ -60,11 +64,8 @@ type Options[T any] struct {
 
 	// Prefix is prepended to every session ID to form the key. Default
 	// "session#" (what @pwrdrvr/dynamodb-session-store writes); use "sess:"
-	// for tables connect-dynamodb writes. To store bare IDs set NoPrefix.
+	// for tables connect-dynamodb writes; "" to store bare IDs.
 	Prefix string
-
-	// NoPrefix stores session IDs as keys unchanged, ignoring Prefix.
-	NoPrefix bool
 
 	// DataAttr is the attribute that holds the encoded session. Default "sess".
 	DataAttr string
@@ -131,7 +132,7 @@ type Options[T any] struct {
 	Consistency consistency.Policy
 
 	// Versioned stores a version number with each session and makes Save,
-	// DeleteSession and Update conditional on it (optimistic locking), and
+	// DeleteIfUnchanged and Update conditional on it (optimistic locking), and
 	// Put refuse to replace an existing live session. It costs nothing
 	// extra: a conditional write is billed like any other. Default false.
 	Versioned bool
@@ -267,7 +268,8 @@ type Repo[T any] struct {
 // optFns applied in order to the default [Options]. It returns an error
 // wrapping [ErrInvalidOptions] for a bad configuration.
 func New[T any](client API, table string, optFns ...func(*Options[T])) (*Repo[T], error) {
-	var o Options[T]
+	o := withDefaults(Options[T]{Prefix: "session#"})
+	o.Touch = nil // derived from the TTL the option functions choose, below
 	for _, fn := range optFns {
 		fn(&o)
 	}
@@ -307,12 +309,6 @@ func New[T any](client API, table string, optFns ...func(*Options[T])) (*Repo[T]
 func withDefaults[T any](o Options[T]) Options[T] {
 	if o.KeyAttr == "" {
 		o.KeyAttr = "id"
-	}
-	if o.Prefix == "" && !o.NoPrefix {
-		o.Prefix = "session#"
-	}
-	if o.NoPrefix {
-		o.Prefix = ""
 	}
 	if o.DataAttr == "" {
 		o.DataAttr = "sess"

@@ -144,7 +144,7 @@ func TestDefaultTouchFromTTL(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	if err := repo.Put(ctx, "a", cart{User: "ada"}); err != nil {
+	if _, err := repo.Put(ctx, "a", cart{User: "ada"}); err != nil {
 		t.Fatal(err)
 	}
 	for _, step := range []struct {
@@ -226,7 +226,7 @@ func TestContextCanceled(t *testing.T) {
 	repo, _ := dynamosession.New[cart](newFake(t), "sessions")
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := repo.Put(ctx, "abc", cart{}); !errors.Is(err, context.Canceled) {
+	if _, err := repo.Put(ctx, "abc", cart{}); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Put with a canceled context = %v", err)
 	}
 }
@@ -263,7 +263,7 @@ func TestUpdateErrors(t *testing.T) {
 	if _, err := repo.Update(ctx, "missing", func(*cart) error { return nil }); !errors.Is(err, dynamosession.ErrNotFound) {
 		t.Errorf("Update of a missing session = %v, want ErrNotFound", err)
 	}
-	if err := repo.Put(ctx, "x", cart{}); err != nil {
+	if _, err := repo.Put(ctx, "x", cart{}); err != nil {
 		t.Fatal(err)
 	}
 	boom := errors.New("boom")
@@ -301,7 +301,7 @@ func TestObserver(t *testing.T) {
 		o.Observer = func(c dynamosession.Call) { calls = append(calls, c) }
 	})
 	ctx := context.Background()
-	_ = repo.Put(ctx, "abc", cart{User: "ada"})
+	_, _ = repo.Put(ctx, "abc", cart{User: "ada"})
 	_, _ = repo.Get(ctx, "abc")
 	_ = repo.Delete(ctx, "abc")
 	var ops []string
@@ -335,7 +335,7 @@ func TestEncodeError(t *testing.T) {
 		t.Fatal(err)
 	}
 	var ee *dynamosession.EncodeError
-	if err := repo.Put(context.Background(), "x", bad{V: make(chan int)}); !errors.As(err, &ee) {
+	if _, err := repo.Put(context.Background(), "x", bad{V: make(chan int)}); !errors.As(err, &ee) {
 		t.Fatalf("Put of a channel = %v, want *EncodeError", err)
 	}
 }
@@ -356,7 +356,7 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	_ = repo.Put(ctx, "id-1", Cart{User: "ada"})
+	_, _ = repo.Put(ctx, "id-1", Cart{User: "ada"})
 
 	s, _ := repo.Get(ctx, "id-1")
 	s.Data.Items = append(s.Data.Items, "book")
@@ -385,7 +385,7 @@ func ExampleRepo_Touch() {
 		o.Touch = ttl.TouchAfter(time.Hour)
 		o.Clock = clock.Now
 	})
-	_ = repo.Put(ctx, "id-1", cart{User: "ada"})
+	_, _ = repo.Put(ctx, "id-1", cart{User: "ada"})
 	for _, wait := range []time.Duration{10 * time.Minute, 30 * time.Minute, 30 * time.Minute} {
 		clock.Advance(wait)
 		s, _ := repo.Get(ctx, "id-1")
@@ -406,7 +406,7 @@ func ExampleRepo_Update() {
 	db := fake.New()
 	_ = createSessions(db)
 	repo, _ := dynamosession.New[cart](db, "sessions", func(o *dynamosession.Options[cart]) { o.Versioned = true })
-	_ = repo.Put(ctx, "id-1", cart{})
+	_, _ = repo.Put(ctx, "id-1", cart{})
 	s, err := repo.Update(ctx, "id-1", func(c *cart) error {
 		c.Count++
 		return nil

@@ -37,7 +37,7 @@ func TestIsRetryableOnTheFake(t *testing.T) {
 	repo := faultRepo[cart](t, db, &calls, faultVersioned, func(o *dynamosession.Options[cart]) { o.Clock = clock.Now })
 	mapRepo := faultRepo[faultLoose](t, db, &calls)
 	id := newID(t)
-	if err := repo.Put(ctx, id, cart{User: "ada"}); err != nil {
+	if _, err := repo.Put(ctx, id, cart{User: "ada"}); err != nil {
 		t.Fatal(err)
 	}
 	fresh := func() *dynamosession.Session[cart] {
@@ -61,7 +61,7 @@ func TestIsRetryableOnTheFake(t *testing.T) {
 
 	db.FailNext("PutItem", 1, &smithy.OperationError{ServiceID: "DynamoDB", OperationName: "PutItem",
 		Err: &types.InternalServerError{Message: aws.String("Internal server error")}})
-	add("internal server error", repo.Put(ctx, newID(t), cart{}))
+	add("internal server error", put(repo.Put(ctx, newID(t), cart{})))
 
 	db.SetLatency(time.Hour)
 	tctx, cancel := context.WithTimeout(ctx, time.Millisecond)
@@ -80,7 +80,7 @@ func TestIsRetryableOnTheFake(t *testing.T) {
 		t.Fatal(err)
 	}
 	add("conflict", repo.Save(ctx, b))
-	add("conflict in Put", repo.Put(ctx, id, cart{}))
+	add("conflict in Put", put(repo.Put(ctx, id, cart{})))
 
 	_, err = repo.Get(ctx, newID(t))
 	add("not found", err)
@@ -91,8 +91,8 @@ func TestIsRetryableOnTheFake(t *testing.T) {
 
 	_, err = repo.Get(ctx, "")
 	add("invalid ID", err)
-	add("item too large", repo.Put(ctx, newID(t), cart{Blob: make([]byte, capacity.MaxItemBytes)}))
-	add("encode error", mapRepo.Put(ctx, newID(t), faultLoose{F: math.NaN()}))
+	add("item too large", put(repo.Put(ctx, newID(t), cart{Blob: make([]byte, capacity.MaxItemBytes)})))
+	add("encode error", put(mapRepo.Put(ctx, newID(t), faultLoose{F: math.NaN()})))
 	_ = db.PutRaw("sessions", map[string]types.AttributeValue{
 		"id":   &types.AttributeValueMemberS{Value: "session#bad"},
 		"sess": &types.AttributeValueMemberBOOL{Value: true},
@@ -154,7 +154,7 @@ func TestIsRetryableThroughTheSDK(t *testing.T) {
 			writeDynamoDB(w, tt.status, tt.body)
 		}))
 		repo := faultRepo[cart](t, sdkClient(srv.URL, 0), &faultCalls{})
-		err := repo.Put(context.Background(), "abc", cart{})
+		_, err := repo.Put(context.Background(), "abc", cart{})
 		srv.Close()
 		if err == nil {
 			t.Fatalf("%s: Put succeeded", tt.name)

@@ -40,7 +40,7 @@ func testKeyRotationCompletes(t *testing.T, e *env) {
 	}
 	before := newRepo(t, e, sealed(k1))
 	id := newID(t)
-	if err := before.Put(ctx, id, cart{User: "ada", Items: []string{"book"}}); err != nil {
+	if _, err := before.Put(ctx, id, cart{User: "ada", Items: []string{"book"}}); err != nil {
 		t.Fatal(err)
 	}
 	e.clock.Advance(10 * time.Minute)
@@ -89,7 +89,7 @@ func testTouchResealNeverUndoesASave(t *testing.T, e *env) {
 	old := newRepo(t, e, func(o *dynamosession.Options[cart]) { o.Codec = codec.Sealed[cart](codec.Msgpack[cart]{}, kr1) })
 	cur := newRepo(t, e, func(o *dynamosession.Options[cart]) { o.Codec = codec.Sealed[cart](codec.Msgpack[cart]{}, kr2) })
 	id := newID(t)
-	if err := old.Put(ctx, id, cart{User: "ada"}); err != nil {
+	if _, err := old.Put(ctx, id, cart{User: "ada"}); err != nil {
 		t.Fatal(err)
 	}
 	e.clock.Advance(2 * time.Hour) // the touch is due
@@ -139,14 +139,14 @@ func testVersionedSaveAfterNodeWrite(t *testing.T, e *env) {
 		if got := e.raw(t, "sess:"+id)["sess"].(*types.AttributeValueMemberS).Value; got != `{"user":"node","items":["a","b"]}` {
 			t.Errorf("Node's write was overwritten: %s", got)
 		}
-		if err := repo.DeleteSession(ctx, s); !errors.Is(err, dynamosession.ErrConflict) {
-			t.Fatalf("DeleteSession after a newer Node write = %v, want ErrConflict", err)
+		if err := repo.DeleteIfUnchanged(ctx, s); !errors.Is(err, dynamosession.ErrConflict) {
+			t.Fatalf("DeleteIfUnchanged after a newer Node write = %v, want ErrConflict", err)
 		}
 	})
 	t.Run("Go wrote before the read, Node after", func(t *testing.T) {
 		repo := newRepo(t, e, versioned)
 		id := newID(t)
-		if err := repo.Put(ctx, id, cart{User: "go"}); err != nil {
+		if _, err := repo.Put(ctx, id, cart{User: "go"}); err != nil {
 			t.Fatal(err)
 		}
 		s, err := repo.Get(ctx, id)

@@ -84,7 +84,7 @@ func testSchemaCompatibleChanges(t *testing.T, e *env) {
 			v1 := newRepo(t, e, func(o *dynamosession.Options[cartV1]) { o.Codec = c })
 			v2 := newRepo(t, e, func(o *dynamosession.Options[cartV1Compatible]) { o.Codec = newCodecs[name] })
 			id := newID(t)
-			if err := v1.Put(ctx, id, cartV1{User: "ada", Items: []string{"a"}, Coupon: "X", Visited: 3}); err != nil {
+			if _, err := v1.Put(ctx, id, cartV1{User: "ada", Items: []string{"a"}, Coupon: "X", Visited: 3}); err != nil {
 				t.Fatal(err)
 			}
 			s, err := v2.Get(ctx, id)
@@ -111,7 +111,7 @@ func testSchemaUpgrade(t *testing.T, e *env) {
 				o.Upgrades = []dynamosession.Upgrade[cartV2]{dynamosession.UpgradeFrom(1, upgradeCartV1)}
 			})
 			id := newID(t)
-			if err := v1.Put(ctx, id, cartV1{User: "ada", Items: []string{"a", "b"}, Nick: "A", Visited: 3}); err != nil {
+			if _, err := v1.Put(ctx, id, cartV1{User: "ada", Items: []string{"a", "b"}, Nick: "A", Visited: 3}); err != nil {
 				t.Fatal(err)
 			}
 			before := e.raw(t, "session#"+id)
@@ -183,7 +183,7 @@ func testSchemaUpgradeAtTouch(t *testing.T, e *env) {
 		o.Upgrades = []dynamosession.Upgrade[cartV2]{dynamosession.UpgradeFrom(1, upgradeCartV1)}
 	})
 	id := newID(t)
-	if err := v1.Put(ctx, id, cartV1{User: "ada", Items: []string{"a"}}); err != nil {
+	if _, err := v1.Put(ctx, id, cartV1{User: "ada", Items: []string{"a"}}); err != nil {
 		t.Fatal(err)
 	}
 	e.clock.Advance(3 * time.Hour) // past the touch interval
@@ -227,7 +227,7 @@ func testUpgradeOfUndecodableRecords(t *testing.T, e *env) {
 		o.Upgrades = []dynamosession.Upgrade[cartV2]{dynamosession.UpgradeFrom(1, upgradeCartV1)}
 	})
 	id := newID(t)
-	if err := v1.Put(ctx, id, cartV1{User: "ada", Items: []string{"a"}}); err != nil {
+	if _, err := v1.Put(ctx, id, cartV1{User: "ada", Items: []string{"a"}}); err != nil {
 		t.Fatal(err)
 	}
 	var de *dynamosession.DecodeError
@@ -243,7 +243,7 @@ func testUpgradeOfUndecodableRecords(t *testing.T, e *env) {
 	}
 	// A record in the new shape does not go through the upgrade.
 	id2 := newID(t)
-	if err := lenient.Put(ctx, id2, cartV2{Items: []lineItem{{"z", 2}}}); err != nil {
+	if _, err := lenient.Put(ctx, id2, cartV2{Items: []lineItem{{"z", 2}}}); err != nil {
 		t.Fatal(err)
 	}
 	if s, err := lenient.Get(ctx, id2); err != nil || s.Data.Items[0].Qty != 2 {
@@ -263,7 +263,7 @@ func testUpgradeFailureKeepsRecord(t *testing.T, e *env) {
 		})}
 	})
 	id := newID(t)
-	if err := v1.Put(ctx, id, cartV1{User: "ada"}); err != nil {
+	if _, err := v1.Put(ctx, id, cartV1{User: "ada"}); err != nil {
 		t.Fatal(err)
 	}
 	before := e.raw(t, "session#"+id)

@@ -118,9 +118,11 @@ func (r *Repo[T]) Get(ctx context.Context, id string) (*Session[T], error) {
 	if err := r.ownerOnGet(ctx, s, item); err != nil {
 		return nil, err
 	}
-	if r.opts.RewriteOnRead && (s.format != r.opts.Codec.Format() || s.upgraded) && s.schema <= r.opts.Schema {
+	if r.opts.RewriteOnRead && (s.format != r.opts.Codec.Format() || s.upgraded) && s.schema <= r.opts.Schema &&
+		codec.Lossy(r.opts.Codec, s.stored) == nil {
 		// Best effort: the read succeeded, and a rewrite that loses a race
-		// or fails leaves the record as it was, still readable.
+		// or fails leaves the record as it was, still readable. A record the
+		// rewrite could not keep exactly is left as it is.
 		_ = r.save(ctx, s, true)
 	}
 	return s, nil
@@ -181,16 +183,11 @@ func (r *Repo[T]) decode(id, k string, item map[string]types.AttributeValue, now
 
 // Put creates or replaces the session id with data and a fresh expiry, in
 // one PutItem (1 write unit per started KB of the larger of the old and new
-// item). In a versioned repository Put refuses to replace a live session
-// and returns ErrConflict instead.
-func (r *Repo[T]) Put(ctx context.Context, id string, data T) error {
-	_, err := r.Create(ctx, id, data)
-	return err
-}
-
-// Create is Put that returns the session as stored, ready for Save and
-// Touch in the same request without reading it back.
-func (r *Repo[T]) Create(ctx context.Context, id string, data T) (_ *Session[T], err error) {
+// item), and returns the session as stored, ready for Save and Touch in the
+// same request without reading it back. In a versioned repository Put
+// refuses to replace a live session and returns ErrConflict instead (or
+// ErrOutcomeUnknown, see there).
+func (r *Repo[T]) Put(ctx context.Context, id string, data T) (_ *Session[T], err error) {
 	k, err := r.key(id)
 	if err != nil {
 		return nil, err
@@ -284,10 +281,15 @@ func consumed(out any) *types.ConsumedCapacity {
 }
 
 // expiry returns the expiry the TTL policy gives a write at now, as it is
-// stored: whole Unix seconds, and that number's text for the attribute.
+// stored: whole Unix seconds, rounded up so that a policy's fractional
+// expiry never ends a session early, and that number's text.
 func (r *Repo[T]) expiry(ctx context.Context, now time.Time) (time.Time, string) {
 	t := r.policy(ctx).Expiry(now) // Options.TTL unless WithLifetime says otherwise
-	return time.Unix(t.Unix(), 0), expiry.Format(t)
+	sec := t.Unix()
+	if t.Nanosecond() != 0 {
+		sec++
+	}
+	return time.Unix(sec, 0), strconv.FormatInt(sec, 10)
 }
 
 func checkSize(item map[string]types.AttributeValue) error {
@@ -323,6 +325,11 @@ func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) (err erro
 		return fmt.Errorf("dynamosession: save session %s: %w: stored under version %d, this code writes %d", redact(s.ID), ErrSchemaTooNew, s.schema, r.opts.Schema)
 	}
 	av, err := r.opts.Codec.Encode(s.key, &s.Data)
+	if err == nil {
+		// Fields T does not declare (a Node.js app's, a removed field's)
+		// stay as stored.
+		av, err = codec.KeepUnknown(r.opts.Codec, s.stored, av)
+	}
 	if err != nil {
 		return &EncodeError{ID: s.ID, Format: r.opts.Codec.Format(), Err: err}
 	}
@@ -609,29 +616,35 @@ func (r *Repo[T]) Delete(ctx context.Context, id string) error {
 	return wrap("delete", id, err)
 }
 
-// DeleteSession removes a session read by Get, but in a versioned
-// repository only if nobody saved it since: otherwise it returns
-// ErrConflict and deletes nothing, so a logout racing a save can decide
-// what wins (typically: Get again and delete). A record that holds no
-// version is deleted only if its data is still what was read. If the SDK
-// retried the delete after a lost response and a session is stored again
-// under the ID, it returns ErrOutcomeUnknown. Without versioning it is
-// Delete(ctx, s.ID).
-func (r *Repo[T]) DeleteSession(ctx context.Context, s *Session[T]) (err error) {
+// DeleteIfUnchanged removes a session read by Get (or written by Put or
+// Save), only if it is still what was read: in a versioned repository,
+// only if nobody saved it since (its version and write tokens); otherwise,
+// and for a record that holds no version (another store wrote it last),
+// only if its data is still exactly what was read. When it changed,
+// DeleteIfUnchanged returns ErrConflict and deletes nothing, so a logout
+// racing a save can decide what wins (typically: Get again and delete, or
+// Delete unconditionally). A session already gone is not an error. If the
+// SDK retried the delete after a lost response and a session is stored
+// again under the ID, it returns ErrOutcomeUnknown. It costs what Delete
+// costs: 1 write unit per started KB of the deleted item (a failed
+// condition is billed the same).
+func (r *Repo[T]) DeleteIfUnchanged(ctx context.Context, s *Session[T]) (err error) {
 	if s == nil || s.key == "" {
 		return fmt.Errorf("dynamosession: delete: session was not read by Get")
 	}
-	if !r.opts.Versioned {
-		return r.Delete(ctx, s.ID)
-	}
 	w := newWrite()
-	w.names["#v"] = r.opts.VersionAttr
-	if s.hasVersion {
+	switch {
+	case r.opts.Versioned && s.hasVersion:
+		w.names["#v"] = r.opts.VersionAttr
 		w.cond = append(w.cond, "#v = :seen", r.sameTokens(s, w))
 		w.values[":seen"] = &types.AttributeValueMemberN{Value: strconv.FormatInt(s.Version, 10)}
-	} else {
-		w.names["#d"] = r.opts.DataAttr
+	case r.opts.Versioned:
+		w.names["#v"], w.names["#d"] = r.opts.VersionAttr, r.opts.DataAttr
 		w.cond = append(w.cond, "attribute_not_exists(#v)", "#d = :old")
+		w.values[":old"] = s.stored
+	default:
+		w.names["#d"] = r.opts.DataAttr
+		w.cond = append(w.cond, "#d = :old")
 		w.values[":old"] = s.stored
 	}
 	var tries attempts

@@ -100,7 +100,7 @@ func runSoak(t *testing.T, client dynamosession.API, table string, cfg soakConfi
 	sessions := make([]*soakSession, cfg.sessions)
 	for i := range sessions {
 		s := &soakSession{id: fmt.Sprintf("%s-%02d", prefix, i), doomed: i%5 == 0}
-		if err := repo.Put(ctx, s.id, cart{User: s.id}); err != nil {
+		if _, err := repo.Put(ctx, s.id, cart{User: s.id}); err != nil {
 			t.Fatal(err)
 		}
 		sessions[i] = s

@@ -41,7 +41,7 @@ func TestSupersede(t *testing.T) {
 			repo := newRepo[cart](t, e)
 			ctx := context.Background()
 			id := newID(t)
-			if err := repo.Put(ctx, id, cart{User: "ada", Items: []string{"book"}}); err != nil {
+			if _, err := repo.Put(ctx, id, cart{User: "ada", Items: []string{"book"}}); err != nil {
 				t.Fatal(err)
 			}
 			s, err := repo.Get(ctx, id) // a request in flight loaded it
@@ -83,7 +83,7 @@ func TestSupersede(t *testing.T) {
 			repo := newRepo[cart](t, e)
 			ctx := context.Background()
 			id := newID(t)
-			must(t, repo.Put(ctx, id, cart{User: "ada"}))
+			must(t, put(repo.Put(ctx, id, cart{User: "ada"})))
 			e.clock.Advance(300 * time.Millisecond)
 			now := e.clock.Now()
 			must(t, repo.Supersede(ctx, id, 10*time.Second))
@@ -117,7 +117,7 @@ func TestSupersede(t *testing.T) {
 			repo := newRepo[cart](t, e)
 			ctx := context.Background()
 			id := newID(t)
-			must(t, repo.Put(ctx, id, cart{User: "ada"}))
+			must(t, put(repo.Put(ctx, id, cart{User: "ada"})))
 			must(t, repo.Supersede(ctx, id, 0))
 			if item := e.raw(t, "session#"+id); item != nil {
 				t.Errorf("Supersede with no grace left %v", item)
@@ -127,9 +127,9 @@ func TestSupersede(t *testing.T) {
 			repo := newRepo(t, e, func(o *dynamosession.Options[cart]) { o.Versioned = true })
 			ctx := context.Background()
 			id := newID(t)
-			must(t, repo.Put(ctx, id, cart{User: "ada"}))
+			must(t, put(repo.Put(ctx, id, cart{User: "ada"})))
 			must(t, repo.Supersede(ctx, id, time.Minute))
-			if err := repo.Put(ctx, id, cart{User: "new"}); err != nil {
+			if _, err := repo.Put(ctx, id, cart{User: "new"}); err != nil {
 				t.Errorf("versioned Put over a tombstone = %v", err)
 			}
 		},

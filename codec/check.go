@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -14,6 +15,13 @@ import (
 
 // ErrUnsupported reports a value a codec cannot store faithfully.
 var ErrUnsupported = errors.New("codec: unsupported value")
+
+// ErrInvalidUTF8 reports a string or map key that is not valid UTF-8,
+// which the Map and JSON codecs refuse (the error wraps [ErrUnsupported]
+// too): the SDK and encoding/json would store U+FFFD in place of the bad
+// bytes, so what DynamoDB holds would differ from the session, and every
+// later Save of the same data would be seen as a change and written again.
+var ErrInvalidUTF8 = errors.New("codec: string is not valid UTF-8")
 
 // checked caches checkEncodable's verdict per type: the walk is by type, so
 // it runs once per type, not once per session.
@@ -96,34 +104,46 @@ var interfaces sync.Map // reflect.Type -> bool
 // holdsInterface reports whether a value of type t can hold an interface
 // value anywhere a codec encodes.
 func holdsInterface(t reflect.Type) bool {
-	if v, ok := interfaces.Load(t); ok {
+	return typeHolds(&interfaces, t, func(t reflect.Type) (bool, bool) {
+		return t.Kind() == reflect.Interface, false
+	})
+}
+
+// typeHolds reports whether a value of type t can hold, anywhere a codec
+// encodes (through pointers, slices, arrays, maps and encoded struct
+// fields), a type for which leaf reports found; leaf's stop keeps the walk
+// out of a type. The verdict is cached per type in cache: the walk is by
+// type, so it runs once per type, not once per session.
+func typeHolds(cache *sync.Map, t reflect.Type, leaf func(reflect.Type) (found, stop bool)) bool {
+	if v, ok := cache.Load(t); ok {
 		return v.(bool)
 	}
-	found := false
-	var walk func(t reflect.Type, seen map[reflect.Type]bool)
-	walk = func(t reflect.Type, seen map[reflect.Type]bool) {
-		if found || seen[t] {
-			return
+	seen := map[reflect.Type]bool{}
+	var walk func(t reflect.Type) bool
+	walk = func(t reflect.Type) bool {
+		if seen[t] {
+			return false
 		}
 		seen[t] = true
+		if found, stop := leaf(t); found || stop {
+			return found
+		}
 		switch t.Kind() {
-		case reflect.Interface:
-			found = true
 		case reflect.Pointer, reflect.Slice, reflect.Array:
-			walk(t.Elem(), seen)
+			return walk(t.Elem())
 		case reflect.Map:
-			walk(t.Key(), seen)
-			walk(t.Elem(), seen)
+			return walk(t.Key()) || walk(t.Elem())
 		case reflect.Struct:
 			for i := range t.NumField() {
-				if f := t.Field(i); encoded(f) {
-					walk(f.Type, seen)
+				if f := t.Field(i); encoded(f) && walk(f.Type) {
+					return true
 				}
 			}
 		}
+		return false
 	}
-	walk(t, map[reflect.Type]bool{})
-	interfaces.Store(t, found)
+	found := walk(t)
+	cache.Store(t, found)
 	return found
 }
 
@@ -198,38 +218,132 @@ func walkValue(v reflect.Value, seen map[visit]bool, path string) error {
 	return nil
 }
 
-// checkNumbers rejects numbers DynamoDB refuses: NaN and infinities,
-// which attributevalue formats as numbers anyway, and finite ones outside
-// DynamoDB's range (more than 38 significant digits, a magnitude above
-// 9.9999999999999999999999999999999999999E+125 or below 1E-130), which a
-// float64 can hold and a session read back through an `any` can carry.
-// Failing here names the problem before any request is made.
-func checkNumbers(av types.AttributeValue) error {
+// maxNesting is how deep maps and lists may nest in a stored attribute,
+// the attribute itself counting as the first level: DynamoDB documents
+// "nested attributes up to 32 levels deep", counting the item as the
+// first, and refuses more with a ValidationException ("Nesting Levels have
+// exceeded supported limits"). Measured on DynamoDB Local 3.1.0: an
+// attribute of 31 nested maps (or lists) is stored, 32 are refused.
+const maxNesting = 31
+
+// maxNameBytes is the longest map key DynamoDB stores, in UTF-8 bytes: an
+// attribute name is 1 byte to 64 KB ("Service, account, and table quotas
+// in Amazon DynamoDB"). An empty one is refused ("Empty attribute name").
+const maxNameBytes = 65535
+
+// checkAttribute rejects what DynamoDB would refuse in a stored attribute,
+// or store otherwise than sent, so that the error names the problem before
+// any request is made:
+//
+//   - maps and lists nested deeper than [maxNesting];
+//   - map keys that are empty or longer than [maxNameBytes];
+//   - strings, string-set members and map keys that are not valid UTF-8,
+//     which the SDK sends with U+FFFD in place of the bad bytes (error
+//     [ErrInvalidUTF8]);
+//   - with numbers set, numbers DynamoDB refuses (see checkNumber).
+//
+// It returns an error wrapping [ErrUnsupported] whose message gives the
+// path of the value inside the session.
+func checkAttribute(av types.AttributeValue, numbers bool) error {
+	if err := checkAV(av, 1, numbers); err != nil {
+		return err.withPath()
+	}
+	return nil
+}
+
+// attrError is a problem found by checkAV, with the path to it gathered
+// on the way back up (so the walk builds no path while all is well).
+type attrError struct {
+	err  error
+	path []string // innermost first
+}
+
+func (e *attrError) withPath() error {
+	var b strings.Builder
+	for i := len(e.path) - 1; i >= 0; i-- {
+		b.WriteString(e.path[i])
+	}
+	where := strings.TrimPrefix(b.String(), ".")
+	if where == "" {
+		return e.err
+	}
+	return fmt.Errorf("at %s: %w", where, e.err)
+}
+
+func (e *attrError) in(step string) *attrError {
+	e.path = append(e.path, step)
+	return e
+}
+
+func checkAV(av types.AttributeValue, level int, numbers bool) *attrError {
 	switch v := av.(type) {
+	case *types.AttributeValueMemberS:
+		if !utf8.ValidString(v.Value) {
+			return &attrError{err: invalidUTF8("string", v.Value)}
+		}
+	case *types.AttributeValueMemberSS:
+		for _, s := range v.Value {
+			if !utf8.ValidString(s) {
+				return &attrError{err: invalidUTF8("string set member", s)}
+			}
+		}
 	case *types.AttributeValueMemberN:
-		return checkNumber(v.Value)
+		if numbers {
+			if err := checkNumber(v.Value); err != nil {
+				return &attrError{err: err}
+			}
+		}
 	case *types.AttributeValueMemberNS:
-		for _, n := range v.Value {
-			if err := checkNumber(n); err != nil {
-				return err
+		if numbers {
+			for _, n := range v.Value {
+				if err := checkNumber(n); err != nil {
+					return &attrError{err: err}
+				}
 			}
 		}
 	case *types.AttributeValueMemberM:
-		for _, e := range v.Value {
-			if err := checkNumbers(e); err != nil {
-				return err
+		if level > maxNesting {
+			return &attrError{err: tooDeep()}
+		}
+		for k, e := range v.Value {
+			switch {
+			case k == "":
+				return &attrError{err: fmt.Errorf("%w: empty map key (DynamoDB refuses an empty attribute name)", ErrUnsupported)}
+			case len(k) > maxNameBytes:
+				return &attrError{err: fmt.Errorf("%w: map key of %d bytes (DynamoDB stores at most %d)", ErrUnsupported, len(k), maxNameBytes)}
+			case !utf8.ValidString(k):
+				return &attrError{err: invalidUTF8("map key", k)}
+			}
+			if err := checkAV(e, level+1, numbers); err != nil {
+				return err.in("." + k)
 			}
 		}
 	case *types.AttributeValueMemberL:
-		for _, e := range v.Value {
-			if err := checkNumbers(e); err != nil {
-				return err
+		if level > maxNesting {
+			return &attrError{err: tooDeep()}
+		}
+		for i, e := range v.Value {
+			if err := checkAV(e, level+1, numbers); err != nil {
+				return err.in("[" + strconv.Itoa(i) + "]")
 			}
 		}
 	}
 	return nil
 }
 
+func tooDeep() error {
+	return fmt.Errorf("%w: maps and lists nested more than %d levels deep (DynamoDB refuses it: nesting levels exceeded)", ErrUnsupported, maxNesting)
+}
+
+func invalidUTF8(what, s string) error {
+	return fmt.Errorf("%w: %w: %s %q", ErrUnsupported, ErrInvalidUTF8, what, s)
+}
+
+// checkNumber rejects numbers DynamoDB refuses: NaN and infinities,
+// which attributevalue formats as numbers anyway, and finite ones outside
+// DynamoDB's range (more than 38 significant digits, a magnitude above
+// 9.9999999999999999999999999999999999999E+125 or below 1E-130), which a
+// float64 can hold and a session read back through an `any` can carry.
 func checkNumber(s string) error {
 	if n := strings.TrimLeft(s, "+-"); n == "NaN" || n == "Inf" {
 		return fmt.Errorf("%w: number %s cannot be stored in DynamoDB", ErrUnsupported, s)
@@ -259,15 +373,12 @@ func checkNumber(s string) error {
 	return nil
 }
 
-// checkNumbersOf is checkNumbers for a value of type t, skipped when t can
-// only produce numbers DynamoDB holds: integers of at most 20 digits. Only
-// floats, interfaces and custom marshalers can produce others, and walking
-// the encoded map for nothing was measured at 4% of a Map Put.
-func checkNumbersOf(t reflect.Type, av types.AttributeValue) error {
-	if !mayHoldWildNumbers(t) {
-		return nil
-	}
-	return checkNumbers(av)
+// checkStorable is checkAttribute for a value of type t, with the number
+// check skipped when t can only produce numbers DynamoDB holds: integers
+// of at most 20 digits. Only floats, interfaces and custom marshalers can
+// produce others.
+func checkStorable(t reflect.Type, av types.AttributeValue) error {
+	return checkAttribute(av, mayHoldWildNumbers(t))
 }
 
 // wildNumbers caches mayHoldWildNumbers' verdict per type.
@@ -276,35 +387,11 @@ var wildNumbers sync.Map // reflect.Type -> bool
 var avMarshaler = reflect.TypeFor[attributevalue.Marshaler]()
 
 func mayHoldWildNumbers(t reflect.Type) bool {
-	if v, ok := wildNumbers.Load(t); ok {
-		return v.(bool)
-	}
-	var walk func(t reflect.Type, seen map[reflect.Type]bool) bool
-	walk = func(t reflect.Type, seen map[reflect.Type]bool) bool {
-		if seen[t] {
-			return false
-		}
-		seen[t] = true
-		if t.Implements(avMarshaler) || reflect.PointerTo(t).Implements(avMarshaler) {
-			return true
-		}
+	return typeHolds(&wildNumbers, t, func(t reflect.Type) (bool, bool) {
 		switch t.Kind() {
 		case reflect.Float32, reflect.Float64, reflect.Interface:
-			return true
-		case reflect.Pointer, reflect.Slice, reflect.Array:
-			return walk(t.Elem(), seen)
-		case reflect.Map:
-			return walk(t.Key(), seen) || walk(t.Elem(), seen)
-		case reflect.Struct:
-			for i := range t.NumField() {
-				if f := t.Field(i); encoded(f) && walk(f.Type, seen) {
-					return true
-				}
-			}
+			return true, false
 		}
-		return false
-	}
-	wild := walk(t, map[reflect.Type]bool{})
-	wildNumbers.Store(t, wild)
-	return wild
+		return t.Implements(avMarshaler) || reflect.PointerTo(t).Implements(avMarshaler), false
+	})
 }

@@ -10,9 +10,60 @@
 //     exactly as connect-dynamodb does.
 //   - [Msgpack] stores it as MessagePack bytes (B): the smallest and fastest.
 //
-// All three map struct fields by their `json` tags (a `dynamodbav` tag
-// still wins for the Map codec), so one Go struct reads the same in every
-// format and matches the field names Node.js apps wrote.
+// All three map struct fields by their `json` tags (the Map codec names a
+// field without one by its `dynamodbav` tag), so one Go struct reads the
+// same in every format and matches the field names Node.js apps wrote.
+//
+// # Exactness
+//
+// What a codec stores reads back as the same value, or the codec refuses it
+// with an error wrapping [ErrUnsupported]; it never stores an approximation.
+//
+// Numbers in interface values (map[string]any, []any, fields of type any)
+// come back with one Go type per value, the same in every codec: an integer
+// in int64's range as int64, a larger one in uint64's range as uint64, any
+// other number as float64. An integral float therefore reads back as an
+// int64 (Map and JSON text cannot tell 3.0 from 3), and a float32 as the
+// float64 of the same value; Map and JSON write such numbers as the exact
+// value they read back as (an integral float64 beyond 2^53 with all its
+// digits, not its shortest text, which is another integer). A stored
+// number that none
+// of these types holds exactly, such as 0.1000000000000000000001 or 2^70
+// written out in full, is refused when decoding into an interface value,
+// rather than rounded and written back rounded by the next save; decode it
+// into a typed field (a json.Number or attributevalue.Number field keeps
+// every digit). Typed fields decode as encoding/json and attributevalue
+// always did, except that Map reads a number however it is spelled ("007",
+// "2.0", "2.5e3" into an int field: DynamoDB Local keeps the spelling a
+// number was sent in, AWS trims it). (Before this rule, Map and JSON
+// returned float64 for every number, and an int64 beyond 2^53 came back
+// rounded.)
+//
+// time.Time keeps its instant to the nanosecond. Map and JSON write RFC
+// 3339 text with the zone offset, except for an offset RFC 3339 cannot
+// write (one with seconds, such as Europe/Amsterdam's +00:19:32 before
+// 1937 or the local mean time most places kept before 1900, or one of a
+// day or more): such a time is written in UTC. No codec stores a
+// location's name: a time reads back in time.UTC (written as "Z"), in
+// time.Local when its offset is the local zone's, and otherwise in a fixed
+// zone of its offset; MessagePack reads every time back in time.Local.
+// Map and JSON refuse years before 0000 and after 9999, which RFC 3339
+// cannot write.
+//
+// DynamoDB numbers have no negative zero: Map reads -0 back as 0.
+//
+// Map and JSON refuse strings and map keys that are not valid UTF-8
+// ([ErrInvalidUTF8]); the SDK and encoding/json would store U+FFFD in their
+// place. MessagePack stores such bytes unchanged. Map also refuses what
+// DynamoDB refuses in an attribute (see [Map]).
+//
+// # Fields the session type does not declare
+//
+// A Node.js app sharing the table, or an older deploy, stores fields the Go
+// type does not declare. Decoding ignores them; [KeepUnknown] puts them
+// back into the encoding of a changed session, so a repository's save of
+// a Map or JSON session keeps them, at every level (see KeepUnknown for
+// lists and what cannot be carried across formats).
 //
 // [Detect] tells the stored format from the attribute's type alone, which is
 // what lets a repository write one format and read all of them: a table

@@ -172,7 +172,29 @@ func (Msgpack[T]) Unmarshal(data []byte, v *T) (err error) {
 	if r.Len() != 0 {
 		return fmt.Errorf("codec: msgpack decode: %d trailing bytes", r.Len())
 	}
+	// Numbers in interface values come back as the same Go types as from
+	// the Map and JSON codecs (see the package documentation), not as
+	// MessagePack's own widths (int8, float32, uint64 for a positive int).
+	if err := exactNumbers(reflect.ValueOf(v).Elem(), ownsMsgpackDecoding); err != nil {
+		return fmt.Errorf("codec: msgpack decode: %w", err)
+	}
 	return nil
+}
+
+var (
+	msgpackCustomDecoder = reflect.TypeFor[msgpack.CustomDecoder]()
+	msgpackUnmarshaler   = reflect.TypeFor[msgpack.Unmarshaler]()
+)
+
+// ownsMsgpackDecoding reports a type that decodes MessagePack itself
+// (such as migrate.Value): its numbers are its own business.
+func ownsMsgpackDecoding(t reflect.Type) bool {
+	for _, i := range []reflect.Type{msgpackCustomDecoder, msgpackUnmarshaler} {
+		if t.Implements(i) || reflect.PointerTo(t).Implements(i) {
+			return true
+		}
+	}
+	return false
 }
 
 // SameData reports whether two B attributes hold the same MessagePack

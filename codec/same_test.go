@@ -166,7 +166,7 @@ func TestSaveAfterCreateWritesNothing(t *testing.T) {
 			}
 			writes := 0
 			for i := range rounds {
-				s, err := repo.Create(ctx, fmt.Sprint("id", i), newCounted())
+				s, err := repo.Put(ctx, fmt.Sprint("id", i), newCounted())
 				if err != nil {
 					t.Fatal(err)
 				}

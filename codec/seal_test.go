@@ -432,7 +432,7 @@ func TestSealedThroughRepo(t *testing.T) {
 	v2 := sealedRepo(t, db, codec.Sealed(codec.Msgpack[sealedCart]{}, mustKeyring(t, newKey, oldKey)))
 	retired := sealedRepo(t, db, codec.Sealed(codec.Msgpack[sealedCart]{}, mustKeyring(t, newKey)))
 
-	if err := v1.Put(ctx, "alice", sealedCart{User: "alice", Items: []string{"book"}}); err != nil {
+	if _, err := v1.Put(ctx, "alice", sealedCart{User: "alice", Items: []string{"book"}}); err != nil {
 		t.Fatal(err)
 	}
 	stored := rawItem(t, db, "session#alice")
@@ -502,7 +502,7 @@ func TestSealedThroughRepo(t *testing.T) {
 
 	t.Run("into encryption", func(t *testing.T) {
 		plain := sealedRepo(t, db, codec.Msgpack[sealedCart]{})
-		if err := plain.Put(ctx, "bob", sealedCart{User: "bob"}); err != nil {
+		if _, err := plain.Put(ctx, "bob", sealedCart{User: "bob"}); err != nil {
 			t.Fatal(err)
 		}
 		s, err := v2.Get(ctx, "bob") // plain formats stay readable
@@ -739,7 +739,7 @@ func ExampleSealed() {
 	}
 
 	before := repoWith(may)
-	_ = before.Put(ctx, "alice", Cart{User: "alice"})
+	_, _ = before.Put(ctx, "alice", Cart{User: "alice"})
 
 	after := repoWith(nov, may) // rotated: seal with November's key, open May's too
 	s, err := after.Get(ctx, "alice")

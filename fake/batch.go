@@ -100,6 +100,7 @@ func (db *DB) batchGetItem(in *dynamodb.BatchGetItemInput) (*dynamodb.BatchGetIt
 		UnprocessedKeys: map[string]types.KeysAndAttributes{},
 	}
 	bytes := 0
+	l := db.lag()
 	for _, bt := range tables {
 		strong := aws.ToBool(bt.request.ConsistentRead)
 		items := []map[string]types.AttributeValue{}
@@ -111,7 +112,7 @@ func (db *DB) batchGetItem(in *dynamodb.BatchGetItemInput) (*dynamodb.BatchGetIt
 				out.UnprocessedKeys[bt.name] = left
 				break
 			}
-			item := bt.t.records[bt.t.encodeKey(key)].visible(strong, db.staleReads)
+			item := bt.t.records[bt.t.encodeKey(key)].visible(strong, l)
 			units += capacity.ReadUnits(capacity.ItemSize(item), strong)
 			if item == nil {
 				continue

@@ -4,16 +4,22 @@
 //
 // A [*DB] has the same method signatures as *dynamodb.Client for the
 // operations it implements, so code that depends on a small interface of
-// those methods accepts either:
+// those methods accepts either. [NewSessions] makes one holding a table
+// ready for a dynamosession repository, and one [Clock] for the fake and
+// the code under test to share; a handler test needs two lines of setup:
 //
-//	db := fake.New(func(o *fake.Options) { o.Clock = clock.Now })
-//	_, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{
-//		TableName:            aws.String("sessions"),
-//		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("id"), AttributeType: types.ScalarAttributeTypeS}},
-//		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: types.KeyTypeHash}},
-//		BillingMode:          types.BillingModePayPerRequest,
-//	})
-//	repo, err := dynamosession.New[Cart](db, "sessions")
+//	db := fake.NewSessions()
+//	repo, err := dynamosession.New[Cart](db, "sessions", func(o *dynamosession.Options[Cart]) { o.Clock = db.Clock().Now })
+//
+// Then db.Clock().Advance(25 * time.Hour) expires sessions for the
+// repository, its middleware and the fake's [DB.SweepExpired] alike, and
+// a failed assertion can print what the code under test asked of DynamoDB:
+//
+//	for _, c := range db.Calls() {
+//		t.Log(c) // #2 GetItem sessions id=session#…: ok
+//	}
+//
+// [New] makes an empty DB, for tables of other shapes (CreateTable).
 //
 // # Scope
 //
@@ -130,10 +136,25 @@
 //
 // # Test hooks
 //
-// [DB.Item] and [DB.PutRaw] read and seed items directly; [DB.FailNext],
-// [DB.ThrottleNext] and [DB.SetLatency] inject faults; [DB.SetStaleReads]
-// makes eventually consistent reads return the previous version of an item;
-// [DB.Stats] and [DB.ResetStats] expose capacity totals and call counts.
+//   - Time: [DB.Clock] returns the [Clock] the DB follows; Advance and Set
+//     move it, and every wait in the fake (latency, replica lag, TTL) is
+//     measured on it, so no test needs to sleep.
+//   - Data: [DB.Item] and [DB.PutRaw] read and seed items directly,
+//     bypassing validation and capacity; [DB.SweepExpired] runs the TTL
+//     sweeper.
+//   - Consistency: [DB.SetReplicaLag] makes eventually consistent reads
+//     (and Queries of indexes) trail each write by a span of the clock, as
+//     DynamoDB's replicas do; [DB.SetStaleReads] keeps them stale until
+//     turned off.
+//   - Faults, shaped like the SDK's own errors: [DB.FailNext] with
+//     [Throttling], [ServerError], [NetworkError] or any error;
+//     [DB.ThrottleNext]; [DB.LoseResponseNext], a write that landed but
+//     whose response was lost, so the SDK sent it again; [DB.SetLatency],
+//     on the clock, with a context's deadline reported as the SDK reports
+//     it.
+//   - Inspection: [DB.Calls] records each call (operation, table, key,
+//     expressions, outcome) for an assertion to print; [DB.Stats] and
+//     [DB.ResetStats] keep capacity totals and call counts.
 //
 // A DB is safe for concurrent use. Items are deep-copied on the way in and
 // out, so a caller that changes a map after a call cannot change what the
@@ -141,23 +162,19 @@
 package fake
 
 import (
-	"context"
 	"maps"
 	"sync"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/smithy-go"
-	"github.com/dynamosession/dynamosession/internal/ctxtime"
 )
 
 // Options configures a [DB]. The zero value of every field selects its
 // default.
 type Options struct {
-	// Clock returns the current time. It decides which items
-	// [DB.SweepExpired] deletes and stamps table creation times, so a test
-	// can move time forward without sleeping. Default: time.Now.
+	// Clock returns the current time: the DB's [Clock] follows it, shifted
+	// by however far a test moves that Clock. It decides which items
+	// [DB.SweepExpired] deletes, stamps table creation times, and times
+	// latency and replica lag. Default: time.Now. [NewSessions] uses a
+	// Clock that stands still instead.
 	Clock func() time.Time
 
 	// Region appears in table ARNs. Default: "us-east-1".
@@ -183,29 +200,25 @@ type Stats struct {
 	Calls map[string]int
 }
 
-// DB is an in-memory DynamoDB. Create one with [New]; the zero value is not
-// usable. A DB is safe for concurrent use.
+// DB is an in-memory DynamoDB. Create one with [New] or [NewSessions]; the
+// zero value is not usable. A DB is safe for concurrent use.
 type DB struct {
-	clock     func() time.Time
+	clock     *Clock
 	region    string
 	accountID string
 
-	mu         sync.Mutex
-	tables     map[string]*table
-	stats      Stats
-	faults     []*fault
-	latency    time.Duration
-	staleReads bool
+	mu           sync.Mutex
+	tables       map[string]*table
+	stats        Stats
+	faults       []*fault
+	latency      time.Duration
+	staleForever bool          // SetStaleReads(true)
+	replicaLag   time.Duration // SetReplicaLag
+	calls        callLog
 }
 
-type fault struct {
-	op   string
-	n    int
-	err  error
-	wrap bool // wrap err like the fake's own API errors
-}
-
-// New returns an empty DB with no tables.
+// New returns an empty DB with no tables, whose clock follows
+// Options.Clock (time.Now by default).
 func New(optFns ...func(*Options)) *DB {
 	var o Options
 	for _, fn := range optFns {
@@ -214,6 +227,10 @@ func New(optFns ...func(*Options)) *DB {
 	if o.Clock == nil {
 		o.Clock = time.Now
 	}
+	return newDB(followClock(o.Clock), o)
+}
+
+func newDB(clock *Clock, o Options) *DB {
 	if o.Region == "" {
 		o.Region = "us-east-1"
 	}
@@ -221,13 +238,18 @@ func New(optFns ...func(*Options)) *DB {
 		o.AccountID = "000000000000"
 	}
 	return &DB{
-		clock:     o.Clock,
+		clock:     clock,
 		region:    o.Region,
 		accountID: o.AccountID,
 		tables:    map[string]*table{},
 		stats:     Stats{Calls: map[string]int{}},
 	}
 }
+
+// Clock returns the clock the DB follows. Give its Now method to the code
+// under test (a repository's or middleware's Clock option) so that both
+// see the same time, and move it with Advance instead of sleeping.
+func (db *DB) Clock() *Clock { return db.clock }
 
 // Stats returns a copy of the running totals.
 func (db *DB) Stats() Stats {
@@ -238,117 +260,58 @@ func (db *DB) Stats() Stats {
 	return s
 }
 
-// ResetStats sets every total to zero.
+// ResetStats sets every total to zero and forgets the recorded calls.
 func (db *DB) ResetStats() {
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	db.stats = Stats{Calls: map[string]int{}}
-}
-
-// FailNext makes the next n calls of operation op ("GetItem", "PutItem", …;
-// "" matches every operation) return err, unchanged, without doing
-// anything else. Rules queue up: a call consumes the oldest rule that
-// matches it. n <= 0 or a nil err adds nothing.
-func (db *DB) FailNext(op string, n int, err error) {
-	db.addFault(&fault{op: op, n: n, err: err})
-}
-
-func (db *DB) addFault(f *fault) {
-	if f.n <= 0 || f.err == nil {
-		return
-	}
-	db.mu.Lock()
-	defer db.mu.Unlock()
-	db.faults = append(db.faults, f)
-}
-
-// ThrottleNext makes the next n calls of op ("" for any) fail with the
-// *types.ProvisionedThroughputExceededException DynamoDB returns when a
-// table is over its capacity, wrapped in *smithy.OperationError like the
-// fake's other API errors.
-func (db *DB) ThrottleNext(op string, n int) {
-	db.addFault(&fault{op: op, n: n, wrap: true, err: &types.ProvisionedThroughputExceededException{
-		Message: aws.String("The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API."),
-	}})
-}
-
-// SetLatency makes every later call wait d before it does anything, as a
-// slow network would. A call whose context ends first returns ctx.Err().
-// Zero removes the latency.
-func (db *DB) SetLatency(d time.Duration) {
-	db.mu.Lock()
-	defer db.mu.Unlock()
-	db.latency = d
+	db.calls = callLog{}
 }
 
 // SetStaleReads turns stale eventually consistent reads on or off. While
-// on, an eventually consistent GetItem or Scan sees each item as it was
-// before its most recent write: the previous version, or nothing when the
-// most recent write created it, or the deleted item when it was a delete.
-// Strongly consistent reads always see the latest version. Turning stale
-// reads off lets every replica catch up: later reads, and stale reads after
-// turning it on again, see the latest version until the next write.
+// on, an eventually consistent GetItem, BatchGetItem, Scan or Query (and
+// every Query of an index) sees each item as it was before its most recent
+// write: the previous version, or nothing when the most recent write
+// created it, or the deleted item when it was a delete. Strongly
+// consistent reads always see the latest version. Turning stale reads off
+// lets every replica catch up. Stale reads stay until turned off, whatever
+// the clock says; [DB.SetReplicaLag] makes them catch up as the clock
+// moves, as DynamoDB's replicas do.
 func (db *DB) SetStaleReads(on bool) {
 	db.mu.Lock()
 	defer db.mu.Unlock()
-	db.staleReads = on
+	db.staleForever = on
 	if !on {
-		for _, t := range db.tables {
-			t.settle()
-		}
+		db.settle()
 	}
 }
 
-// begin runs what every operation does first: honour the context, wait out
-// any latency, count the call and fire any injected fault.
-func (db *DB) begin(ctx context.Context, op string) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	db.mu.Lock()
-	d := db.latency
-	db.mu.Unlock()
-	if d > 0 {
-		if err := ctxtime.Sleep(ctx, d); err != nil {
-			return err
-		}
-	}
+// SetReplicaLag makes eventually consistent reads (and every Query of an
+// index) trail each write by d of the DB's clock: until the clock has
+// moved d past a write, they see the item as it was before it. DynamoDB
+// documents no bound, only that "if you repeat your read request after a
+// short time, the response should eventually return the more recent item"
+// (Developer Guide, "DynamoDB read consistency"); a second is a realistic
+// lag to test with. Zero (the default) makes every replica current at
+// once.
+func (db *DB) SetReplicaLag(d time.Duration) {
 	db.mu.Lock()
 	defer db.mu.Unlock()
-	db.stats.Calls[op]++
-	for i, f := range db.faults {
-		if f.op != "" && f.op != op {
-			continue
-		}
-		f.n--
-		if f.n == 0 {
-			db.faults = append(db.faults[:i], db.faults[i+1:]...)
-		}
-		if f.wrap {
-			return opError(op, f.err)
-		}
-		return f.err
+	db.replicaLag = max(d, 0)
+	if d <= 0 {
+		db.settle()
 	}
-	return nil
 }
 
-// opError wraps an API error the way the SDK does, so that code which
-// unwraps *smithy.OperationError behaves the same against the fake.
-// call runs one operation the way every public method does: begin (context,
-// latency, call count, injected faults), then the operation, its error
-// wrapped in a *smithy.OperationError as the SDK wraps service errors.
-func call[I, O any](db *DB, ctx context.Context, op string, in I, do func(I) (O, error)) (O, error) {
-	if err := db.begin(ctx, op); err != nil {
-		var zero O
-		return zero, err
+// settle makes every replica current. The caller holds db.mu.
+func (db *DB) settle() {
+	for _, t := range db.tables {
+		t.settle()
 	}
-	out, err := do(in)
-	return out, opError(op, err)
 }
 
-func opError(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	return &smithy.OperationError{ServiceID: "DynamoDB", OperationName: op, Err: err}
+// lag returns how far eventually consistent reads trail now. The caller
+// holds db.mu.
+func (db *DB) lag() lag {
+	return lag{forever: db.staleForever, d: db.replicaLag, now: db.clock.Now()}
 }

@@ -89,3 +89,38 @@ func ExampleDB_ThrottleNext() {
 	fmt.Println(errors.As(err, &throttled))
 	// Output: true
 }
+
+// A test's whole setup: a table ready for a repository with default
+// options, and one clock for the fake and the code under test.
+func ExampleNewSessions() {
+	ctx := context.Background()
+	db := fake.NewSessions()
+	// The code under test would take db.Clock().Now as its clock.
+	expires := db.Clock().Now().Add(24 * time.Hour).Unix()
+	_, _ = db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String("sessions"),
+		Item: map[string]types.AttributeValue{
+			"id":      &types.AttributeValueMemberS{Value: "session#1"},
+			"expires": &types.AttributeValueMemberN{Value: fmt.Sprint(expires)},
+		},
+	})
+	db.Clock().Advance(25 * time.Hour)
+	fmt.Println("swept after 25 hours:", db.SweepExpired())
+
+	db.FailNext("GetItem", 1, fake.ServerError())
+	_, err := db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String("sessions"),
+		Key:       map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: "session#1"}},
+	})
+	var ise *types.InternalServerError
+	fmt.Println("server error:", errors.As(err, &ise))
+
+	for _, c := range db.Calls() {
+		fmt.Println(c.Seq, c.Op, c.Table, c.Err != nil)
+	}
+	// Output:
+	// swept after 25 hours: 1
+	// server error: true
+	// 1 PutItem sessions false
+	// 2 GetItem sessions true
+}

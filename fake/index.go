@@ -160,10 +160,10 @@ func equalItems(a, b map[string]types.AttributeValue) bool {
 }
 
 // reindex moves rec's entries from its current item to item, and returns
-// the write units each index the change touched consumed. With stale
-// reads on, the entries being replaced stay, marked prev, for stale
-// readers, in place of any older ones.
-func (t *table) reindex(rec *record, item map[string]types.AttributeValue, staleReads bool) map[string]float64 {
+// the write units each index the change touched consumed. With keepPrev,
+// the entries being replaced stay, marked prev, for lagging readers, in
+// place of any older ones.
+func (t *table) reindex(rec *record, item map[string]types.AttributeValue, keepPrev bool) map[string]float64 {
 	var units map[string]float64
 	for _, ix := range t.indexes {
 		old, next := rec.entries[ix.pos], ix.entryFor(t, rec, item)
@@ -173,13 +173,13 @@ func (t *table) reindex(rec *record, item map[string]types.AttributeValue, stale
 			}
 			units[ix.name] = u
 		}
-		if p := rec.prevEntries[ix.pos]; p != nil && staleReads {
+		if p := rec.prevEntries[ix.pos]; p != nil && keepPrev {
 			ix.entries.delete(p)
 			rec.prevEntries[ix.pos] = nil
 		}
 		if old != nil {
 			ix.entries.delete(old)
-			if staleReads {
+			if keepPrev {
 				stale := *old
 				stale.prev = true
 				ix.entries.insert(&stale)

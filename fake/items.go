@@ -169,7 +169,7 @@ func (db *DB) getItem(in *dynamodb.GetItemInput) (*dynamodb.GetItemOutput, error
 		return nil, err
 	}
 	strong := aws.ToBool(in.ConsistentRead)
-	item := t.records[t.encodeKey(key)].visible(strong, db.staleReads)
+	item := t.records[t.encodeKey(key)].visible(strong, db.lag())
 	units := capacity.ReadUnits(capacity.ItemSize(item), strong)
 	db.stats.ReadUnits += units
 	out := &dynamodb.GetItemOutput{ConsumedCapacity: consumed(in.ReturnConsumedCapacity, t.name, units, nil)}
@@ -254,7 +254,7 @@ func (db *DB) putItem(in *dynamodb.PutItemInput) (*dynamodb.PutItemOutput, error
 		return nil, db.failCondition(old, in.ReturnValuesOnConditionCheckFailure)
 	}
 	units := capacity.WriteUnits(max(capacity.ItemSize(old), newSize))
-	indexUnits := t.write(key, enc, item, db.staleReads)
+	indexUnits := t.write(key, enc, item, db.lag())
 	db.chargeWrite(units, indexUnits)
 	out := &dynamodb.PutItemOutput{ConsumedCapacity: consumed(in.ReturnConsumedCapacity, t.name, units, indexUnits)}
 	if in.ReturnValues == types.ReturnValueAllOld && old != nil {
@@ -352,7 +352,7 @@ func (db *DB) updateItem(in *dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutp
 		return nil, validationError("Item size to update has exceeded the maximum allowed size")
 	}
 	units := capacity.WriteUnits(max(capacity.ItemSize(old), newSize))
-	indexUnits := t.write(key, enc, next, db.staleReads)
+	indexUnits := t.write(key, enc, next, db.lag())
 	db.chargeWrite(units, indexUnits)
 	out := &dynamodb.UpdateItemOutput{ConsumedCapacity: consumed(in.ReturnConsumedCapacity, t.name, units, indexUnits)}
 	switch in.ReturnValues {
@@ -412,7 +412,7 @@ func (db *DB) deleteItem(in *dynamodb.DeleteItemInput) (*dynamodb.DeleteItemOutp
 	units := capacity.WriteUnits(capacity.ItemSize(old))
 	var indexUnits map[string]float64
 	if old != nil {
-		indexUnits = t.write(key, enc, nil, db.staleReads)
+		indexUnits = t.write(key, enc, nil, db.lag())
 	}
 	db.chargeWrite(units, indexUnits)
 	out := &dynamodb.DeleteItemOutput{ConsumedCapacity: consumed(in.ReturnConsumedCapacity, t.name, units, indexUnits)}

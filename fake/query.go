@@ -89,9 +89,9 @@ func (db *DB) query(in *dynamodb.QueryInput) (*dynamodb.QueryOutput, error) {
 
 	var pg page
 	if ix == nil {
-		err = q.tablePage(&pg, value, in.ExclusiveStartKey, limit, strong, db.staleReads)
+		err = q.tablePage(&pg, value, in.ExclusiveStartKey, limit, strong, db.lag())
 	} else {
-		err = q.indexPage(&pg, value, in.ExclusiveStartKey, limit, db.staleReads)
+		err = q.indexPage(&pg, value, in.ExclusiveStartKey, limit, db.lag())
 	}
 	if err != nil {
 		return nil, err
@@ -227,7 +227,7 @@ func (q *querySpec) partition(terms []keyTerm) (types.AttributeValue, error) {
 }
 
 // tablePage reads a page of the partition value of the table itself.
-func (q *querySpec) tablePage(pg *page, value types.AttributeValue, esk map[string]types.AttributeValue, limit int, strong, staleReads bool) error {
+func (q *querySpec) tablePage(pg *page, value types.AttributeValue, esk map[string]types.AttributeValue, limit int, strong bool, l lag) error {
 	t := q.t
 	start, after := &record{hash: partitionHash(value), pk: keyPart(value)}, false
 	if esk != nil {
@@ -244,7 +244,7 @@ func (q *querySpec) tablePage(pg *page, value types.AttributeValue, esk map[stri
 		if r.pk != start.pk {
 			break
 		}
-		item := r.visible(strong, staleReads)
+		item := r.visible(strong, l)
 		if item == nil {
 			continue
 		}
@@ -257,9 +257,9 @@ func (q *querySpec) tablePage(pg *page, value types.AttributeValue, esk map[stri
 }
 
 // indexPage reads a page of the partition value of an index. Index reads
-// are eventually consistent: with stale reads on they see the entries of
-// the versions stale table reads see.
-func (q *querySpec) indexPage(pg *page, value types.AttributeValue, esk map[string]types.AttributeValue, limit int, staleReads bool) error {
+// are eventually consistent: while replicas lag they see the entries of
+// the versions lagging table reads see.
+func (q *querySpec) indexPage(pg *page, value types.AttributeValue, esk map[string]types.AttributeValue, limit int, l lag) error {
 	t, ix := q.t, q.ix
 	start, after := &indexEntry{hash: partitionHash(value), pk: keyPart(value)}, false
 	if esk != nil {
@@ -276,8 +276,8 @@ func (q *querySpec) indexPage(pg *page, value types.AttributeValue, esk map[stri
 		if e.pk != start.pk {
 			break
 		}
-		if staleReads && e.rec.stale != e.prev || !staleReads && e.prev {
-			continue
+		if e.prev != l.behind(e.rec) {
+			continue // an entry lagging readers no longer see, or do not see yet
 		}
 		if pg.full(limit) {
 			break

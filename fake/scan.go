@@ -89,12 +89,13 @@ func (db *DB) scan(in *dynamodb.ScanInput) (*dynamodb.ScanOutput, error) {
 	}
 
 	strong := aws.ToBool(in.ConsistentRead)
+	l := db.lag()
 	var p page
 	for r := range t.order.from(start, after) {
 		if segmentOf(r.hash, total) != segment {
 			break
 		}
-		item := r.visible(strong, db.staleReads)
+		item := r.visible(strong, l)
 		if item == nil {
 			continue
 		}

@@ -53,21 +53,41 @@ type record struct {
 	sk    types.AttributeValue            // the sort key; nil without one
 	item  map[string]types.AttributeValue // nil once deleted
 	prev  map[string]types.AttributeValue // the version before the latest write
-	stale bool                            // prev is what a lagging replica serves
+	stale bool                            // prev is what a lagging replica serves…
+	until time.Time                       // …until then, unless replicas lag for good
 	// entries holds the record's entry in each index (nil where the item
 	// is not in it), and prevEntries those of prev while it is stale.
 	entries, prevEntries []*indexEntry
 }
 
 // visible returns the version of rec a read sees.
-func (r *record) visible(strong, staleReads bool) map[string]types.AttributeValue {
+func (r *record) visible(strong bool, l lag) map[string]types.AttributeValue {
 	if r == nil {
 		return nil
 	}
-	if r.stale && staleReads && !strong {
+	if !strong && l.behind(r) {
 		return r.prev
 	}
 	return r.item
+}
+
+// lag is how far eventually consistent reads trail the latest writes at
+// one moment: not at all, by a duration of the DB's clock
+// ([DB.SetReplicaLag]), or until stale reads are turned off
+// ([DB.SetStaleReads]).
+type lag struct {
+	forever bool
+	d       time.Duration
+	now     time.Time
+}
+
+// on reports whether a write should keep the version it replaces.
+func (l lag) on() bool { return l.forever || l.d > 0 }
+
+// behind reports whether eventually consistent reads of r still see its
+// previous version.
+func (l lag) behind(r *record) bool {
+	return r.stale && (l.forever || l.now.Before(r.until))
 }
 
 // newRecord makes the record of a canonical key, not yet stored.
@@ -107,9 +127,9 @@ func compareBool(a, b bool) int {
 }
 
 // write stores a new version (nil deletes) and keeps the indexes in step,
-// keeping the old version for stale readers when stale reads are on. It
-// returns the write units each index the write touched consumed.
-func (t *table) write(key map[string]types.AttributeValue, enc string, item map[string]types.AttributeValue, staleReads bool) map[string]float64 {
+// keeping the old version for eventually consistent readers while replicas
+// lag. It returns the write units each index the write touched consumed.
+func (t *table) write(key map[string]types.AttributeValue, enc string, item map[string]types.AttributeValue, l lag) map[string]float64 {
 	r := t.records[enc]
 	if r == nil {
 		if item == nil {
@@ -119,9 +139,9 @@ func (t *table) write(key map[string]types.AttributeValue, enc string, item map[
 		t.records[enc] = r
 		t.order.insert(r)
 	}
-	units := t.reindex(r, item, staleReads)
-	if staleReads {
-		r.prev, r.stale = r.item, true
+	units := t.reindex(r, item, l.on())
+	if l.on() {
+		r.prev, r.stale, r.until = r.item, true, l.now.Add(l.d)
 	}
 	r.item = item
 	if !r.stale && r.item == nil {
@@ -346,8 +366,11 @@ func (db *DB) lookup(name string) (*table, error) {
 }
 
 // CreateTable creates a table with a partition key and an optional sort key
-// of type S, N or B. The table is ACTIVE at once. Secondary indexes are not
-// implemented and are rejected.
+// of type S, N or B, and any global secondary indexes (KEYS_ONLY, INCLUDE
+// or ALL). The table and its indexes are ACTIVE at once. Local secondary
+// indexes, streams, encryption settings, tags and the other options the
+// fake does not implement are refused with an error wrapping
+// [ErrNotImplemented], never silently ignored.
 func (db *DB) CreateTable(ctx context.Context, in *dynamodb.CreateTableInput, optFns ...func(*dynamodb.Options)) (*dynamodb.CreateTableOutput, error) {
 	return call(db, ctx, "CreateTable", in, db.createTable)
 }
@@ -377,7 +400,7 @@ func (db *DB) createTable(in *dynamodb.CreateTableInput) (*dynamodb.CreateTableO
 	if _, ok := db.tables[name]; ok {
 		return nil, &types.ResourceInUseException{Message: aws.String("Table already exists: " + name)}
 	}
-	t.created = db.clock()
+	t.created = db.clock.Now()
 	t.id = tableID(name, t.created)
 	db.tables[name] = t
 	return &dynamodb.CreateTableOutput{TableDescription: t.describe(db.region, db.accountID)}, nil
@@ -641,18 +664,18 @@ func (db *DB) deleteTable(in *dynamodb.DeleteTableInput) (*dynamodb.DeleteTableO
 // ItemCount and TableSizeBytes about every six hours, the fake reports
 // them live.
 func (db *DB) DescribeTable(ctx context.Context, in *dynamodb.DescribeTableInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error) {
-	const op = "DescribeTable"
-	if err := db.begin(ctx, op); err != nil {
-		return nil, err
-	}
+	return call(db, ctx, "DescribeTable", in, db.describeTable)
+}
+
+func (db *DB) describeTable(in *dynamodb.DescribeTableInput) (*dynamodb.DescribeTableOutput, error) {
 	if in == nil || in.TableName == nil {
-		return nil, opError(op, missingParams("DescribeTableInput", "TableName"))
+		return nil, missingParams("DescribeTableInput", "TableName")
 	}
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	t, ok := db.tables[*in.TableName]
 	if !ok {
-		return nil, opError(op, tableNotFoundNamed(*in.TableName))
+		return nil, tableNotFoundNamed(*in.TableName)
 	}
 	return &dynamodb.DescribeTableOutput{Table: t.describe(db.region, db.accountID)}, nil
 }
@@ -714,18 +737,18 @@ func (db *DB) updateTimeToLive(in *dynamodb.UpdateTimeToLiveInput) (*dynamodb.Up
 // DescribeTimeToLive reports whether TTL is ENABLED (and on which
 // attribute) or DISABLED.
 func (db *DB) DescribeTimeToLive(ctx context.Context, in *dynamodb.DescribeTimeToLiveInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DescribeTimeToLiveOutput, error) {
-	const op = "DescribeTimeToLive"
-	if err := db.begin(ctx, op); err != nil {
-		return nil, err
-	}
+	return call(db, ctx, "DescribeTimeToLive", in, db.describeTimeToLive)
+}
+
+func (db *DB) describeTimeToLive(in *dynamodb.DescribeTimeToLiveInput) (*dynamodb.DescribeTimeToLiveOutput, error) {
 	if in == nil || in.TableName == nil {
-		return nil, opError(op, missingParams("DescribeTimeToLiveInput", "TableName"))
+		return nil, missingParams("DescribeTimeToLiveInput", "TableName")
 	}
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	t, ok := db.tables[*in.TableName]
 	if !ok {
-		return nil, opError(op, tableNotFoundNamed(*in.TableName))
+		return nil, tableNotFoundNamed(*in.TableName)
 	}
 	d := &types.TimeToLiveDescription{TimeToLiveStatus: types.TimeToLiveStatusDisabled}
 	if t.ttlEnabled {
@@ -736,14 +759,14 @@ func (db *DB) DescribeTimeToLive(ctx context.Context, in *dynamodb.DescribeTimeT
 }
 
 // SweepExpired deletes, in every table with TTL enabled, the items whose
-// TTL attribute is a number of epoch seconds earlier than Options.Clock,
+// TTL attribute is a number of epoch seconds earlier than the DB's Clock,
 // as DynamoDB's background sweeper eventually does, and returns how many
 // it deleted. Like DynamoDB it ignores items whose TTL attribute is
 // missing or not a number, and items that expired more than five years
 // ago (a TTL in milliseconds, for instance, is far in the future and never
 // expires). The deletes consume no capacity and are not counted as calls.
 func (db *DB) SweepExpired() int {
-	now := db.clock()
+	now := db.clock.Now()
 	nowSec := decimal{coef: big.NewInt(now.UnixNano()), exp: -9}.normalize()
 	oldest := decimal{coef: big.NewInt(now.AddDate(-5, 0, 0).Unix())}.normalize()
 	db.mu.Lock()
@@ -765,7 +788,7 @@ func (db *DB) SweepExpired() int {
 			if !ok || exp.cmp(nowSec) >= 0 || exp.cmp(oldest) < 0 {
 				continue
 			}
-			t.write(r.key, enc, nil, db.staleReads)
+			t.write(r.key, enc, nil, db.lag())
 			n++
 		}
 	}
@@ -827,6 +850,6 @@ func (db *DB) PutRaw(tableName string, item map[string]types.AttributeValue) err
 		r.prev, r.stale = nil, false
 		t.settleIndexes(r)
 	}
-	t.write(key, enc, stored, false)
+	t.write(key, enc, stored, lag{})
 	return nil
 }

@@ -130,7 +130,7 @@ func TestUndecodable(t *testing.T) {
 	good := gobOf(t, map[interface{}]interface{}{"user": "ada"})
 	put := func(rec func(t *testing.T) gorillastore.Record) func(t *testing.T, e *env) {
 		return func(t *testing.T, e *env) {
-			if err := e.repo.Put(context.Background(), id, rec(t)); err != nil {
+			if _, err := e.repo.Put(context.Background(), id, rec(t)); err != nil {
 				t.Fatal(err)
 			}
 		}

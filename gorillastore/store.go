@@ -394,7 +394,7 @@ func (s *Store) create(ctx context.Context, gs *sessions.Session) error {
 		return err
 	}
 	id := httpsession.NewID()
-	sess, err := s.repo.Create(ctx, id, s.seal(id, b))
+	sess, err := s.repo.Put(ctx, id, s.seal(id, b))
 	if err != nil {
 		return fmt.Errorf("gorillastore: create: %w", err)
 	}

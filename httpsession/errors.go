@@ -10,9 +10,6 @@ import (
 
 // Sentinel errors, checked with errors.Is.
 var (
-	// ErrInvalidOptions reports a bad configuration passed to [New].
-	ErrInvalidOptions = errors.New("httpsession: invalid options")
-
 	// ErrResponseStarted reports session work that came too late: the
 	// handler changed the session after the response's headers were sent,
 	// in a way that needs a new cookie (a new session, a regenerated ID).

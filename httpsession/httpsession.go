@@ -354,10 +354,10 @@ type Manager[T any] struct {
 
 // New returns a Manager that keeps the sessions of type T in repo,
 // configured by optFns applied in order to the default [Options]. It
-// returns an error wrapping [ErrInvalidOptions] for a bad configuration.
+// returns an error wrapping [dynamosession.ErrInvalidOptions] for a bad configuration.
 func New[T any](repo *dynamosession.Repo[T], optFns ...func(*Options)) (*Manager[T], error) {
 	if repo == nil {
-		return nil, fmt.Errorf("%w: nil repository", ErrInvalidOptions)
+		return nil, fmt.Errorf("%w: nil repository", dynamosession.ErrInvalidOptions)
 	}
 	var o Options
 	for _, fn := range optFns {
@@ -398,7 +398,7 @@ func New[T any](repo *dynamosession.Repo[T], optFns ...func(*Options)) (*Manager
 
 func (m *Manager[T]) validate() error {
 	bad := func(format string, args ...any) error {
-		return fmt.Errorf("%w: %s", ErrInvalidOptions, fmt.Sprintf(format, args...))
+		return fmt.Errorf("%w: %s", dynamosession.ErrInvalidOptions, fmt.Sprintf(format, args...))
 	}
 	o := m.opts
 	if o.CookiePath[0] != '/' {

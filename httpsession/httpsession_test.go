@@ -208,7 +208,7 @@ func TestBadCookiesStartFreshSessions(t *testing.T) {
 		{
 			"expired", func(e *env) string {
 				id := httpsession.NewID()
-				must(e.t, e.repo.Put(context.Background(), id, Cart{User: "old"}))
+				must2(e.t)(e.repo.Put(context.Background(), id, Cart{User: "old"}))
 				e.clock.Advance(25 * time.Hour)
 				return id
 			},
@@ -590,4 +590,9 @@ func TestTouchFailureServesThePage(t *testing.T) {
 	if !facts(b, "").Sent {
 		t.Error("the retried touch sent no cookie")
 	}
+}
+
+// must2 is must for calls that also return a value.
+func must2(t *testing.T) func(any, error) {
+	return func(_ any, err error) { t.Helper(); must(t, err) }
 }

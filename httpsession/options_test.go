@@ -50,14 +50,14 @@ func TestNewRejectsBadOptions(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := httpsession.New(repo, tt.opt)
-			if !errors.Is(err, httpsession.ErrInvalidOptions) {
-				t.Errorf("New = %v, want an error wrapping ErrInvalidOptions", err)
+			if !errors.Is(err, dynamosession.ErrInvalidOptions) {
+				t.Errorf("New = %v, want an error wrapping dynamosession.ErrInvalidOptions", err)
 			}
 		})
 	}
 	t.Run("nil repository", func(t *testing.T) {
-		if _, err := httpsession.New[Cart](nil); !errors.Is(err, httpsession.ErrInvalidOptions) {
-			t.Errorf("New(nil) = %v, want ErrInvalidOptions", err)
+		if _, err := httpsession.New[Cart](nil); !errors.Is(err, dynamosession.ErrInvalidOptions) {
+			t.Errorf("New(nil) = %v, want dynamosession.ErrInvalidOptions", err)
 		}
 	})
 }

@@ -390,7 +390,7 @@ func (s *State[T]) create(ctx context.Context) error {
 		// The cookie object may have just got its lifetime.
 		ctx = dynamosession.WithLifetime(ctx, s.m.lifetime(&s.Data))
 	}
-	fresh, err := s.m.repo.Create(ctx, id, s.Data)
+	fresh, err := s.m.repo.Put(ctx, id, s.Data)
 	if err != nil {
 		return err
 	}

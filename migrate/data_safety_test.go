@@ -66,14 +66,3 @@ func TestUnrepresentableRecordsAreLeftAlone(t *testing.T) {
 		})
 	}
 }
-
-func TestHasLoneSurrogate(t *testing.T) {
-	for in, want := range map[string]bool{
-		`"ab\ud83d"`: true, `"\ud83d\ude00"`: false, `"\\ud83d"`: false,
-		`"\udc00x"`: true, `"\u00e9"`: false, `"\ud83d\u0041"`: true,
-	} {
-		if got := hasLoneSurrogate(in); got != want {
-			t.Errorf("hasLoneSurrogate(%s) = %v, want %v", in, got, want)
-		}
-	}
-}

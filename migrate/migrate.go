@@ -46,7 +46,6 @@ package migrate
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -85,9 +84,9 @@ type Config[T any] struct {
 	KeyAttr string
 
 	// Prefix restricts the migration to keys that start with it. Default
-	// "": every key. (Unlike dynamosession.Options, whose empty Prefix
-	// means "session#": pass the prefix the repository uses to leave any
-	// other items of a shared table alone.)
+	// "": every key. (Unlike dynamosession.Options, whose default is
+	// "session#": pass the prefix the repository uses to leave any other
+	// items of a shared table alone.)
 	Prefix string
 
 	// DataAttr is the attribute holding the session. Default "sess".
@@ -191,13 +190,8 @@ func (c *Config[T]) withDefaults() {
 
 const defaultWorkers = 4
 
-// ErrInvalidConfig reports a Config that cannot describe a migration, or
-// that does not fit the table: [Run] returns it, before scanning, when
-// KeyAttr is not the table's string partition key.
-var ErrInvalidConfig = errors.New("migrate: invalid config")
-
 // Validate reports whether c describes a migration, as [Run] checks it
-// before anything else: an error wrapping [ErrInvalidConfig] if not.
+// before anything else: an error wrapping [dynamosession.ErrInvalidOptions] if not.
 func (c Config[T]) Validate() error {
 	c.withDefaults()
 	return c.validate()
@@ -205,7 +199,7 @@ func (c Config[T]) Validate() error {
 
 func (c *Config[T]) validate() error {
 	bad := func(format string, args ...any) error {
-		return fmt.Errorf("%w: %s", ErrInvalidConfig, fmt.Sprintf(format, args...))
+		return fmt.Errorf("%w: %s", dynamosession.ErrInvalidOptions, fmt.Sprintf(format, args...))
 	}
 	switch {
 	case c.Table == "":
@@ -262,7 +256,7 @@ func Run[T any](ctx context.Context, client API, cfg Config[T]) (*Report, error)
 		if msg := tablekey.Problem(d.Table, cfg.KeyAttr); msg != "" {
 			// Every item would be skipped, the whole table scanned and
 			// billed for nothing.
-			return &Report{DryRun: cfg.DryRun}, fmt.Errorf("%w: table %s: %s", ErrInvalidConfig, cfg.Table, msg)
+			return &Report{DryRun: cfg.DryRun}, fmt.Errorf("%w: table %s: %s", dynamosession.ErrInvalidOptions, cfg.Table, msg)
 		}
 		m.total = aws.ToInt64(d.Table.ItemCount)
 		if m.total > 0 {

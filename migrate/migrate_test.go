@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/dynamosession/dynamosession"
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/fake"
 	"github.com/dynamosession/dynamosession/migrate"
@@ -635,8 +636,8 @@ func TestInvalidConfig(t *testing.T) {
 	}
 	for name, cfg := range cases {
 		t.Run(name, func(t *testing.T) {
-			if _, err := migrate.Run(t.Context(), db, cfg); !errors.Is(err, migrate.ErrInvalidConfig) {
-				t.Errorf("err = %v, want ErrInvalidConfig", err)
+			if _, err := migrate.Run(t.Context(), db, cfg); !errors.Is(err, dynamosession.ErrInvalidOptions) {
+				t.Errorf("err = %v, want dynamosession.ErrInvalidOptions", err)
 			}
 		})
 	}
@@ -674,8 +675,8 @@ func TestKeySchema(t *testing.T) {
 				}
 				return
 			}
-			if !errors.Is(err, migrate.ErrInvalidConfig) || !strings.Contains(err.Error(), c.says) {
-				t.Errorf("err = %v, want ErrInvalidConfig saying %s", err, c.says)
+			if !errors.Is(err, dynamosession.ErrInvalidOptions) || !strings.Contains(err.Error(), c.says) {
+				t.Errorf("err = %v, want dynamosession.ErrInvalidOptions saying %s", err, c.says)
 			}
 			if n := db.Stats().Calls["Scan"]; n != 0 {
 				t.Errorf("%d Scan calls on a table that cannot match", n)

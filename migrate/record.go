@@ -118,8 +118,8 @@ func (m *migrator[T]) attempt(ctx context.Context, item map[string]types.Attribu
 		return r, nil, nil
 	}
 
-	if s, ok := data.(*types.AttributeValueMemberS); ok && hasLoneSurrogate(s.Value) {
-		return fail("JSON holds an unpaired UTF-16 surrogate escape, which Go decodes as U+FFFD")
+	if err := codec.Lossy(m.cfg.To, data); err != nil {
+		return fail("%v", err)
 	}
 	var v T
 	if upgrade {
@@ -138,6 +138,9 @@ func (m *migrator[T]) attempt(ctx context.Context, item map[string]types.Attribu
 		return fail("cannot decode: %v", err)
 	}
 	enc, err := m.cfg.To.Encode(r.key, &v)
+	if err == nil {
+		enc, err = codec.KeepUnknown(m.cfg.To, data, enc) // fields T does not declare
+	}
 	if err != nil {
 		return fail("cannot encode as %s: %v", m.target, err)
 	}
@@ -263,41 +266,6 @@ func sameData[T any](a, b *T) bool {
 func isValidation(err error) bool {
 	var ae smithy.APIError
 	return errors.As(err, &ae) && ae.ErrorCode() == "ValidationException"
-}
-
-// hasLoneSurrogate reports a \uD800-\uDFFF escape in JSON text that is not
-// a high surrogate followed by a low one: encoding/json turns it into
-// U+FFFD, so the rewrite would change the string.
-func hasLoneSurrogate(b string) bool {
-	hex := func(i int) (uint64, bool) {
-		if i+6 > len(b) || b[i] != '\\' || b[i+1] != 'u' {
-			return 0, false
-		}
-		r, err := strconv.ParseUint(b[i+2:i+6], 16, 16)
-		return r, err == nil
-	}
-	for i := 0; i < len(b); i++ {
-		if b[i] != '\\' {
-			continue
-		}
-		r, ok := hex(i)
-		if !ok {
-			i++ // an escaped character such as \\ or \"
-			continue
-		}
-		switch {
-		case r >= 0xDC00 && r <= 0xDFFF:
-			return true
-		case r >= 0xD800 && r <= 0xDBFF:
-			lo, ok := hex(i + 6)
-			if !ok || lo < 0xDC00 || lo > 0xDFFF {
-				return true
-			}
-			i += 6
-		}
-		i += 5
-	}
-	return false
 }
 
 // schemaOf returns the schema version item's data is stored under: its

@@ -67,7 +67,7 @@ func TestBulkUpgrade(t *testing.T) {
 			}
 			for i := range perCodec {
 				id := fmt.Sprintf("%s-%02d", c.Format(), i)
-				if err := v1.Put(ctx, id, cartV1{User: id, Items: []string{"a", "b"}}); err != nil {
+				if _, err := v1.Put(ctx, id, cartV1{User: id, Items: []string{"a", "b"}}); err != nil {
 					t.Fatal(err)
 				}
 				ids = append(ids, id)

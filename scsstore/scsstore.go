@@ -78,11 +78,44 @@ var (
 type Store struct {
 	repo *dynamosession.Repo[Record]
 	opts dynamosession.Options[Record]
+	conf Options
 }
 
-// New returns a Store keeping sessions in repo. It returns
+// Options configures a [Store]. The zero value is the default.
+type Options struct {
+	// Undecodable decides what Find does with a record the repository
+	// cannot decode (a *dynamosession.DecodeError: a record another
+	// program or a broken release wrote around scs's bytes). Default
+	// KeepUndecodable: Find reports no session, so scs starts a fresh one
+	// under a new token, and the record stays for inspection until
+	// DynamoDB's TTL deletes it. DeleteUndecodable also deletes it, on
+	// condition that it is still exactly that record. FailUndecodable
+	// returns the error, which scs turns into a failed request for as long
+	// as the cookie lives. (scs decodes its own gob inside the record; a
+	// failure there is scs's, not this store's.)
+	Undecodable Undecodable
+
+	// OnUndecodable, if set, receives the *dynamosession.DecodeError of
+	// every record Find drops under KeepUndecodable or DeleteUndecodable,
+	// for a log or a metric. The store itself logs nothing.
+	OnUndecodable func(error)
+}
+
+// Undecodable is a policy for records no codec can decode; see
+// [Options.Undecodable].
+type Undecodable int
+
+// The policies for records no codec can decode.
+const (
+	KeepUndecodable Undecodable = iota
+	DeleteUndecodable
+	FailUndecodable
+)
+
+// New returns a Store keeping sessions in repo, configured by optFns
+// applied in order to the default [Options]. It returns
 // [ErrNilRepository] or [ErrVersioned] for a repository it cannot use.
-func New(repo *dynamosession.Repo[Record]) (*Store, error) {
+func New(repo *dynamosession.Repo[Record], optFns ...func(*Options)) (*Store, error) {
 	if repo == nil {
 		return nil, ErrNilRepository
 	}
@@ -90,7 +123,11 @@ func New(repo *dynamosession.Repo[Record]) (*Store, error) {
 	if o.Versioned {
 		return nil, ErrVersioned
 	}
-	return &Store{repo: repo, opts: o}, nil
+	s := &Store{repo: repo, opts: o}
+	for _, fn := range optFns {
+		fn(&s.conf)
+	}
+	return s, nil
 }
 
 // Find returns the data of the session token and whether it exists and has
@@ -111,6 +148,18 @@ func (s *Store) FindCtx(ctx context.Context, token string) ([]byte, bool, error)
 		sess, err = s.repo.Get(consistency.WithStrongRead(ctx), token)
 	}
 	if errors.Is(err, dynamosession.ErrNotFound) || errors.Is(err, dynamosession.ErrInvalidID) {
+		return nil, false, nil
+	}
+	var de *dynamosession.DecodeError
+	if errors.As(err, &de) && s.conf.Undecodable != FailUndecodable {
+		if s.conf.Undecodable == DeleteUndecodable {
+			if _, derr := s.repo.DeleteUndecodable(ctx, token); derr != nil {
+				return nil, false, fmt.Errorf("scsstore: find: deleting an undecodable record: %w", derr)
+			}
+		}
+		if s.conf.OnUndecodable != nil {
+			s.conf.OnUndecodable(err)
+		}
 		return nil, false, nil
 	}
 	if err != nil {
@@ -139,7 +188,7 @@ func (s *Store) CommitCtx(ctx context.Context, token string, b []byte, expiry ti
 		return fmt.Errorf("%w: expiry %s, the TTL reaches %s", ErrExpiryBeyondTTL,
 			expiry.UTC().Format(time.RFC3339Nano), stored.UTC().Format(time.RFC3339))
 	}
-	if err := s.repo.Put(ctx, token, Record{Data: b, Deadline: expiry.UnixMilli()}); err != nil {
+	if _, err := s.repo.Put(ctx, token, Record{Data: b, Deadline: expiry.UnixMilli()}); err != nil {
 		return fmt.Errorf("scsstore: commit: %w", err)
 	}
 	return nil

@@ -144,6 +144,9 @@ func TestParseExpiry(t *testing.T) {
 		{"1e9", time.Unix(1_000_000_000, 0), false},
 		{"NaN", time.Time{}, true},
 		{"soon", time.Time{}, true},
+		{"-5", time.Unix(-5, 0), false},
+		{"1e21", time.Unix(1e18, 0), false}, // milliseconds: the last second read
+		{"-1e18", time.Unix(-1e18, 0), false},
 	}
 	for _, tt := range tests {
 		got, err := ttl.ParseExpiry(tt.in)
@@ -153,6 +156,22 @@ func TestParseExpiry(t *testing.T) {
 	}
 	if got := ttl.FormatExpiry(time.Unix(1800003600, 999_000_000)); got != "1800003600" {
 		t.Errorf("FormatExpiry = %q", got)
+	}
+}
+
+// TestParseExpiryOutOfRange: a stored expiry beyond what an int64 of
+// seconds holds was converted with Go's float-to-int conversion, whose
+// result is implementation-specific: MinInt64 on amd64 (the session read
+// as expired), saturated on arm64 (never expiring). Every such value is
+// now an error wrapping ErrExpiryRange, on every platform.
+func TestParseExpiryOutOfRange(t *testing.T) {
+	for _, in := range []string{"1e125", "-1e125", "9.9999999999999999999999999999999999999E+125", "1.0000001e21", "-1.0000001e18", "9.3e21", "-9223372036854775808", "1e300"} {
+		t.Run(in, func(t *testing.T) {
+			got, err := ttl.ParseExpiry(in)
+			if !errors.Is(err, ttl.ErrExpiryRange) {
+				t.Errorf("ParseExpiry(%q) = %v, %v; want an error wrapping ErrExpiryRange", in, got, err)
+			}
+		})
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dynamosession/dynamosession"
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/migrate"
 )
@@ -130,7 +131,7 @@ changed during the run (run again to migrate those).
 		return usagef("-page-size %d is out of range", *pageSize)
 	}
 	if err := cfg.Validate(); err != nil {
-		return usageError{strings.TrimPrefix(err.Error(), "migrate: ")}
+		return usageError{strings.TrimPrefix(err.Error(), dynamosession.ErrInvalidOptions.Error()+": ")}
 	}
 
 	c, err := cf.connect(ctx, e, true)
@@ -205,11 +206,11 @@ changed during the run (run again to migrate those).
 // explainEarlyFailure says why a migration stopped before its first page,
 // in terms of the flags to change.
 func explainEarlyFailure(e *env, err error, cfg migrate.Config[migrate.Value], checkpoint string) {
-	msg := strings.TrimPrefix(strings.TrimPrefix(err.Error(), "migrate: "), "invalid config: ")
+	msg := strings.TrimPrefix(strings.TrimPrefix(err.Error(), "migrate: "), dynamosession.ErrInvalidOptions.Error()+": ")
 	switch {
 	case errors.Is(err, migrate.ErrCheckpointMismatch):
 		fmt.Fprintf(e.stderr, "dynamosession migrate: %s\nGive this migration its own -checkpoint file, or run the other one's command line to resume it; delete %s only to start that one over.\n", msg, checkpoint)
-	case errors.Is(err, migrate.ErrInvalidConfig):
+	case errors.Is(err, dynamosession.ErrInvalidOptions):
 		fmt.Fprintf(e.stderr, "dynamosession migrate: %s (-key)\nPass the table's partition key with -key; check-table shows the table's key.\n", msg)
 	default:
 		if hint := tableHint(err, cfg.Table); hint != "" {

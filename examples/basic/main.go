@@ -50,7 +50,7 @@ func main() {
 	}
 
 	// Login: create the session.
-	if err := repo.Put(ctx, "a1b2c3", Cart{User: "ada"}); err != nil {
+	if _, err := repo.Put(ctx, "a1b2c3", Cart{User: "ada"}); err != nil {
 		log.Fatal(err)
 	}
 

@@ -201,7 +201,7 @@ func probe(ctx context.Context, s settings, stdout io.Writer) error {
 	}
 
 	id := "probe-" + httpsession.NewID()
-	if err := repo.Put(ctx, id, Session{User: "probe"}); err != nil {
+	if _, err := repo.Put(ctx, id, Session{User: "probe"}); err != nil {
 		return fmt.Errorf("put in table %q: %w", s.table, err)
 	}
 	report("put")

@@ -38,7 +38,7 @@ func main() {
 	}
 
 	// Login: create the session (one PutItem).
-	if err := repo.Put(ctx, "session-id", Cart{User: "ada"}); err != nil {
+	if _, err := repo.Put(ctx, "session-id", Cart{User: "ada"}); err != nil {
 		log.Fatal(err)
 	}
 	// A later request: errors.Is(err, dynamosession.ErrNotFound) when the

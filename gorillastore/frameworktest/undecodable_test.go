@@ -52,7 +52,7 @@ func TestUndecodableSession(t *testing.T) {
 						t.Fatalf("reading the session to corrupt: %v", err)
 					}
 					id = s.ID
-					if err := repo.Put(context.Background(), id, gorillastore.Record{Values: []byte("forged"), MAC: make([]byte, 32)}); err != nil {
+					if _, err := repo.Put(context.Background(), id, gorillastore.Record{Values: []byte("forged"), MAC: make([]byte, 32)}); err != nil {
 						t.Fatal(err)
 					}
 				}

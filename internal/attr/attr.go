@@ -1,4 +1,4 @@
-// Package attr compares DynamoDB attribute values.
+// Package attr compares DynamoDB attribute values and reads number text.
 package attr
 
 import (
@@ -9,8 +9,9 @@ import (
 
 // Equal reports whether a and b are the same DynamoDB value: same type and
 // same contents, maps compared by key, lists and sets in order (sets as the
-// codecs write them, so equal inputs give equal order). Numbers compare as
-// their text, which is how codecs emit them.
+// codecs write them, so equal inputs give equal order). Numbers compare by
+// value, as DynamoDB compares them: DynamoDB Local returns a number spelled
+// as it was sent ("1.50", "2.5e3") where a codec writes "1.5" and "2500".
 func Equal(a, b types.AttributeValue) bool {
 	switch a := a.(type) {
 	case *types.AttributeValueMemberS:
@@ -18,7 +19,7 @@ func Equal(a, b types.AttributeValue) bool {
 		return ok && a.Value == b.Value
 	case *types.AttributeValueMemberN:
 		b, ok := b.(*types.AttributeValueMemberN)
-		return ok && a.Value == b.Value
+		return ok && EqualNumbers(a.Value, b.Value)
 	case *types.AttributeValueMemberB:
 		b, ok := b.(*types.AttributeValueMemberB)
 		return ok && bytes.Equal(a.Value, b.Value)
@@ -56,7 +57,15 @@ func Equal(a, b types.AttributeValue) bool {
 		return ok && equalSlices(a.Value, b.Value)
 	case *types.AttributeValueMemberNS:
 		b, ok := b.(*types.AttributeValueMemberNS)
-		return ok && equalSlices(a.Value, b.Value)
+		if !ok || len(a.Value) != len(b.Value) {
+			return false
+		}
+		for i := range a.Value {
+			if !EqualNumbers(a.Value[i], b.Value[i]) {
+				return false
+			}
+		}
+		return true
 	case *types.AttributeValueMemberBS:
 		b, ok := b.(*types.AttributeValueMemberBS)
 		if !ok || len(a.Value) != len(b.Value) {

@@ -35,29 +35,36 @@ import (
 // are milliseconds.
 const MillisAbove = 100_000_000_000
 
-// Far is the instant an expiry too large for time.Time reads as: a
-// stored number above the year 292277026596 does not expire in any
-// lifetime of a process. It is the same on every platform (a float64
-// conversion would not be: amd64 and arm64 convert out-of-range floats
-// differently).
-var Far = time.Unix(1<<62, 0)
+// MaxSeconds bounds the expiries Parse reads: 1e18 seconds, some 31.7
+// billion years either side of 1970. Far beyond any expiry a session
+// store writes, it keeps every expiry inside what time.Time computes with.
+const MaxSeconds = 1e18
 
-// ErrNotNumber reports an expiry attribute whose text is not a decimal
-// number.
-var ErrNotNumber = errors.New("expiry is not a decimal number")
+var (
+	// ErrNotNumber reports an expiry attribute whose text is not a number
+	// DynamoDB could store.
+	ErrNotNumber = errors.New("expiry is not a decimal number")
+
+	// ErrRange reports an expiry more than MaxSeconds from 1970 (after
+	// the milliseconds rule). It is the same outcome on every platform; a
+	// float64 conversion would not be (amd64 gives MinInt64, an expired
+	// session; arm64 saturates, a session that never expires).
+	ErrRange = errors.New("ttl: expiry out of range")
+)
 
 var (
 	millisAbove = big.NewRat(MillisAbove, 1)
 	nanosPerSec = big.NewInt(1e9)
-	maxSeconds  = big.NewInt(1 << 62)
+	maxSeconds  = big.NewInt(MaxSeconds)
 )
 
 // Parse reads the text of a stored expiry number in any form session
 // stores wrote, exactly: the result is the stored instant rounded up to
 // the nanosecond (see the package doc for why up). Negative expiries are
-// instants before 1970 and so expired; expiries past the year 292277026596
-// read as [Far], which is what a condition comparing the stored number
-// with the current time concludes too. It returns an error wrapping
+// instants before 1970 and so expired. It returns an error wrapping
+// [ErrRange] for an expiry more than [MaxSeconds] from 1970 (a reader
+// reports such a record as undecodable; a condition then treats it as
+// live, so it is never overwritten either), and one wrapping
 // [ErrNotNumber] for text that is not a number DynamoDB could store (NaN,
 // infinity, 1e400).
 func Parse(n string) (time.Time, error) {
@@ -69,8 +76,11 @@ func Parse(n string) (time.Time, error) {
 		}
 	}
 	x, ok := parseDecimal(n)
-	if !ok {
+	switch {
+	case !ok:
 		return time.Time{}, fmt.Errorf("%w: %q", ErrNotNumber, n)
+	case x == nil:
+		return time.Time{}, fmt.Errorf("%w: %q", ErrRange, n)
 	}
 	if x.Cmp(millisAbove) > 0 {
 		x.Quo(x, big.NewRat(1000, 1))
@@ -86,11 +96,8 @@ func Parse(n string) (time.Time, error) {
 		sec.Sub(sec, big.NewInt(1))
 		nsec.Add(nsec, nanosPerSec)
 	}
-	switch {
-	case sec.Cmp(maxSeconds) > 0:
-		return Far, nil
-	case sec.Cmp(new(big.Int).Neg(maxSeconds)) < 0:
-		return time.Unix(-1<<62, 0), nil
+	if sec.Cmp(maxSeconds) > 0 || sec.Cmp(new(big.Int).Neg(maxSeconds)) < 0 {
+		return time.Time{}, fmt.Errorf("%w: %q", ErrRange, n)
 	}
 	return time.Unix(sec.Int64(), nsec.Int64()), nil
 }
@@ -98,9 +105,11 @@ func Parse(n string) (time.Time, error) {
 func notDigit(r rune) bool { return r < '0' || r > '9' }
 
 // parseDecimal reads a DynamoDB number's text (an optional sign, digits
-// with an optional point, an optional exponent) as an exact rational.
-// DynamoDB numbers have at most 38 significant digits and exponents from
-// -130 to +125, so the rational stays small.
+// with an optional point, an optional exponent) as an exact rational. A
+// number of that syntax whose magnitude DynamoDB cannot store (1e126 and
+// beyond) is reported as ok with a nil rational: it is out of range, not
+// garbage. DynamoDB numbers have at most 38 significant digits and
+// exponents from -130 to +125, so the rational stays small.
 func parseDecimal(n string) (*big.Rat, bool) {
 	if n == "" || len(n) > 200 {
 		return nil, false
@@ -113,16 +122,24 @@ func parseDecimal(n string) (*big.Rat, bool) {
 	mant, exp, hasExp := strings.Cut(strings.ToLower(n), "e")
 	if hasExp {
 		e, err := strconv.Atoi(exp)
-		if err != nil || e < -400 || e > 400 {
+		switch {
+		case err != nil:
 			return nil, false
+		case e > 400:
+			return nil, true // far beyond 1e126: no need to build the number
+		case e < -400:
+			return new(big.Rat), true // far below DynamoDB's 1e-130: zero for an expiry
 		}
 	}
 	if mant == "" || mant == "." || mant == "-" || mant == "+" {
 		return nil, false
 	}
 	x, ok := new(big.Rat).SetString(n)
-	if !ok || new(big.Rat).Abs(x).Cmp(tooLarge) >= 0 {
-		return nil, false // DynamoDB stores no number this large
+	if !ok {
+		return nil, false
+	}
+	if new(big.Rat).Abs(x).Cmp(tooLarge) >= 0 {
+		return nil, true // DynamoDB stores no number this large
 	}
 	return x, true
 }

@@ -25,8 +25,8 @@ func TestParse(t *testing.T) {
 		{"-5", time.Unix(-5, 0)},
 		{"-0.5", time.Unix(-1, 500_000_000)},
 		{"0", time.Unix(0, 0)},
-		{"1e125", Far},
-		{"9.9999999999999999999999999999999999999E+125", Far},
+		{"1e18", time.Unix(1e15, 0)},                  // milliseconds: 1e15 seconds
+		{"-1000000000000000000", time.Unix(-1e18, 0)}, // the lower bound
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -39,7 +39,12 @@ func TestParse(t *testing.T) {
 			}
 		})
 	}
-	for _, bad := range []string{"", "NaN", "Inf", "-Inf", "0x10", "1/2", "1e400", "1e126", "abc", "1.2.3", "e5", "--1", "."} {
+	for _, far := range []string{"1e125", "9.9999999999999999999999999999999999999E+125", "1e22", "-1000000000000000001", "1e400", "1e126"} {
+		if _, err := Parse(far); !errors.Is(err, ErrRange) {
+			t.Errorf("Parse(%q) = %v, want ErrRange", far, err)
+		}
+	}
+	for _, bad := range []string{"", "NaN", "Inf", "-Inf", "0x10", "1/2", "abc", "1.2.3", "e5", "--1", "."} {
 		if _, err := Parse(bad); !errors.Is(err, ErrNotNumber) {
 			t.Errorf("Parse(%q) = %v, want ErrNotNumber", bad, err)
 		}

@@ -285,7 +285,7 @@ func (s *simulation) play(ss *simSession) error {
 func (s *simulation) login(ss *simSession, kind string) error {
 	s.begin(kind)
 	data := samplesession.New(s.rnd, s.w.SessionBytes, s.clock.now)
-	if err := s.repo.Put(s.ctx, ss.id, data); err != nil {
+	if _, err := s.repo.Put(s.ctx, ss.id, data); err != nil {
 		return fmt.Errorf("costmodel: login: %w", err)
 	}
 	return nil
@@ -298,7 +298,7 @@ func (s *simulation) get(ss *simSession) (*dynamosession.Session[Session], error
 	if errors.Is(err, dynamosession.ErrNotFound) {
 		s.expired++
 		data := samplesession.New(s.rnd, s.w.SessionBytes, s.clock.now)
-		if err := s.repo.Put(s.ctx, ss.id, data); err != nil {
+		if _, err := s.repo.Put(s.ctx, ss.id, data); err != nil {
 			return nil, fmt.Errorf("costmodel: login again: %w", err)
 		}
 		return nil, nil
