@@ -16,11 +16,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -28,6 +30,8 @@ import (
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // findChromium returns the browser binary, or skips (fails under CI).
@@ -236,33 +240,105 @@ func sessionCookie(t *testing.T, ctx context.Context, url string) *network.Cooki
 	return nil
 }
 
-// requests reads the webapp's DynamoDB call counts.
-func requests(t *testing.T, base string) map[string]float64 {
+// totals reads the webapp's DynamoDB totals since start (its
+// /debug/requests, kept by the repository's Observer).
+type totals struct {
+	Ops                map[string]int
+	Read, Write, Index float64
+}
+
+func requests(t *testing.T, base string) totals {
 	t.Helper()
 	res, err := http.Get(base + "/debug/requests")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer res.Body.Close()
-	var m map[string]float64
-	if err := json.NewDecoder(res.Body).Decode(&m); err != nil {
+	var tot totals
+	if err := json.NewDecoder(res.Body).Decode(&tot); err != nil {
 		t.Fatal(err)
 	}
-	return m
+	return tot
 }
 
-func diffCalls(before, after map[string]float64) string {
+// diffCalls returns the requests made between two readings of the
+// totals, "GetItem=1 PutItem=1" (operations in alphabetical order).
+func diffCalls(before, after totals) string {
 	var parts []string
-	for _, op := range []string{"GetItem", "PutItem", "UpdateItem", "DeleteItem"} {
-		if d := after[op] - before[op]; d != 0 {
-			parts = append(parts, fmt.Sprintf("%s=%v", op, d))
+	for _, op := range slices.Sorted(maps.Keys(after.Ops)) {
+		if d := after.Ops[op] - before.Ops[op]; d != 0 {
+			parts = append(parts, fmt.Sprintf("%s=%d", op, d))
 		}
 	}
 	return strings.Join(parts, " ")
 }
 
+// panelIDs are the IDs of the cost panel's elements the tests read.
+var panelIDs = regexp.MustCompile(`^(cost|prev|record)-|^(not-)?touched$`)
+
+// panel reads the cost panel at the bottom of the page: the text of its
+// elements whose ID starts with cost-, prev- or record-, and of the touch
+// throttle's touched or not-touched mark, by ID. The record's size in
+// bytes is returned apart: it depends on the session's time.
+func panel(t *testing.T, ctx context.Context) (map[string]string, string) {
+	t.Helper()
+	step(t, ctx, "wait for the cost panel", chromedp.WaitVisible(chromedp.CSS("#cost")))
+	all := value(t, ctx, "read the cost panel", chromedp.Evaluate[map[string]string](
+		`Object.fromEntries([...document.querySelectorAll("#cost [id]")].map(e => [e.id, e.textContent.trim()]))`))
+	got := map[string]string{}
+	for id, text := range all {
+		if panelIDs.MatchString(id) {
+			got[id] = text
+		}
+	}
+	size := got["record-bytes"]
+	delete(got, "record-bytes")
+	return got, size
+}
+
+// costs builds an expected panel: this request's requests, operations,
+// read and write units, then more IDs and values in pairs.
+func costs(requests, ops, read, write string, more ...string) map[string]string {
+	m := map[string]string{"cost-requests": requests, "cost-ops": ops, "cost-read": read, "cost-write": write}
+	for i := 0; i+1 < len(more); i += 2 {
+		m[more[i]] = more[i+1]
+	}
+	return m
+}
+
+// after adds to panel the cost of the request that redirected to the page.
+func after(panel map[string]string, request, requests, ops, read, write string, index ...string) map[string]string {
+	m := maps.Clone(panel)
+	m["prev-request"], m["prev-requests"], m["prev-ops"], m["prev-read"], m["prev-write"] = request, requests, ops, read, write
+	if len(index) > 0 {
+		m["prev-index"] = index[0]
+	}
+	return m
+}
+
+var (
+	// noCost is the panel of a page that sent DynamoDB nothing.
+	noCost = costs("0", "none", "0", "0")
+	// aRead is the panel of a signed-in page view that only read: one
+	// eventually consistent GetItem, half a read unit, no write.
+	aRead = costs("1", "GetItem ×1", "0.5", "0", "record-format", "msgpack", "not-touched", "write nothing")
+)
+
+// checkPanel compares the page's cost panel with want.
+func checkPanel(t *testing.T, ctx context.Context, what string, want map[string]string) {
+	t.Helper()
+	got, size := panel(t, ctx)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("%s: cost panel mismatch (-want +got):\n%s", what, diff)
+	}
+	if _, ok := want["record-format"]; ok && !regexp.MustCompile(`^[1-9][0-9]{1,2}$`).MatchString(size) {
+		t.Errorf("%s: the session record is %q bytes, want 10 to 999", what, size)
+	}
+}
+
 // TestWebappInChromium signs in, visits a second page and signs out in a
-// real browser, and checks the cookie the browser kept.
+// real browser, and checks the cookie the browser kept and the cost panel
+// of each page, against the site's own totals.
 func TestWebappInChromium(t *testing.T) {
 	chromium := findChromium(t)
 	port := startWebapp(t)
@@ -282,6 +358,7 @@ func TestWebappInChromium(t *testing.T) {
 	if d := diffCalls(before, requests(t, base)); d != "" {
 		t.Errorf("anonymous visit made DynamoDB calls: %s", d)
 	}
+	checkPanel(t, ctx, "anonymous home", noCost)
 
 	// Sign in through the form.
 	before = requests(t, base)
@@ -293,6 +370,9 @@ func TestWebappInChromium(t *testing.T) {
 	if d := diffCalls(before, requests(t, base)); d != "GetItem=1 PutItem=1" {
 		t.Errorf("sign-in (POST /login, 303, GET /account) made %q, want GetItem=1 PutItem=1", d)
 	}
+	// The login's write shows as the request before this page: the new
+	// session, 1 write unit, and its entry in the owner index, 1 more.
+	checkPanel(t, ctx, "after sign-in", after(aRead, "POST /login", "1", "PutItem ×1", "0", "2", "1"))
 
 	c := sessionCookie(t, ctx, base)
 	if c == nil {
@@ -326,6 +406,7 @@ func TestWebappInChromium(t *testing.T) {
 	if d := diffCalls(before, requests(t, base)); d != "GetItem=1" {
 		t.Errorf("second page view made %q, want GetItem=1", d)
 	}
+	checkPanel(t, ctx, "second page view", aRead)
 	if got := navigate(t, ctx, "open account again", chromedp.Click(css("#account-link"))); got != base+"/account" || text(t, ctx, "#user") != "ada" {
 		t.Errorf("account page at %s, want %s/account showing ada", got, base)
 	}
@@ -341,12 +422,118 @@ func TestWebappInChromium(t *testing.T) {
 	if c := sessionCookie(t, ctx, base); c != nil {
 		t.Errorf("cookie after sign-out: %+v", c)
 	}
-	if d := diffCalls(before, requests(t, base)); d != "GetItem=1 DeleteItem=1" {
-		t.Errorf("sign-out (POST /logout, 303, GET /) made %q, want GetItem=1 DeleteItem=1", d)
+	if d := diffCalls(before, requests(t, base)); d != "DeleteItem=1 GetItem=1" {
+		t.Errorf("sign-out (POST /logout, 303, GET /) made %q, want DeleteItem=1 GetItem=1", d)
 	}
+	checkPanel(t, ctx, "after sign-out", after(noCost, "POST /logout", "2", "DeleteItem ×1, GetItem ×1", "0.5", "2", "1"))
 	if got := navigate(t, ctx, "account after sign-out", chromedp.Navigate(base+"/account")); got != base+"/login" {
 		t.Errorf("account after sign-out ended at %s, want the sign-in form", got)
 	}
+}
+
+// signIn signs the browser in as user through the form.
+func signIn(t *testing.T, ctx context.Context, base, user string) {
+	t.Helper()
+	navigate(t, ctx, "open the form", chromedp.Navigate(base+"/login"))
+	if got := navigate(t, ctx, "sign in as "+user, chromedp.SendKeys(chromedp.CSS("#user-input"), user), chromedp.Click(chromedp.CSS("#login"))); got != base+"/account" {
+		t.Fatalf("sign-in as %s ended at %s, want %s/account", user, got, base)
+	}
+}
+
+// TestCostPanelInChromium: the panel shows the skip-unchanged save (a
+// theme chosen again writes nothing) and the touch throttle (page views
+// write nothing until the demo's clock has moved past the next touch,
+// then one view writes the expiry).
+func TestCostPanelInChromium(t *testing.T) {
+	chromium := findChromium(t)
+	port := startWebapp(t)
+	ctx := browser(t, chromium)
+	base := fmt.Sprintf("http://localhost:%d", port)
+	click := func(what, sel string) { navigate(t, ctx, what, chromedp.Click(chromedp.CSS(sel))) }
+	signIn(t, ctx, base, "ada")
+
+	click("choose the dark theme", "#theme-dark")
+	if class := value(t, ctx, "body class", chromedp.Evaluate[string](`document.body.className`)); class != "dark" {
+		t.Errorf("body class %q after choosing dark, want dark", class)
+	}
+	checkPanel(t, ctx, "a new theme", after(aRead, "POST /theme", "2", "GetItem ×1, UpdateItem ×1", "0.5", "1"))
+	click("choose the dark theme again", "#theme-dark")
+	checkPanel(t, ctx, "the same theme", after(aRead, "POST /theme", "1", "GetItem ×1", "0.5", "0"))
+
+	click("move the clock past the next touch", "#advance")
+	checkPanel(t, ctx, "the first view after an hour",
+		after(costs("2", "GetItem ×1, UpdateItem ×1", "0.5", "1", "record-format", "msgpack", "touched", "touched"),
+			"POST /debug/clock", "0", "none", "0", "0"))
+	navigate(t, ctx, "reload", chromedp.Reload())
+	checkPanel(t, ctx, "the next view", aRead)
+}
+
+// TestSignOutOtherDevicesInChromium: one user signed in from two browser
+// contexts (two devices, each with its own cookies) lists both sessions on
+// device A, signs the other out there, and keeps working on A; device B's
+// next request finds its session gone and lands on the sign-in form.
+func TestSignOutOtherDevicesInChromium(t *testing.T) {
+	chromium := findChromium(t)
+	port := startWebapp(t)
+	a := browser(t, chromium)
+	b, cancel := chromedp.NewContext(a, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	if err := chromedp.Do(b); err != nil {
+		t.Fatalf("opening a second browser context: %v", err)
+	}
+	base := fmt.Sprintf("http://localhost:%d", port)
+	signIn(t, a, base, "ada")
+	signIn(t, b, base, "ada")
+	idA, idB := sessionCookie(t, a, base), sessionCookie(t, b, base)
+	if idA == nil || idB == nil || idA.Value == idB.Value {
+		t.Fatalf("two devices signed in with cookies %+v and %+v, want two sessions", idA, idB)
+	}
+
+	// Device A lists both, itself marked, IDs cut to 6 characters.
+	rows := `[...document.querySelectorAll("#sessions tr.session")].map(r => r.querySelector("code").textContent + (r.classList.contains("current") ? " this device" : ""))`
+	navigate(t, a, "open the sessions page", chromedp.Click(chromedp.CSS("#sessions-link")))
+	got := value(t, a, "the sessions listed", chromedp.Evaluate[[]string](rows))
+	want := []string{idA.Value[:6] + "… this device", idB.Value[:6] + "…"}
+	if diff := cmp.Diff(want, got, cmpopts.SortSlices(func(x, y string) bool { return x < y })); diff != "" {
+		t.Errorf("device A's sessions mismatch (-want +got):\n%s", diff)
+	}
+	// The page's read, the Query of the owner index, and one BatchGetItem
+	// of the two sessions (0.5 read unit each).
+	checkPanel(t, a, "the sessions page", costs("3", "BatchGetItem ×1, GetItem ×1, Query ×1", "2", "0",
+		"record-format", "msgpack", "not-touched", "write nothing"))
+
+	navigate(t, a, "sign out other devices", chromedp.Click(chromedp.CSS("#revoke-others")))
+	if got := text(t, a, "#ended-count"); got != "1" {
+		t.Errorf("the page says %s other sessions were signed out, want 1", got)
+	}
+	if got := value(t, a, "the sessions listed", chromedp.Evaluate[[]string](rows)); !cmp.Equal(got, want[:1]) {
+		t.Errorf("after signing out the others, device A lists %q, want %q", got, want[:1])
+	}
+	// The revocation: the read, the Query, one conditional delete (1 write
+	// unit, and 1 for the index entry).
+	checkPanel(t, a, "after signing out the others",
+		after(costs("3", "BatchGetItem ×1, GetItem ×1, Query ×1", "1.5", "0", "record-format", "msgpack", "not-touched", "write nothing"),
+			"POST /sessions/revoke-others", "3", "DeleteItem ×1, GetItem ×1, Query ×1", "1", "2", "1"))
+
+	// Device B is signed out on its next request: its session is gone
+	// (the eventually consistent miss is confirmed by a strong read), the
+	// cookie is cleared, and /account sends it to the form.
+	if got := navigate(t, b, "device B opens its account", chromedp.Navigate(base+"/account")); got != base+"/login" {
+		t.Errorf("device B's account page ended at %s, want %s/login", got, base)
+	}
+	if c := sessionCookie(t, b, base); c != nil {
+		t.Errorf("device B still has a session cookie: %+v", c)
+	}
+	checkPanel(t, b, "device B after the revocation", after(noCost, "GET /account", "2", "GetItem ×2", "1.5", "0"))
+
+	// Device A goes on.
+	if got := navigate(t, a, "device A opens its account", chromedp.Navigate(base+"/account")); got != base+"/account" || text(t, a, "#user") != "ada" {
+		t.Errorf("device A's account page at %s, want %s/account signed in as ada", got, base)
+	}
+	if c := sessionCookie(t, a, base); c == nil || c.Value != idA.Value {
+		t.Errorf("device A's cookie is %+v, want its session %q", c, idA.Value)
+	}
+	checkPanel(t, a, "device A after the revocation", aRead)
 }
 
 // TestSecureCookieOnPlainHTTPHost: on a host that is not localhost, plain

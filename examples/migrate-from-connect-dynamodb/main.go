@@ -93,16 +93,51 @@ type settings struct {
 func main() {
 	log.SetFlags(0)
 	log.SetPrefix("migrate: ")
-	var s settings
-	flag.BoolVar(&s.rewriteOnRead, "rewrite-on-read", false, "rewrite a JSON record as msgpack when it is read, not only when it changes (one write per session, once)")
-	flag.BoolVar(&s.serve, "serve", false, "on the fake: serve the seeded sessions on PORT instead of running the scripted demo")
-	flag.StringVar(&s.codec, "codec", "msgpack", "format to write: msgpack (smallest), or json while the Express app still reads the table")
-	flag.Parse()
+	s, err := parseFlags(os.Args[1:], os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
+		os.Exit(2) // parseFlags has said what is wrong
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, s, os.Stdout); err != nil {
 		log.Fatal(err)
 	}
+}
+
+// parseFlags reads the command line; on a mistake it reports it to
+// stderr. Its usage names the program, not os.Args[0], which under go run
+// is a path in the build cache.
+func parseFlags(args []string, stderr io.Writer) (settings, error) {
+	var s settings
+	fs := flag.NewFlagSet("migrate-from-connect-dynamodb", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.BoolVar(&s.rewriteOnRead, "rewrite-on-read", false, "rewrite a JSON record as msgpack when it is read, not only when it changes (one write per session, once)")
+	fs.BoolVar(&s.serve, "serve", false, "on the fake: serve the seeded sessions on PORT instead of running the scripted demo")
+	fs.StringVar(&s.codec, "codec", "msgpack", "format to write: msgpack (smallest), or json while the Express app still reads the table")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, `usage: migrate-from-connect-dynamodb [flags]
+
+A Go service taking over the sessions of an Express app that stores them with
+connect-dynamodb. Without DYNAMODB_ENDPOINT or DYNAMOSESSION_TABLE set it runs
+a scripted demo on an embedded in-memory DynamoDB; see the package
+documentation (go doc ./examples/migrate-from-connect-dynamodb).
+
+flags:
+`)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return s, err
+	}
+	if fs.NArg() > 0 {
+		err := fmt.Errorf("unexpected arguments %q (see -h)", fs.Args())
+		fmt.Fprintf(stderr, "migrate-from-connect-dynamodb: %v\n", err)
+		return s, err
+	}
+	return s, nil
 }
 
 func run(ctx context.Context, s settings, out io.Writer) error {

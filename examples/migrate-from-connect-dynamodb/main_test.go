@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -102,5 +103,36 @@ func TestSeedsLookLikeConnectDynamoDB(t *testing.T) {
 	}
 	if diff := cmp.Diff(cookieKeys(real), cookieKeys(ours)); diff != "" {
 		t.Errorf("cookie object keys mismatch (-real +ours):\n%s", diff)
+	}
+}
+
+// TestUsage: -h prints a usage that names the program, not the path in
+// the build cache that os.Args[0] is under go run; flags are read, and
+// stray arguments refused.
+func TestUsage(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		want    settings
+		wantErr bool
+		wantOut string // a prefix of what goes to stderr
+	}{
+		{"defaults", nil, settings{codec: "msgpack"}, false, ""},
+		{"flags", []string{"-codec", "json", "-rewrite-on-read"}, settings{codec: "json", rewriteOnRead: true}, false, ""},
+		{"-h", []string{"-h"}, settings{codec: "msgpack"}, true, "usage: migrate-from-connect-dynamodb [flags]\n"},
+		{"an unknown flag", []string{"-table", "x"}, settings{codec: "msgpack"}, true, "flag provided but not defined: -table\nusage: migrate-from-connect-dynamodb [flags]\n"},
+		{"an argument", []string{"serve"}, settings{codec: "msgpack"}, true, `migrate-from-connect-dynamodb: unexpected arguments ["serve"]`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			got, err := parseFlags(tt.args, &out)
+			if got != tt.want || (err != nil) != tt.wantErr || !strings.HasPrefix(out.String(), tt.wantOut) || (tt.wantOut == "") != (out.Len() == 0) {
+				t.Errorf("parseFlags(%q) = %+v, %v, stderr %q; want %+v, error %v, stderr %q...", tt.args, got, err, out.String(), tt.want, tt.wantErr, tt.wantOut)
+			}
+			if strings.Contains(out.String(), os.Args[0]) {
+				t.Errorf("the usage names %s", os.Args[0])
+			}
+		})
 	}
 }

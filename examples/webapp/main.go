@@ -1,6 +1,7 @@
 // Command webapp is a small site with a login, built on package
-// httpsession: /login signs a user in, later pages see the user, /logout
-// signs out.
+// httpsession, that shows on every page what the page cost in DynamoDB:
+// /login signs a user in, /account shows the user, /sessions lists the
+// user's signed-in devices and signs the others out, /logout signs out.
 //
 //	go run ./examples/webapp      # then open http://localhost:3001
 //
@@ -8,11 +9,39 @@
 // that existed before the login never carries the signed-in user), and
 // then stays the same on every later page until logout. Anonymous visitors
 // get no cookie and cost no DynamoDB request; a signed-in page view is one
-// GetItem; the login is one PutItem and the logout one DeleteItem (and, on
-// a store with the default touch policy, one UpdateItem an hour slides the
-// expiry).
+// GetItem (0.5 read unit); the login is one PutItem and the logout one
+// DeleteItem, each 1 write unit for the table and 1 for the owner index.
+// The expiry slides: a page view writes it (one UpdateItem, 1 write unit)
+// at most once an hour (the touch throttle), and a save of a session the
+// handler did not change sends nothing.
 //
-// Configuration, from the environment:
+// # The cost panel
+//
+// Every page ends with what its request cost: the DynamoDB requests by
+// operation, the read units, and the write units (of which the owner
+// index's), and, for a page reached through a redirect (after a form), the
+// same for the request that redirected (the login's write shows there).
+// It also shows the session record as this request read it: its stored
+// format (msgpack here) and its size in bytes, which is what capacity is
+// charged by. The numbers are what DynamoDB reported in each response's
+// ConsumedCapacity, attributed to the HTTP request that caused them (see
+// cost.go for how). On the embedded fake, a button moves the demo's clock
+// an hour ahead, so the next page view shows the touch the throttle had
+// been holding back. /debug/requests reports the totals since start as
+// JSON.
+//
+// # Owners and the sessions page
+//
+// The session's owner is its user (dynamosession.Options.Owner), stored
+// in the attribute "owner" that a sparse global secondary index,
+// "owner-index", makes queryable: /sessions lists the signed-in user's
+// sessions through it (one Query and one BatchGetItem) and "Sign out
+// other devices" deletes the others (httpsession's State.RevokeOthers).
+// Anonymous sessions have no owner and are not in the index.
+//
+// # Configuration
+//
+// From the environment:
 //
 //	PORT                 port to listen on (default 3001; 0 picks a free one)
 //	DYNAMODB_ENDPOINT    a DynamoDB endpoint, such as DynamoDB Local at
@@ -21,11 +50,24 @@
 //
 // With neither DYNAMODB_ENDPOINT nor DYNAMOSESSION_TABLE set, sessions live
 // in the embedded in-memory DynamoDB (package fake), which needs no AWS
-// account, and /debug/requests reports the DynamoDB calls made so far.
-// Otherwise the table must exist (string partition key "id", TTL on
-// "expires"); credentials and region come from the usual AWS configuration,
-// and with an endpoint but no credentials configured the program uses
-// dummy ones and us-east-1, which is what DynamoDB Local needs.
+// account. Otherwise the table must exist, with a string partition key
+// "id", the owner index, and TTL on "expires", for instance:
+//
+//	aws dynamodb create-table --table-name sessions \
+//	    --attribute-definitions AttributeName=id,AttributeType=S AttributeName=owner,AttributeType=S \
+//	    --key-schema AttributeName=id,KeyType=HASH \
+//	    --global-secondary-indexes 'IndexName=owner-index,KeySchema=[{AttributeName=owner,KeyType=HASH}],Projection={ProjectionType=KEYS_ONLY}' \
+//	    --billing-mode PAY_PER_REQUEST
+//	aws dynamodb update-time-to-live --table-name sessions \
+//	    --time-to-live-specification Enabled=true,AttributeName=expires
+//
+// (add --endpoint-url http://127.0.0.1:8000 for DynamoDB Local). An
+// existing table gets the index with update-table
+// --global-secondary-index-updates; sessions written before it have no
+// owner attribute until their next login. Credentials and region come
+// from the usual AWS configuration, and with an endpoint but no
+// credentials configured the program uses dummy ones and us-east-1, which
+// is what DynamoDB Local needs.
 //
 // The cookie is Secure, and browsers keep Secure cookies on
 // http://localhost, so the site works there over plain HTTP; on any other
@@ -35,16 +77,17 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
-	"html/template"
+	"io"
 	"log"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
-	"strings"
+	"slices"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -54,22 +97,33 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/dynamosession/dynamosession"
-	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/fake"
-	"github.com/dynamosession/dynamosession/httpsession"
-	"github.com/dynamosession/dynamosession/ttl"
 )
 
-// Session is what the site keeps per signed-in visitor.
-type Session struct {
-	User       string    `json:"user"`
-	SignedInAt time.Time `json:"signedInAt"`
-}
+// usage is what -h prints: the program takes no flags, only environment
+// variables. It names the program itself, not os.Args[0], which under go
+// run is a path in the build cache.
+const usage = `usage: webapp
+
+Serves a small site with a login whose sessions live in DynamoDB, showing
+on every page what the page cost. Configured from the environment:
+
+  PORT                 port to listen on (default 3001; 0 picks a free one)
+  DYNAMODB_ENDPOINT    a DynamoDB endpoint, such as DynamoDB Local at
+                       http://127.0.0.1:8000
+  DYNAMOSESSION_TABLE  the table (default "sessions")
+
+With neither DYNAMODB_ENDPOINT nor DYNAMOSESSION_TABLE set, sessions live in
+an embedded in-memory DynamoDB. See the package documentation
+(go doc ./examples/webapp) for the table a real DynamoDB needs.
+`
 
 func main() {
 	log.SetFlags(0)
 	log.SetPrefix("webapp: ")
+	if code := parseArgs(os.Args[1:], os.Stderr); code >= 0 {
+		os.Exit(code)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx); err != nil {
@@ -77,20 +131,30 @@ func main() {
 	}
 }
 
+// parseArgs checks the command line, which holds no flags: it returns -1
+// to go on, or the exit code after -h (0) or a mistake (2).
+func parseArgs(args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("webapp", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, usage) }
+	switch err := fs.Parse(args); {
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case err != nil:
+		return 2 // the flag package has printed the problem and the usage
+	case fs.NArg() > 0:
+		fmt.Fprintf(stderr, "webapp: unexpected arguments %q; configuration comes from the environment (see -h)\n", fs.Args())
+		return 2
+	}
+	return -1
+}
+
 func run(ctx context.Context) error {
-	client, db, where, err := openTable(ctx)
+	b, err := openTable(ctx)
 	if err != nil {
 		return err
 	}
-	repo, err := dynamosession.New[Session](client, table(), func(o *dynamosession.Options[Session]) {
-		o.Codec = codec.Msgpack[Session]{}       // the smallest records
-		o.TTL = ttl.Sliding(14 * 24 * time.Hour) // signed out after two idle weeks
-		o.Touch = ttl.TouchAfter(time.Hour)      // at most one expiry write an hour
-	})
-	if err != nil {
-		return err
-	}
-	sessions, err := httpsession.New(repo)
+	site, err := newSite(b)
 	if err != nil {
 		return err
 	}
@@ -103,9 +167,9 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: routes(sessions, db), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: site, ReadHeaderTimeout: 10 * time.Second}
 	// The e2e test reads this line for the port.
-	fmt.Printf("webapp: listening on http://localhost:%d (sessions: %s)\n", ln.Addr().(*net.TCPAddr).Port, where)
+	fmt.Printf("webapp: listening on http://localhost:%d (sessions: %s)\n", ln.Addr().(*net.TCPAddr).Port, b.where)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -126,29 +190,91 @@ func table() string {
 	return "sessions"
 }
 
-// openTable returns the DynamoDB client to use, the fake when it is one,
-// and a description for the log.
-func openTable(ctx context.Context) (dynamosession.API, *fake.DB, string, error) {
+// The owner index: its name and key attribute are the repository's
+// defaults (dynamosession.Options.OwnerIndex and OwnerAttr).
+const (
+	ownerIndex = "owner-index"
+	ownerAttr  = "owner"
+)
+
+// client is what the site calls on DynamoDB: what a repository needs for
+// sessions (dynamosession.API) and for listing and revoking a user's
+// sessions (Query, and BatchGetItem to read the listed items 100 at a
+// time). *dynamodb.Client and *fake.DB both have it.
+type client interface {
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+	Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
+}
+
+var (
+	_ client = (*dynamodb.Client)(nil)
+	_ client = (*fake.DB)(nil)
+)
+
+// backend is where the sessions live.
+type backend struct {
+	client client
+	table  string
+	where  string     // for the log
+	clock  *demoClock // the embedded fake's clock, which the demo can move; nil on a real DynamoDB
+}
+
+// demoClock is the time of the embedded fake and of the repository over
+// it: the wall clock plus an offset the demo moves forward, so that a
+// visitor can see a touch without waiting an hour. It is safe for
+// concurrent use.
+type demoClock struct{ ahead atomic.Int64 }
+
+func (c *demoClock) Now() time.Time { return time.Now().Add(time.Duration(c.ahead.Load())) }
+
+// Advance moves the clock d ahead.
+func (c *demoClock) Advance(d time.Duration) { c.ahead.Add(int64(d)) }
+
+// openTable returns the backend to use: the embedded fake with its table
+// created, or DynamoDB with its table checked.
+func openTable(ctx context.Context) (backend, error) {
 	if os.Getenv("DYNAMODB_ENDPOINT") == "" && os.Getenv("DYNAMOSESSION_TABLE") == "" {
-		db := fake.New()
+		clock := &demoClock{}
+		db := fake.New(func(o *fake.Options) { o.Clock = clock.Now })
 		_, err := db.CreateTable(ctx, tableSchema(table()))
-		return db, db, "embedded in-memory DynamoDB", err
+		return backend{client: db, table: table(), where: "embedded in-memory DynamoDB", clock: clock}, err
 	}
-	client, where, err := openClient(ctx)
+	c, where, err := openClient(ctx)
 	if err != nil {
-		return nil, nil, "", err
+		return backend{}, err
 	}
-	// Fail at start, not on the first login, if the table is not there.
-	if _, err := client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table())}); err != nil {
+	// Fail at start, not on the first login, if the table is not there
+	// or lacks the owner index.
+	out, err := c.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table())})
+	if err != nil {
 		var nf *types.ResourceNotFoundException
 		if errors.As(err, &nf) {
-			return nil, nil, "", fmt.Errorf("%s does not exist; create it with a string partition key \"id\" (and TTL on \"expires\"), e.g.\n"+
-				"  aws dynamodb create-table --table-name %s --attribute-definitions AttributeName=id,AttributeType=S "+
-				"--key-schema AttributeName=id,KeyType=HASH --billing-mode PAY_PER_REQUEST", where, table())
+			return backend{}, fmt.Errorf("%s does not exist; create it with a string partition key \"id\" and the owner index, e.g.\n%s", where, createCommand(table()))
 		}
-		return nil, nil, "", fmt.Errorf("%s: %w", where, err)
+		return backend{}, fmt.Errorf("%s: %w", where, err)
 	}
-	return client, nil, where, nil
+	if !slices.ContainsFunc(out.Table.GlobalSecondaryIndexes, func(ix types.GlobalSecondaryIndexDescription) bool {
+		return aws.ToString(ix.IndexName) == ownerIndex
+	}) {
+		return backend{}, fmt.Errorf("%s has no index %q, which the sessions page queries; add it with\n"+
+			"  aws dynamodb update-table --table-name %s --attribute-definitions AttributeName=%s,AttributeType=S "+
+			"--global-secondary-index-updates '[{\"Create\":{\"IndexName\":\"%s\",\"KeySchema\":[{\"AttributeName\":\"%s\",\"KeyType\":\"HASH\"}],\"Projection\":{\"ProjectionType\":\"KEYS_ONLY\"}}}]'",
+			where, ownerIndex, table(), ownerAttr, ownerIndex, ownerAttr)
+	}
+	return backend{client: c, table: table(), where: where}, nil
+}
+
+// createCommand is the AWS CLI command that creates the table.
+func createCommand(name string) string {
+	return fmt.Sprintf("  aws dynamodb create-table --table-name %s "+
+		"--attribute-definitions AttributeName=id,AttributeType=S AttributeName=%s,AttributeType=S "+
+		"--key-schema AttributeName=id,KeyType=HASH "+
+		"--global-secondary-indexes 'IndexName=%s,KeySchema=[{AttributeName=%s,KeyType=HASH}],Projection={ProjectionType=KEYS_ONLY}' "+
+		"--billing-mode PAY_PER_REQUEST", name, ownerAttr, ownerIndex, ownerAttr)
 }
 
 // openClient returns a client for DynamoDB at DYNAMODB_ENDPOINT, or AWS's
@@ -181,110 +307,24 @@ func openClient(ctx context.Context) (*dynamodb.Client, string, error) {
 	return client, where, nil
 }
 
-// tableSchema is the table the repository needs: a string partition key
-// "id". (TTL on "expires" is for DynamoDB to delete expired sessions; the
-// repository never serves them either way.)
+// tableSchema is the table the site needs: a string partition key "id",
+// and the owner index, a sparse global secondary index on "owner" that
+// projects the keys only (the cheapest to maintain: a save or touch that
+// keeps the owner costs it nothing). TTL on "expires" is for DynamoDB to
+// delete expired sessions; the repository never serves them either way.
 func tableSchema(name string) *dynamodb.CreateTableInput {
 	return &dynamodb.CreateTableInput{
-		TableName:            aws.String(name),
-		BillingMode:          types.BillingModePayPerRequest,
-		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("id"), AttributeType: types.ScalarAttributeTypeS}},
-		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: types.KeyTypeHash}},
-	}
-}
-
-func routes(sessions *httpsession.Manager[Session], db *fake.DB) http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		render(w, http.StatusOK, "home", sessions.Get(r).Data, "")
-	})
-	mux.HandleFunc("GET /login", func(w http.ResponseWriter, r *http.Request) {
-		render(w, http.StatusOK, "login", sessions.Get(r).Data, "")
-	})
-	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
-		user := strings.TrimSpace(r.PostFormValue("user"))
-		if user == "" || len(user) > 64 {
-			render(w, http.StatusBadRequest, "login", Session{}, "Enter a user name of 1 to 64 characters.")
-			return
-		}
-		s := sessions.Get(r)
-		// A new ID for the new privilege: an ID planted or seen before the
-		// login must not become a signed-in session (session fixation).
-		if err := s.Regenerate(); err != nil {
-			http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
-			return
-		}
-		s.Data = Session{User: user, SignedInAt: time.Now().UTC().Truncate(time.Second)}
-		http.Redirect(w, r, "/account", http.StatusSeeOther)
-	})
-	mux.HandleFunc("GET /account", func(w http.ResponseWriter, r *http.Request) {
-		s := sessions.Get(r)
-		if s.Data.User == "" {
-			http.Redirect(w, r, "/login", http.StatusSeeOther)
-			return
-		}
-		render(w, http.StatusOK, "account", s.Data, "")
-	})
-	mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) {
-		sessions.Get(r).Destroy()
-		http.Redirect(w, r, "/", http.StatusSeeOther)
-	})
-	site := sessions.Handler(mux)
-	if db == nil {
-		return site
-	}
-	// Outside the session middleware: looking at the numbers costs none.
-	top := http.NewServeMux()
-	top.Handle("/", site)
-	top.HandleFunc("GET /debug/requests", func(w http.ResponseWriter, r *http.Request) {
-		st := db.Stats()
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(map[string]any{
-			"GetItem": st.Calls["GetItem"], "PutItem": st.Calls["PutItem"],
-			"UpdateItem": st.Calls["UpdateItem"], "DeleteItem": st.Calls["DeleteItem"],
-			"readUnits": st.ReadUnits, "writeUnits": st.WriteUnits,
-		})
-	})
-	return top
-}
-
-var pages = template.Must(template.New("").Parse(`
-{{define "top"}}<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>dynamosession webapp</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem}</style></head>
-<body><nav><a href="/">Home</a> · <a id="account-link" href="/account">Account</a></nav>{{end}}
-{{define "bottom"}}</body></html>{{end}}
-
-{{define "home"}}{{template "top"}}
-<h1>Home</h1>
-{{if .Data.User}}<p id="status">Signed in as <b id="user">{{.Data.User}}</b>.</p>
-<form method="post" action="/logout"><button id="logout">Sign out</button></form>
-{{else}}<p id="status">Not signed in. <a id="login-link" href="/login">Sign in</a></p>{{end}}
-{{template "bottom"}}{{end}}
-
-{{define "login"}}{{template "top"}}
-<h1>Sign in</h1>
-{{with .Problem}}<p id="problem">{{.}}</p>{{end}}
-<form method="post" action="/login">
-<label>User <input id="user-input" name="user" autocomplete="username" required maxlength="64"></label>
-<button id="login">Sign in</button>
-</form>
-{{template "bottom"}}{{end}}
-
-{{define "account"}}{{template "top"}}
-<h1>Account</h1>
-<p id="status">Signed in as <b id="user">{{.Data.User}}</b> since {{.Data.SignedInAt.Format "2006-01-02 15:04:05 MST"}}.</p>
-<form method="post" action="/logout"><button id="logout">Sign out</button></form>
-{{template "bottom"}}{{end}}
-`))
-
-func render(w http.ResponseWriter, code int, page string, s Session, problem string) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(code)
-	if err := pages.ExecuteTemplate(w, page, struct {
-		Data    Session
-		Problem string
-	}{s, problem}); err != nil {
-		log.Printf("render %s: %v", page, err)
+		TableName:   aws.String(name),
+		BillingMode: types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{
+			{AttributeName: aws.String("id"), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String(ownerAttr), AttributeType: types.ScalarAttributeTypeS},
+		},
+		KeySchema: []types.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: types.KeyTypeHash}},
+		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
+			IndexName:  aws.String(ownerIndex),
+			KeySchema:  []types.KeySchemaElement{{AttributeName: aws.String(ownerAttr), KeyType: types.KeyTypeHash}},
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeKeysOnly},
+		}},
 	}
 }
