@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -552,4 +553,23 @@ func TestHashedIDs(t *testing.T) {
 		transcript = append(transcript, cli(t, t.Context(), db, nil, args...))
 	}
 	golden(t, "hashed-ids", strings.Join(transcript, "\n"))
+}
+
+// TestBuildsFromRepoRoot checks that the command resolves from the
+// repository's root, where the README's `go run ./cmd/dynamosession` and
+// `go install ./cmd/dynamosession` run: the workspace (go.work) must
+// include this module, which has a go.mod of its own.
+func TestBuildsFromRepoRoot(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the go command")
+	}
+	cmd := exec.CommandContext(t.Context(), "go", "list", "-f", "{{.Name}} {{.Module.Path}}", "./cmd/dynamosession")
+	cmd.Dir = filepath.Join("..", "..")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list ./cmd/dynamosession in the repository root: %v\n%s", err, out)
+	}
+	if diff := cmp.Diff("main github.com/dynamosession/dynamosession/cmd/dynamosession\n", string(out)); diff != "" {
+		t.Errorf("mismatch (-want +got):\n%s", diff)
+	}
 }
