@@ -91,7 +91,7 @@ write units throttles the table's writes too).
 	case errors.Is(err, tableadmin.ErrInvalidSpec):
 		return usageError{err.Error()}
 	case errors.Is(err, tableadmin.ErrOwnerIndex):
-		return fmt.Errorf("%w\nName another index with -owner-index (check-table shows the table's indexes), or pass -owner-index \"\" to leave the table without one.", err)
+		return fmt.Errorf("%w\nName another index with -owner-index (check-table shows the table's indexes), or pass -owner-index \"\" to leave the table without one", err)
 	case err != nil && !noIndex:
 		return err
 	}
