@@ -191,6 +191,7 @@ func TestCommands(t *testing.T) {
 		{name: "check-table-no-index-not-checked", setup: plainTable, args: []string{"check-table", "-fake", "-table", "plain", "-owner-index", ""}},
 		{name: "check-table-bad-index", setup: badIndex, args: []string{"check-table", "-fake", "-table", "bad-index"}},
 		{name: "check-table-other-owner-attr", args: []string{"check-table", "-fake", "-owner-attr", "user"}},
+		{name: "check-table-owner-index-not-checked", args: []string{"check-table", "-fake", "-owner-index", ""}},
 
 		{name: "inspect-json", args: []string{"inspect", "-fake", "demo-json-1"}},
 		{name: "inspect-map", args: []string{"inspect", "demo-map-1", "-fake", "-strong"}},

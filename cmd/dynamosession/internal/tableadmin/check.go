@@ -179,7 +179,11 @@ func Check(ctx context.Context, client DescribeAPI, spec Spec) (*Report, error) 
 		}
 	}
 	if others > 0 {
-		add("indexes", Warning, "%d secondary index(es) besides the owner index: every session write is written to them too and billed again; the repository never queries them", others)
+		which := "secondary index(es)"
+		if spec.OwnerIndex != "" {
+			which += " besides the owner index"
+		}
+		add("indexes", Warning, "%d %s: every session write is written to them too and billed again; the repository never queries them", others, which)
 	}
 
 	r.billingFindings(spec.Load, d, add)
