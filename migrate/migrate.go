@@ -104,11 +104,15 @@ type Config[T any] struct {
 	To codec.Codec[T]
 
 	// Schema, SchemaAttr and Upgrades are the repository's options of the
-	// same names (see dynamosession.Options): records stored under an
-	// older schema version than Schema are read through their upgrade and
-	// rewritten in To's format under version Schema, even when already in
-	// To's format. A record of an older version with no upgrade fails, and
-	// one of a newer version is skipped. Defaults: 1, "schema", none.
+	// same names (see dynamosession.Options). With Schema set, records
+	// stored under an older schema version are read through their upgrade
+	// and rewritten in To's format under version Schema, even when already
+	// in To's format; a record of an older version with no upgrade fails,
+	// and one of a newer version is skipped. With Schema 0 (the default)
+	// schema versions play no part: records of every version are converted
+	// to To's format (with [Value] as T, whatever their shape) and keep
+	// their schema attribute. Either way Report.Schemas counts the versions
+	// found. Defaults: 0, "schema", none.
 	Schema     int
 	SchemaAttr string
 	Upgrades   []dynamosession.Upgrade[T]
@@ -178,9 +182,6 @@ func (c *Config[T]) withDefaults() {
 	if c.MaxFailures == 0 {
 		c.MaxFailures = 100
 	}
-	if c.Schema == 0 {
-		c.Schema = 1
-	}
 	if c.SchemaAttr == "" {
 		c.SchemaAttr = "schema"
 	}
@@ -217,12 +218,15 @@ func (c *Config[T]) validate() error {
 		return bad("key, data and expiry attributes must differ")
 	}
 	for _, f := range c.From {
-		if f == c.To.Format() && c.Schema == 1 {
+		if f == c.To.Format() && c.Schema <= 1 {
 			return bad("cannot migrate from %s to itself", f)
 		}
 	}
-	if c.Schema < 1 {
-		return bad("schema version %d is not positive", c.Schema)
+	switch {
+	case c.Schema < 0:
+		return bad("schema version %d is negative", c.Schema)
+	case c.Schema == 0 && len(c.Upgrades) > 0:
+		return bad("Upgrades without Schema: set the version they upgrade to")
 	}
 	for _, u := range c.Upgrades {
 		if u.From() < 1 || u.From() > c.Schema {

@@ -107,7 +107,7 @@ func (m *migrator[T]) attempt(ctx context.Context, item map[string]types.Attribu
 	r.schema = schema
 	upgrade := schema < m.cfg.Schema
 	switch {
-	case schema > m.cfg.Schema:
+	case m.cfg.Schema > 0 && schema > m.cfg.Schema:
 		r.outcome = outNewerSchema // a newer deploy's record
 		return r, nil, nil
 	case r.format == m.target && !upgrade:

@@ -17,17 +17,21 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go/logging"
 
+	"github.com/dynamosession/dynamosession"
 	"github.com/dynamosession/dynamosession/cmd/dynamosession/internal/tableadmin"
 	"github.com/dynamosession/dynamosession/fake"
 	"github.com/dynamosession/dynamosession/migrate"
 )
 
 // client is every DynamoDB operation the commands call. *dynamodb.Client
-// implements it, and so does *fake.DB.
+// implements it, and so does *fake.DB. The repository that sessions and
+// revoke build finds BatchGetItem on it by itself.
 type client interface {
 	tableadmin.CreateAPI
 	migrate.API
-	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	dynamosession.API
+	dynamosession.OwnerAPI
+	BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
 }
 
 var (
@@ -45,7 +49,7 @@ type connFlags struct {
 func (c *connFlags) register(fs *flag.FlagSet, e *env) {
 	fs.StringVar(&c.endpoint, "endpoint", e.getenv("DYNAMODB_ENDPOINT"), "DynamoDB endpoint URL, such as DynamoDB Local's http://127.0.0.1:8000 (default $DYNAMODB_ENDPOINT; none: AWS)")
 	fs.StringVar(&c.region, "region", "", "AWS region (default: from the AWS configuration; us-east-1 with -endpoint)")
-	fs.BoolVar(&c.fake, "fake", false, "use an in-memory DynamoDB holding a demo table \""+demoTable+"\", to try the command without a server")
+	fs.BoolVar(&c.fake, "fake", false, "use an in-memory DynamoDB holding a demo table \""+demoTable+"\", to try the command without a server (dynamosession demo lists its sessions)")
 }
 
 // tableFlags name a session table and its attributes.
@@ -67,6 +71,19 @@ type recordFlags struct {
 func (r *recordFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&r.prefix, "prefix", "session#", `key prefix of sessions: "session#" (this library, @pwrdrvr/dynamodb-session-store), "sess:" (connect-dynamodb), "" for none`)
 	fs.StringVar(&r.data, "data", "sess", "attribute holding the session data")
+}
+
+// ownerFlags name the owner attribute and its index, as the
+// application's Options.OwnerAttr and Options.OwnerIndex do.
+type ownerFlags struct {
+	attr, index string
+}
+
+// register adds -owner-attr and -owner-index; indexNote ends the latter's
+// usage.
+func (o *ownerFlags) register(fs *flag.FlagSet, indexNote string) {
+	fs.StringVar(&o.attr, "owner-attr", "owner", "attribute holding a session's owner, of type S (Options.OwnerAttr)")
+	fs.StringVar(&o.index, "owner-index", "owner-index", "global secondary index on -owner-attr (Options.OwnerIndex)"+indexNote)
 }
 
 // connect returns the client c describes. With -fake and no shared test

@@ -31,6 +31,9 @@ costs. An expired session that DynamoDB has not deleted yet is shown too.
 SESSION-ID is the ID without the prefix (or pass -prefix "" and the whole
 key). Needs dynamodb:GetItem. Session data is a bearer credential's
 payload: mind where the output goes.
+
+With -fake, the demo table's session IDs are `+demoIDs()+`
+(dynamosession demo says what each shows).
 `)
 	var (
 		tf     tableFlags
@@ -119,6 +122,9 @@ payload: mind where the output goes.
 	}
 	if decodeErr != nil {
 		fmt.Fprintf(e.stderr, "cannot decode the session data: %v\n", decodeErr)
+		if cf.fake && key == "session#"+demoCorruptID {
+			fmt.Fprintf(e.stderr, "note: %s\n", demoCorruptNote)
+		}
 		return errReported
 	}
 	return nil

@@ -2,19 +2,24 @@
 // github.com/dynamosession/dynamosession stores sessions in: it creates a
 // table for a proof of concept, checks that a production table is set up
 // right, migrates every session to another record format online, shows
-// one session for debugging, and prints what a workload costs.
+// one session for debugging, lists and revokes a user's sessions, counts
+// the records of each schema version, and prints what a workload costs.
 //
 //	dynamosession create-table -table sessions
 //	dynamosession check-table -table sessions -reads 800 -writes 60
 //	dynamosession migrate -table sessions -prefix sess: -from json -to msgpack -checkpoint migrate.json
 //	dynamosession inspect -table sessions 3kTMd2Xq…
+//	dynamosession sessions -table sessions -owner user-42
+//	dynamosession revoke -table sessions -owner user-42
+//	dynamosession schemas -table sessions
 //	dynamosession cost -codec msgpack -touch 1h
 //
 // It talks to the DynamoDB of the usual AWS configuration (environment,
 // shared config files, SSO, instance roles), or to DynamoDB Local with
 // -endpoint http://127.0.0.1:8000 (or DYNAMODB_ENDPOINT), or, with -fake,
 // to an in-memory DynamoDB holding a demo table, to try it without any
-// server. Run dynamosession -h, or dynamosession COMMAND -h, for usage.
+// server (dynamosession demo describes it). Run dynamosession -h, or
+// dynamosession COMMAND -h, for usage.
 //
 // Exit status: 0 on success, 1 when a command fails or finds problems
 // (check-table) or leaves records unmigrated (migrate), 2 on a usage error.
@@ -91,7 +96,11 @@ var commands = []command{
 	{"check-table", "check a table is set up right for sessions (read-only)", runCheckTable},
 	{"migrate", "rewrite every session in another format, online and resumable", runMigrate},
 	{"inspect", "show one session: data, format, size, expiry and what it costs", runInspect},
+	{"sessions", "list a user's live sessions, by the owner index", runSessions},
+	{"revoke", "end every session of a user (all but one with -except)", runRevoke},
+	{"schemas", "count a table's live records by schema version (scans the table)", runSchemas},
 	{"cost", "what a session workload costs, by codec and touch policy", runCost},
+	{"demo", "describe the demo table that -fake holds, and what to try on it", runDemo},
 }
 
 func usage(w io.Writer) {
@@ -108,7 +117,7 @@ commands:
 Run dynamosession COMMAND -h for its flags. Commands that reach DynamoDB
 take -endpoint URL (default $DYNAMODB_ENDPOINT) for DynamoDB Local,
 -region, and -fake to try them on an in-memory DynamoDB holding a demo
-table of sessions.
+table of sessions: dynamosession demo lists its session IDs and users.
 
 exit status: 0 success, 1 failure or problems found, 2 usage error
 `)
@@ -120,6 +129,10 @@ func run(ctx context.Context, args []string, e *env) int {
 	if len(args) == 0 {
 		usage(e.stderr)
 		return exitUsage
+	}
+	if (args[0] == "-fake" || args[0] == "--fake") && len(args) > 1 {
+		// "dynamosession -fake inspect …" means "inspect -fake …".
+		args = append([]string{args[1], "-fake"}, args[2:]...)
 	}
 	switch args[0] {
 	case "-h", "-help", "--help", "help":

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -20,6 +21,8 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/dynamosession/dynamosession"
+	"github.com/dynamosession/dynamosession/cmd/dynamosession/internal/tableadmin"
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/fake"
 	"github.com/dynamosession/dynamosession/migrate"
@@ -106,6 +109,41 @@ func TestCommands(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// plainTable is a session table as create-table made it before it
+	// made the owner index: TTL on, no index.
+	plainTable := func(t *testing.T, db *fake.DB) {
+		if _, err := tableadmin.Create(t.Context(), db, tableadmin.Spec{Table: "plain"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	plainProvisioned := func(t *testing.T, db *fake.DB) {
+		if _, err := tableadmin.Create(t.Context(), db, tableadmin.Spec{Table: "plain", Billing: types.BillingModeProvisioned, ReadCapacity: 5, WriteCapacity: 4}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// badIndex has an owner index of the wrong type, projecting ALL.
+	badIndex := func(t *testing.T, db *fake.DB) {
+		_, err := db.CreateTable(t.Context(), &dynamodb.CreateTableInput{
+			TableName: aws.String("bad-index"),
+			AttributeDefinitions: []types.AttributeDefinition{
+				{AttributeName: aws.String("id"), AttributeType: types.ScalarAttributeTypeS},
+				{AttributeName: aws.String("owner"), AttributeType: types.ScalarAttributeTypeN},
+			},
+			KeySchema:   []types.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: types.KeyTypeHash}},
+			BillingMode: types.BillingModePayPerRequest,
+			GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
+				IndexName:  aws.String("owner-index"),
+				KeySchema:  []types.KeySchemaElement{{AttributeName: aws.String("owner"), KeyType: types.KeyTypeHash}},
+				Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+			}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tableadmin.Create(t.Context(), db, tableadmin.Spec{Table: "bad-index"}); err != nil {
+			t.Fatal(err) // enables TTL
+		}
+	}
 	failScans := func(t *testing.T, db *fake.DB) {
 		db.FailNext("Scan", 100, &smithy.OperationError{ServiceID: "DynamoDB", OperationName: "Scan",
 			Err: &types.InternalServerError{Message: aws.String("Internal server error")}})
@@ -123,6 +161,9 @@ func TestCommands(t *testing.T) {
 		{name: "unknown-command-typo", args: []string{"migate"}},
 		{name: "unknown-command-start", args: []string{"insp"}},
 		{name: "endpoint-no-scheme", args: []string{"check-table", "-endpoint", "localhost:8000"}},
+		{name: "fake-before-command", args: []string{"-fake", "inspect", "-h"}},
+		{name: "demo", args: []string{"demo"}},
+		{name: "demo-extra-argument", args: []string{"demo", "sessions"}},
 
 		{name: "create-table", empty: true, args: []string{"create-table", "-fake", "-table", "poc"}},
 		{name: "create-table-provisioned", empty: true, args: []string{"create-table", "-fake", "-table", "poc", "-billing", "provisioned", "-read-capacity", "5", "-write-capacity", "2"}},
@@ -131,11 +172,26 @@ func TestCommands(t *testing.T) {
 		{name: "create-table-bad-billing", args: []string{"create-table", "-fake", "-billing", "free"}},
 		{name: "create-table-bad-name", args: []string{"create-table", "-fake", "-table", "x"}},
 		{name: "create-table-help", args: []string{"create-table", "-h"}},
+		{name: "create-table-no-index", empty: true, args: []string{"create-table", "-fake", "-table", "poc", "-owner-index", ""}},
+		{name: "create-table-index-capacity", empty: true, args: []string{"create-table", "-fake", "-table", "poc", "-billing", "provisioned", "-read-capacity", "5", "-write-capacity", "2", "-index-read-capacity", "3", "-index-write-capacity", "4", "-owner-attr", "user", "-owner-index", "by-user"}},
+		{name: "create-table-index-capacity-on-demand", empty: true, args: []string{"create-table", "-fake", "-table", "poc", "-index-write-capacity", "4"}},
+		{name: "create-table-index-capacity-no-index", empty: true, args: []string{"create-table", "-fake", "-table", "poc", "-owner-index", "", "-billing", "provisioned", "-read-capacity", "5", "-write-capacity", "2", "-index-read-capacity", "3"}},
+		{name: "create-table-bad-index-name", empty: true, args: []string{"create-table", "-fake", "-table", "poc", "-owner-index", "ix"}},
+		{name: "create-table-owner-attr-is-key", empty: true, args: []string{"create-table", "-fake", "-table", "poc", "-owner-attr", "id"}},
+		{name: "create-table-exists-no-index", setup: plainTable, args: []string{"create-table", "-fake", "-table", "plain"}},
+		{name: "create-table-exists-no-index-asked", setup: plainProvisioned, args: []string{"create-table", "-fake", "-table", "plain", "-owner-index", "owner-index"}},
+		{name: "create-table-exists-bad-index", setup: badIndex, args: []string{"create-table", "-fake", "-table", "bad-index"}},
 
 		{name: "check-table", args: []string{"check-table", "-fake"}},
 		{name: "check-table-advice", args: []string{"check-table", "-fake", "-reads", "1500", "-writes", "150"}},
 		{name: "check-table-problems", setup: noTTL, args: []string{"check-table", "-fake", "-table", "bare", "-reads", "100", "-writes", "20"}},
 		{name: "check-table-missing", args: []string{"check-table", "-fake", "-table", "nowhere"}},
+		{name: "check-table-no-index", setup: plainTable, args: []string{"check-table", "-fake", "-table", "plain"}},
+		{name: "check-table-no-index-required", setup: plainProvisioned, args: []string{"check-table", "-fake", "-table", "plain", "-require-owner-index"}},
+		{name: "check-table-no-index-not-checked", setup: plainTable, args: []string{"check-table", "-fake", "-table", "plain", "-owner-index", ""}},
+		{name: "check-table-bad-index", setup: badIndex, args: []string{"check-table", "-fake", "-table", "bad-index"}},
+		{name: "check-table-other-owner-attr", args: []string{"check-table", "-fake", "-owner-attr", "user"}},
+		{name: "check-table-owner-index-not-checked", args: []string{"check-table", "-fake", "-owner-index", ""}},
 
 		{name: "inspect-json", args: []string{"inspect", "-fake", "demo-json-1"}},
 		{name: "inspect-map", args: []string{"inspect", "demo-map-1", "-fake", "-strong"}},
@@ -157,7 +213,8 @@ func TestCommands(t *testing.T) {
 		{name: "migrate-help", args: []string{"migrate", "-h"}},
 		{name: "migrate-wrong-prefix", args: []string{"migrate", "-fake", "-to", "msgpack", "-prefix", "sess:"}},
 		{name: "migrate-wrong-data", args: []string{"migrate", "-fake", "-to", "msgpack", "-data", "session"}},
-		{name: "migrate-wrong-format", args: []string{"migrate", "-fake", "-to", "json", "-from", "compressed", "-prefix", "session#demo-msgpack"}},
+		{name: "migrate-wrong-format", args: []string{"migrate", "-fake", "-to", "json", "-from", "compressed", "-prefix", "session#demo-map"}},
+		{name: "migrate-newer-schema-only", args: []string{"migrate", "-fake", "-to", "json", "-prefix", "session#demo-msgpack"}},
 		{name: "migrate-wrong-key", setup: otherKey, args: []string{"migrate", "-fake", "-table", "other", "-to", "msgpack", "-checkpoint", "never-written.checkpoint"}},
 		{name: "migrate-missing-table", args: []string{"migrate", "-fake", "-table", "nowhere", "-to", "msgpack", "-checkpoint", "never-written.checkpoint"}},
 		{name: "migrate-scan-fails", setup: failScans, args: []string{"migrate", "-fake", "-to", "msgpack", "-workers", "1"}},
@@ -165,6 +222,42 @@ func TestCommands(t *testing.T) {
 		{name: "migrate-negative-wcu", args: []string{"migrate", "-fake", "-to", "msgpack", "-wcu", "-5"}},
 		{name: "migrate-too-many-workers", args: []string{"migrate", "-fake", "-to", "msgpack", "-workers", "5000"}},
 		{name: "migrate-same-attributes", args: []string{"migrate", "-fake", "-to", "msgpack", "-data", "id"}},
+
+		{name: "sessions", args: []string{"sessions", "-fake", "-owner", "grace"}},
+		{name: "sessions-none", args: []string{"sessions", "-fake", "-owner", "ada"}},
+		{name: "sessions-short-ttl", args: []string{"sessions", "-fake", "-owner", "edsger"}},
+		{name: "sessions-ttl", args: []string{"sessions", "-fake", "-owner", "edsger", "-ttl", "336h"}},
+		{name: "sessions-no-owner", args: []string{"sessions", "-fake"}},
+		{name: "sessions-bad-owner", args: []string{"sessions", "-fake", "-owner", strings.Repeat("x", 1025)}},
+		{name: "sessions-no-index", setup: plainTable, args: []string{"sessions", "-fake", "-table", "plain", "-owner", "grace"}},
+		{name: "sessions-bad-index", setup: badIndex, args: []string{"sessions", "-fake", "-table", "bad-index", "-owner", "grace"}},
+		{name: "sessions-other-index", args: []string{"sessions", "-fake", "-owner", "grace", "-owner-index", "by-user"}},
+		{name: "sessions-wrong-key", args: []string{"sessions", "-fake", "-owner", "grace", "-key", "sid"}},
+		{name: "sessions-missing-table", args: []string{"sessions", "-fake", "-table", "nowhere", "-owner", "grace"}},
+		{name: "sessions-same-attributes", args: []string{"sessions", "-fake", "-owner", "grace", "-owned-at-attr", "expires"}},
+		{name: "sessions-bad-index-name", args: []string{"sessions", "-fake", "-owner", "grace", "-owner-index", "ix"}},
+		{name: "sessions-help", args: []string{"sessions", "-h"}},
+
+		{name: "revoke", args: []string{"revoke", "-fake", "-owner", "grace"}},
+		{name: "revoke-except", args: []string{"revoke", "-fake", "-owner", "grace", "-except", "demo-map-1"}},
+		{name: "revoke-except-other-user", args: []string{"revoke", "-fake", "-owner", "grace", "-except", "demo-map-2"}},
+		{name: "revoke-except-wrong-prefix", args: []string{"revoke", "-fake", "-owner", "grace", "-except", "session#demo-map-1"}},
+		{name: "revoke-revocation-check", args: []string{"revoke", "-fake", "-owner", "edsger", "-revocation-check", "1m"}},
+		{name: "revoke-nobody", args: []string{"revoke", "-fake", "-owner", "nobody"}},
+		{name: "revoke-negative-check", args: []string{"revoke", "-fake", "-owner", "grace", "-revocation-check", "-1m"}},
+		{name: "revoke-no-index", setup: plainTable, args: []string{"revoke", "-fake", "-table", "plain", "-owner", "grace"}},
+		{name: "revoke-help", args: []string{"revoke", "-h"}},
+
+		{name: "schemas", args: []string{"schemas", "-fake"}},
+		{name: "schemas-wrong-prefix", args: []string{"schemas", "-fake", "-prefix", "sess:"}},
+		{name: "schemas-other-attribute", args: []string{"schemas", "-fake", "-schema-attr", "v"}},
+		{name: "schemas-only-version-2", args: []string{"schemas", "-fake", "-prefix", "session#demo-msgpack"}},
+		{name: "schemas-attribute-is-key", args: []string{"schemas", "-fake", "-schema-attr", "id"}},
+		{name: "schemas-missing-table", args: []string{"schemas", "-fake", "-table", "nowhere"}},
+		{name: "schemas-wrong-key", setup: otherKey, args: []string{"schemas", "-fake", "-table", "other"}},
+		{name: "schemas-scan-fails", setup: failScans, args: []string{"schemas", "-fake", "-workers", "1"}},
+		{name: "schemas-bad-workers", args: []string{"schemas", "-fake", "-workers", "0"}},
+		{name: "schemas-help", args: []string{"schemas", "-h"}},
 
 		{name: "cost-bad-touch", args: []string{"cost", "-touch", "sometimes"}},
 	}
@@ -270,6 +363,8 @@ func TestClosestCommand(t *testing.T) {
 		"migate": "migrate", "migrat": "migrate", "mgirate": "migrate", "MIGRATE": "migrate",
 		"check": "check-table", "chek-table": "check-table", "create": "create-table",
 		"insp": "inspect", "cots": "cost", "--migrate": "migrate",
+		"sesions": "sessions", "session": "sessions", "revok": "revoke",
+		"schema": "schemas", "shemas": "schemas", "dmeo": "demo",
 		"frobnicate": "", "": "", "c": "",
 	} {
 		if got := closestCommand(word); got != want {
@@ -361,5 +456,121 @@ func TestEndpoint(t *testing.T) {
 				t.Errorf("server saw target %q, authorization %q; want DescribeTable signed with the local credentials", target, auth)
 			}
 		})
+	}
+}
+
+// TestRevokeThenList signs grace out of every device but her laptop, as
+// an operator would after a stolen phone: the listing before and after,
+// and a second revocation, which ends nothing (revocation is idempotent).
+func TestRevokeThenList(t *testing.T) {
+	db := demoDB(t)
+	var transcript []string
+	for _, args := range [][]string{
+		{"sessions", "-fake", "-owner", "grace"},
+		{"revoke", "-fake", "-owner", "grace", "-except", "demo-map-1"},
+		{"sessions", "-fake", "-owner", "grace"},
+		{"revoke", "-fake", "-owner", "grace", "-except", "demo-map-1"},
+		{"inspect", "-fake", "demo-grace-phone"},
+		{"sessions", "-fake", "-owner", "alan"},
+	} {
+		transcript = append(transcript, cli(t, t.Context(), db, nil, args...))
+	}
+	golden(t, "revoke-then-list", strings.Join(transcript, "\n"))
+}
+
+// TestRevokeFailsPartWay makes a delete fail during a revocation: the
+// command says what it ended, that it stopped, and that running it again
+// finishes the job; the second run does, and ends only what was left.
+func TestRevokeFailsPartWay(t *testing.T) {
+	db := demoDB(t)
+	db.ThrottleNext("DeleteItem", 1)
+	args := []string{"revoke", "-fake", "-owner", "grace"}
+	first := cli(t, t.Context(), db, nil, args...)
+	// Which of the three deletes, sent in parallel, was throttled varies:
+	// check the transcript's shape, not its counts.
+	for _, want := range []string{
+		"exit 1\n",
+		`user "grace": ended `,
+		"dynamosession revoke: dynamosession: revoke sessions: 1 of 3 requests failed (retry to finish), first: ",
+		"ProvisionedThroughputExceededException",
+		"The revocation stopped part way: run the same command again to end the rest.\n",
+	} {
+		if !strings.Contains(first, want) {
+			t.Errorf("first run lacks %q:\n%s", want, first)
+		}
+	}
+	second := cli(t, t.Context(), db, nil, args...)
+	if !strings.Contains(second, "exit 0\n") || !strings.Contains(second, "ended ") {
+		t.Errorf("second run:\n%s", second)
+	}
+	if after := cli(t, t.Context(), db, nil, "sessions", "-fake", "-owner", "grace"); !strings.Contains(after, `user "grace": no live sessions`) {
+		t.Errorf("after the second run:\n%s", after)
+	}
+	// Across both runs, every record of grace was deleted exactly once:
+	// two live sessions and one expired.
+	var ended, dead int
+	for _, out := range []string{first, second} {
+		var e, d int
+		line := out[strings.Index(out, "ended "):]
+		fmt.Sscanf(line, "ended %d session", &e)
+		if i := strings.Index(line, "also deleted "); i >= 0 {
+			fmt.Sscanf(line[i:], "also deleted %d dead", &d)
+		}
+		ended, dead = ended+e, dead+d
+	}
+	if ended != 2 || dead != 1 {
+		t.Errorf("ended %d and deleted %d dead across both runs, want 2 and 1:\n%s\n%s", ended, dead, first, second)
+	}
+}
+
+// TestHashedIDs lists and revokes sessions of a table whose keys are
+// hashes of the session IDs (Options.HashIDs): -except names the session
+// by its ID, and without -hash-ids it matches no stored key, so nothing
+// is revoked rather than the session meant to be kept.
+func TestHashedIDs(t *testing.T) {
+	db := fake.New(func(o *fake.Options) { o.Clock = func() time.Time { return now } })
+	create := cli(t, t.Context(), db, nil, "create-table", "-fake", "-table", "hashed")
+	for i, id := range []string{"laptop-session-id", "phone-session-id"} {
+		at := now.Add(time.Duration(i-2) * time.Hour)
+		repo, err := dynamosession.New[cart](db, "hashed", func(o *dynamosession.Options[cart]) {
+			o.HashIDs = true
+			o.Owner = func(c *cart) string { return c.User }
+			o.Clock = func() time.Time { return at }
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := repo.Put(t.Context(), id, cart{User: "grace"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	transcript := []string{create}
+	for _, args := range [][]string{
+		{"sessions", "-fake", "-table", "hashed", "-owner", "grace", "-hash-ids"},
+		{"revoke", "-fake", "-table", "hashed", "-owner", "grace", "-except", "laptop-session-id"},
+		{"revoke", "-fake", "-table", "hashed", "-owner", "grace", "-except", "laptop-session-id", "-hash-ids"},
+		{"sessions", "-fake", "-table", "hashed", "-owner", "grace", "-hash-ids"},
+	} {
+		transcript = append(transcript, cli(t, t.Context(), db, nil, args...))
+	}
+	golden(t, "hashed-ids", strings.Join(transcript, "\n"))
+}
+
+// TestBuildsFromRepoRoot checks that the command resolves from the
+// repository's root, where the README's `go run ./cmd/dynamosession` and
+// `go install ./cmd/dynamosession` run: the workspace (go.work) must
+// include this module, which has a go.mod of its own.
+func TestBuildsFromRepoRoot(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the go command")
+	}
+	cmd := exec.CommandContext(t.Context(), "go", "list", "-f", "{{.Name}} {{.Module.Path}}", "./cmd/dynamosession")
+	cmd.Dir = filepath.Join("..", "..")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list ./cmd/dynamosession in the repository root: %v\n%s", err, out)
+	}
+	if diff := cmp.Diff("main github.com/dynamosession/dynamosession/cmd/dynamosession\n", string(out)); diff != "" {
+		t.Errorf("mismatch (-want +got):\n%s", diff)
 	}
 }

@@ -173,7 +173,7 @@ changed during the run (run again to migrate those).
 	// no counts to show and no progress to resume.
 	progressed := bar.pages > 0 || rep.Resumed
 	if err != nil && !progressed {
-		explainEarlyFailure(e, err, cfg, *checkpoint)
+		explainEarlyFailure(e, "migrate", err, cfg, *checkpoint)
 		return errReported
 	}
 	if rep.Resumed && rep.Complete && bar.pages == 0 {
@@ -181,6 +181,9 @@ changed during the run (run again to migrate those).
 	}
 	if werr := rep.WriteText(e.stdout, *showKeys); werr != nil {
 		return werr
+	}
+	if cf.fake && slices.ContainsFunc(rep.Failures, func(f migrate.Failure) bool { return f.Key == cfg.Prefix+demoCorruptID }) {
+		fmt.Fprintf(e.stdout, "note: %s; it is why this demo run exits 1\n", demoCorruptNote)
 	}
 	switch {
 	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
@@ -192,7 +195,7 @@ changed during the run (run again to migrate those).
 		resumeHint(e, *checkpoint, *dryRun)
 		return errReported
 	case rep.Scanned > 0 && rep.Skipped == rep.Scanned:
-		explainNoMatch(e, rep, cfg, names)
+		explainNoMatch(e, "migrate", "migrated", rep, cfg, names)
 		return errReported
 	case rep.Failed > 0 || rep.Conflicts > 0:
 		if rep.Conflicts > 0 && *checkpoint != "" && !*dryRun {
@@ -203,27 +206,28 @@ changed during the run (run again to migrate those).
 	return nil
 }
 
-// explainEarlyFailure says why a migration stopped before its first page,
-// in terms of the flags to change.
-func explainEarlyFailure(e *env, err error, cfg migrate.Config[migrate.Value], checkpoint string) {
+// explainEarlyFailure says why a scan of command (migrate, schemas)
+// stopped before its first page, in terms of the flags to change.
+func explainEarlyFailure(e *env, command string, err error, cfg migrate.Config[migrate.Value], checkpoint string) {
 	msg := strings.TrimPrefix(strings.TrimPrefix(err.Error(), "migrate: "), dynamosession.ErrInvalidOptions.Error()+": ")
 	switch {
 	case errors.Is(err, migrate.ErrCheckpointMismatch):
-		fmt.Fprintf(e.stderr, "dynamosession migrate: %s\nGive this migration its own -checkpoint file, or run the other one's command line to resume it; delete %s only to start that one over.\n", msg, checkpoint)
+		fmt.Fprintf(e.stderr, "dynamosession %s: %s\nGive this migration its own -checkpoint file, or run the other one's command line to resume it; delete %s only to start that one over.\n", command, msg, checkpoint)
 	case errors.Is(err, dynamosession.ErrInvalidOptions):
-		fmt.Fprintf(e.stderr, "dynamosession migrate: %s (-key)\nPass the table's partition key with -key; check-table shows the table's key.\n", msg)
+		fmt.Fprintf(e.stderr, "dynamosession %s: %s (-key)\nPass the table's partition key with -key; check-table shows the table's key.\n", command, msg)
 	default:
 		if hint := tableHint(err, cfg.Table); hint != "" {
 			msg += "\n" + hint
 		}
-		fmt.Fprintf(e.stderr, "dynamosession migrate: %s\nNo scan page was completed, so nothing was counted or saved: running the command again starts from the beginning.\n", msg)
+		fmt.Fprintf(e.stderr, "dynamosession %s: %s\nNo scan page was completed, so nothing was counted or saved: running the command again starts from the beginning.\n", command, msg)
 	}
 }
 
-// explainNoMatch says why a complete run matched no record: it scanned
-// (and billed) the whole table and every item was skipped.
-func explainNoMatch(e *env, rep *migrate.Report, cfg migrate.Config[migrate.Value], from []string) {
-	fmt.Fprintf(e.stderr, "dynamosession migrate: no record matched: all %s scanned were skipped, so nothing was migrated.\n", plural(int(rep.Scanned), "item"))
+// explainNoMatch says why a complete scan of command matched no record:
+// it scanned (and billed) the whole table and every item was skipped, so
+// nothing was done (the past participle of what command does).
+func explainNoMatch(e *env, command, done string, rep *migrate.Report, cfg migrate.Config[migrate.Value], from []string) {
+	fmt.Fprintf(e.stderr, "dynamosession %s: no record matched: all %s scanned were skipped, so nothing was %s.\n", command, plural(int(rep.Scanned), "item"), done)
 	if n := rep.SkippedPrefix; n > 0 {
 		fmt.Fprintf(e.stderr, "  %s with -prefix %q. connect-dynamodb's keys start with \"sess:\", this library's and @pwrdrvr/dynamodb-session-store's with \"session#\"; -prefix \"\" takes every key.\n",
 			agree(n, "key does not start", "keys do not start"), cfg.Prefix)
@@ -272,19 +276,21 @@ func group(n int64) string {
 	return s
 }
 
-// progressBar draws migration progress on stderr: in place on a terminal,
-// ten times a second at most; otherwise a line every ten seconds, for logs.
+// progressBar draws the progress of a scan on stderr: in place on a
+// terminal, ten times a second at most; otherwise a line every ten
+// seconds, for logs.
 type progressBar struct {
-	e     *env
-	mu    sync.Mutex
-	pages int // pages completed by this run
-	last  time.Time
-	every time.Duration
-	drawn bool
+	e      *env
+	render func(p migrate.Progress, width int) string
+	mu     sync.Mutex
+	pages  int // pages completed by this run
+	last   time.Time
+	every  time.Duration
+	drawn  bool
 }
 
 func newProgressBar(e *env) *progressBar {
-	b := &progressBar{e: e, every: 10 * time.Second}
+	b := &progressBar{e: e, render: renderProgress, every: 10 * time.Second}
 	if e.tty {
 		b.every = 100 * time.Millisecond
 	}
@@ -304,7 +310,7 @@ func (b *progressBar) update(p migrate.Progress) {
 		return
 	}
 	b.last = now
-	line := renderProgress(p, 30)
+	line := b.render(p, 30)
 	if b.e.tty {
 		fmt.Fprintf(b.e.stderr, "\r%s\x1b[K", line)
 		b.drawn = true
@@ -328,6 +334,17 @@ func (b *progressBar) done() {
 // Without a total (an empty table's estimate, or one passed already) there
 // is no bar, percentage or ETA.
 func renderProgress(p migrate.Progress, width int) string {
+	line := renderScan(p, width)
+	line += fmt.Sprintf("  migrated %d", p.Migrated)
+	if p.Failed > 0 {
+		line += fmt.Sprintf("  failed %d", p.Failed)
+	}
+	return line
+}
+
+// renderScan draws how far a scan has come, as renderProgress does, without
+// what a migration did.
+func renderScan(p migrate.Progress, width int) string {
 	var b strings.Builder
 	if p.Total > 0 && p.Scanned <= p.Total {
 		filled := int(float64(width) * float64(p.Scanned) / float64(p.Total))
@@ -339,10 +356,6 @@ func renderProgress(p migrate.Progress, width int) string {
 	fmt.Fprintf(&b, "  %.0f/s", p.Rate)
 	if p.ETA > 0 {
 		fmt.Fprintf(&b, "  ETA %s", p.ETA.Round(time.Second))
-	}
-	fmt.Fprintf(&b, "  migrated %d", p.Migrated)
-	if p.Failed > 0 {
-		fmt.Fprintf(&b, "  failed %d", p.Failed)
 	}
 	return b.String()
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -23,6 +24,9 @@ type Severity int
 const (
 	// OK: as a session table should be.
 	OK Severity = iota
+	// Note: worth knowing, not wrong (a table without an owner index
+	// serves sessions without owners).
+	Note
 	// Warning: works, but costs more than it needs to, or will soon.
 	Warning
 	// Problem: sessions will fail, never expire, or be throttled.
@@ -33,6 +37,8 @@ func (s Severity) String() string {
 	switch s {
 	case OK:
 		return "ok"
+	case Note:
+		return "note"
 	case Warning:
 		return "warning"
 	case Problem:
@@ -43,8 +49,8 @@ func (s Severity) String() string {
 
 // A Finding is one thing [Check] looked at, and what it found.
 type Finding struct {
-	// Check names what was looked at: "status", "key", "ttl", "billing",
-	// "class" or "indexes".
+	// Check names what was looked at: "status", "key", "ttl", "owners"
+	// (the owner index), "class", "indexes" (the others) or "billing".
 	Check    string
 	Severity Severity
 	Message  string
@@ -63,7 +69,10 @@ type Report struct {
 	// TTLStatus and TTLAttr describe the table's TTL.
 	TTLStatus types.TimeToLiveStatus
 	TTLAttr   string
-	Findings  []Finding
+	// OwnerIndexMissing is set when Spec named an owner index that the
+	// table does not have.
+	OwnerIndexMissing bool
+	Findings          []Finding
 	// Advice compares the billing modes for Spec.Load; nil without one.
 	Advice *Advice
 }
@@ -80,7 +89,8 @@ func (r *Report) OK() bool {
 
 // Check describes the table spec names and reports what is wrong with it
 // for a session store: the key's name and type, TTL disabled or on another
-// attribute, the table's status and class, secondary indexes, and, when
+// attribute, the table's status and class, the owner index
+// (Spec.OwnerIndex) and any other secondary index, and, when
 // spec has a Load, which billing mode is cheaper for it and whether
 // provisioned capacity covers its peak. It only reads (DescribeTable and
 // DescribeTimeToLive).
@@ -157,12 +167,98 @@ func Check(ctx context.Context, client DescribeAPI, spec Spec) (*Report, error) 
 	if c := d.TableClassSummary; c != nil && c.TableClass == types.TableClassStandardInfrequentAccess {
 		add("class", Warning, "table class STANDARD_INFREQUENT_ACCESS makes every request cost about 25%% more to save on storage; session tables are request-heavy and storage-light: use STANDARD")
 	}
-	if n := len(d.GlobalSecondaryIndexes) + len(d.LocalSecondaryIndexes); n > 0 {
-		add("indexes", Warning, "%d secondary index(es): every session write is written to them too and billed again; the repository never queries them", n)
+	others := len(d.GlobalSecondaryIndexes) + len(d.LocalSecondaryIndexes)
+	if spec.OwnerIndex != "" {
+		if ix := findIndex(d, spec.OwnerIndex); ix != nil {
+			others--
+			ownerFindings(d, ix, spec, r.Billing, add)
+		} else if r.OwnerIndexMissing = true; spec.RequireOwnerIndex {
+			add("owners", Problem, "no index %q: listing and revoking a user's sessions (Repo.ListOwner, Repo.RevokeOwner) fail without it", spec.OwnerIndex)
+		} else {
+			add("owners", Note, "no index %q: sessions without owners need none; listing and revoking a user's sessions (Options.Owner, Repo.ListOwner, Repo.RevokeOwner) do", spec.OwnerIndex)
+		}
+	}
+	if others > 0 {
+		which := "secondary index(es)"
+		if spec.OwnerIndex != "" {
+			which += " besides the owner index"
+		}
+		add("indexes", Warning, "%d %s: every session write is written to them too and billed again; the repository never queries them", others, which)
 	}
 
 	r.billingFindings(spec.Load, d, add)
 	return r, nil
+}
+
+// CheckOwnerIndex reports whether the table described as d has an owner
+// index named index on ownerAttr that a query can use: nil if so, else an
+// error wrapping [ErrNoOwnerIndex] (no index of that name) or
+// [ErrOwnerIndex] (another key, a sort key, being deleted or still being
+// built) that says what is wrong. Commands that query the index call it
+// on a DescribeTable they made, so that a wrong index is named rather
+// than met as an empty answer or a ValidationException.
+func CheckOwnerIndex(d *types.TableDescription, index, ownerAttr string) error {
+	table := aws.ToString(d.TableName)
+	ix := findIndex(d, index)
+	if ix == nil {
+		var names []string
+		for _, g := range d.GlobalSecondaryIndexes {
+			names = append(names, strconv.Quote(aws.ToString(g.IndexName)))
+		}
+		have := "no global secondary index"
+		if len(names) > 0 {
+			have = "global secondary indexes " + strings.Join(names, ", ")
+		}
+		return fmt.Errorf("%w: table %s has no index %q (it has %s)", ErrNoOwnerIndex, table, index, have)
+	}
+	problems := indexShape(d, ix, ownerAttr)
+	if ix.IndexStatus == types.IndexStatusCreating {
+		problems = append(problems, "being created (backfilled): it cannot be queried until it is ACTIVE")
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%w: table %s, index %q: %s", ErrOwnerIndex, table, index, strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// ownerFindings reports on ix, the owner index: its key, status,
+// projection and, on a provisioned table, its write capacity.
+func ownerFindings(d *types.TableDescription, ix *types.GlobalSecondaryIndexDescription, spec Spec, billing types.BillingMode, add func(string, Severity, string, ...any)) {
+	name := spec.OwnerIndex
+	problems := indexShape(d, ix, spec.OwnerAttr)
+	for _, p := range problems {
+		add("owners", Problem, "index %q: %s", name, p)
+	}
+	switch ix.IndexStatus {
+	case types.IndexStatusCreating:
+		add("owners", Warning, "index %q is CREATING (DynamoDB backfills it from the table): queries of it fail until it is ACTIVE", name)
+	case "", types.IndexStatusActive, types.IndexStatusUpdating, types.IndexStatusDeleting:
+		// DELETING is a problem above; the others serve queries.
+	default:
+		add("owners", Warning, "index %q is %s", name, ix.IndexStatus)
+	}
+	var proj types.ProjectionType
+	var include []string
+	if ix.Projection != nil {
+		proj, include = ix.Projection.ProjectionType, ix.Projection.NonKeyAttributes
+	}
+	switch proj {
+	case types.ProjectionTypeKeysOnly:
+		if len(problems) == 0 {
+			add("owners", OK, "index %q: partition key %q of type S, no sort key, KEYS_ONLY: a save or touch that keeps the owner costs it nothing", name, spec.OwnerAttr)
+		}
+	case types.ProjectionTypeAll:
+		add("owners", Warning, "index %q projects ALL attributes: every save and touch of an owned session writes the index too (a second write bill), and the repository reads only keys from it; KEYS_ONLY is enough", name)
+	default:
+		add("owners", Warning, "index %q projects %s %s: a write that changes one of them writes the index too (with the expiry %q or the session data projected, every save and touch of an owned session); the repository reads only keys from it, KEYS_ONLY is enough",
+			name, proj, strings.Join(include, ", "), spec.ExpiresAttr)
+	}
+	if billing == types.BillingModeProvisioned && ix.ProvisionedThroughput != nil && d.ProvisionedThroughput != nil {
+		iw, tw := aws.ToInt64(ix.ProvisionedThroughput.WriteCapacityUnits), aws.ToInt64(d.ProvisionedThroughput.WriteCapacityUnits)
+		if iw < tw {
+			add("owners", Warning, "index %q has %d write capacity units, the table %d: when the index runs out, writes to the table that write the index (logins, logouts, revocations) are throttled too; AWS advises at least the table's", name, iw, tw)
+		}
+	}
 }
 
 // billingFindings reports on the billing mode, and advises on it when a
@@ -203,7 +299,7 @@ func modeName(m types.BillingMode) string {
 func (r *Report) WriteText(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "table %s: %s, %s, %d items, %s (item count and size as of DynamoDB's last refresh, about every 6 hours)\n",
-		r.Table, r.Status, modeName(r.Billing), r.ItemCount, size(r.SizeBytes))
+		r.Table, r.Status, modeName(r.Billing), r.ItemCount, ByteSize(r.SizeBytes))
 	for _, f := range r.Findings {
 		fmt.Fprintf(&b, "  %-7s  %-7s  %s\n", f.Severity, f.Check, f.Message)
 	}
@@ -318,8 +414,8 @@ func (l Load) advise(d *types.TableDescription) Advice {
 
 func dollars(x float64) string { return fmt.Sprintf("$%.2f", x) }
 
-// size writes a byte count as people read it: 512 B, 2.0 KB, 3.4 MB.
-func size(n int64) string {
+// ByteSize writes a byte count as people read it: 512 B, 2.0 KB, 3.4 MB.
+func ByteSize(n int64) string {
 	const unit = 1024
 	if n < unit {
 		return fmt.Sprintf("%d B", n)

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -94,6 +95,9 @@ type tableState struct {
 	TTL          types.TimeToLiveStatus
 	TTLAttr      string
 	Status       types.TableStatus
+	// Indexes describes each global secondary index: "name: attr TYPE
+	// HASH, PROJECTION", and ", R/W" capacity on a provisioned table.
+	Indexes []string
 }
 
 func describe(t *testing.T, c client, table string) tableState {
@@ -120,8 +124,61 @@ func describe(t *testing.T, c client, table string) tableState {
 	if s.Billing == types.BillingModeProvisioned {
 		s.RCU, s.WCU = aws.ToInt64(d.Table.ProvisionedThroughput.ReadCapacityUnits), aws.ToInt64(d.Table.ProvisionedThroughput.WriteCapacityUnits)
 	}
+	defs := map[string]types.ScalarAttributeType{}
+	for _, a := range d.Table.AttributeDefinitions {
+		defs[aws.ToString(a.AttributeName)] = a.AttributeType
+	}
+	for _, ix := range d.Table.GlobalSecondaryIndexes {
+		desc := aws.ToString(ix.IndexName) + ":"
+		for _, k := range ix.KeySchema {
+			desc += fmt.Sprintf(" %s %s %s", aws.ToString(k.AttributeName), defs[aws.ToString(k.AttributeName)], k.KeyType)
+		}
+		desc += ", " + string(ix.Projection.ProjectionType)
+		if pt := ix.ProvisionedThroughput; pt != nil && s.Billing == types.BillingModeProvisioned {
+			desc += fmt.Sprintf(", %d/%d", aws.ToInt64(pt.ReadCapacityUnits), aws.ToInt64(pt.WriteCapacityUnits))
+		}
+		s.Indexes = append(s.Indexes, desc)
+	}
 	return s
 }
+
+// indexedTable creates a table keyed by a string "id", with one global
+// secondary index on the attributes keys names (an attribute of type N if
+// its name ends in "#N"), projected as proj.
+func indexedTable(t *testing.T, c client, name, index string, proj types.Projection, keys ...string) {
+	t.Helper()
+	defs := []types.AttributeDefinition{{AttributeName: aws.String("id"), AttributeType: types.ScalarAttributeTypeS}}
+	var schema []types.KeySchemaElement
+	for i, k := range keys {
+		typ := types.ScalarAttributeTypeS
+		if n, ok := strings.CutSuffix(k, "#N"); ok {
+			k, typ = n, types.ScalarAttributeTypeN
+		}
+		kt := types.KeyTypeHash
+		if i > 0 {
+			kt = types.KeyTypeRange
+		}
+		defs = append(defs, types.AttributeDefinition{AttributeName: aws.String(k), AttributeType: typ})
+		schema = append(schema, types.KeySchemaElement{AttributeName: aws.String(k), KeyType: kt})
+	}
+	_, err := c.CreateTable(t.Context(), &dynamodb.CreateTableInput{
+		TableName:            &name,
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: types.KeyTypeHash}},
+		AttributeDefinitions: defs,
+		BillingMode:          types.BillingModePayPerRequest,
+		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
+			IndexName: aws.String(index), KeySchema: schema, Projection: &proj,
+		}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+var (
+	keysOnly = types.Projection{ProjectionType: types.ProjectionTypeKeysOnly}
+	projAll  = types.Projection{ProjectionType: types.ProjectionTypeAll}
+)
 
 func TestCreate(t *testing.T) {
 	onBackends(t, func(t *testing.T, c client) {
@@ -162,6 +219,79 @@ func TestCreate(t *testing.T) {
 				t.Errorf("TTL %s on %q", s.TTL, s.TTLAttr)
 			}
 		})
+		t.Run("owner index, on-demand", func(t *testing.T) {
+			name := tableName(t, c)
+			spec := tableadmin.Spec{Table: name, OwnerIndex: "owner-index"}
+			if got, err := tableadmin.Create(t.Context(), c, spec); err != nil || got != tableadmin.Created {
+				t.Fatalf("Create = %v, %v; want Created", got, err)
+			}
+			want := tableState{Key: "id", KeyType: "S", Billing: types.BillingModePayPerRequest, TTL: types.TimeToLiveStatusEnabled, TTLAttr: "expires", Status: types.TableStatusActive,
+				Indexes: []string{"owner-index: owner S HASH, KEYS_ONLY"}}
+			if diff := cmp.Diff(want, describe(t, c, name)); diff != "" {
+				t.Errorf("table (-want +got):\n%s", diff)
+			}
+			if got, err := tableadmin.Create(t.Context(), c, spec); err != nil || got != tableadmin.Unchanged {
+				t.Fatalf("second Create = %v, %v; want Unchanged", got, err)
+			}
+		})
+		t.Run("owner index, provisioned", func(t *testing.T) {
+			for _, tc := range []struct {
+				name     string
+				rcu, wcu int64
+				want     string
+			}{
+				{"default capacity: 1 read, the table's writes", 0, 0, "user: uid S HASH, KEYS_ONLY, 1/3"},
+				{"own capacity", 4, 6, "user: uid S HASH, KEYS_ONLY, 4/6"},
+			} {
+				t.Run(tc.name, func(t *testing.T) {
+					name := tableName(t, c)
+					spec := tableadmin.Spec{Table: name, Billing: types.BillingModeProvisioned, ReadCapacity: 5, WriteCapacity: 3,
+						OwnerIndex: "user", OwnerAttr: "uid", IndexReadCapacity: tc.rcu, IndexWriteCapacity: tc.wcu}
+					if got, err := tableadmin.Create(t.Context(), c, spec); err != nil || got != tableadmin.Created {
+						t.Fatalf("Create = %v, %v; want Created", got, err)
+					}
+					if diff := cmp.Diff([]string{tc.want}, describe(t, c, name).Indexes); diff != "" {
+						t.Errorf("indexes (-want +got):\n%s", diff)
+					}
+				})
+			}
+		})
+		t.Run("existing without owner index: TTL enabled, index reported missing", func(t *testing.T) {
+			name := tableName(t, c)
+			keys, defs := hashKey("id", types.ScalarAttributeTypeS)
+			rawTable(t, c, name, keys, defs)
+			got, err := tableadmin.Create(t.Context(), c, tableadmin.Spec{Table: name, OwnerIndex: "owner-index"})
+			if !errors.Is(err, tableadmin.ErrNoOwnerIndex) || got != tableadmin.TTLEnabled {
+				t.Fatalf("Create = %v, %v; want TTLEnabled, ErrNoOwnerIndex", got, err)
+			}
+			if s := describe(t, c, name); s.TTL != types.TimeToLiveStatusEnabled || s.Indexes != nil {
+				t.Errorf("TTL %s, indexes %v; want TTL enabled and no index added", s.TTL, s.Indexes)
+			}
+			got, err = tableadmin.Create(t.Context(), c, tableadmin.Spec{Table: name, OwnerIndex: "owner-index"})
+			if !errors.Is(err, tableadmin.ErrNoOwnerIndex) || got != tableadmin.Unchanged {
+				t.Fatalf("second Create = %v, %v; want Unchanged, ErrNoOwnerIndex", got, err)
+			}
+		})
+		for _, r := range []struct {
+			name string
+			keys []string
+		}{
+			{"owner index on another attribute", []string{"user"}},
+			{"owner index of type N", []string{"owner#N"}},
+			{"owner index with a sort key", []string{"owner", "at#N"}},
+		} {
+			t.Run("refuses "+r.name, func(t *testing.T) {
+				name := tableName(t, c)
+				indexedTable(t, c, name, "owner-index", keysOnly, r.keys...)
+				before := describe(t, c, name)
+				if _, err := tableadmin.Create(t.Context(), c, tableadmin.Spec{Table: name, OwnerIndex: "owner-index"}); !errors.Is(err, tableadmin.ErrOwnerIndex) {
+					t.Fatalf("err = %v, want ErrOwnerIndex", err)
+				}
+				if diff := cmp.Diff(before, describe(t, c, name)); diff != "" {
+					t.Errorf("refused table changed (-before +after):\n%s", diff)
+				}
+			})
+		}
 		refusals := []struct {
 			name    string
 			key     string
@@ -308,16 +438,22 @@ func TestCreateConcurrently(t *testing.T) {
 func TestInvalidSpec(t *testing.T) {
 	prices := tableadmin.Prices{OnDemandReadPerMillion: 1, OnDemandWritePerMillion: 1, ProvisionedRCUHour: 1, ProvisionedWCUHour: 1}
 	cases := map[string]tableadmin.Spec{
-		"no table":                     {},
-		"short name":                   {Table: "ab"},
-		"bad character":                {Table: "sessions!"},
-		"same attributes":              {Table: "sessions", KeyAttr: "x", ExpiresAttr: "x"},
-		"provisioned without capacity": {Table: "sessions", Billing: types.BillingModeProvisioned},
-		"on-demand with capacity":      {Table: "sessions", ReadCapacity: 5},
-		"unknown billing":              {Table: "sessions", Billing: "FREE"},
-		"load without prices":          {Table: "sessions", Load: tableadmin.Load{ReadsPerSecond: 1}},
-		"negative load":                {Table: "sessions", Load: tableadmin.Load{ReadsPerSecond: -1, Prices: prices}},
-		"peak factor below one":        {Table: "sessions", Load: tableadmin.Load{ReadsPerSecond: 1, PeakFactor: 0.5, Prices: prices}},
+		"no table":                      {},
+		"short name":                    {Table: "ab"},
+		"bad character":                 {Table: "sessions!"},
+		"same attributes":               {Table: "sessions", KeyAttr: "x", ExpiresAttr: "x"},
+		"provisioned without capacity":  {Table: "sessions", Billing: types.BillingModeProvisioned},
+		"on-demand with capacity":       {Table: "sessions", ReadCapacity: 5},
+		"unknown billing":               {Table: "sessions", Billing: "FREE"},
+		"load without prices":           {Table: "sessions", Load: tableadmin.Load{ReadsPerSecond: 1}},
+		"negative load":                 {Table: "sessions", Load: tableadmin.Load{ReadsPerSecond: -1, Prices: prices}},
+		"peak factor below one":         {Table: "sessions", Load: tableadmin.Load{ReadsPerSecond: 1, PeakFactor: 0.5, Prices: prices}},
+		"bad index name":                {Table: "sessions", OwnerIndex: "ix"},
+		"owner attribute is the key":    {Table: "sessions", OwnerIndex: "owner-index", OwnerAttr: "id"},
+		"owner attribute is the expiry": {Table: "sessions", OwnerIndex: "owner-index", OwnerAttr: "expires"},
+		"on-demand with index capacity": {Table: "sessions", OwnerIndex: "owner-index", IndexWriteCapacity: 5},
+		"provisioned, negative index capacity": {Table: "sessions", OwnerIndex: "owner-index", Billing: types.BillingModeProvisioned,
+			ReadCapacity: 1, WriteCapacity: 1, IndexReadCapacity: -1},
 	}
 	db := fake.New()
 	for name, spec := range cases {
@@ -399,6 +535,98 @@ func TestCheck(t *testing.T) {
 			},
 			spec: tableadmin.Spec{Load: tableadmin.Load{ReadsPerSecond: 100, WritesPerSecond: 20, Prices: usEast1}},
 			want: []finding{{"status", tableadmin.OK}, {"key", tableadmin.OK}, {"ttl", tableadmin.OK}, {"billing", tableadmin.Problem}},
+		},
+		{
+			name: "owner index as Create makes it",
+			setup: func(t *testing.T, c client, name string) {
+				if _, err := tableadmin.Create(t.Context(), c, tableadmin.Spec{Table: name, OwnerIndex: "owner-index"}); err != nil {
+					t.Fatal(err)
+				}
+			},
+			spec: tableadmin.Spec{OwnerIndex: "owner-index", RequireOwnerIndex: true},
+			want: []finding{{"status", tableadmin.OK}, {"key", tableadmin.OK}, {"ttl", tableadmin.OK}, {"owners", tableadmin.OK}, {"billing", tableadmin.OK}},
+			ok:   true,
+		},
+		{
+			name: "no owner index: a note",
+			setup: func(t *testing.T, c client, name string) {
+				if _, err := tableadmin.Create(t.Context(), c, tableadmin.Spec{Table: name}); err != nil {
+					t.Fatal(err)
+				}
+			},
+			spec: tableadmin.Spec{OwnerIndex: "owner-index"},
+			want: []finding{{"status", tableadmin.OK}, {"key", tableadmin.OK}, {"ttl", tableadmin.OK}, {"owners", tableadmin.Note}, {"billing", tableadmin.OK}},
+			ok:   true,
+		},
+		{
+			name: "no owner index, required: a problem",
+			setup: func(t *testing.T, c client, name string) {
+				if _, err := tableadmin.Create(t.Context(), c, tableadmin.Spec{Table: name}); err != nil {
+					t.Fatal(err)
+				}
+			},
+			spec: tableadmin.Spec{OwnerIndex: "owner-index", RequireOwnerIndex: true},
+			want: []finding{{"status", tableadmin.OK}, {"key", tableadmin.OK}, {"ttl", tableadmin.OK}, {"owners", tableadmin.Problem}, {"billing", tableadmin.OK}},
+		},
+		{
+			name: "owner index projecting ALL",
+			setup: func(t *testing.T, c client, name string) {
+				indexedTable(t, c, name, "owner-index", projAll, "owner")
+				enableTTL(t, c, name, "expires")
+			},
+			spec: tableadmin.Spec{OwnerIndex: "owner-index"},
+			want: []finding{{"status", tableadmin.OK}, {"key", tableadmin.OK}, {"ttl", tableadmin.OK}, {"owners", tableadmin.Warning}, {"billing", tableadmin.OK}},
+			ok:   true,
+		},
+		{
+			name: "owner index projecting the expiry",
+			setup: func(t *testing.T, c client, name string) {
+				indexedTable(t, c, name, "owner-index", types.Projection{ProjectionType: types.ProjectionTypeInclude, NonKeyAttributes: []string{"expires"}}, "owner")
+				enableTTL(t, c, name, "expires")
+			},
+			spec: tableadmin.Spec{OwnerIndex: "owner-index"},
+			want: []finding{{"status", tableadmin.OK}, {"key", tableadmin.OK}, {"ttl", tableadmin.OK}, {"owners", tableadmin.Warning}, {"billing", tableadmin.OK}},
+			ok:   true,
+		},
+		{
+			name: "owner index of type N with a sort key",
+			setup: func(t *testing.T, c client, name string) {
+				indexedTable(t, c, name, "owner-index", keysOnly, "owner#N", "at#N")
+				enableTTL(t, c, name, "expires")
+			},
+			spec: tableadmin.Spec{OwnerIndex: "owner-index"},
+			want: []finding{{"status", tableadmin.OK}, {"key", tableadmin.OK}, {"ttl", tableadmin.OK}, {"owners", tableadmin.Problem}, {"owners", tableadmin.Problem}, {"billing", tableadmin.OK}},
+		},
+		{
+			name: "owner index on another attribute, not checked: any index is a cost",
+			setup: func(t *testing.T, c client, name string) {
+				indexedTable(t, c, name, "by-user", keysOnly, "user")
+				enableTTL(t, c, name, "expires")
+			},
+			want: []finding{{"status", tableadmin.OK}, {"key", tableadmin.OK}, {"ttl", tableadmin.OK}, {"indexes", tableadmin.Warning}, {"billing", tableadmin.OK}},
+			ok:   true,
+		},
+		{
+			name: "another index besides the owner index",
+			setup: func(t *testing.T, c client, name string) {
+				indexedTable(t, c, name, "by-user", keysOnly, "user")
+				enableTTL(t, c, name, "expires")
+			},
+			spec: tableadmin.Spec{OwnerIndex: "owner-index"},
+			want: []finding{{"status", tableadmin.OK}, {"key", tableadmin.OK}, {"ttl", tableadmin.OK}, {"owners", tableadmin.Note}, {"indexes", tableadmin.Warning}, {"billing", tableadmin.OK}},
+			ok:   true,
+		},
+		{
+			name: "provisioned owner index with fewer write units than the table",
+			setup: func(t *testing.T, c client, name string) {
+				spec := tableadmin.Spec{Table: name, Billing: types.BillingModeProvisioned, ReadCapacity: 5, WriteCapacity: 5, OwnerIndex: "owner-index", IndexWriteCapacity: 2}
+				if _, err := tableadmin.Create(t.Context(), c, spec); err != nil {
+					t.Fatal(err)
+				}
+			},
+			spec: tableadmin.Spec{OwnerIndex: "owner-index"},
+			want: []finding{{"status", tableadmin.OK}, {"key", tableadmin.OK}, {"ttl", tableadmin.OK}, {"owners", tableadmin.OK}, {"owners", tableadmin.Warning}, {"billing", tableadmin.OK}},
+			ok:   true,
 		},
 		{
 			name: "light load on on-demand",
