@@ -19,7 +19,7 @@ MODULES = $(shell $(GO) list -m -f '{{.Dir}}')
 # nothing and slows it down.
 NORACE  = $(CURDIR)/e2e
 
-.PHONY: test unit fuzz check fmt vet staticcheck bench costmodel download tidy
+.PHONY: test unit fuzz check fmt vet staticcheck bench costmodel readme download tidy
 
 # test runs every test of every module with the race detector in shuffled
 # order, with DynamoDB Local started for the contract suite
@@ -91,6 +91,11 @@ tidy:
 bench:
 	scripts/dynamodb-local run -- $(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./...
 
-# costmodel regenerates the README's cost table (printed) and chart.
+# readme regenerates the README's computed figures (the cost table) and
+# the chart, from the command that computes them.
+readme:
+	scripts/readme-figures
+
+# costmodel prints the cost table and draws the chart.
 costmodel:
 	$(GO) run ./cmd/dynamosession cost -svg docs/cost.svg
