@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/google/go-cmp/cmp"
@@ -393,31 +392,16 @@ func TestMarkerKeysAreReserved(t *testing.T) {
 // owner index lists the user's sessions.
 func ExampleRepo_RevokeOwner() {
 	ctx := context.Background()
-	db := fake.New()
-	// The table and its owner index, as `dynamosession create-table` makes them.
-	_, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:   aws.String("sessions"),
-		BillingMode: types.BillingModePayPerRequest,
-		AttributeDefinitions: []types.AttributeDefinition{
-			{AttributeName: aws.String("id"), AttributeType: types.ScalarAttributeTypeS},
-			{AttributeName: aws.String("owner"), AttributeType: types.ScalarAttributeTypeS},
-		},
-		KeySchema: []types.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: types.KeyTypeHash}},
-		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
-			IndexName:  aws.String("owner-index"),
-			KeySchema:  []types.KeySchemaElement{{AttributeName: aws.String("owner"), KeyType: types.KeyTypeHash}},
-			Projection: &types.Projection{ProjectionType: types.ProjectionTypeKeysOnly},
-		}},
-	})
-	if err != nil {
-		panic(err)
-	}
+	// A session table with its owner index, as `dynamosession create-table`
+	// makes it, and one clock for the fake and the repository.
+	db := fake.NewSessions(func(t *fake.SessionTable) { t.OwnerIndex = "owner-index" })
 	type Session struct {
 		UserID string
 		Theme  string
 	}
 	repo, err := dynamosession.New[Session](db, "sessions", func(o *dynamosession.Options[Session]) {
 		o.Owner = func(s *Session) string { return s.UserID }
+		o.Clock = db.Clock().Now
 	})
 	if err != nil {
 		panic(err)
