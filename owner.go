@@ -347,7 +347,7 @@ func (r *Repo[T]) checkRevoked(ctx context.Context, s *Session[T]) error {
 		ConsistentRead:         &strong,
 		ReturnConsumedCapacity: r.rcc,
 	})
-	r.observe("GetItem", start, consumed(out), err)
+	r.observe("GetItem", start, getCC(out), err)
 	if err != nil {
 		return wrap("get (revocation check)", s.ID, err)
 	}
@@ -366,7 +366,7 @@ func (r *Repo[T]) checkRevoked(ctx context.Context, s *Session[T]) error {
 				TableName: &r.table, Key: r.keyAV(s.key), ConditionExpression: w.condition(),
 				ExpressionAttributeNames: w.names, ExpressionAttributeValues: w.values, ReturnConsumedCapacity: r.rcc,
 			})
-			r.observe("DeleteItem", start, consumed(dout), derr)
+			r.observe("DeleteItem", start, deleteCC(dout), derr)
 			r.cache.deleted(s.key, gen, &derr)
 			// Best effort: whether or not the delete landed, the marker
 			// keeps the session revoked as long as it can be alive.
@@ -388,7 +388,7 @@ func (r *Repo[T]) checkRevoked(ctx context.Context, s *Session[T]) error {
 		TableName: &r.table, Key: r.keyAV(s.key), UpdateExpression: w.update(), ConditionExpression: w.condition(),
 		ExpressionAttributeNames: w.names, ExpressionAttributeValues: w.values, ReturnConsumedCapacity: r.rcc,
 	})
-	r.observe("UpdateItem", start, consumed(uout), err)
+	r.observe("UpdateItem", start, updateCC(uout), err)
 	r.cache.wrote(s.key, w, gen, &err) // a cached copy loses its check flag too
 	if err == nil {
 		s.own.pending = false
@@ -592,7 +592,7 @@ func (r *Repo[T]) readItems(ctx context.Context, keys []string) ([]map[string]ty
 	err := inParallel(ctx, len(keys), func(i int) error {
 		start := time.Now()
 		out, err := r.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: &r.table, Key: r.keyAV(keys[i]), ReturnConsumedCapacity: r.rcc})
-		r.observe("GetItem", start, consumed(out), err)
+		r.observe("GetItem", start, getCC(out), err)
 		if err != nil {
 			return fmt.Errorf("dynamosession: list sessions: get: %w", err)
 		}
@@ -774,7 +774,7 @@ func (r *Repo[T]) revokeOne(ctx context.Context, key, owner string, began time.T
 		ReturnValues:              types.ReturnValueAllOld,
 		ReturnConsumedCapacity:    r.rcc,
 	})
-	r.observe("DeleteItem", start, consumed(out), err)
+	r.observe("DeleteItem", start, deleteCC(out), err)
 	r.cache.deleted(key, gen, &err) // this instance serves it no more
 	if _, ok := isConditionFailed(err); ok {
 		return false, false, nil // gone, changed owner, or owned since
@@ -830,7 +830,7 @@ func (r *Repo[T]) putMarker(ctx context.Context, owner, keepKey string, now time
 		ExpressionAttributeValues: map[string]types.AttributeValue{":rb": item[markerAtAttr]},
 		ReturnConsumedCapacity:    r.rcc,
 	})
-	r.observe("PutItem", start, consumed(out), err)
+	r.observe("PutItem", start, putCC(out), err)
 	if _, ok := isConditionFailed(err); ok {
 		return nil // a later revocation's marker is stored; it covers this one
 	}

@@ -101,7 +101,7 @@ func (r *Repo[T]) Get(ctx context.Context, id string) (*Session[T], error) {
 			ConsistentRead:         &strong,
 			ReturnConsumedCapacity: r.rcc,
 		})
-		r.observe("GetItem", start, consumed(out), err)
+		r.observe("GetItem", start, getCC(out), err)
 		if err != nil {
 			return nil, wrap("get", id, err)
 		}
@@ -235,7 +235,7 @@ func (r *Repo[T]) Put(ctx context.Context, id string, data T) (_ *Session[T], er
 	defer r.cache.created(k, item, now, r.cache.begin(k), &err)
 	start := time.Now()
 	out, err := r.client.PutItem(ctx, in, optFns...)
-	r.observe("PutItem", start, consumed(out), err)
+	r.observe("PutItem", start, putCC(out), err)
 	if ccf, ok := isConditionFailed(err); ok {
 		switch {
 		case r.landed(ccf.Item, token):
@@ -257,27 +257,34 @@ func (r *Repo[T]) Put(ctx context.Context, id string, data T) (_ *Session[T], er
 	return s, nil
 }
 
-// consumed returns the capacity an operation's output reports, if any.
-func consumed(out any) *types.ConsumedCapacity {
-	switch o := out.(type) {
-	case *dynamodb.GetItemOutput:
-		if o != nil {
-			return o.ConsumedCapacity
-		}
-	case *dynamodb.PutItemOutput:
-		if o != nil {
-			return o.ConsumedCapacity
-		}
-	case *dynamodb.UpdateItemOutput:
-		if o != nil {
-			return o.ConsumedCapacity
-		}
-	case *dynamodb.DeleteItemOutput:
-		if o != nil {
-			return o.ConsumedCapacity
-		}
+// The capacity each operation's output reports, nil when there is no
+// output (an error) or none was asked for.
+func getCC(o *dynamodb.GetItemOutput) *types.ConsumedCapacity {
+	if o == nil {
+		return nil
 	}
-	return nil
+	return o.ConsumedCapacity
+}
+
+func putCC(o *dynamodb.PutItemOutput) *types.ConsumedCapacity {
+	if o == nil {
+		return nil
+	}
+	return o.ConsumedCapacity
+}
+
+func updateCC(o *dynamodb.UpdateItemOutput) *types.ConsumedCapacity {
+	if o == nil {
+		return nil
+	}
+	return o.ConsumedCapacity
+}
+
+func deleteCC(o *dynamodb.DeleteItemOutput) *types.ConsumedCapacity {
+	if o == nil {
+		return nil
+	}
+	return o.ConsumedCapacity
 }
 
 // expiry returns the expiry the TTL policy gives a write at now, as it is
@@ -414,7 +421,7 @@ func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) (err erro
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 		ReturnConsumedCapacity:              r.rcc,
 	}, optFns...)
-	r.observe("UpdateItem", start, consumed(out), err)
+	r.observe("UpdateItem", start, updateCC(out), err)
 	if ccf, ok := isConditionFailed(err); ok {
 		switch {
 		case r.landed(ccf.Item, token):
@@ -574,7 +581,7 @@ func (r *Repo[T]) Touch(ctx context.Context, s *Session[T]) (bool, error) {
 		ExpressionAttributeValues: w.values,
 		ReturnConsumedCapacity:    r.rcc,
 	})
-	r.observe("UpdateItem", start, consumed(out), err)
+	r.observe("UpdateItem", start, updateCC(out), err)
 	r.cache.wrote(s.key, w, gen, &err) // a lost race drops the entry
 	if _, ok := isConditionFailed(err); ok {
 		return false, nil
@@ -625,7 +632,7 @@ func (r *Repo[T]) Delete(ctx context.Context, id string) error {
 	gen := r.cache.begin(k)
 	start := time.Now()
 	out, err := r.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &r.table, Key: r.keyAV(k), ReturnConsumedCapacity: r.rcc})
-	r.observe("DeleteItem", start, consumed(out), err)
+	r.observe("DeleteItem", start, deleteCC(out), err)
 	r.cache.deleted(k, gen, &err)
 	return wrap("delete", id, err)
 }
@@ -673,7 +680,7 @@ func (r *Repo[T]) DeleteIfUnchanged(ctx context.Context, s *Session[T]) (err err
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 		ReturnConsumedCapacity:              r.rcc,
 	}, tries.option)
-	r.observe("DeleteItem", start, consumed(out), err)
+	r.observe("DeleteItem", start, deleteCC(out), err)
 	if ccf, ok := isConditionFailed(err); ok {
 		switch {
 		case ccf.Item == nil || ccf.Item[r.opts.DataAttr] == nil:

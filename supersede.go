@@ -86,7 +86,7 @@ func (r *Repo[T]) Supersede(ctx context.Context, id string, grace time.Duration)
 	gen := r.cache.begin(k)
 	start := time.Now()
 	out, err := r.client.PutItem(ctx, in)
-	r.observe("PutItem", start, consumed(out), err)
+	r.observe("PutItem", start, putCC(out), err)
 	r.cache.created(k, in.Item, now, gen, &err) // Get serves ErrSuperseded from it
 	if _, ok := isConditionFailed(err); ok {
 		return nil // nothing live to supersede; a retried attempt of ours lands here too

@@ -42,7 +42,7 @@ func (r *Repo[T]) DeleteUndecodable(ctx context.Context, id string) (bool, error
 		ConsistentRead:         &[]bool{true}[0],
 		ReturnConsumedCapacity: r.rcc,
 	})
-	r.observe("GetItem", start, consumed(out), err)
+	r.observe("GetItem", start, getCC(out), err)
 	if err != nil {
 		return false, wrap("get", id, err)
 	}
@@ -94,7 +94,7 @@ func (r *Repo[T]) DeleteUndecodable(ctx context.Context, id string) (bool, error
 	gen := r.cache.begin(k)
 	start = time.Now()
 	dout, err := r.client.DeleteItem(ctx, in)
-	r.observe("DeleteItem", start, consumed(dout), err)
+	r.observe("DeleteItem", start, deleteCC(dout), err)
 	r.cache.deleted(k, gen, &err)
 	if ccf, ok := isConditionFailed(err); ok {
 		return ccf.Item == nil, nil
