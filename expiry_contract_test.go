@@ -87,20 +87,24 @@ func testOutOfRangeExpiryIsKept(t *testing.T, e *env) {
 	repo := newRepo(t, e, func(o *dynamosession.Options[cart]) {
 		o.Prefix, o.Codec, o.Versioned = "sess:", codec.JSON[cart]{}, true
 	})
-	id := newID(t)
-	item := connectItem("sess:"+id, e.clock.Now(), `{"user":"node"}`)
-	item["expires"] = &types.AttributeValueMemberN{Value: "1e125"}
-	e.putRaw(t, item)
-	var de *dynamosession.DecodeError
-	if _, err := repo.Get(ctx, id); !errors.As(err, &de) || de.Attr != "expires" {
-		t.Fatalf("Get = %v, want a *DecodeError on expires", err)
-	}
-	if _, err := repo.Put(ctx, id, cart{User: "go"}); !errors.Is(err, dynamosession.ErrConflict) {
-		t.Fatalf("versioned Put over it = %v, want ErrConflict", err)
-	}
-	got, _ := new(big.Rat).SetString(e.raw(t, "sess:"+id)["expires"].(*types.AttributeValueMemberN).Value)
-	if want, _ := new(big.Rat).SetString("1e125"); got == nil || got.Cmp(want) != 0 {
-		t.Errorf("stored expires = %v, want 1e125 untouched", got)
+	for _, stored := range []string{"1e125", "-1e19", "-1e125", "-1000000000000000001"} {
+		t.Run(stored, func(t *testing.T) {
+			id := newID(t)
+			item := connectItem("sess:"+id, e.clock.Now(), `{"user":"node"}`)
+			item["expires"] = &types.AttributeValueMemberN{Value: stored}
+			e.putRaw(t, item)
+			var de *dynamosession.DecodeError
+			if _, err := repo.Get(ctx, id); !errors.As(err, &de) || de.Attr != "expires" {
+				t.Fatalf("Get = %v, want a *DecodeError on expires", err)
+			}
+			if _, err := repo.Put(ctx, id, cart{User: "go"}); !errors.Is(err, dynamosession.ErrConflict) {
+				t.Fatalf("versioned Put over it = %v, want ErrConflict", err)
+			}
+			got, _ := new(big.Rat).SetString(e.raw(t, "sess:"+id)["expires"].(*types.AttributeValueMemberN).Value)
+			if want, _ := new(big.Rat).SetString(stored); got == nil || got.Cmp(want) != 0 {
+				t.Errorf("stored expires = %v, want %s untouched", got, stored)
+			}
+		})
 	}
 }
 

@@ -190,7 +190,9 @@ func Live(e string, now time.Time, values map[string]types.AttributeValue) strin
 // whoever can read it.
 func Expired(e string, now time.Time, values map[string]types.AttributeValue) string {
 	addValues(now, values)
-	return "(" + e + " <= :xnow OR (" + e + " > :xmsabove AND " + e + " <= :xnowms))"
+	values[":xmin"] = &types.AttributeValueMemberN{Value: "-1000000000000000000"}
+	// Below -MaxSeconds a read reports ErrRange: not expired, never replaced.
+	return "((" + e + " >= :xmin AND " + e + " <= :xnow) OR (" + e + " > :xmsabove AND " + e + " <= :xnowms))"
 }
 
 func addValues(now time.Time, values map[string]types.AttributeValue) {

@@ -83,7 +83,7 @@ func TestConditionsAgreeWithParse(t *testing.T) {
 		nowMs, _ := new(big.Rat).SetString(ms)
 		msAbove := big.NewRat(MillisAbove, 1)
 		condLive := (x.Cmp(nowR) > 0 && x.Cmp(msAbove) <= 0) || x.Cmp(nowMs) > 0
-		condExpired := x.Cmp(nowR) <= 0 || (x.Cmp(msAbove) > 0 && x.Cmp(nowMs) <= 0)
+		condExpired := (x.Cmp(big.NewRat(-MaxSeconds, 1)) >= 0 && x.Cmp(nowR) <= 0) || (x.Cmp(msAbove) > 0 && x.Cmp(nowMs) <= 0)
 		if goLive != condLive || goLive == condExpired {
 			t.Fatalf("stored %s at %v: Parse says live=%v, Live=%v, Expired=%v", stored, now.UnixNano(), goLive, condLive, condExpired)
 		}
