@@ -227,7 +227,7 @@ func (r *Repo[T]) Put(ctx context.Context, id string, data T) (_ *Session[T], er
 		w.cond = append(w.cond, "(attribute_not_exists(#k) OR attribute_not_exists(#d) OR "+expiry.Expired("#e", now, w.values)+")")
 		in.ConditionExpression, in.ExpressionAttributeNames, in.ExpressionAttributeValues = w.condition(), w.names, w.values
 		in.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
-		optFns = append(optFns, tries.option)
+		optFns = append(optFns, tries.option, provenRetries)
 	}
 	if err := checkSize(item); err != nil {
 		return nil, fmt.Errorf("dynamosession: put session %s: %w", redact(id), err)
@@ -245,6 +245,13 @@ func (r *Repo[T]) Put(ctx context.Context, id string, data T) (_ *Session[T], er
 		default:
 			return nil, fmt.Errorf("dynamosession: put session %s: %w: it already exists", redact(id), ErrConflict)
 		}
+	}
+	if r.opts.Versioned && maybeApplied(err) {
+		// The response was lost: the item tells whether the write landed.
+		if item, verr := r.storedNow(ctx, k); verr != nil || !r.landed(item, token) {
+			return nil, fmt.Errorf("dynamosession: put session %s: %w (%w)", redact(id), ErrOutcomeUnknown, err)
+		}
+		err = nil
 	}
 	if err != nil {
 		return nil, wrap("put", id, err)
@@ -404,7 +411,7 @@ func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) (err erro
 		} else {
 			w.cond = append(w.cond, "attribute_not_exists(#v)")
 		}
-		optFns = append(optFns, tries.option)
+		optFns = append(optFns, tries.option, provenRetries)
 	}
 	if err := checkSize(item); err != nil {
 		return fmt.Errorf("dynamosession: save session %s: %w", redact(s.ID), err)
@@ -432,6 +439,18 @@ func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) (err erro
 			return fmt.Errorf("dynamosession: save session %s: %w", redact(s.ID), ErrOutcomeUnknown)
 		default:
 			return fmt.Errorf("dynamosession: save session %s: %w", redact(s.ID), ErrConflict)
+		}
+	}
+	if r.opts.Versioned && maybeApplied(err) {
+		// The response was lost: the item tells whether the write landed.
+		item, verr := r.storedNow(ctx, s.key)
+		switch {
+		case verr == nil && r.landed(item, token):
+			err = nil
+		case verr == nil && r.asRead(item, s):
+			return wrap("save", s.ID, err) // certainly not applied: safe to try again
+		default:
+			return fmt.Errorf("dynamosession: save session %s: %w (%w)", redact(s.ID), ErrOutcomeUnknown, err)
 		}
 	}
 	if err != nil {
@@ -679,7 +698,7 @@ func (r *Repo[T]) DeleteIfUnchanged(ctx context.Context, s *Session[T]) (err err
 		ExpressionAttributeValues:           w.valuesOrNil(),
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 		ReturnConsumedCapacity:              r.rcc,
-	}, tries.option)
+	}, tries.option, provenRetries)
 	r.observe("DeleteItem", start, deleteCC(out), err)
 	if ccf, ok := isConditionFailed(err); ok {
 		switch {
@@ -689,6 +708,18 @@ func (r *Repo[T]) DeleteIfUnchanged(ctx context.Context, s *Session[T]) (err err
 			return fmt.Errorf("dynamosession: delete session %s: %w", redact(s.ID), ErrOutcomeUnknown)
 		}
 		return fmt.Errorf("dynamosession: delete session %s: %w", redact(s.ID), ErrConflict)
+	}
+	if maybeApplied(err) {
+		// The response was lost: the item tells whether the delete landed.
+		item, verr := r.storedNow(ctx, s.key)
+		switch {
+		case verr == nil && (item == nil || item[r.opts.DataAttr] == nil):
+			return nil // gone: what the caller wanted
+		case verr == nil && r.asRead(item, s):
+			return wrap("delete", s.ID, err) // certainly not applied: safe to try again
+		default:
+			return fmt.Errorf("dynamosession: delete session %s: %w (%w)", redact(s.ID), ErrOutcomeUnknown, err)
+		}
 	}
 	return wrap("delete", s.ID, err)
 }

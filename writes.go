@@ -4,12 +4,20 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"errors"
+	"net"
+	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
+
+	"github.com/dynamosession/dynamosession/internal/attr"
 )
 
 // write collects the parts of one conditional write: attribute names and
@@ -139,3 +147,91 @@ func (a *attempts) option(o *dynamodb.Options) {
 }
 
 func (a *attempts) retried() bool { return a.n.Load() > 1 }
+
+// Lost responses. The SDK's retryer sends a request again after a lost
+// response (a reset connection, a timeout, a 5xx), but a versioned write
+// whose first attempt landed must not land again: a retried Put would
+// recreate a session deleted in the meantime. So versioned writes let the
+// retryer retry only errors that prove the request was not applied
+// (throttling, a connection that was never made), and settle any other
+// failure by reading the item back: their own write token there means the
+// write landed; the item exactly as it was read means it did not; anything
+// else is ErrOutcomeUnknown.
+
+// provenRetries is the per-call option that installs that retry policy.
+func provenRetries(o *dynamodb.Options) {
+	if o.Retryer != nil {
+		o.Retryer = provenRetryer{o.Retryer}
+	}
+}
+
+// provenRetryer is the client's retryer (its attempts, backoff and retry
+// quota), retrying only errors after which the request was not applied.
+type provenRetryer struct{ aws.Retryer }
+
+func (p provenRetryer) IsErrorRetryable(err error) bool {
+	return notApplied(err) && p.Retryer.IsErrorRetryable(err)
+}
+
+// notApplied reports an error that proves DynamoDB did not apply the
+// request: it refused it for throughput (AWS documents throttled requests
+// as not processed), or the connection was never made.
+func notApplied(err error) bool {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		switch ae.ErrorCode() {
+		case "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded":
+			return true
+		}
+		return false
+	}
+	var oe *net.OpError
+	return errors.As(err, &oe) && oe.Op == "dial"
+}
+
+// maybeApplied reports an error after which a write may have landed: not a
+// failed condition, not a request DynamoDB refused as the client's fault
+// (validation, a missing table, throttling), but a lost response, a
+// timeout, a canceled context or a server error.
+func maybeApplied(err error) bool {
+	if err == nil || notApplied(err) {
+		return false
+	}
+	if _, ok := isConditionFailed(err); ok {
+		return false
+	}
+	var ae smithy.APIError
+	return !errors.As(err, &ae) || ae.ErrorFault() != smithy.FaultClient
+}
+
+// storedNow reads the item at key strongly consistent (1 read unit per
+// started 4 KB), to settle a write whose outcome an error left open.
+func (r *Repo[T]) storedNow(ctx context.Context, key string) (map[string]types.AttributeValue, error) {
+	start := time.Now()
+	out, err := r.client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: &r.table, Key: r.keyAV(key), ConsistentRead: aws.Bool(true), ReturnConsumedCapacity: r.rcc,
+	})
+	r.observe("GetItem", start, getCC(out), err)
+	if err != nil {
+		return nil, err
+	}
+	return out.Item, nil
+}
+
+// asRead reports whether item is the record s was read from, untouched:
+// the same version and write tokens, and for a record without a version
+// the same data.
+func (r *Repo[T]) asRead(item map[string]types.AttributeValue, s *Session[T]) bool {
+	if item == nil || item[r.opts.DataAttr] == nil {
+		return false
+	}
+	v, hasV := item[r.opts.VersionAttr].(*types.AttributeValueMemberN)
+	if hasV != s.hasVersion || hasV && v.Value != strconv.FormatInt(s.Version, 10) {
+		return false
+	}
+	w, _ := item[r.opts.WriteTokenAttr].(*types.AttributeValueMemberB)
+	if (w == nil) != (s.tokens == nil) || w != nil && !bytes.Equal(w.Value, s.tokens) {
+		return false
+	}
+	return s.hasVersion || attr.Equal(item[r.opts.DataAttr], s.stored)
+}
