@@ -1,4 +1,5 @@
-// This file tests dynamosession.IsRetryable.
+// This file tests the errors the package returns: IsRetryable, DecodeError,
+// EncodeError, and the SDK's errors kept reachable.
 
 package dynamosession_test
 
@@ -18,14 +19,94 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/dynamosession/dynamosession"
+	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/fake"
 	"github.com/dynamosession/dynamosession/internal/capacity"
 	"github.com/dynamosession/dynamosession/internal/dynamotest"
 	"github.com/dynamosession/dynamosession/internal/testclock"
+	"github.com/google/go-cmp/cmp"
 )
+
+func testDecodeError(t *testing.T, e *env) {
+	repo := newRepo(t, e, func(o *dynamosession.Options[cart]) { o.RewriteOnRead = true; o.Codec = codec.Msgpack[cart]{} })
+	ctx := context.Background()
+	for name, sess := range map[string]types.AttributeValue{
+		"number":        &types.AttributeValueMemberN{Value: "12"},
+		"corrupt json":  &types.AttributeValueMemberS{Value: `{"user":`},
+		"corrupt bytes": &types.AttributeValueMemberB{Value: []byte{0x92, 0x01}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			id := newID(t)
+			item := map[string]types.AttributeValue{
+				"id":      &types.AttributeValueMemberS{Value: "session#" + id},
+				"sess":    sess,
+				"expires": &types.AttributeValueMemberN{Value: fmt.Sprint(e.clock.Now().Add(time.Hour).Unix())},
+			}
+			e.putRaw(t, item)
+			_, err := repo.Get(ctx, id)
+			var de *dynamosession.DecodeError
+			if !errors.As(err, &de) || de.ID != id || de.Attr != "sess" {
+				t.Fatalf("Get = %v, want a *DecodeError naming session %s", err, id)
+			}
+			if diff := cmp.Diff(item, e.raw(t, "session#"+id), cmpAV); diff != "" {
+				t.Errorf("record changed after a decode error (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestSDKErrorsStayReachable(t *testing.T) {
+	db := newFake(t)
+	repo, _ := dynamosession.New[cart](db, "sessions")
+	db.ThrottleNext("GetItem", 1)
+	_, err := repo.Get(context.Background(), "abc")
+	var pte *types.ProvisionedThroughputExceededException
+	if !errors.As(err, &pte) {
+		t.Fatalf("Get under throttling = %v, want a ProvisionedThroughputExceededException", err)
+	}
+	if strings.Contains(err.Error(), "abcdefgh") {
+		t.Error("error leaks the session ID")
+	}
+
+	missing, _ := dynamosession.New[cart](db, "no-such-table")
+	var rnf *types.ResourceNotFoundException
+	if _, err := missing.Get(context.Background(), "abc"); !errors.As(err, &rnf) {
+		t.Fatalf("Get on a missing table = %v, want ResourceNotFoundException", err)
+	}
+}
+
+func TestDecodeErrorRedactsID(t *testing.T) {
+	db := newFake(t)
+	id := "0123456789abcdef0123456789abcdef"
+	db.PutRaw("sessions", map[string]types.AttributeValue{
+		"id":   &types.AttributeValueMemberS{Value: "session#" + id},
+		"sess": &types.AttributeValueMemberBOOL{Value: true},
+	})
+	repo, _ := dynamosession.New[cart](db, "sessions")
+	_, err := repo.Get(context.Background(), id)
+	var de *dynamosession.DecodeError
+	if !errors.As(err, &de) || de.ID != id {
+		t.Fatalf("Get = %v", err)
+	}
+	if strings.Contains(err.Error(), id) || !strings.Contains(err.Error(), `"012345…"`) {
+		t.Errorf("message %q must name the session by a redacted prefix only", err)
+	}
+}
+
+func TestEncodeError(t *testing.T) {
+	type bad struct {
+		V any `json:"v"`
+	}
+	repo, err := dynamosession.New[bad](newFake(t), "sessions", func(o *dynamosession.Options[bad]) { o.Codec = codec.JSON[bad]{} })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ee *dynamosession.EncodeError
+	if _, err := repo.Put(context.Background(), "x", bad{V: make(chan int)}); !errors.As(err, &ee) {
+		t.Fatalf("Put of a channel = %v, want *EncodeError", err)
+	}
+}
 
 // TestIsRetryableOnTheFake classifies the errors a repository returns for
 // every fault and bad input the fake can produce.
