@@ -182,14 +182,14 @@ func TestUnencodableValuesSendNothing(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
 			db := newFake(t)
-			var calls faultCalls
+			var calls callLog
 			repo := faultRepo(t, db, &calls, func(o *dynamosession.Options[faultLoose]) { o.Codec = tt.codec })
 			id := newID(t)
 			var ee *dynamosession.EncodeError
 			if _, err := repo.Put(ctx, id, tt.value); !errors.As(err, &ee) || ee.ID != id || ee.Format != tt.codec.Format() {
 				t.Fatalf("Put = %v, want an *EncodeError naming the session and format", err)
 			}
-			if n := calls.n(""); n != 0 {
+			if n := calls.count(""); n != 0 {
 				t.Fatalf("Put of an unencodable value sent %d requests", n)
 			}
 			if _, err := repo.Put(ctx, id, faultLoose{F: 1}); err != nil {
@@ -205,7 +205,7 @@ func TestUnencodableValuesSendNothing(t *testing.T) {
 			if err := repo.Save(ctx, s); !errors.As(err, &ee) {
 				t.Fatalf("Save = %v, want an *EncodeError", err)
 			}
-			if n := calls.n(""); n != 0 {
+			if n := calls.count(""); n != 0 {
 				t.Fatalf("Save of an unencodable value sent %d requests", n)
 			}
 			if diff := cmp.Diff(before, faultStored(db, "session#"+id), cmpAV); diff != "" {
@@ -260,7 +260,7 @@ func TestWrongShapeRecords(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
 			db := newFake(t)
-			var calls faultCalls
+			var calls callLog
 			repo := faultRepo[cart](t, db, &calls, func(o *dynamosession.Options[cart]) {
 				o.Versioned = true
 				o.RewriteOnRead = true // a rewrite is a write: it must not happen either
@@ -302,7 +302,7 @@ func TestWrongShapeRecords(t *testing.T) {
 					t.Errorf("%s = %v: a record that cannot be read is not a missing session", name, err)
 				}
 			}
-			if n := calls.n("") - calls.n("GetItem"); n != 0 {
+			if n := calls.count("") - calls.count("GetItem"); n != 0 {
 				t.Errorf("%d writes after a decode error, want none", n)
 			}
 			if diff := cmp.Diff(before, faultStored(db, key), cmpAV); diff != "" {
@@ -312,7 +312,7 @@ func TestWrongShapeRecords(t *testing.T) {
 	}
 	// An unversioned repository ignores the version attribute altogether.
 	db := newFake(t)
-	var calls faultCalls
+	var calls callLog
 	repo := faultRepo[cart](t, db, &calls)
 	_ = db.PutRaw("sessions", map[string]types.AttributeValue{"id": str("session#v"), "sess": validSess, "expires": n(future), "version": str("x")})
 	if _, err := repo.Get(context.Background(), "v"); err != nil {

@@ -113,7 +113,7 @@ func TestEncodeError(t *testing.T) {
 func TestIsRetryableOnTheFake(t *testing.T) {
 	ctx := context.Background()
 	db := newFake(t)
-	var calls faultCalls
+	var calls callLog
 	clock := testclock.New(faultNow)
 	repo := faultRepo[cart](t, db, &calls, faultVersioned, func(o *dynamosession.Options[cart]) { o.Clock = clock.Now })
 	mapRepo := faultRepo[faultLoose](t, db, &calls)
@@ -234,7 +234,7 @@ func TestIsRetryableThroughTheSDK(t *testing.T) {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			writeDynamoDB(w, tt.status, tt.body)
 		}))
-		repo := faultRepo[cart](t, sdkClient(srv.URL, 0), &faultCalls{})
+		repo := faultRepo[cart](t, sdkClient(srv.URL, 0), &callLog{})
 		_, err := repo.Put(context.Background(), "abc", cart{})
 		srv.Close()
 		if err == nil {
@@ -247,7 +247,7 @@ func TestIsRetryableThroughTheSDK(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	url := srv.URL
 	srv.Close()
-	_, err := faultRepo[cart](t, sdkClient(url, 0), &faultCalls{}).Get(context.Background(), "abc")
+	_, err := faultRepo[cart](t, sdkClient(url, 0), &callLog{}).Get(context.Background(), "abc")
 	got["connection refused"], want["connection refused"] = dynamosession.IsRetryable(err), true
 
 	// A server that holds every request until the test ends.
@@ -260,7 +260,7 @@ func TestIsRetryableThroughTheSDK(t *testing.T) {
 	defer close(hang)
 
 	// The HTTP client's own timeout.
-	_, err = faultRepo[cart](t, sdkClient(slow.URL, 20*time.Millisecond), &faultCalls{}).Get(context.Background(), "abc")
+	_, err = faultRepo[cart](t, sdkClient(slow.URL, 20*time.Millisecond), &callLog{}).Get(context.Background(), "abc")
 	<-arrived
 	if !strings.Contains(strings.ToLower(fmt.Sprint(err)), "timeout") {
 		t.Errorf("HTTP client timeout case returned %v", err)
@@ -269,7 +269,7 @@ func TestIsRetryableThroughTheSDK(t *testing.T) {
 
 	// The caller's deadline.
 	dctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
-	_, err = faultRepo[cart](t, sdkClient(slow.URL, 0), &faultCalls{}).Get(dctx, "abc")
+	_, err = faultRepo[cart](t, sdkClient(slow.URL, 0), &callLog{}).Get(dctx, "abc")
 	cancel()
 	<-arrived
 	got["deadline"], want["deadline"] = dynamosession.IsRetryable(err), true
@@ -277,7 +277,7 @@ func TestIsRetryableThroughTheSDK(t *testing.T) {
 	// The caller giving up while the request is at the server.
 	cctx, cancel := context.WithCancel(context.Background())
 	go func() { <-arrived; cancel() }()
-	_, err = faultRepo[cart](t, sdkClient(slow.URL, 0), &faultCalls{}).Get(cctx, "abc")
+	_, err = faultRepo[cart](t, sdkClient(slow.URL, 0), &callLog{}).Get(cctx, "abc")
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("canceled case returned %v", err)
 	}

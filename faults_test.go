@@ -117,7 +117,7 @@ func TestFaultsLeaveRecordIntact(t *testing.T) {
 			t.Run(op.name+"/"+f.name, func(t *testing.T) {
 				db := newFake(t)
 				h := &hookDB{DB: db, before: func(string) {}}
-				var calls faultCalls
+				var calls callLog
 				repo := faultRepo[cart](t, h, &calls, faultVersioned, func(o *dynamosession.Options[cart]) { o.Touch = ttl.Always() })
 				s, before := faultSession(t, db, repo)
 				calls.reset()
@@ -137,7 +137,7 @@ func TestFaultsLeaveRecordIntact(t *testing.T) {
 				if strings.Contains(err.Error(), s.ID) {
 					t.Errorf("error %q carries the whole session ID", err)
 				}
-				if n := calls.n(op.op); n != 1 {
+				if n := calls.count(op.op); n != 1 {
 					t.Errorf("%s made %d %s requests, want exactly 1", op.name, n, op.op)
 				}
 				// A call cut off while it waits never reaches the fake's
@@ -186,7 +186,7 @@ func TestCancelMidCall(t *testing.T) {
 			db := newFake(t)
 			inFlight := make(chan struct{})
 			h := &hookDB{DB: db, before: func(string) {}}
-			var calls faultCalls
+			var calls callLog
 			repo := faultRepo[cart](t, h, &calls, faultVersioned, func(o *dynamosession.Options[cart]) { o.Touch = ttl.Always() })
 			s, before := faultSession(t, db, repo)
 			calls.reset()
@@ -203,7 +203,7 @@ func TestCancelMidCall(t *testing.T) {
 			if err := <-done; !errors.Is(err, context.Canceled) {
 				t.Fatalf("%s canceled mid-call = %v, want context.Canceled", op.name, err)
 			}
-			if n := calls.n(op.op); n != 1 {
+			if n := calls.count(op.op); n != 1 {
 				t.Errorf("%s made %d %s requests, want exactly 1", op.name, n, op.op)
 			}
 			if diff := cmp.Diff(before, faultStored(db, "session#"+s.ID), cmpAV); diff != "" {
@@ -269,7 +269,7 @@ func TestFailedConditionalWrites(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			db := newFake(t)
-			var calls faultCalls
+			var calls callLog
 			clock := testclock.New(faultNow)
 			repo := faultRepo[cart](t, db, &calls, faultVersioned, func(o *dynamosession.Options[cart]) {
 				o.Touch = ttl.Always()
@@ -288,8 +288,8 @@ func TestFailedConditionalWrites(t *testing.T) {
 			if !errors.Is(err, tt.want) || (tt.want == nil && err != nil) {
 				t.Fatalf("losing write = %v, want %v", err, tt.want)
 			}
-			if n := calls.n(tt.op); n != 1 || calls.n("") != 1 {
-				t.Errorf("losing write sent %d requests (%d %s), want exactly 1", calls.n(""), n, tt.op)
+			if n := calls.count(tt.op); n != 1 || calls.count("") != 1 {
+				t.Errorf("losing write sent %d requests (%d %s), want exactly 1", calls.count(""), n, tt.op)
 			}
 			if diff := cmp.Diff(winner, faultStored(db, "session#"+id), cmpAV); diff != "" {
 				t.Errorf("the winner's record changed (-want +got):\n%s", diff)
@@ -340,13 +340,13 @@ func TestSDKRetryerOwnsRetries(t *testing.T) {
 					o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
 				}),
 			})
-			var calls faultCalls
+			var calls callLog
 			repo := faultRepo[cart](t, client, &calls)
 			_, err := repo.Get(context.Background(), "abc")
 			if got := int(requests.Load()); got != tt.wantHTTP {
 				t.Errorf("server saw %d requests, want %d", got, tt.wantHTTP)
 			}
-			if n := calls.n(""); n != 1 {
+			if n := calls.count(""); n != 1 {
 				t.Errorf("repository made %d calls, want 1", n)
 			}
 			if tt.wantErr {

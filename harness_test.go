@@ -55,28 +55,25 @@ type backendClient interface {
 	dynamotest.TableAPI
 }
 
-// env is one contract case's world: a backend, a table, a clock, and a log
-// of the requests the repositories made.
-type env struct {
-	client backendClient
-	table  string
-	clock  *testclock.Clock
-	mu     sync.Mutex
-	calls  []dynamosession.Call
+// callLog records the requests repositories send, as Options.Observer
+// reports them: one counter for every test of the package.
+type callLog struct {
+	mu  sync.Mutex
+	log []dynamosession.Call
 }
 
-func (e *env) observe(c dynamosession.Call) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.calls = append(e.calls, c)
+func (l *callLog) observe(c dynamosession.Call) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.log = append(l.log, c)
 }
 
 // count returns how many requests of op were made ("" for all).
-func (e *env) count(op string) int {
-	e.mu.Lock()
-	defer e.mu.Unlock()
+func (l *callLog) count(op string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	n := 0
-	for _, c := range e.calls {
+	for _, c := range l.log {
 		if op == "" || c.Op == op {
 			n++
 		}
@@ -85,10 +82,10 @@ func (e *env) count(op string) int {
 }
 
 // units returns the read and write units the observed requests consumed.
-func (e *env) units() (read, write float64) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	for _, c := range e.calls {
+func (l *callLog) units() (read, write float64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, c := range l.log {
 		if c.Consumed == nil || c.Consumed.CapacityUnits == nil {
 			continue
 		}
@@ -101,10 +98,19 @@ func (e *env) units() (read, write float64) {
 	return read, write
 }
 
-func (e *env) reset() {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.calls = nil
+func (l *callLog) reset() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.log = nil
+}
+
+// env is one contract case's world: a backend, a table, a clock, and a log
+// of the requests the repositories made.
+type env struct {
+	client backendClient
+	table  string
+	clock  *testclock.Clock
+	callLog
 }
 
 // raw reads the stored item directly, strongly consistent.
@@ -277,44 +283,9 @@ func avString(av types.AttributeValue) any {
 // have the same number of digits, so item sizes are exact.
 var faultNow = time.Date(2027, 1, 15, 8, 0, 0, 0, time.UTC)
 
-// faultCalls counts the requests a repository sends, as Options.Observer
-// reports them.
-type faultCalls struct {
-	mu  sync.Mutex
-	ops map[string]int
-}
-
-func (c *faultCalls) observe(call dynamosession.Call) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.ops == nil {
-		c.ops = map[string]int{}
-	}
-	c.ops[call.Op]++
-}
-
-// n returns the number of requests of op, or of all requests for "".
-func (c *faultCalls) n(op string) int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	total := 0
-	for o, k := range c.ops {
-		if op == "" || o == op {
-			total += k
-		}
-	}
-	return total
-}
-
-func (c *faultCalls) reset() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.ops = nil
-}
-
 // faultRepo returns a repository on client that reports its requests to
 // calls, with the clock at faultNow.
-func faultRepo[T any](t testing.TB, client dynamosession.API, calls *faultCalls, optFns ...func(*dynamosession.Options[T])) *dynamosession.Repo[T] {
+func faultRepo[T any](t testing.TB, client dynamosession.API, calls *callLog, optFns ...func(*dynamosession.Options[T])) *dynamosession.Repo[T] {
 	t.Helper()
 	base := func(o *dynamosession.Options[T]) {
 		o.Observer = calls.observe
@@ -512,7 +483,7 @@ func (e *env) spent() cost {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	c := cost{Ops: map[string]int{}}
-	for _, call := range e.calls {
+	for _, call := range e.log {
 		c.Ops[call.Op]++
 		cc := call.Consumed
 		if cc == nil {

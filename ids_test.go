@@ -82,7 +82,7 @@ func testHashIDs(t *testing.T, e *env) {
 
 func TestInvalidIDSendsNothing(t *testing.T) {
 	db := newFake(t)
-	var calls faultCalls
+	var calls callLog
 	repo := faultRepo[cart](t, db, &calls, faultVersioned)
 	ctx := context.Background()
 	ops := []struct {
@@ -116,7 +116,7 @@ func TestInvalidIDSendsNothing(t *testing.T) {
 				if !errors.Is(err, dynamosession.ErrInvalidID) {
 					t.Fatalf("%s(%q) = %v, want ErrInvalidID", op.name, tt.id, err)
 				}
-				if n, sent := calls.n(""), totalCalls(db); n != 0 || sent != 0 {
+				if n, sent := calls.count(""), totalCalls(db); n != 0 || sent != 0 {
 					t.Fatalf("%s of an invalid ID observed %d requests, the fake received %d; want none", op.name, n, sent)
 				}
 			})

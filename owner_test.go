@@ -688,7 +688,7 @@ func ownerAttrsOf(item map[string]types.AttributeValue) map[string]any {
 func TestOwnerFollowsTheData(t *testing.T) {
 	db := &recordDB{DB: newFake(t)}
 	now := faultNow
-	var calls faultCalls
+	var calls callLog
 	repo := faultRepo[cart](t, db, &calls, withCartOwner, func(o *dynamosession.Options[cart]) {
 		o.Clock = func() time.Time { return now }
 		o.Touch = ttl.Always()
@@ -784,7 +784,7 @@ func containsAny(list []string, want ...string) bool {
 // unchanged data, once; after that a Save of unchanged data sends nothing.
 func TestOwnerBackfill(t *testing.T) {
 	db := newFake(t)
-	var calls faultCalls
+	var calls callLog
 	plain := faultRepo[cart](t, db, &calls)
 	ctx := context.Background()
 	if _, err := plain.Put(ctx, "old", cart{User: "ada"}); err != nil {
@@ -803,7 +803,7 @@ func TestOwnerBackfill(t *testing.T) {
 		if err := owned.Save(ctx, s); err != nil {
 			t.Fatalf("Save %d: %v", i+1, err)
 		}
-		if got := calls.n("UpdateItem"); got != wantUpdates {
+		if got := calls.count("UpdateItem"); got != wantUpdates {
 			t.Errorf("Save %d of unchanged data sent %d UpdateItem, want %d", i+1, got, wantUpdates)
 		}
 	}
@@ -817,7 +817,7 @@ func TestOwnerBackfill(t *testing.T) {
 // before any request.
 func TestInvalidOwnerSendsNothing(t *testing.T) {
 	db := newFake(t)
-	var calls faultCalls
+	var calls callLog
 	// Msgpack stores any bytes, so the owner check, not the codec's UTF-8
 	// rule, is what refuses the owner.
 	repo := faultRepo[cart](t, db, &calls, withCartOwner, func(o *dynamosession.Options[cart]) { o.Codec = codec.Msgpack[cart]{} })
@@ -897,7 +897,7 @@ func TestUnreadableOwnerIsDecodeError(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.attr+"/"+avString(tt.av).(string), func(t *testing.T) {
 			db := newFake(t)
-			var calls faultCalls
+			var calls callLog
 			plain := faultRepo[cart](t, db, &calls)
 			ctx := context.Background()
 			if _, err := plain.Put(ctx, "x", cart{User: "ada"}); err != nil {
@@ -929,15 +929,15 @@ func TestUnreadableOwnerIsDecodeError(t *testing.T) {
 // can address an owner's marker; hashed IDs never can.
 func TestMarkerKeysAreReserved(t *testing.T) {
 	db := newFake(t)
-	var calls faultCalls
+	var calls callLog
 	ctx := context.Background()
 	id := "\x00revoked\x00ada"
 	markers := faultRepo[cart](t, db, &calls, withCartOwner, func(o *dynamosession.Options[cart]) { o.RevocationCheck = time.Minute })
 	if _, err := markers.Put(ctx, id, cart{}); !errors.Is(err, dynamosession.ErrInvalidID) {
 		t.Errorf("Put(%q) = %v, want ErrInvalidID", id, err)
 	}
-	if calls.n("") != 0 {
-		t.Errorf("%d requests sent, want none", calls.n(""))
+	if calls.count("") != 0 {
+		t.Errorf("%d requests sent, want none", calls.count(""))
 	}
 	hashed := faultRepo[cart](t, db, &calls, withCartOwner, func(o *dynamosession.Options[cart]) {
 		o.RevocationCheck, o.HashIDs = time.Minute, true

@@ -161,7 +161,7 @@ func testSaveIntoHusk(t *testing.T, e *env) {
 func TestStoredVersionZero(t *testing.T) {
 	ctx := context.Background()
 	db := newFake(t)
-	var calls faultCalls
+	var calls callLog
 	repo := faultRepo[cart](t, db, &calls, faultVersioned)
 	if err := db.PutRaw("sessions", map[string]types.AttributeValue{
 		"id":      &types.AttributeValueMemberS{Value: "session#zero"},
@@ -175,7 +175,7 @@ func TestStoredVersionZero(t *testing.T) {
 	if err != nil || s.Version != 1 {
 		t.Fatalf("Update of a version-0 record = %v, %v; want version 1", s, err)
 	}
-	if n := calls.n("UpdateItem"); n != 1 {
+	if n := calls.count("UpdateItem"); n != 1 {
 		t.Errorf("Update sent %d writes, want 1", n)
 	}
 }

@@ -176,7 +176,7 @@ func TestItemSizeBoundary(t *testing.T) {
 		t.Run(string(c.Format()), func(t *testing.T) {
 			ctx := context.Background()
 			db := newFake(t)
-			var calls faultCalls
+			var calls callLog
 			repo := faultRepo(t, db, &calls, func(o *dynamosession.Options[cart]) { o.Codec = c })
 			id := newID(t)
 			key := "session#" + id
@@ -187,7 +187,7 @@ func TestItemSizeBoundary(t *testing.T) {
 			if _, err := repo.Put(ctx, id, overLimit); !errors.Is(err, dynamosession.ErrItemTooLarge) {
 				t.Fatalf("Put of a %d-byte item = %v, want ErrItemTooLarge", capacity.MaxItemBytes+1, err)
 			}
-			if n := calls.n(""); n != 0 {
+			if n := calls.count(""); n != 0 {
 				t.Fatalf("Put of an oversized item sent %d requests", n)
 			}
 			if _, err := repo.Put(ctx, id, atLimit); err != nil {
@@ -211,7 +211,7 @@ func TestItemSizeBoundary(t *testing.T) {
 			if err := repo.Save(ctx, s); !errors.Is(err, dynamosession.ErrItemTooLarge) {
 				t.Fatalf("Save of a %d-byte item = %v, want ErrItemTooLarge", capacity.MaxItemBytes+1, err)
 			}
-			if n := calls.n(""); n != 0 {
+			if n := calls.count(""); n != 0 {
 				t.Fatalf("Save of an oversized item sent %d requests", n)
 			}
 			if diff := cmp.Diff(before, faultStored(db, key), cmpAV); diff != "" {
@@ -231,7 +231,7 @@ func TestItemSizeBoundary(t *testing.T) {
 func TestItemTooLargeByTheTable(t *testing.T) {
 	ctx := context.Background()
 	db := newFake(t)
-	var calls faultCalls
+	var calls callLog
 	repo := faultRepo[cart](t, db, &calls)
 	id := newID(t)
 	key := "session#" + id
@@ -258,7 +258,7 @@ func TestItemTooLargeByTheTable(t *testing.T) {
 	if !errors.As(err, &ae) || ae.ErrorCode() != "ValidationException" {
 		t.Errorf("the table's ValidationException is not reachable with errors.As: %v", err)
 	}
-	if n := calls.n("UpdateItem"); n != 1 {
+	if n := calls.count("UpdateItem"); n != 1 {
 		t.Errorf("Save sent %d UpdateItem, want 1", n)
 	}
 	if diff := cmp.Diff(before, faultStored(db, key), cmpAV); diff != "" {

@@ -90,7 +90,7 @@ func (r *replayDB) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput,
 func TestUpdateAppliesOnceAfterLostResponse(t *testing.T) {
 	ctx := context.Background()
 	db := &replayDB{DB: newFake(t)}
-	var calls faultCalls
+	var calls callLog
 	repo := faultRepo[cart](t, db, &calls, faultVersioned)
 	id := newID(t)
 	if _, err := repo.Put(ctx, id, cart{}); err != nil {
