@@ -304,7 +304,7 @@ func testCacheLocalDelete(t *testing.T, e *env) {
 func testCacheLocalWrites(t *testing.T, e *env) {
 	ctx := context.Background()
 	repo := cached(t, e, 10*time.Minute, versioned, func(o *dynamosession.Options[cart]) { o.Touch = ttl.TouchAfter(time.Minute) })
-	truth := newRepo(t, e, versioned)
+	truth := newRepo[cart](t, e, versioned)
 	id := newID(t)
 	if _, err := repo.Put(ctx, id, cart{User: "ada"}); err != nil {
 		t.Fatal(err)

@@ -115,7 +115,7 @@ func TestIsRetryableOnTheFake(t *testing.T) {
 	db := newFake(t)
 	var calls callLog
 	clock := testclock.New(faultNow)
-	repo := faultRepo[cart](t, db, &calls, faultVersioned, func(o *dynamosession.Options[cart]) { o.Clock = clock.Now })
+	repo := faultRepo[cart](t, db, &calls, versioned, func(o *dynamosession.Options[cart]) { o.Clock = clock.Now })
 	mapRepo := faultRepo[faultLoose](t, db, &calls)
 	id := newID(t)
 	if _, err := repo.Put(ctx, id, cart{User: "ada"}); err != nil {

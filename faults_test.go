@@ -118,7 +118,7 @@ func TestFaultsLeaveRecordIntact(t *testing.T) {
 				db := newFake(t)
 				h := &hookDB{DB: db, before: func(string) {}}
 				var calls callLog
-				repo := faultRepo[cart](t, h, &calls, faultVersioned, func(o *dynamosession.Options[cart]) { o.Touch = ttl.Always() })
+				repo := faultRepo[cart](t, h, &calls, versioned, func(o *dynamosession.Options[cart]) { o.Touch = ttl.Always() })
 				s, before := faultSession(t, db, repo)
 				calls.reset()
 				db.ResetStats()
@@ -187,7 +187,7 @@ func TestCancelMidCall(t *testing.T) {
 			inFlight := make(chan struct{})
 			h := &hookDB{DB: db, before: func(string) {}}
 			var calls callLog
-			repo := faultRepo[cart](t, h, &calls, faultVersioned, func(o *dynamosession.Options[cart]) { o.Touch = ttl.Always() })
+			repo := faultRepo[cart](t, h, &calls, versioned, func(o *dynamosession.Options[cart]) { o.Touch = ttl.Always() })
 			s, before := faultSession(t, db, repo)
 			calls.reset()
 			// The target request finds a table that does not answer; the
@@ -271,7 +271,7 @@ func TestFailedConditionalWrites(t *testing.T) {
 			db := newFake(t)
 			var calls callLog
 			clock := testclock.New(faultNow)
-			repo := faultRepo[cart](t, db, &calls, faultVersioned, func(o *dynamosession.Options[cart]) {
+			repo := faultRepo[cart](t, db, &calls, versioned, func(o *dynamosession.Options[cart]) {
 				o.Touch = ttl.Always()
 				o.Clock = clock.Now
 			})

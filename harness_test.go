@@ -298,7 +298,8 @@ func faultRepo[T any](t testing.TB, client dynamosession.API, calls *callLog, op
 	return r
 }
 
-func faultVersioned[T any](o *dynamosession.Options[T]) { o.Versioned = true }
+// versioned turns on Options.Versioned.
+func versioned[T any](o *dynamosession.Options[T]) { o.Versioned = true }
 
 // faultStored returns the item under key in the fake's "sessions" table, nil if
 // there is none.
@@ -424,8 +425,6 @@ func createSessions(db *fake.DB) error {
 	})
 	return err
 }
-
-func versioned(o *dynamosession.Options[cart]) { o.Versioned = true }
 
 var update = flag.Bool("update", false, "rewrite golden files under codec/testdata/golden")
 

@@ -83,7 +83,7 @@ func testHashIDs(t *testing.T, e *env) {
 func TestInvalidIDSendsNothing(t *testing.T) {
 	db := newFake(t)
 	var calls callLog
-	repo := faultRepo[cart](t, db, &calls, faultVersioned)
+	repo := faultRepo[cart](t, db, &calls, versioned)
 	ctx := context.Background()
 	ops := []struct {
 		name string

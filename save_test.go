@@ -162,7 +162,7 @@ func TestStoredVersionZero(t *testing.T) {
 	ctx := context.Background()
 	db := newFake(t)
 	var calls callLog
-	repo := faultRepo[cart](t, db, &calls, faultVersioned)
+	repo := faultRepo[cart](t, db, &calls, versioned)
 	if err := db.PutRaw("sessions", map[string]types.AttributeValue{
 		"id":      &types.AttributeValueMemberS{Value: "session#zero"},
 		"sess":    &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{}},

@@ -91,7 +91,7 @@ func TestUpdateAppliesOnceAfterLostResponse(t *testing.T) {
 	ctx := context.Background()
 	db := &replayDB{DB: newFake(t)}
 	var calls callLog
-	repo := faultRepo[cart](t, db, &calls, faultVersioned)
+	repo := faultRepo[cart](t, db, &calls, versioned)
 	id := newID(t)
 	if _, err := repo.Put(ctx, id, cart{}); err != nil {
 		t.Fatal(err)
