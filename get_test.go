@@ -154,8 +154,8 @@ func TestRewriteOnReadLostUpdate(t *testing.T) {
 		"sess": &types.AttributeValueMemberS{Value: `{"user":"old","items":null,"count":1}`},
 	})
 	other, _ := dynamosession.New[cart](db, "sessions", func(o *dynamosession.Options[cart]) { o.Clock = clk.Now })
-	h := &hookAPI{DB: db}
-	h.afterGet = func() { // a concurrent request changes the session
+	h := &hookDB{DB: db}
+	h.after = onFirst("GetItem", func() { // a concurrent request changes the session
 		s, err := other.Get(context.Background(), "abc")
 		if err != nil {
 			t.Fatal(err)
@@ -164,7 +164,7 @@ func TestRewriteOnReadLostUpdate(t *testing.T) {
 		if err := other.Save(context.Background(), s); err != nil {
 			t.Fatal(err)
 		}
-	}
+	})
 	mig, _ := dynamosession.New[cart](h, "sessions", func(o *dynamosession.Options[cart]) {
 		o.Clock = clk.Now
 		o.Codec = codec.Msgpack[cart]{}

@@ -317,33 +317,45 @@ func totalCalls(db *fake.DB) int {
 	return n
 }
 
-// hookDB is the fake with a hook that runs as each request reaches it,
-// before the fake sees the request, so a test can inject a fault into
-// exactly the request it means (Update's write, not its read) and know
-// when a call is in flight without guessing.
+// hookDB is the fake with hooks around each request: before runs as the
+// request reaches it, before the fake sees the request, so a test can
+// inject a fault into exactly the request it means (Update's write, not its
+// read) and know when a call is in flight without guessing; after runs
+// once the fake has answered, so a test can act between a read and the
+// write that follows it. Either may be nil.
 type hookDB struct {
 	*fake.DB
-	before func(op string)
+	before, after func(op string)
 }
 
 func (h *hookDB) GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
-	h.before("GetItem")
+	h.run(h.before, "GetItem")
+	defer h.run(h.after, "GetItem")
 	return h.DB.GetItem(ctx, in, optFns...)
 }
 
 func (h *hookDB) PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
-	h.before("PutItem")
+	h.run(h.before, "PutItem")
+	defer h.run(h.after, "PutItem")
 	return h.DB.PutItem(ctx, in, optFns...)
 }
 
 func (h *hookDB) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
-	h.before("UpdateItem")
+	h.run(h.before, "UpdateItem")
+	defer h.run(h.after, "UpdateItem")
 	return h.DB.UpdateItem(ctx, in, optFns...)
 }
 
 func (h *hookDB) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
-	h.before("DeleteItem")
+	h.run(h.before, "DeleteItem")
+	defer h.run(h.after, "DeleteItem")
 	return h.DB.DeleteItem(ctx, in, optFns...)
+}
+
+func (h *hookDB) run(hook func(string), op string) {
+	if hook != nil {
+		hook(op)
+	}
 }
 
 // onFirst returns a hook that runs inject once, on the first request of
@@ -382,21 +394,6 @@ func must(t *testing.T, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-}
-
-// hookAPI runs afterGet once, right after the first GetItem returns.
-type hookAPI struct {
-	*fake.DB
-	afterGet func()
-}
-
-func (h *hookAPI) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
-	out, err := h.DB.GetItem(ctx, in, o...)
-	if f := h.afterGet; f != nil {
-		h.afterGet = nil
-		f()
-	}
-	return out, err
 }
 
 func putRawItem(t *testing.T, db *fake.DB, item map[string]types.AttributeValue) {
