@@ -174,15 +174,7 @@ func TestContract(t *testing.T) {
 			table = dynamotest.CreateTable(t, client, "id", "expires")
 		}
 		cases := append(contractCases(), cacheCases()...)
-		for _, c := range cases {
-			t.Run(c.name, func(t *testing.T) {
-				t.Parallel()
-				// Real time as the base keeps every stored expiry in the
-				// future for DynamoDB Local's own TTL sweeper; the repo's
-				// clock then only moves forward.
-				c.run(t, &env{client: client, table: table, clock: testclock.New(time.Now().Truncate(time.Second))})
-			})
-		}
+		runCases(t, client, table, cases)
 		t.Logf("contract suite: %d cases executed on %s (%s)", len(cases), name, where)
 	}
 	t.Run("fake", func(t *testing.T) {
@@ -198,6 +190,20 @@ func TestContract(t *testing.T) {
 		client, table := dynamotest.AWSClient(t) // skips unless DYNAMOSESSION_TEST_TABLE is set
 		run(t, "aws", client, "table "+table, table)
 	})
+}
+
+// runCases runs each case in parallel on client's table, each with an env
+// of its own.
+func runCases(t *testing.T, client backendClient, table string, cases []contractCase) {
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			// Real time as the base keeps every stored expiry in the
+			// future for DynamoDB Local's own TTL sweeper; the repo's
+			// clock then only moves forward.
+			c.run(t, &env{client: client, table: table, clock: testclock.New(time.Now().Truncate(time.Second))})
+		})
+	}
 }
 
 func contractCases() []contractCase {
@@ -376,14 +382,12 @@ func put[T any](_ *dynamosession.Session[T], err error) error { return err }
 // onBackends runs each case on the fake and on DynamoDB Local, each case
 // with its own clock, in one table per backend (as TestContract does).
 func onBackends(t *testing.T, cases map[string]func(t *testing.T, e *env)) {
+	list := make([]contractCase, 0, len(cases))
+	for name, c := range cases {
+		list = append(list, contractCase{name, c})
+	}
 	run := func(t *testing.T, client backendClient) {
-		table := dynamotest.CreateTable(t, client, "id", "expires")
-		for name, c := range cases {
-			t.Run(name, func(t *testing.T) {
-				t.Parallel()
-				c(t, &env{client: client, table: table, clock: testclock.New(time.Now().Truncate(time.Second))})
-			})
-		}
+		runCases(t, client, dynamotest.CreateTable(t, client, "id", "expires"), list)
 	}
 	t.Run("fake", func(t *testing.T) { run(t, fake.New()) })
 	t.Run("dynamodb-local", func(t *testing.T) { run(t, dynamotest.Client(t)) })
