@@ -2,7 +2,7 @@ package dynamosession
 
 // Tests of the read cache's own bookkeeping (bounds, ordering, patches),
 // the staleness it buys on a page-load workload, and benchmarks of a
-// cached Get. The behaviour users see is in cache_contract_test.go, on
+// cached Get. The behaviour users see is in cache_test.go, on
 // every backend.
 
 import (

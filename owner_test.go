@@ -620,7 +620,7 @@ func testOwnerRevocationAndCache(t *testing.T, e *env) {
 
 // Unit tests of owners on the fake: options, what each write stores and
 // sends, bad owners, and clients without Query. Listing, revocation and
-// the revocation marker run on every backend in owner_contract_test.go.
+// the revocation marker run on every backend, as the contract cases above.
 
 // cartOwner is the contract suite's owner rule: the user in the cart.
 func cartOwner(c *cart) string { return c.User }
