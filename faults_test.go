@@ -33,6 +33,15 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
+func TestContextCanceled(t *testing.T) {
+	repo, _ := dynamosession.New[cart](newFake(t), "sessions")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := repo.Put(ctx, "abc", cart{}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Put with a canceled context = %v", err)
+	}
+}
+
 // Bad input and faults. Every bad input that can be judged locally must
 // come back as a named error without a request; every fault must come back
 // as an error the caller can classify, after exactly one request from the

@@ -1,4 +1,5 @@
-// This file tests Repo.Touch: the throttle and its races with deletes and saves.
+// This file tests Repo.Touch: the throttle (and its default from the TTL) and
+// its races with deletes and saves.
 
 package dynamosession_test
 
@@ -12,8 +13,68 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/dynamosession/dynamosession"
 	"github.com/dynamosession/dynamosession/codec"
+	"github.com/dynamosession/dynamosession/fake"
 	"github.com/dynamosession/dynamosession/ttl"
 )
+
+// TestDefaultTouchFromTTL checks that a repository given only a TTL gets
+// a touch interval of a tenth of it, whatever the TTL, and that an
+// interval the user sets is kept.
+func TestDefaultTouchFromTTL(t *testing.T) {
+	tests := []struct {
+		name  string
+		ttl   time.Duration
+		touch ttl.Throttle // nil: the default
+		want  time.Duration
+	}{
+		{"an hour", time.Hour, nil, 6 * time.Minute},
+		{"14 days", 14 * 24 * time.Hour, nil, 33*time.Hour + 36*time.Minute},
+		{"a minute", time.Minute, nil, 6 * time.Second},
+		{"14 days, touch set", 14 * 24 * time.Hour, ttl.TouchAfter(time.Hour), time.Hour},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			repo, err := dynamosession.New[cart](fake.New(), "sessions", func(o *dynamosession.Options[cart]) {
+				o.TTL = ttl.Sliding(tt.ttl)
+				o.Touch = tt.touch
+			})
+			if err != nil {
+				t.Fatalf("New with TTL %v: %v", tt.ttl, err)
+			}
+			if got := repo.Options().Touch.Interval(); got != tt.want {
+				t.Errorf("touch interval %v, want %v", got, tt.want)
+			}
+		})
+	}
+	// The derived interval is what Touch obeys: with a one-hour TTL, a
+	// session read 5 minutes after its write is not touched, one read 6
+	// minutes after is.
+	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	repo, err := dynamosession.New[cart](newFake(t), "sessions", func(o *dynamosession.Options[cart]) {
+		o.TTL = ttl.Sliding(time.Hour)
+		o.Clock = func() time.Time { return now }
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := repo.Put(ctx, "a", cart{User: "ada"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []struct {
+		after time.Duration
+		want  bool
+	}{{5 * time.Minute, false}, {time.Minute, true}} {
+		now = now.Add(step.after)
+		s, err := repo.Get(ctx, "a")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if touched, err := repo.Touch(ctx, s); err != nil || touched != step.want {
+			t.Errorf("Touch at %s = %v, %v; want %v", now.Format(time.TimeOnly), touched, err, step.want)
+		}
+	}
+}
 
 func testTouchThrottled(t *testing.T, e *env) {
 	repo := newRepo[cart](t, e) // TouchAfter(1h), Sliding(24h)
