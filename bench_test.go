@@ -1,5 +1,32 @@
 package dynamosession_test
 
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/dynamosession/dynamosession"
+	"github.com/dynamosession/dynamosession/codec"
+	"github.com/dynamosession/dynamosession/fake"
+	"github.com/dynamosession/dynamosession/internal/capacity"
+	"github.com/dynamosession/dynamosession/internal/dynamotest"
+	"github.com/dynamosession/dynamosession/internal/samplesession"
+	"github.com/klauspost/compress/zstd"
+	"github.com/vmihailenco/msgpack/v5"
+)
+
 // Benchmarks of the repository against the raw SDK, per codec (`make
 // bench`). Three families:
 //
@@ -19,34 +46,6 @@ package dynamosession_test
 // The session is samplesession.New's 2 KB cart (JSON size): strings,
 // integers, timestamps, a nested slice of cart items, a string slice and
 // a map.
-
-import (
-	"bytes"
-	"context"
-	"encoding/json"
-	"fmt"
-	"math/rand/v2"
-	"slices"
-	"strconv"
-	"sync"
-	"sync/atomic"
-	"testing"
-	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/klauspost/compress/zstd"
-	"github.com/vmihailenco/msgpack/v5"
-
-	"github.com/dynamosession/dynamosession"
-	"github.com/dynamosession/dynamosession/codec"
-	"github.com/dynamosession/dynamosession/fake"
-	"github.com/dynamosession/dynamosession/internal/capacity"
-	"github.com/dynamosession/dynamosession/internal/dynamotest"
-	"github.com/dynamosession/dynamosession/internal/samplesession"
-)
 
 // benchSessionBytes is the JSON size of the benchmark session.
 const benchSessionBytes = 2048

@@ -28,7 +28,7 @@ import (
 // page load of 1 + 9 requests within 2 seconds, a MaxStale of 2 s reads
 // DynamoDB once instead of 10 times: 0.05 read unit per request instead of
 // 0.5 for a session under 4 KB (measured on the in-memory fake,
-// cache_test.go). A bound shorter than the gap between a user's requests
+// cache_internal_test.go). A bound shorter than the gap between a user's requests
 // saves nothing: with one request every 30 seconds, only a MaxStale of
 // 30 s or more avoids a read.
 //

@@ -1,10 +1,7 @@
-package dynamosession_test
+// This file tests what a failing DynamoDB leaves behind: injected faults,
+// cancellation, failed conditional writes, the SDK's retryer and deadlines.
 
-// Bad input and faults. Every bad input that can be judged locally must
-// come back as a named error without a request; every fault must come back
-// as an error the caller can classify, after exactly one request from the
-// repository, with the stored record either as it was or as it was meant
-// to become, never in between.
+package dynamosession_test
 
 import (
 	"context"
@@ -12,13 +9,11 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
-	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -28,565 +23,30 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/dynamosession/dynamosession"
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/consistency"
 	"github.com/dynamosession/dynamosession/fake"
-	"github.com/dynamosession/dynamosession/internal/capacity"
 	"github.com/dynamosession/dynamosession/internal/dynamotest"
 	"github.com/dynamosession/dynamosession/internal/testclock"
 	"github.com/dynamosession/dynamosession/ttl"
+	"github.com/google/go-cmp/cmp"
 )
 
-// faultNow is the fixed time of the fault tests: expiries computed from it
-// have the same number of digits, so item sizes are exact.
-var faultNow = time.Date(2027, 1, 15, 8, 0, 0, 0, time.UTC)
-
-// faultCalls counts the requests a repository sends, as Options.Observer
-// reports them.
-type faultCalls struct {
-	mu  sync.Mutex
-	ops map[string]int
-}
-
-func (c *faultCalls) observe(call dynamosession.Call) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.ops == nil {
-		c.ops = map[string]int{}
-	}
-	c.ops[call.Op]++
-}
-
-// n returns the number of requests of op, or of all requests for "".
-func (c *faultCalls) n(op string) int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	total := 0
-	for o, k := range c.ops {
-		if op == "" || o == op {
-			total += k
-		}
-	}
-	return total
-}
-
-func (c *faultCalls) reset() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.ops = nil
-}
-
-// faultRepo returns a repository on client that reports its requests to
-// calls, with the clock at faultNow.
-func faultRepo[T any](t testing.TB, client dynamosession.API, calls *faultCalls, optFns ...func(*dynamosession.Options[T])) *dynamosession.Repo[T] {
-	t.Helper()
-	base := func(o *dynamosession.Options[T]) {
-		o.Observer = calls.observe
-		o.Clock = func() time.Time { return faultNow }
-	}
-	r, err := dynamosession.New[T](client, "sessions", append([]func(*dynamosession.Options[T]){base}, optFns...)...)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	return r
-}
-
-func faultVersioned[T any](o *dynamosession.Options[T]) { o.Versioned = true }
-
-// faultStored returns the item under key in the fake's "sessions" table, nil if
-// there is none.
-func faultStored(db *fake.DB, key string) map[string]types.AttributeValue {
-	item, _ := db.Item("sessions", map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: key}})
-	return item
-}
-
-// totalCalls is every request the fake received, whoever sent it.
-func totalCalls(db *fake.DB) int {
-	n := 0
-	for _, k := range db.Stats().Calls {
-		n += k
-	}
-	return n
-}
-
-func TestInvalidIDSendsNothing(t *testing.T) {
-	db := newFake(t)
-	var calls faultCalls
-	repo := faultRepo[cart](t, db, &calls, faultVersioned)
-	ctx := context.Background()
-	ops := []struct {
-		name string
-		run  func(id string) error
-	}{
-		{"Get", func(id string) error { _, err := repo.Get(ctx, id); return err }},
-		{"Put", func(id string) error { return put(repo.Put(ctx, id, cart{User: "u"})) }},
-		{"Delete", func(id string) error { return repo.Delete(ctx, id) }},
-		{"Update", func(id string) error {
-			_, err := repo.Update(ctx, id, func(*cart) error { return nil })
-			return err
-		}},
-	}
-	ids := []struct{ name, id string }{
-		{"empty", ""},
-		{"invalid UTF-8 byte", "abc\xff"},
-		{"truncated UTF-8 sequence", "caf\xc3"},
-		{"UTF-16 surrogate encoded as UTF-8", "\xed\xa0\x80"},
-		{"overlong UTF-8 encoding", "\xc0\xaf"},
-		{"key one byte over 2048", strings.Repeat("x", capacity.MaxPartitionKeyBytes-len("session#")+1)},
-		// DynamoDB counts bytes, not characters: 1021 characters, 2042 bytes.
-		{"key over 2048 bytes in fewer characters", strings.Repeat("é", 1021)},
-	}
-	for _, op := range ops {
-		for _, tt := range ids {
-			t.Run(op.name+"/"+tt.name, func(t *testing.T) {
-				calls.reset()
-				db.ResetStats()
-				err := op.run(tt.id)
-				if !errors.Is(err, dynamosession.ErrInvalidID) {
-					t.Fatalf("%s(%q) = %v, want ErrInvalidID", op.name, tt.id, err)
-				}
-				if n, sent := calls.n(""), totalCalls(db); n != 0 || sent != 0 {
-					t.Fatalf("%s of an invalid ID observed %d requests, the fake received %d; want none", op.name, n, sent)
-				}
-			})
-		}
-	}
-	// The largest valid keys reach the table and work.
-	for _, id := range []string{
-		strings.Repeat("x", capacity.MaxPartitionKeyBytes-len("session#")),
-		strings.Repeat("é", (capacity.MaxPartitionKeyBytes-len("session#"))/2),
-	} {
-		if _, err := repo.Put(ctx, id, cart{User: "longest"}); err != nil {
-			t.Fatalf("Put with a %d-byte key: %v", len("session#"+id), err)
-		}
-		if s, err := repo.Get(ctx, id); err != nil || s.Data.User != "longest" {
-			t.Fatalf("Get with a %d-byte key = %v, %v", len("session#"+id), s, err)
-		}
+func TestContextCanceled(t *testing.T) {
+	repo, _ := dynamosession.New[cart](newFake(t), "sessions")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := repo.Put(ctx, "abc", cart{}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Put with a canceled context = %v", err)
 	}
 }
 
-// sizedItem returns a cart whose item, as the repository writes it with c
-// (key, data, expiry and the codec's extra attributes), is exactly size
-// bytes by DynamoDB's rules. It grows User one byte at a time, which every
-// codec encodes one byte longer.
-func sizedItem(t *testing.T, c codec.Codec[cart], key string, size int) cart {
-	t.Helper()
-	data := cart{}
-	item := func() map[string]types.AttributeValue {
-		av, err := c.Encode(key, &data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m := map[string]types.AttributeValue{
-			"id":      &types.AttributeValueMemberS{Value: key},
-			"sess":    av,
-			"expires": &types.AttributeValueMemberN{Value: fmt.Sprint(faultNow.Add(24 * time.Hour).Unix())},
-		}
-		if ea, ok := c.(interface {
-			ExtraAttributes() map[string]types.AttributeValue
-		}); ok {
-			for k, v := range ea.ExtraAttributes() {
-				m[k] = v
-			}
-		}
-		return m
-	}
-	data.User = strings.Repeat("a", max(0, size-capacity.ItemSize(item())-8))
-	for capacity.ItemSize(item()) < size {
-		data.User += "a"
-	}
-	for capacity.ItemSize(item()) > size {
-		data.User = data.User[1:]
-	}
-	if got := capacity.ItemSize(item()); got != size {
-		t.Fatalf("cannot build a %d-byte item with %s (got %d)", size, c.Format(), got)
-	}
-	return data
-}
-
-// TestItemSizeBoundary writes items of exactly 400 KB, attribute names
-// included, and one byte more, through Put and Save with every codec: the
-// first is sent and the table accepts it, the second is refused locally.
-func TestItemSizeBoundary(t *testing.T) {
-	for _, c := range []codec.Codec[cart]{codec.Map[cart]{}, codec.JSON[cart]{}, codec.Msgpack[cart]{}} {
-		t.Run(string(c.Format()), func(t *testing.T) {
-			ctx := context.Background()
-			db := newFake(t)
-			var calls faultCalls
-			repo := faultRepo(t, db, &calls, func(o *dynamosession.Options[cart]) { o.Codec = c })
-			id := newID(t)
-			key := "session#" + id
-			atLimit := sizedItem(t, c, key, capacity.MaxItemBytes)
-			overLimit := sizedItem(t, c, key, capacity.MaxItemBytes+1)
-
-			calls.reset()
-			if _, err := repo.Put(ctx, id, overLimit); !errors.Is(err, dynamosession.ErrItemTooLarge) {
-				t.Fatalf("Put of a %d-byte item = %v, want ErrItemTooLarge", capacity.MaxItemBytes+1, err)
-			}
-			if n := calls.n(""); n != 0 {
-				t.Fatalf("Put of an oversized item sent %d requests", n)
-			}
-			if _, err := repo.Put(ctx, id, atLimit); err != nil {
-				t.Fatalf("Put of an item of exactly %d bytes: %v", capacity.MaxItemBytes, err)
-			}
-			if got := capacity.ItemSize(faultStored(db, key)); got != capacity.MaxItemBytes {
-				t.Errorf("stored item is %d bytes, want %d", got, capacity.MaxItemBytes)
-			}
-
-			// Save: the same boundary on the UpdateItem path.
-			if _, err := repo.Put(ctx, id, cart{User: "small"}); err != nil {
-				t.Fatal(err)
-			}
-			s, err := repo.Get(ctx, id)
-			if err != nil {
-				t.Fatal(err)
-			}
-			before := faultStored(db, key)
-			s.Data = overLimit
-			calls.reset()
-			if err := repo.Save(ctx, s); !errors.Is(err, dynamosession.ErrItemTooLarge) {
-				t.Fatalf("Save of a %d-byte item = %v, want ErrItemTooLarge", capacity.MaxItemBytes+1, err)
-			}
-			if n := calls.n(""); n != 0 {
-				t.Fatalf("Save of an oversized item sent %d requests", n)
-			}
-			if diff := cmp.Diff(before, faultStored(db, key), cmpAV); diff != "" {
-				t.Errorf("a refused Save changed the record (-want +got):\n%s", diff)
-			}
-			s.Data = atLimit
-			if err := repo.Save(ctx, s); err != nil {
-				t.Fatalf("Save of an item of exactly %d bytes: %v", capacity.MaxItemBytes, err)
-			}
-		})
-	}
-}
-
-// TestItemTooLargeByTheTable: attributes the repository does not write
-// (another application's) still count. The local check cannot see them;
-// the table's refusal maps to the same named error, and nothing changes.
-func TestItemTooLargeByTheTable(t *testing.T) {
-	ctx := context.Background()
-	db := newFake(t)
-	var calls faultCalls
-	repo := faultRepo[cart](t, db, &calls)
-	id := newID(t)
-	key := "session#" + id
-	if err := db.PutRaw("sessions", map[string]types.AttributeValue{
-		"id":      &types.AttributeValueMemberS{Value: key},
-		"sess":    &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{"user": &types.AttributeValueMemberS{Value: "ada"}}},
-		"expires": &types.AttributeValueMemberN{Value: fmt.Sprint(faultNow.Add(time.Hour).Unix())},
-		"audit":   &types.AttributeValueMemberS{Value: strings.Repeat("x", 300*1024)},
-	}); err != nil {
-		t.Fatal(err)
-	}
-	s, err := repo.Get(ctx, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	before := faultStored(db, key)
-	s.Data.User = strings.Repeat("y", 150*1024)
-	calls.reset()
-	err = repo.Save(ctx, s)
-	if !errors.Is(err, dynamosession.ErrItemTooLarge) {
-		t.Fatalf("Save that makes the item 450 KB = %v, want ErrItemTooLarge", err)
-	}
-	var ae smithy.APIError
-	if !errors.As(err, &ae) || ae.ErrorCode() != "ValidationException" {
-		t.Errorf("the table's ValidationException is not reachable with errors.As: %v", err)
-	}
-	if n := calls.n("UpdateItem"); n != 1 {
-		t.Errorf("Save sent %d UpdateItem, want 1", n)
-	}
-	if diff := cmp.Diff(before, faultStored(db, key), cmpAV); diff != "" {
-		t.Errorf("the refused Save changed the record (-want +got):\n%s", diff)
-	}
-}
-
-// TestUnencodableTypesRejectedByNew: a session type the codec can never
-// encode (channels, functions, complex numbers) is a configuration error,
-// found by New before any session is written.
-func TestUnencodableTypesRejectedByNew(t *testing.T) {
-	type withChan struct {
-		C chan int `json:"c"`
-	}
-	type withFunc struct {
-		F func() `json:"f"`
-	}
-	type withComplex struct {
-		Z complex128 `json:"z"`
-	}
-	db := newFake(t)
-	db.ResetStats()
-	tests := []struct {
-		name string
-		err  error
-	}{
-		{"map/chan", faultNewErr[withChan](db, codec.Map[withChan]{})},
-		{"map/func", faultNewErr[withFunc](db, codec.Map[withFunc]{})},
-		{"map/complex", faultNewErr[withComplex](db, codec.Map[withComplex]{})},
-		{"json/chan", faultNewErr[withChan](db, codec.JSON[withChan]{})},
-		{"json/func", faultNewErr[withFunc](db, codec.JSON[withFunc]{})},
-		{"json/complex", faultNewErr[withComplex](db, codec.JSON[withComplex]{})},
-		{"msgpack/chan", faultNewErr[withChan](db, codec.Msgpack[withChan]{})},
-		{"msgpack/func", faultNewErr[withFunc](db, codec.Msgpack[withFunc]{})},
-		{"msgpack/complex", faultNewErr[withComplex](db, codec.Msgpack[withComplex]{})},
-	}
-	for _, tt := range tests {
-		if !errors.Is(tt.err, dynamosession.ErrInvalidOptions) {
-			t.Errorf("%s: New = %v, want ErrInvalidOptions", tt.name, tt.err)
-		}
-	}
-	if n := totalCalls(db); n != 0 {
-		t.Errorf("New sent %d requests", n)
-	}
-}
-
-func faultNewErr[T any](db *fake.DB, c codec.Codec[T]) error {
-	_, err := dynamosession.New[T](db, "sessions", func(o *dynamosession.Options[T]) { o.Codec = c })
-	return err
-}
-
-// faultLoose is a session whose type every codec accepts but some values of
-// which none can store.
-type faultLoose struct {
-	F float64        `json:"f"`
-	M map[string]any `json:"m,omitempty"`
-}
-
-// TestUnencodableValuesSendNothing: values a codec cannot store are an
-// *EncodeError from Put and Save, with no request and the record intact.
-func TestUnencodableValuesSendNothing(t *testing.T) {
-	tests := []struct {
-		name  string
-		codec codec.Codec[faultLoose]
-		value faultLoose
-	}{
-		{"map/NaN", codec.Map[faultLoose]{}, faultLoose{F: math.NaN()}},
-		{"map/+Inf", codec.Map[faultLoose]{}, faultLoose{F: math.Inf(1)}},
-		{"map/NaN in an any", codec.Map[faultLoose]{}, faultLoose{M: map[string]any{"x": math.NaN()}}},
-		{"map/-Inf in a nested any", codec.Map[faultLoose]{}, faultLoose{M: map[string]any{"x": []any{1, math.Inf(-1)}}}},
-		{"json/NaN", codec.JSON[faultLoose]{}, faultLoose{F: math.NaN()}},
-		{"json/-Inf in an any", codec.JSON[faultLoose]{}, faultLoose{M: map[string]any{"x": math.Inf(-1)}}},
-		{"json/chan in an any", codec.JSON[faultLoose]{}, faultLoose{M: map[string]any{"x": make(chan int)}}},
-		{"json/func in an any", codec.JSON[faultLoose]{}, faultLoose{M: map[string]any{"x": func() {}}}},
-		{"msgpack/chan in an any", codec.Msgpack[faultLoose]{}, faultLoose{M: map[string]any{"x": make(chan int)}}},
-		{"msgpack/func in an any", codec.Msgpack[faultLoose]{}, faultLoose{M: map[string]any{"x": func() {}}}},
-		{"msgpack/complex in an any", codec.Msgpack[faultLoose]{}, faultLoose{M: map[string]any{"x": 1i}}},
-		{"map/chan in an any", codec.Map[faultLoose]{}, faultLoose{M: map[string]any{"x": make(chan int), "kept": 1}}},
-		{"map/func in a list", codec.Map[faultLoose]{}, faultLoose{M: map[string]any{"x": []any{func() {}, 2}}}},
-		{"map/complex in an any", codec.Map[faultLoose]{}, faultLoose{M: map[string]any{"x": 1i}}},
-		{"map/number above DynamoDB's range", codec.Map[faultLoose]{}, faultLoose{F: 1e200}},
-		{"map/number below DynamoDB's range", codec.Map[faultLoose]{}, faultLoose{M: map[string]any{"x": 1e-200}}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			ctx := context.Background()
-			db := newFake(t)
-			var calls faultCalls
-			repo := faultRepo(t, db, &calls, func(o *dynamosession.Options[faultLoose]) { o.Codec = tt.codec })
-			id := newID(t)
-			var ee *dynamosession.EncodeError
-			if _, err := repo.Put(ctx, id, tt.value); !errors.As(err, &ee) || ee.ID != id || ee.Format != tt.codec.Format() {
-				t.Fatalf("Put = %v, want an *EncodeError naming the session and format", err)
-			}
-			if n := calls.n(""); n != 0 {
-				t.Fatalf("Put of an unencodable value sent %d requests", n)
-			}
-			if _, err := repo.Put(ctx, id, faultLoose{F: 1}); err != nil {
-				t.Fatal(err)
-			}
-			s, err := repo.Get(ctx, id)
-			if err != nil {
-				t.Fatal(err)
-			}
-			before := faultStored(db, "session#"+id)
-			s.Data = tt.value
-			calls.reset()
-			if err := repo.Save(ctx, s); !errors.As(err, &ee) {
-				t.Fatalf("Save = %v, want an *EncodeError", err)
-			}
-			if n := calls.n(""); n != 0 {
-				t.Fatalf("Save of an unencodable value sent %d requests", n)
-			}
-			if diff := cmp.Diff(before, faultStored(db, "session#"+id), cmpAV); diff != "" {
-				t.Errorf("the record changed (-want +got):\n%s", diff)
-			}
-		})
-	}
-}
-
-// TestWrongShapeRecords stores records no session store writes and
-// expects a *DecodeError naming the attribute, no write of any kind, and
-// the record left as it was. (A record without data is the exception:
-// connect-dynamodb leaves such husks, and they read as no session.)
-func TestWrongShapeRecords(t *testing.T) {
-	future := fmt.Sprint(faultNow.Add(time.Hour).Unix())
-	validSess := &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{"user": &types.AttributeValueMemberS{Value: "ada"}}}
-	n := func(s string) types.AttributeValue { return &types.AttributeValueMemberN{Value: s} }
-	str := func(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
-	tests := []struct {
-		name     string
-		sess     types.AttributeValue // nil: absent
-		expires  types.AttributeValue // nil: absent
-		version  types.AttributeValue // nil: absent
-		wantAttr string               // "" when the record must read fine, "not found" for ErrNotFound
-	}{
-		{"sess missing (a husk)", nil, n(future), nil, "not found"},
-		{"sess a number", n("42"), n(future), nil, "sess"},
-		{"sess a bool", &types.AttributeValueMemberBOOL{Value: true}, n(future), nil, "sess"},
-		{"sess null", &types.AttributeValueMemberNULL{Value: true}, n(future), nil, "sess"},
-		{"sess a list", &types.AttributeValueMemberL{Value: []types.AttributeValue{str("a")}}, n(future), nil, "sess"},
-		{"sess a string set", &types.AttributeValueMemberSS{Value: []string{"a"}}, n(future), nil, "sess"},
-		{"sess a binary set", &types.AttributeValueMemberBS{Value: [][]byte{{1}}}, n(future), nil, "sess"},
-		{"sess not JSON", str("user=ada"), n(future), nil, "sess"},
-		{"sess JSON of the wrong shape", str(`{"count":"many"}`), n(future), nil, "sess"},
-		{"sess a map of the wrong shape", &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{"count": str("many")}}, n(future), nil, "sess"},
-		{"sess bytes not msgpack", &types.AttributeValueMemberB{Value: []byte{0x92, 0x01}}, n(future), nil, "sess"},
-		{"sess an unknown envelope", &types.AttributeValueMemberB{Value: []byte{0xC1, 0x00, 0x01}}, n(future), nil, "sess"},
-		{"sess sealed without keys", &types.AttributeValueMemberB{Value: []byte{0xC1, 'e', 1, 1, 'k'}}, n(future), nil, "sess"},
-		{"expires a string", validSess, str(future), nil, "expires"},
-		{"expires a bool", validSess, &types.AttributeValueMemberBOOL{Value: true}, nil, "expires"},
-		{"expires a number set", validSess, &types.AttributeValueMemberNS{Value: []string{future}}, nil, "expires"},
-		{"expires not a number", validSess, n("soon"), nil, "expires"},
-		{"expires out of float range", validSess, n("1e400"), nil, "expires"},
-		{"version a string", validSess, n(future), str("1"), "version"},
-		{"version a bool", validSess, n(future), &types.AttributeValueMemberBOOL{Value: true}, "version"},
-		{"version a fraction", validSess, n(future), n("1.5"), "version"},
-		{"version negative", validSess, n(future), n("-1"), "version"},
-		{"version beyond int64", validSess, n(future), n("99999999999999999999"), "version"},
-		{"expires absent", validSess, nil, n("3"), ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			ctx := context.Background()
-			db := newFake(t)
-			var calls faultCalls
-			repo := faultRepo[cart](t, db, &calls, func(o *dynamosession.Options[cart]) {
-				o.Versioned = true
-				o.RewriteOnRead = true // a rewrite is a write: it must not happen either
-				o.Codec = codec.Msgpack[cart]{}
-			})
-			id := newID(t)
-			key := "session#" + id
-			item := map[string]types.AttributeValue{"id": str(key)}
-			for name, v := range map[string]types.AttributeValue{"sess": tt.sess, "expires": tt.expires, "version": tt.version} {
-				if v != nil {
-					item[name] = v
-				}
-			}
-			if err := db.PutRaw("sessions", item); err != nil {
-				t.Fatal(err)
-			}
-			before := faultStored(db, key)
-
-			_, err := repo.Get(ctx, id)
-			_, uerr := repo.Update(ctx, id, func(c *cart) error { c.Count++; return nil })
-			if tt.wantAttr == "" {
-				if err != nil || uerr != nil {
-					t.Fatalf("Get = %v, Update = %v; want both to succeed", err, uerr)
-				}
-				return
-			}
-			for name, err := range map[string]error{"Get": err, "Update": uerr} {
-				if tt.wantAttr == "not found" {
-					if !errors.Is(err, dynamosession.ErrNotFound) {
-						t.Errorf("%s = %v, want ErrNotFound", name, err)
-					}
-					continue
-				}
-				var de *dynamosession.DecodeError
-				if !errors.As(err, &de) || de.ID != id || de.Attr != tt.wantAttr {
-					t.Errorf("%s = %v, want a *DecodeError on %q", name, err, tt.wantAttr)
-				}
-				if errors.Is(err, dynamosession.ErrNotFound) {
-					t.Errorf("%s = %v: a record that cannot be read is not a missing session", name, err)
-				}
-			}
-			if n := calls.n("") - calls.n("GetItem"); n != 0 {
-				t.Errorf("%d writes after a decode error, want none", n)
-			}
-			if diff := cmp.Diff(before, faultStored(db, key), cmpAV); diff != "" {
-				t.Errorf("the record changed (-want +got):\n%s", diff)
-			}
-		})
-	}
-	// An unversioned repository ignores the version attribute altogether.
-	db := newFake(t)
-	var calls faultCalls
-	repo := faultRepo[cart](t, db, &calls)
-	_ = db.PutRaw("sessions", map[string]types.AttributeValue{"id": str("session#v"), "sess": validSess, "expires": n(future), "version": str("x")})
-	if _, err := repo.Get(context.Background(), "v"); err != nil {
-		t.Errorf("unversioned Get of a record with a string version: %v", err)
-	}
-}
-
-// TestStoredVersionZero: a record whose version is 0 (the library starts
-// at 1, other writers need not) reads as version 0, and Save must then
-// write version 1 on the condition that the stored version is still 0.
-func TestStoredVersionZero(t *testing.T) {
-	ctx := context.Background()
-	db := newFake(t)
-	var calls faultCalls
-	repo := faultRepo[cart](t, db, &calls, faultVersioned)
-	if err := db.PutRaw("sessions", map[string]types.AttributeValue{
-		"id":      &types.AttributeValueMemberS{Value: "session#zero"},
-		"sess":    &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{}},
-		"expires": &types.AttributeValueMemberN{Value: fmt.Sprint(faultNow.Add(time.Hour).Unix())},
-		"version": &types.AttributeValueMemberN{Value: "0"},
-	}); err != nil {
-		t.Fatal(err)
-	}
-	s, err := repo.Update(ctx, "zero", func(c *cart) error { c.Count++; return nil })
-	if err != nil || s.Version != 1 {
-		t.Fatalf("Update of a version-0 record = %v, %v; want version 1", s, err)
-	}
-	if n := calls.n("UpdateItem"); n != 1 {
-		t.Errorf("Update sent %d writes, want 1", n)
-	}
-}
-
-// hookDB is the fake with a hook that runs as each request reaches it,
-// before the fake sees the request, so a test can inject a fault into
-// exactly the request it means (Update's write, not its read) and know
-// when a call is in flight without guessing.
-type hookDB struct {
-	*fake.DB
-	before func(op string)
-}
-
-func (h *hookDB) GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
-	h.before("GetItem")
-	return h.DB.GetItem(ctx, in, optFns...)
-}
-
-func (h *hookDB) PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
-	h.before("PutItem")
-	return h.DB.PutItem(ctx, in, optFns...)
-}
-
-func (h *hookDB) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
-	h.before("UpdateItem")
-	return h.DB.UpdateItem(ctx, in, optFns...)
-}
-
-func (h *hookDB) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
-	h.before("DeleteItem")
-	return h.DB.DeleteItem(ctx, in, optFns...)
-}
-
-// onFirst returns a hook that runs inject once, on the first request of
-// kind op.
-func onFirst(op string, inject func()) func(string) {
-	var once sync.Once
-	return func(got string) {
-		if got == op {
-			once.Do(inject)
-		}
-	}
-}
+// Bad input and faults. Every bad input that can be judged locally must
+// come back as a named error without a request; every fault must come back
+// as an error the caller can classify, after exactly one request from the
+// repository, with the stored record either as it was or as it was meant
+// to become, never in between.
 
 // faultOp is one repository operation under a fault: run does it to the
 // session "before" (read just before), and op is the DynamoDB request the
@@ -666,8 +126,8 @@ func TestFaultsLeaveRecordIntact(t *testing.T) {
 			t.Run(op.name+"/"+f.name, func(t *testing.T) {
 				db := newFake(t)
 				h := &hookDB{DB: db, before: func(string) {}}
-				var calls faultCalls
-				repo := faultRepo[cart](t, h, &calls, faultVersioned, func(o *dynamosession.Options[cart]) { o.Touch = ttl.Always() })
+				var calls callLog
+				repo := faultRepo[cart](t, h, &calls, versioned, func(o *dynamosession.Options[cart]) { o.Touch = ttl.Always() })
 				s, before := faultSession(t, db, repo)
 				calls.reset()
 				db.ResetStats()
@@ -686,7 +146,7 @@ func TestFaultsLeaveRecordIntact(t *testing.T) {
 				if strings.Contains(err.Error(), s.ID) {
 					t.Errorf("error %q carries the whole session ID", err)
 				}
-				if n := calls.n(op.op); n != 1 {
+				if n := calls.count(op.op); n != 1 {
 					t.Errorf("%s made %d %s requests, want exactly 1", op.name, n, op.op)
 				}
 				// A call cut off while it waits never reaches the fake's
@@ -735,8 +195,8 @@ func TestCancelMidCall(t *testing.T) {
 			db := newFake(t)
 			inFlight := make(chan struct{})
 			h := &hookDB{DB: db, before: func(string) {}}
-			var calls faultCalls
-			repo := faultRepo[cart](t, h, &calls, faultVersioned, func(o *dynamosession.Options[cart]) { o.Touch = ttl.Always() })
+			var calls callLog
+			repo := faultRepo[cart](t, h, &calls, versioned, func(o *dynamosession.Options[cart]) { o.Touch = ttl.Always() })
 			s, before := faultSession(t, db, repo)
 			calls.reset()
 			// The target request finds a table that does not answer; the
@@ -752,7 +212,7 @@ func TestCancelMidCall(t *testing.T) {
 			if err := <-done; !errors.Is(err, context.Canceled) {
 				t.Fatalf("%s canceled mid-call = %v, want context.Canceled", op.name, err)
 			}
-			if n := calls.n(op.op); n != 1 {
+			if n := calls.count(op.op); n != 1 {
 				t.Errorf("%s made %d %s requests, want exactly 1", op.name, n, op.op)
 			}
 			if diff := cmp.Diff(before, faultStored(db, "session#"+s.ID), cmpAV); diff != "" {
@@ -818,9 +278,9 @@ func TestFailedConditionalWrites(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			db := newFake(t)
-			var calls faultCalls
+			var calls callLog
 			clock := testclock.New(faultNow)
-			repo := faultRepo[cart](t, db, &calls, faultVersioned, func(o *dynamosession.Options[cart]) {
+			repo := faultRepo[cart](t, db, &calls, versioned, func(o *dynamosession.Options[cart]) {
 				o.Touch = ttl.Always()
 				o.Clock = clock.Now
 			})
@@ -837,57 +297,13 @@ func TestFailedConditionalWrites(t *testing.T) {
 			if !errors.Is(err, tt.want) || (tt.want == nil && err != nil) {
 				t.Fatalf("losing write = %v, want %v", err, tt.want)
 			}
-			if n := calls.n(tt.op); n != 1 || calls.n("") != 1 {
-				t.Errorf("losing write sent %d requests (%d %s), want exactly 1", calls.n(""), n, tt.op)
+			if n := calls.count(tt.op); n != 1 || calls.count("") != 1 {
+				t.Errorf("losing write sent %d requests (%d %s), want exactly 1", calls.count(""), n, tt.op)
 			}
 			if diff := cmp.Diff(winner, faultStored(db, "session#"+id), cmpAV); diff != "" {
 				t.Errorf("the winner's record changed (-want +got):\n%s", diff)
 			}
 		})
-	}
-}
-
-// replayDB is the fake behind a connection that drops the response of the
-// first conditional UpdateItem after DynamoDB applied it: the SDK's
-// retryer then sends the same request again (it retries connection resets
-// and timeouts for every DynamoDB operation), and that second attempt is
-// the one whose answer the repository sees.
-type replayDB struct {
-	*fake.DB
-	replayed atomic.Bool
-}
-
-func (r *replayDB) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
-	if in.ConditionExpression != nil && strings.Contains(*in.ConditionExpression, "#v") && r.replayed.CompareAndSwap(false, true) {
-		if _, err := r.DB.UpdateItem(ctx, in, optFns...); err != nil {
-			return nil, err
-		}
-	}
-	return r.DB.UpdateItem(ctx, in, optFns...)
-}
-
-// TestUpdateAppliesOnceAfterLostResponse documents an ambiguity of
-// optimistic locking: a versioned write that landed but whose response was
-// lost is retried by the SDK, fails its own condition, and reads as
-// ErrConflict; Update then applies fn a second time. See the report of
-// issue 9 for the fix (a per-write token); until it lands the test is
-// skipped.
-func TestUpdateAppliesOnceAfterLostResponse(t *testing.T) {
-	ctx := context.Background()
-	db := &replayDB{DB: newFake(t)}
-	var calls faultCalls
-	repo := faultRepo[cart](t, db, &calls, faultVersioned)
-	id := newID(t)
-	if _, err := repo.Put(ctx, id, cart{}); err != nil {
-		t.Fatal(err)
-	}
-	s, err := repo.Update(ctx, id, func(c *cart) error { c.Count++; return nil })
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, _ := repo.Get(consistency.WithStrongRead(ctx), id)
-	if s.Data.Count != 1 || got.Data.Count != 1 {
-		t.Fatalf("one Update incremented the count to %d (stored %d), want 1", s.Data.Count, got.Data.Count)
 	}
 }
 
@@ -933,13 +349,13 @@ func TestSDKRetryerOwnsRetries(t *testing.T) {
 					o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
 				}),
 			})
-			var calls faultCalls
+			var calls callLog
 			repo := faultRepo[cart](t, client, &calls)
 			_, err := repo.Get(context.Background(), "abc")
 			if got := int(requests.Load()); got != tt.wantHTTP {
 				t.Errorf("server saw %d requests, want %d", got, tt.wantHTTP)
 			}
-			if n := calls.n(""); n != 1 {
+			if n := calls.count(""); n != 1 {
 				t.Errorf("repository made %d calls, want 1", n)
 			}
 			if tt.wantErr {
@@ -1072,7 +488,3 @@ func TestDeadlinesOnDynamoDBLocal(t *testing.T) {
 		"of the cut-off saves %d were stored after all, %d of them only after the caller's next read",
 		rounds, spread.Round(time.Microsecond), ok, cut, conflicts, cutSeen, cutSeenLate)
 }
-
-// put drops the session Repo.Put returns, for tables of operations that
-// return only an error.
-func put[T any](_ *dynamosession.Session[T], err error) error { return err }

@@ -17,7 +17,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
 	"github.com/dynamosession/dynamosession"
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/fake"

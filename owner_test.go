@@ -1,28 +1,626 @@
-package dynamosession_test
+// This file tests the owner index: options, backfill, RevokeOwner and
+// the revocation check.
 
-// Unit tests of owners on the fake: options, what each write stores and
-// sends, bad owners, and clients without Query. Listing, revocation and
-// the revocation marker run on every backend in owner_contract_test.go.
+package dynamosession_test
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/dynamosession/dynamosession"
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/fake"
+	"github.com/dynamosession/dynamosession/internal/dynamotest"
 	"github.com/dynamosession/dynamosession/ttl"
+	"github.com/google/go-cmp/cmp"
 )
+
+// Contract cases for owners (issue 16): listing and revoking a user's
+// sessions through the sparse owner index, the revocation marker that
+// closes the index's eventual-consistency window, and the capacity each
+// step costs the table and the index, as each backend reports it
+// (ReturnConsumedCapacity INDEXES).
+
+func ownerContractCases() []contractCase {
+	return []contractCase{
+		{"OwnerRevokesOtherDevices", testOwnerRevokesOtherDevices},
+		{"OwnerRevokes2500Sessions", testOwnerRevokes2500},
+		{"OwnerAnonymousNeverIndexed", testOwnerAnonymousNeverIndexed},
+		{"OwnerCapacityByProjection", testOwnerCapacityByProjection},
+		{"OwnerRevokeSparesChangedSessions", testOwnerRevokeSparesChanged},
+		{"OwnerRevocationCheckClosesIndexWindow", testOwnerRevocationCheck},
+		{"OwnerRevocationReachesTheReadCache", testOwnerRevocationAndCache},
+	}
+}
+
+var (
+	keysOnly       = types.Projection{ProjectionType: types.ProjectionTypeKeysOnly}
+	includeExpires = types.Projection{ProjectionType: types.ProjectionTypeInclude, NonKeyAttributes: []string{"expires"}}
+)
+
+// ownerTable gives the case a table of its own with the owner index of
+// the given projection, and points e at it.
+func ownerTable(t *testing.T, e *env, proj types.Projection) {
+	t.Helper()
+	if _, local := e.client.(*dynamodb.Client); local && dynamotest.Endpoint() == "" {
+		t.Skip("owner cases create a table with an index and read the index right after writing, " +
+			"which holds on DynamoDB Local and the fake but not on AWS, whose indexes lag")
+	}
+	if _, ok := e.client.(dynamosession.OwnerAPI); !ok {
+		t.Skipf("%T implements no Query (dynamosession.OwnerAPI)", e.client)
+	}
+	e.table = dynamotest.CreateTableFrom(t, e.client, &dynamodb.CreateTableInput{
+		BillingMode: types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{
+			{AttributeName: aws.String("id"), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String("owner"), AttributeType: types.ScalarAttributeTypeS},
+		},
+		KeySchema: []types.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: types.KeyTypeHash}},
+		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
+			IndexName:  aws.String("owner-index"),
+			KeySchema:  []types.KeySchemaElement{{AttributeName: aws.String("owner"), KeyType: types.KeyTypeHash}},
+			Projection: &proj,
+		}},
+	})
+}
+
+// ownerRepo is newRepo with owners on, over client (e.client when nil).
+func ownerRepo(t *testing.T, e *env, client dynamosession.API, optFns ...func(*dynamosession.Options[cart])) *dynamosession.Repo[cart] {
+	t.Helper()
+	if client == nil {
+		client = e.client
+	}
+	base := func(o *dynamosession.Options[cart]) {
+		o.Clock, o.Observer, o.Owner = e.clock.Now, e.observe, cartOwner
+	}
+	r, err := dynamosession.New[cart](client, e.table, append([]func(*dynamosession.Options[cart]){base}, optFns...)...)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return r
+}
+
+// createOwned creates n sessions of owner, 8 at a time, and returns their IDs.
+func createOwned(t *testing.T, repo *dynamosession.Repo[cart], owner string, n int) []string {
+	t.Helper()
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = newID(t)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	sem := make(chan struct{}, 8)
+	for _, id := range ids {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if _, err := repo.Put(context.Background(), id, cart{User: owner}); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("Put: %v", err)
+	}
+	return ids
+}
+
+func redacted(id string) string { return id[:6] + "…" }
+
+// testOwnerRevokesOtherDevices: a user signed in on three devices lists
+// them and signs out the two others; the current one keeps working, and
+// other users, anonymous sessions, the user's expired record and husk are
+// listed as they should be (not at all for the last two).
+func testOwnerRevokesOtherDevices(t *testing.T, e *env) {
+	ownerTable(t, e, keysOnly)
+	repo := ownerRepo(t, e, nil)
+	ctx := context.Background()
+	now := e.clock.Now()
+	dev := createOwned(t, repo, "ada", 3)
+	bob := createOwned(t, repo, "bob", 1)[0]
+	anon := newID(t)
+	if _, err := repo.Put(ctx, anon, cart{Items: []string{"anonymous"}}); err != nil {
+		t.Fatal(err)
+	}
+	expired, husk := newID(t), newID(t)
+	e.putRaw(t, map[string]types.AttributeValue{
+		"id": &types.AttributeValueMemberS{Value: "session#" + expired}, "sess": &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{}},
+		"expires": &types.AttributeValueMemberN{Value: fmt.Sprint(now.Unix() - 1)}, "owner": &types.AttributeValueMemberS{Value: "ada"},
+	})
+	e.putRaw(t, map[string]types.AttributeValue{
+		"id": &types.AttributeValueMemberS{Value: "session#" + husk}, "owner": &types.AttributeValueMemberS{Value: "ada"},
+		"expires": &types.AttributeValueMemberN{Value: fmt.Sprint(now.Add(time.Hour).Unix())},
+	})
+
+	list, err := repo.ListOwner(ctx, "ada", dev[0])
+	if err != nil {
+		t.Fatalf("ListOwner: %v", err)
+	}
+	var want []dynamosession.OwnedSession
+	for i, id := range dev {
+		want = append(want, dynamosession.OwnedSession{RedactedID: redacted(id), Current: i == 0, OwnedAt: now, LastWritten: now, ExpiresAt: now.Add(24 * time.Hour)})
+	}
+	sortOwned := cmp.Transformer("sort", func(l []dynamosession.OwnedSession) map[string]dynamosession.OwnedSession {
+		m := map[string]dynamosession.OwnedSession{}
+		for _, s := range l {
+			m[s.RedactedID] = s
+		}
+		return m
+	})
+	if diff := cmp.Diff(want, list, sortOwned); diff != "" {
+		t.Errorf("ListOwner mismatch (-want +got):\n%s", diff)
+	}
+	oneByOne, err := ownerRepo(t, e, queryOnly{e.client}).ListOwner(ctx, "ada", dev[0])
+	if err != nil {
+		t.Fatalf("ListOwner without BatchGetItem: %v", err)
+	}
+	if diff := cmp.Diff(list, oneByOne); diff != "" {
+		t.Errorf("ListOwner without BatchGetItem mismatch (-batched +one by one):\n%s", diff)
+	}
+	for _, s := range list {
+		for _, id := range dev {
+			if strings.Contains(s.RedactedID, id) {
+				t.Errorf("ListOwner shows a full session ID: %q", s.RedactedID)
+			}
+		}
+	}
+
+	e.clock.Advance(time.Minute)
+	rev, err := repo.RevokeOwner(ctx, "ada", dev[0])
+	if err != nil {
+		t.Fatalf("RevokeOwner: %v", err)
+	}
+	if diff := cmp.Diff(dynamosession.Revocation{Ended: 2, Dead: 2}, rev); diff != "" {
+		t.Errorf("RevokeOwner mismatch (-want +got):\n%s", diff)
+	}
+	for _, id := range dev[1:] {
+		if _, err := repo.Get(ctx, id); !errors.Is(err, dynamosession.ErrNotFound) {
+			t.Errorf("Get of a revoked device = %v, want ErrNotFound", err)
+		}
+	}
+	s, err := repo.Get(ctx, dev[0])
+	if err != nil {
+		t.Fatalf("Get of the current device: %v", err)
+	}
+	s.Data.Items = append(s.Data.Items, "still here")
+	if err := repo.Save(ctx, s); err != nil {
+		t.Fatalf("Save of the current device: %v", err)
+	}
+	for _, id := range []string{bob, anon} {
+		if _, err := repo.Get(ctx, id); err != nil {
+			t.Errorf("Get of another user's or an anonymous session: %v", err)
+		}
+	}
+	list, err = repo.ListOwner(ctx, "ada", dev[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = []dynamosession.OwnedSession{{RedactedID: redacted(dev[0]), Current: true, OwnedAt: now,
+		LastWritten: now.Add(time.Minute), ExpiresAt: now.Add(time.Minute + 24*time.Hour)}}
+	if diff := cmp.Diff(want, list); diff != "" {
+		t.Errorf("ListOwner after revoking mismatch (-want +got):\n%s", diff)
+	}
+	again, err := repo.RevokeOwner(ctx, "ada", dev[0])
+	if err != nil || again != (dynamosession.Revocation{}) {
+		t.Errorf("RevokeOwner again = %+v, %v; want nothing ended", again, err)
+	}
+}
+
+// testOwnerRevokes2500: a user with 2,500 sessions is listed and revoked
+// completely, paging through the index; the requests and units both
+// backends report are the ones the docs promise.
+func testOwnerRevokes2500(t *testing.T, e *env) {
+	const n = 2500
+	ownerTable(t, e, keysOnly)
+	repo := ownerRepo(t, e, nil)
+	ctx := context.Background()
+	ids := createOwned(t, repo, "many", n)
+	other := createOwned(t, repo, "other", 1)[0]
+
+	var list []dynamosession.OwnedSession
+	listed := e.measure(t, func() (err error) { list, err = repo.ListOwner(ctx, "many", ""); return err })
+	if len(list) != n {
+		t.Fatalf("ListOwner listed %d sessions, want %d", len(list), n)
+	}
+	// 3 pages of at most 1,000 keys; 25 batches of 100 sessions (or
+	// 2,500 GetItem), each session under 4 KB: 0.5 read unit apiece.
+	reads := map[string]int{"Query": 3, "BatchGetItem": 25}
+	if !hasBatchGet(e.client) {
+		reads = map[string]int{"Query": 3, "GetItem": n}
+	}
+	if diff := cmp.Diff(reads, listed.Ops); diff != "" || listed.Index != 0 || listed.TableWrite != 0 {
+		t.Errorf("listing %d sessions: %v; want only reads, requests mismatch (-want +got):\n%s", n, listed, diff)
+	}
+	queryRead := listed.TableRead - n*0.5
+	t.Logf("listing %d sessions: %v (index Query %.1f RU, items %.1f RU)", n, listed, queryRead, float64(n)*0.5)
+
+	var rev dynamosession.Revocation
+	revoked := e.measure(t, func() (err error) { rev, err = repo.RevokeOwner(ctx, "many", ""); return err })
+	if rev != (dynamosession.Revocation{Ended: n}) {
+		t.Errorf("RevokeOwner = %+v, want %d ended", rev, n)
+	}
+	// Each delete: 1 unit for the small item, 1 for its index entry.
+	want := cost{TableRead: queryRead, TableWrite: n, Index: n, Ops: map[string]int{"Query": 3, "DeleteItem": n}}
+	if diff := cmp.Diff(want, revoked); diff != "" {
+		t.Errorf("revoking %d sessions: cost mismatch (-want +got):\n%s", n, diff)
+	}
+	t.Logf("revoking %d sessions: %v", n, revoked)
+	if queryRead <= 0 || queryRead > 0.5*float64(3+n*200/4096) {
+		t.Errorf("the index Query read %.1f units for %d keys, want at most 0.5 per 4 KB of 200-byte entries", queryRead, n)
+	}
+
+	if list, err := repo.ListOwner(ctx, "many", ""); err != nil || len(list) != 0 {
+		t.Errorf("ListOwner after revoking = %d sessions, %v; want none", len(list), err)
+	}
+	for _, id := range []string{ids[0], ids[n/2], ids[n-1]} {
+		if _, err := repo.Get(ctx, id); !errors.Is(err, dynamosession.ErrNotFound) {
+			t.Errorf("Get of a revoked session = %v, want ErrNotFound", err)
+		}
+	}
+	if _, err := repo.Get(ctx, other); err != nil {
+		t.Errorf("Get of another user's session: %v", err)
+	}
+}
+
+// testOwnerAnonymousNeverIndexed: anonymous sessions have no owner
+// attribute, so no write of theirs costs the index anything; a logout
+// that clears the owner takes the session out of the index.
+func testOwnerAnonymousNeverIndexed(t *testing.T, e *env) {
+	ownerTable(t, e, keysOnly)
+	repo := ownerRepo(t, e, nil, func(o *dynamosession.Options[cart]) { o.Touch = ttl.Always() })
+	ctx := context.Background()
+	id := newID(t)
+	var s *dynamosession.Session[cart]
+	steps := []struct {
+		name string
+		do   func() error
+	}{
+		{"create", func() (err error) { s, err = repo.Put(ctx, id, cart{Items: []string{"a"}}); return err }},
+		{"get", func() (err error) { s, err = repo.Get(ctx, id); return err }},
+		{"save", func() error { s.Data.Count++; return repo.Save(ctx, s) }},
+		{"touch", func() error { e.clock.Advance(time.Minute); _, err := repo.Touch(ctx, s); return err }},
+		{"delete", func() error { return repo.Delete(ctx, id) }},
+	}
+	for _, st := range steps {
+		c := e.measure(t, st.do)
+		if c.Index != 0 || len(c.Ops) != 1 {
+			t.Errorf("anonymous %s: %v; want one request, nothing on the index", st.name, c)
+		}
+		if item := e.raw(t, "session#"+id); item["owner"] != nil {
+			t.Errorf("anonymous %s stored an owner: %v", st.name, avString(item["owner"]))
+		}
+	}
+
+	// A login in an anonymous session, then a logout that keeps the
+	// session but clears the user.
+	if s, err := repo.Put(ctx, id, cart{}); err != nil {
+		t.Fatal(err)
+	} else {
+		s.Data.User = "ada"
+		if c := e.measure(t, func() error { return repo.Save(ctx, s) }); c.Index != 1 {
+			t.Errorf("login by Save: %v; want 1 index write unit", c)
+		}
+		s.Data.User = ""
+		if c := e.measure(t, func() error { return repo.Save(ctx, s) }); c.Index != 1 {
+			t.Errorf("logout by Save: %v; want 1 index write unit", c)
+		}
+	}
+	if list, err := repo.ListOwner(ctx, "ada", ""); err != nil || len(list) != 0 {
+		t.Errorf("ListOwner after logout = %v, %v; want none", list, err)
+	}
+	if item := e.raw(t, "session#"+id); item["owner"] != nil || item["owned_at"] != nil || item["sess"] == nil {
+		t.Errorf("after logout the stored session is %v; want it without owner attributes", item)
+	}
+}
+
+// testOwnerCapacityByProjection measures what a session's life costs the
+// table and the index with the two projections the design weighed: keys
+// only (chosen) and keys plus the expiry. With keys only, a save or touch
+// that keeps the owner writes nothing to the index; with the expiry
+// projected, every one of them writes the index too.
+func testOwnerCapacityByProjection(t *testing.T, e *env) {
+	for _, tc := range []struct {
+		proj                    types.Projection
+		login, save, touch, out float64 // index write units
+	}{
+		{keysOnly, 1, 0, 0, 1},
+		{includeExpires, 1, 1, 1, 1},
+	} {
+		t.Run(string(tc.proj.ProjectionType), func(t *testing.T) {
+			e := &env{client: e.client, clock: e.clock}
+			ownerTable(t, e, tc.proj)
+			repo := ownerRepo(t, e, nil, func(o *dynamosession.Options[cart]) { o.Touch = ttl.Always() })
+			ctx := context.Background()
+			id := newID(t)
+			var s *dynamosession.Session[cart]
+			var rev dynamosession.Revocation
+			got := map[string]cost{
+				"login":     e.measure(t, func() (err error) { s, err = repo.Put(ctx, id, cart{User: "ada"}); return err }),
+				"page view": e.measure(t, func() (err error) { s, err = repo.Get(ctx, id); return err }),
+				"save": e.measure(t, func() error {
+					e.clock.Advance(time.Minute) // a save writes a fresh expiry too
+					s.Data.Count++
+					return repo.Save(ctx, s)
+				}),
+				"touch": e.measure(t, func() error {
+					e.clock.Advance(time.Minute)
+					_, err := repo.Touch(ctx, s)
+					return err
+				}),
+				"logout": e.measure(t, func() error { return repo.Delete(ctx, id) }),
+			}
+			if _, err := repo.Put(ctx, id, cart{User: "ada"}); err != nil {
+				t.Fatal(err)
+			}
+			got["revoke one"] = e.measure(t, func() (err error) { rev, err = repo.RevokeOwner(ctx, "ada", ""); return err })
+			if rev.Ended != 1 {
+				t.Errorf("RevokeOwner = %+v, want 1 ended", rev)
+			}
+			want := map[string]cost{
+				"login":      {TableWrite: 1, Index: tc.login, Ops: map[string]int{"PutItem": 1}},
+				"page view":  {TableRead: 0.5, Ops: map[string]int{"GetItem": 1}},
+				"save":       {TableWrite: 1, Index: tc.save, Ops: map[string]int{"UpdateItem": 1}},
+				"touch":      {TableWrite: 1, Index: tc.touch, Ops: map[string]int{"UpdateItem": 1}},
+				"logout":     {TableWrite: 1, Index: tc.out, Ops: map[string]int{"DeleteItem": 1}},
+				"revoke one": {TableRead: 0.5, TableWrite: 1, Index: 1, Ops: map[string]int{"Query": 1, "DeleteItem": 1}},
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("capacity mismatch (-want +got):\n%s", diff)
+			}
+			for _, step := range []string{"login", "page view", "save", "touch", "logout", "revoke one"} {
+				t.Logf("%s %-10s %v", tc.proj.ProjectionType, step, got[step])
+			}
+		})
+	}
+}
+
+// laggingIndex is a backend whose owner index answers from a moment ago:
+// after each real Query, stale rewrites the answer (adding entries the
+// table has since changed, hiding entries it has since gained), as
+// DynamoDB's eventually consistent index may.
+type laggingIndex struct {
+	backendClient
+	stale func(out *dynamodb.QueryOutput)
+}
+
+func (l *laggingIndex) Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	out, err := l.backendClient.(dynamosession.OwnerAPI).Query(ctx, in, optFns...)
+	if err == nil {
+		l.stale(out)
+	}
+	return out, err
+}
+
+// queryOnly is a backend with Query but without BatchGetItem, so that
+// ListOwner reads the listed sessions one GetItem each.
+type queryOnly struct{ backendClient }
+
+func (q queryOnly) Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	return q.backendClient.(dynamosession.OwnerAPI).Query(ctx, in, optFns...)
+}
+
+// hasBatchGet reports whether ListOwner can batch its reads on client.
+func hasBatchGet(client any) bool {
+	_, ok := client.(interface {
+		BatchGetItem(context.Context, *dynamodb.BatchGetItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
+	})
+	return ok
+}
+
+func indexEntry(id string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: "session#" + id}}
+}
+
+// testOwnerRevokeSparesChanged: while a revocation runs, one of the
+// user's sessions is handed to another user and the user logs in again in
+// another; the index still lists both under the user. The conditional
+// deletes leave both alone and end the rest.
+func testOwnerRevokeSparesChanged(t *testing.T, e *env) {
+	ownerTable(t, e, keysOnly)
+	ctx := context.Background()
+	plain := ownerRepo(t, e, nil)
+	dev := createOwned(t, plain, "ada", 3)
+	handed, relogged := dev[1], dev[2]
+	lag := &laggingIndex{backendClient: e.client}
+	var once sync.Once
+	lag.stale = func(out *dynamodb.QueryOutput) {
+		once.Do(func() {
+			// Mid-revocation, after the index answered.
+			e.clock.Advance(time.Second)
+			for id, user := range map[string]string{handed: "bob", relogged: "ada"} {
+				s, err := plain.Get(ctx, id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if s.Data.User = ""; user == "ada" {
+					if err := plain.Save(ctx, s); err != nil { // logout...
+						t.Fatal(err)
+					}
+				}
+				s.Data.User = user
+				if err := plain.Save(ctx, s); err != nil { // ...and login
+					t.Fatal(err)
+				}
+			}
+			out.Items = []map[string]types.AttributeValue{indexEntry(dev[0]), indexEntry(handed), indexEntry(relogged)}
+		})
+	}
+	repo := ownerRepo(t, e, lag)
+	rev, err := repo.RevokeOwner(ctx, "ada", "")
+	if err != nil || rev != (dynamosession.Revocation{Ended: 1}) {
+		t.Fatalf("RevokeOwner = %+v, %v; want 1 ended", rev, err)
+	}
+	if _, err := plain.Get(ctx, dev[0]); !errors.Is(err, dynamosession.ErrNotFound) {
+		t.Errorf("Get of the revoked session = %v, want ErrNotFound", err)
+	}
+	for id, owner := range map[string]string{handed: "bob", relogged: "ada"} {
+		if s, err := plain.Get(ctx, id); err != nil || s.Owner() != owner {
+			t.Errorf("Get of a session that changed during the revocation = %v; want it kept, owned by %s", err, owner)
+		}
+	}
+}
+
+// testOwnerRevocationCheck: an attacker logs in a moment before the user
+// changes their password, and the index has not seen the new session yet.
+// Without Options.RevocationCheck that session survives the revocation
+// (the gap the option closes); with it, its next Get finds it revoked,
+// while the kept device and a login after the revocation work. It also
+// measures what the check costs per Get, and that it stops costing
+// anything once a session's window has passed.
+func testOwnerRevocationCheck(t *testing.T, e *env) {
+	const window = time.Minute
+	ownerTable(t, e, keysOnly)
+	ctx := context.Background()
+	for _, check := range []time.Duration{0, window} {
+		t.Run(fmt.Sprint("RevocationCheck=", check), func(t *testing.T) {
+			var hidden string
+			lag := &laggingIndex{backendClient: e.client, stale: func(out *dynamodb.QueryOutput) {
+				out.Items = slices.DeleteFunc(out.Items, func(item map[string]types.AttributeValue) bool {
+					return avString(item["id"]) == "S:session#"+hidden
+				})
+			}}
+			repo := ownerRepo(t, e, lag, func(o *dynamosession.Options[cart]) { o.RevocationCheck = check })
+			user := "user-" + newID(t)
+			dev := createOwned(t, repo, user, 2)
+			e.clock.Advance(2 * window)
+
+			// A Get inside the window, at creation, reads the marker; the
+			// first one after it also closes the window; later Gets cost
+			// what they always do.
+			young := createOwned(t, repo, user, 1)[0]
+			wantYoung := cost{TableRead: 0.5, Ops: map[string]int{"GetItem": 1}}
+			wantFirst, wantAfter := wantYoung, wantYoung
+			if check > 0 {
+				wantYoung = cost{TableRead: 1.5, Ops: map[string]int{"GetItem": 2}}
+				wantFirst = cost{TableRead: 1.5, TableWrite: 1, Ops: map[string]int{"GetItem": 2, "UpdateItem": 1}}
+			}
+			for _, step := range []struct {
+				name string
+				id   string
+				want cost
+			}{
+				{"Get of a young session", young, wantYoung},
+				{"first Get after the window", dev[0], wantFirst},
+				{"page view after the window", dev[0], wantAfter},
+				{"second device, first Get after the window", dev[1], wantFirst},
+				{"second device, page view after the window", dev[1], wantAfter},
+			} {
+				got := e.measure(t, func() error { _, err := repo.Get(ctx, step.id); return err })
+				if diff := cmp.Diff(step.want, got); diff != "" {
+					t.Errorf("%s: cost mismatch (-want +got):\n%s", step.name, diff)
+				}
+				t.Logf("RevocationCheck=%v, %s: %v", check, step.name, got)
+			}
+
+			// The attacker's login; the index has not caught up.
+			e.clock.Advance(time.Second)
+			attacker := createOwned(t, repo, user, 1)[0]
+			hidden = attacker
+			e.clock.Advance(time.Second)
+			var rev dynamosession.Revocation
+			c := e.measure(t, func() (err error) { rev, err = repo.RevokeOwner(ctx, user, dev[0]); return err })
+			t.Logf("RevocationCheck=%v, revoke: %v", check, c)
+			if diff := cmp.Diff(dynamosession.Revocation{Ended: 2}, rev); diff != "" { // dev[1] and young
+				t.Errorf("RevokeOwner mismatch (-want +got):\n%s", diff)
+			}
+			e.clock.Advance(time.Second)
+			fresh := createOwned(t, repo, user, 1)[0] // the user's login after the password change
+
+			_, err := repo.Get(ctx, attacker)
+			switch {
+			case check == 0 && err != nil:
+				t.Errorf("without the check, Get of the session the index missed = %v; the gap this option closes is gone?", err)
+			case check > 0 && !errors.Is(err, dynamosession.ErrNotFound):
+				t.Errorf("Get of the session the index missed = %v, want ErrNotFound", err)
+			case check > 0 && e.raw(t, "session#"+attacker) != nil:
+				t.Errorf("the revoked session is still stored after its Get")
+			}
+			for _, id := range []string{dev[0], fresh} {
+				if _, err := repo.Get(ctx, id); err != nil {
+					t.Errorf("Get of the kept device or a login after the revocation: %v", err)
+				}
+			}
+			if _, err := repo.Get(ctx, dev[1]); !errors.Is(err, dynamosession.ErrNotFound) {
+				t.Errorf("Get of a revoked device = %v, want ErrNotFound", err)
+			}
+		})
+	}
+}
+
+// testOwnerRevocationAndCache: with the read cache on, a revocation is
+// seen at once by the instance that made it (its cached copies of the
+// revoked sessions are marked deleted, not served for MaxStale), and the
+// write that closes a session's revocation check window reaches the
+// cached copy, so later cached Gets neither check nor write again.
+func testOwnerRevocationAndCache(t *testing.T, e *env) {
+	const window = time.Minute
+	ownerTable(t, e, keysOnly)
+	ctx := context.Background()
+	repo := ownerRepo(t, e, nil, func(o *dynamosession.Options[cart]) {
+		o.Cache.MaxStale = 10 * time.Minute // longer than the case: every Get below may hit
+		o.RevocationCheck = window
+	})
+	dev := createOwned(t, repo, "ada", 2) // Put keeps them in the cache
+	e.clock.Advance(2 * window)
+
+	for _, step := range []struct {
+		name string
+		want map[string]int
+	}{
+		{"first Get after the window: marker read, check closed", map[string]int{"GetItem": 1, "UpdateItem": 1}},
+		{"next Get: from the cache, nothing to check", map[string]int{}},
+	} {
+		c := e.measure(t, func() error { _, err := repo.Get(ctx, dev[1]); return err })
+		if diff := cmp.Diff(step.want, c.Ops); diff != "" {
+			t.Errorf("%s: requests mismatch (-want +got):\n%s", step.name, diff)
+		}
+	}
+
+	if rev, err := repo.RevokeOwner(ctx, "ada", dev[0]); err != nil || rev.Ended != 1 {
+		t.Fatalf("RevokeOwner = %+v, %v; want 1 ended", rev, err)
+	}
+	c := e.measure(t, func() error {
+		if _, err := repo.Get(ctx, dev[1]); !errors.Is(err, dynamosession.ErrNotFound) {
+			return fmt.Errorf("Get of the revoked session on the revoking instance = %v, want ErrNotFound", err)
+		}
+		return nil
+	})
+	if len(c.Ops) != 0 {
+		t.Errorf("Get of the revoked session sent %v; want it answered from the cache", c.Ops)
+	}
+	if _, err := repo.Get(ctx, dev[0]); err != nil {
+		t.Errorf("Get of the kept session: %v", err)
+	}
+
+	// Without the check, only the cache's own bookkeeping stands between
+	// a revoked session and the cached copy this instance holds.
+	plain := ownerRepo(t, e, nil, func(o *dynamosession.Options[cart]) { o.Cache.MaxStale = 10 * time.Minute })
+	bob := createOwned(t, plain, "bob", 2)
+	if rev, err := plain.RevokeOwner(ctx, "bob", bob[0]); err != nil || rev.Ended != 1 {
+		t.Fatalf("RevokeOwner = %+v, %v; want 1 ended", rev, err)
+	}
+	e.reset()
+	if _, err := plain.Get(ctx, bob[1]); !errors.Is(err, dynamosession.ErrNotFound) || e.count("") != 0 {
+		t.Errorf("Get of a revoked, cached session = %v after %d requests; want ErrNotFound from the cache", err, e.count(""))
+	}
+}
+
+// Unit tests of owners on the fake: options, what each write stores and
+// sends, bad owners, and clients without Query. Listing, revocation and
+// the revocation marker run on every backend, as the contract cases above.
 
 // cartOwner is the contract suite's owner rule: the user in the cart.
 func cartOwner(c *cart) string { return c.User }
@@ -72,44 +670,6 @@ func TestOwnerOptions(t *testing.T) {
 	}
 }
 
-// recordDB is the fake recording the write requests it receives.
-type recordDB struct {
-	*fake.DB
-	mu      sync.Mutex
-	puts    []*dynamodb.PutItemInput
-	updates []*dynamodb.UpdateItemInput
-}
-
-func (r *recordDB) PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
-	r.mu.Lock()
-	r.puts = append(r.puts, in)
-	r.mu.Unlock()
-	return r.DB.PutItem(ctx, in, optFns...)
-}
-
-func (r *recordDB) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
-	r.mu.Lock()
-	r.updates = append(r.updates, in)
-	r.mu.Unlock()
-	return r.DB.UpdateItem(ctx, in, optFns...)
-}
-
-// lastUpdate returns the attribute names the last UpdateItem named, and
-// its update expression.
-func (r *recordDB) lastUpdate(t *testing.T) (names []string, update string) {
-	t.Helper()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.updates) == 0 {
-		t.Fatal("no UpdateItem sent")
-	}
-	in := r.updates[len(r.updates)-1]
-	for _, n := range in.ExpressionAttributeNames {
-		names = append(names, n)
-	}
-	return names, *in.UpdateExpression
-}
-
 // ownerAttrsOf returns the owner attributes of a stored item as text.
 func ownerAttrsOf(item map[string]types.AttributeValue) map[string]any {
 	got := map[string]any{}
@@ -128,7 +688,7 @@ func ownerAttrsOf(item map[string]types.AttributeValue) map[string]any {
 func TestOwnerFollowsTheData(t *testing.T) {
 	db := &recordDB{DB: newFake(t)}
 	now := faultNow
-	var calls faultCalls
+	var calls callLog
 	repo := faultRepo[cart](t, db, &calls, withCartOwner, func(o *dynamosession.Options[cart]) {
 		o.Clock = func() time.Time { return now }
 		o.Touch = ttl.Always()
@@ -224,7 +784,7 @@ func containsAny(list []string, want ...string) bool {
 // unchanged data, once; after that a Save of unchanged data sends nothing.
 func TestOwnerBackfill(t *testing.T) {
 	db := newFake(t)
-	var calls faultCalls
+	var calls callLog
 	plain := faultRepo[cart](t, db, &calls)
 	ctx := context.Background()
 	if _, err := plain.Put(ctx, "old", cart{User: "ada"}); err != nil {
@@ -243,7 +803,7 @@ func TestOwnerBackfill(t *testing.T) {
 		if err := owned.Save(ctx, s); err != nil {
 			t.Fatalf("Save %d: %v", i+1, err)
 		}
-		if got := calls.n("UpdateItem"); got != wantUpdates {
+		if got := calls.count("UpdateItem"); got != wantUpdates {
 			t.Errorf("Save %d of unchanged data sent %d UpdateItem, want %d", i+1, got, wantUpdates)
 		}
 	}
@@ -257,7 +817,7 @@ func TestOwnerBackfill(t *testing.T) {
 // before any request.
 func TestInvalidOwnerSendsNothing(t *testing.T) {
 	db := newFake(t)
-	var calls faultCalls
+	var calls callLog
 	// Msgpack stores any bytes, so the owner check, not the codec's UTF-8
 	// rule, is what refuses the owner.
 	repo := faultRepo[cart](t, db, &calls, withCartOwner, func(o *dynamosession.Options[cart]) { o.Codec = codec.Msgpack[cart]{} })
@@ -337,7 +897,7 @@ func TestUnreadableOwnerIsDecodeError(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.attr+"/"+avString(tt.av).(string), func(t *testing.T) {
 			db := newFake(t)
-			var calls faultCalls
+			var calls callLog
 			plain := faultRepo[cart](t, db, &calls)
 			ctx := context.Background()
 			if _, err := plain.Put(ctx, "x", cart{User: "ada"}); err != nil {
@@ -369,15 +929,15 @@ func TestUnreadableOwnerIsDecodeError(t *testing.T) {
 // can address an owner's marker; hashed IDs never can.
 func TestMarkerKeysAreReserved(t *testing.T) {
 	db := newFake(t)
-	var calls faultCalls
+	var calls callLog
 	ctx := context.Background()
 	id := "\x00revoked\x00ada"
 	markers := faultRepo[cart](t, db, &calls, withCartOwner, func(o *dynamosession.Options[cart]) { o.RevocationCheck = time.Minute })
 	if _, err := markers.Put(ctx, id, cart{}); !errors.Is(err, dynamosession.ErrInvalidID) {
 		t.Errorf("Put(%q) = %v, want ErrInvalidID", id, err)
 	}
-	if calls.n("") != 0 {
-		t.Errorf("%d requests sent, want none", calls.n(""))
+	if calls.count("") != 0 {
+		t.Errorf("%d requests sent, want none", calls.count(""))
 	}
 	hashed := faultRepo[cart](t, db, &calls, withCartOwner, func(o *dynamosession.Options[cart]) {
 		o.RevocationCheck, o.HashIDs = time.Minute, true
@@ -385,49 +945,4 @@ func TestMarkerKeysAreReserved(t *testing.T) {
 	if _, err := hashed.Put(ctx, id, cart{}); err != nil {
 		t.Errorf("hashed Put(%q) = %v", id, err)
 	}
-}
-
-// ExampleRepo_RevokeOwner: "sign out other devices". The session keeps
-// its user in the data; Options.Owner tells the repository where, so the
-// owner index lists the user's sessions.
-func ExampleRepo_RevokeOwner() {
-	ctx := context.Background()
-	// A session table with its owner index, as `dynamosession create-table`
-	// makes it, and one clock for the fake and the repository.
-	db := fake.NewSessions(func(t *fake.SessionTable) { t.OwnerIndex = "owner-index" })
-	type Session struct {
-		UserID string
-		Theme  string
-	}
-	repo, err := dynamosession.New[Session](db, "sessions", func(o *dynamosession.Options[Session]) {
-		o.Owner = func(s *Session) string { return s.UserID }
-		o.Clock = db.Clock().Now
-	})
-	if err != nil {
-		panic(err)
-	}
-	// Ada signs in on a laptop, a phone and a tablet; someone browses anonymously.
-	for _, id := range []string{"laptop-7f3a9c", "phone-2b8e41", "tablet-c05d17"} {
-		_, _ = repo.Put(ctx, id, Session{UserID: "ada"})
-	}
-	_, _ = repo.Put(ctx, "anon-99e1f0", Session{Theme: "dark"})
-
-	current, _ := repo.Get(ctx, "laptop-7f3a9c")
-	list, _ := repo.ListOwner(ctx, current.Owner(), current.ID)
-	for _, s := range list {
-		fmt.Println(s.RedactedID, s.Current)
-	}
-	rev, err := repo.RevokeOwner(ctx, current.Owner(), current.ID)
-	fmt.Println("ended:", rev.Ended, err)
-	_, err = repo.Get(ctx, "phone-2b8e41")
-	fmt.Println("phone:", err)
-	_, err = repo.Get(ctx, "laptop-7f3a9c")
-	fmt.Println("laptop:", err)
-	// Output:
-	// laptop… true
-	// phone-… false
-	// tablet… false
-	// ended: 2 <nil>
-	// phone: dynamosession: session not found
-	// laptop: <nil>
 }

@@ -1,3 +1,5 @@
+// This file tests superseding a session (regeneration's tombstone).
+
 package dynamosession_test
 
 import (
@@ -8,29 +10,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/dynamosession/dynamosession"
-	"github.com/dynamosession/dynamosession/fake"
-	"github.com/dynamosession/dynamosession/internal/dynamotest"
-	"github.com/dynamosession/dynamosession/internal/testclock"
+	"github.com/google/go-cmp/cmp"
 )
-
-// onBackends runs each case on the fake and on DynamoDB Local, each case
-// with its own clock, in one table per backend (as TestContract does).
-func onBackends(t *testing.T, cases map[string]func(t *testing.T, e *env)) {
-	run := func(t *testing.T, client backendClient) {
-		table := dynamotest.CreateTable(t, client, "id", "expires")
-		for name, c := range cases {
-			t.Run(name, func(t *testing.T) {
-				t.Parallel()
-				c(t, &env{client: client, table: table, clock: testclock.New(time.Now().Truncate(time.Second))})
-			})
-		}
-	}
-	t.Run("fake", func(t *testing.T) { run(t, fake.New()) })
-	t.Run("dynamodb-local", func(t *testing.T) { run(t, dynamotest.Client(t)) })
-}
 
 // TestSupersede: a regeneration's tombstone reads as ErrSuperseded (which
 // is ErrNotFound too) for the grace period and as an expired record after,
@@ -143,12 +125,5 @@ func TestSupersedeRefusesClashingAttribute(t *testing.T) {
 	}
 	if err := repo.Supersede(context.Background(), "abc", time.Minute); !errors.Is(err, dynamosession.ErrInvalidOptions) {
 		t.Errorf("Supersede = %v, want ErrInvalidOptions", err)
-	}
-}
-
-func must(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
 	}
 }

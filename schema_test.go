@@ -1,8 +1,6 @@
-package dynamosession_test
+// This file tests schema changes: compatible changes and upgrades.
 
-// Contract cases for sessions over time: a deploy changes the session type
-// (issue 15). Sessions are written by one version of a struct and read by
-// the next, with every codec, on every backend.
+package dynamosession_test
 
 import (
 	"context"
@@ -13,11 +11,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/dynamosession/dynamosession"
 	"github.com/dynamosession/dynamosession/codec"
+	"github.com/google/go-cmp/cmp"
 )
+
+// Contract cases for sessions over time: a deploy changes the session type
+// (issue 15). Sessions are written by one version of a struct and read by
+// the next, with every codec, on every backend.
 
 // Version 1 of a cart, and version 2 after a deploy that added a field,
 // removed one, renamed one and changed the type of Items.

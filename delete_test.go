@@ -1,17 +1,100 @@
+// This file tests Repo.Delete and Repo.DeleteSession, including deletes
+// of records the repository cannot decode.
+
 package dynamosession_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/dynamosession/dynamosession"
+	"github.com/google/go-cmp/cmp"
 )
+
+func testDelete(t *testing.T, e *env) {
+	repo := newRepo[cart](t, e)
+	ctx := context.Background()
+	id := newID(t)
+	if _, err := repo.Put(ctx, id, cart{}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		if err := repo.Delete(ctx, id); err != nil {
+			t.Fatalf("Delete #%d: %v", i+1, err)
+		}
+	}
+	if _, err := repo.Get(ctx, id); !errors.Is(err, dynamosession.ErrNotFound) {
+		t.Fatalf("Get after Delete = %v", err)
+	}
+}
+
+func testVersionedDeleteSession(t *testing.T, e *env) {
+	repo := newRepo(t, e, func(o *dynamosession.Options[cart]) { o.Versioned = true })
+	ctx := context.Background()
+	id := newID(t)
+	if _, err := repo.Put(ctx, id, cart{}); err != nil {
+		t.Fatal(err)
+	}
+	old, _ := repo.Get(ctx, id)
+	cur, _ := repo.Get(ctx, id)
+	cur.Data.Count = 1
+	if err := repo.Save(ctx, cur); err != nil {
+		t.Fatal(err)
+	}
+	if err := repo.DeleteIfUnchanged(ctx, old); !errors.Is(err, dynamosession.ErrConflict) {
+		t.Fatalf("DeleteIfUnchanged of a stale version = %v, want ErrConflict", err)
+	}
+	if err := repo.DeleteIfUnchanged(ctx, cur); err != nil {
+		t.Fatalf("DeleteIfUnchanged of the current version: %v", err)
+	}
+	if err := repo.DeleteIfUnchanged(ctx, cur); err != nil {
+		t.Fatalf("DeleteIfUnchanged of a deleted session: %v", err)
+	}
+	if e.raw(t, "session#"+id) != nil {
+		t.Fatal("session not deleted")
+	}
+}
+
+// testDeleteIfUnchangedUnversioned: without versioning, DeleteIfUnchanged
+// compares the data, so a logout never deletes a session another request
+// changed since it was read.
+func testDeleteIfUnchangedUnversioned(t *testing.T, e *env) {
+	ctx := context.Background()
+	repo := newRepo[cart](t, e)
+	id := newID(t)
+	if _, err := repo.Put(ctx, id, cart{User: "ada"}); err != nil {
+		t.Fatal(err)
+	}
+	stale, err := repo.Get(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := repo.Get(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other.Data.Count = 3
+	if err := repo.Save(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	if err := repo.DeleteIfUnchanged(ctx, stale); !errors.Is(err, dynamosession.ErrConflict) {
+		t.Fatalf("DeleteIfUnchanged of a changed session = %v, want ErrConflict", err)
+	}
+	if err := repo.DeleteIfUnchanged(ctx, other); err != nil {
+		t.Fatalf("DeleteIfUnchanged of the session as saved = %v", err)
+	}
+	if _, err := repo.Get(ctx, id); !errors.Is(err, dynamosession.ErrNotFound) {
+		t.Fatalf("Get after the delete = %v, want ErrNotFound", err)
+	}
+	if err := repo.DeleteIfUnchanged(ctx, other); err != nil {
+		t.Fatalf("DeleteIfUnchanged of a session already gone = %v, want nil", err)
+	}
+}
 
 // TestDeleteUndecodable: only a record that still cannot be decoded, and
 // is exactly as read, is deleted.

@@ -1,4 +1,5 @@
-// This file tests dynamosession.IsRetryable.
+// This file tests the errors the package returns: IsRetryable, DecodeError,
+// EncodeError, and the SDK's errors kept reachable.
 
 package dynamosession_test
 
@@ -18,23 +19,103 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/dynamosession/dynamosession"
+	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/fake"
 	"github.com/dynamosession/dynamosession/internal/capacity"
 	"github.com/dynamosession/dynamosession/internal/dynamotest"
 	"github.com/dynamosession/dynamosession/internal/testclock"
+	"github.com/google/go-cmp/cmp"
 )
+
+func testDecodeError(t *testing.T, e *env) {
+	repo := newRepo(t, e, func(o *dynamosession.Options[cart]) { o.RewriteOnRead = true; o.Codec = codec.Msgpack[cart]{} })
+	ctx := context.Background()
+	for name, sess := range map[string]types.AttributeValue{
+		"number":        &types.AttributeValueMemberN{Value: "12"},
+		"corrupt json":  &types.AttributeValueMemberS{Value: `{"user":`},
+		"corrupt bytes": &types.AttributeValueMemberB{Value: []byte{0x92, 0x01}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			id := newID(t)
+			item := map[string]types.AttributeValue{
+				"id":      &types.AttributeValueMemberS{Value: "session#" + id},
+				"sess":    sess,
+				"expires": &types.AttributeValueMemberN{Value: fmt.Sprint(e.clock.Now().Add(time.Hour).Unix())},
+			}
+			e.putRaw(t, item)
+			_, err := repo.Get(ctx, id)
+			var de *dynamosession.DecodeError
+			if !errors.As(err, &de) || de.ID != id || de.Attr != "sess" {
+				t.Fatalf("Get = %v, want a *DecodeError naming session %s", err, id)
+			}
+			if diff := cmp.Diff(item, e.raw(t, "session#"+id), cmpAV); diff != "" {
+				t.Errorf("record changed after a decode error (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestSDKErrorsStayReachable(t *testing.T) {
+	db := newFake(t)
+	repo, _ := dynamosession.New[cart](db, "sessions")
+	db.ThrottleNext("GetItem", 1)
+	_, err := repo.Get(context.Background(), "abc")
+	var pte *types.ProvisionedThroughputExceededException
+	if !errors.As(err, &pte) {
+		t.Fatalf("Get under throttling = %v, want a ProvisionedThroughputExceededException", err)
+	}
+	if strings.Contains(err.Error(), "abcdefgh") {
+		t.Error("error leaks the session ID")
+	}
+
+	missing, _ := dynamosession.New[cart](db, "no-such-table")
+	var rnf *types.ResourceNotFoundException
+	if _, err := missing.Get(context.Background(), "abc"); !errors.As(err, &rnf) {
+		t.Fatalf("Get on a missing table = %v, want ResourceNotFoundException", err)
+	}
+}
+
+func TestDecodeErrorRedactsID(t *testing.T) {
+	db := newFake(t)
+	id := "0123456789abcdef0123456789abcdef"
+	db.PutRaw("sessions", map[string]types.AttributeValue{
+		"id":   &types.AttributeValueMemberS{Value: "session#" + id},
+		"sess": &types.AttributeValueMemberBOOL{Value: true},
+	})
+	repo, _ := dynamosession.New[cart](db, "sessions")
+	_, err := repo.Get(context.Background(), id)
+	var de *dynamosession.DecodeError
+	if !errors.As(err, &de) || de.ID != id {
+		t.Fatalf("Get = %v", err)
+	}
+	if strings.Contains(err.Error(), id) || !strings.Contains(err.Error(), `"012345…"`) {
+		t.Errorf("message %q must name the session by a redacted prefix only", err)
+	}
+}
+
+func TestEncodeError(t *testing.T) {
+	type bad struct {
+		V any `json:"v"`
+	}
+	repo, err := dynamosession.New[bad](newFake(t), "sessions", func(o *dynamosession.Options[bad]) { o.Codec = codec.JSON[bad]{} })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ee *dynamosession.EncodeError
+	if _, err := repo.Put(context.Background(), "x", bad{V: make(chan int)}); !errors.As(err, &ee) {
+		t.Fatalf("Put of a channel = %v, want *EncodeError", err)
+	}
+}
 
 // TestIsRetryableOnTheFake classifies the errors a repository returns for
 // every fault and bad input the fake can produce.
 func TestIsRetryableOnTheFake(t *testing.T) {
 	ctx := context.Background()
 	db := newFake(t)
-	var calls faultCalls
+	var calls callLog
 	clock := testclock.New(faultNow)
-	repo := faultRepo[cart](t, db, &calls, faultVersioned, func(o *dynamosession.Options[cart]) { o.Clock = clock.Now })
+	repo := faultRepo[cart](t, db, &calls, versioned, func(o *dynamosession.Options[cart]) { o.Clock = clock.Now })
 	mapRepo := faultRepo[faultLoose](t, db, &calls)
 	id := newID(t)
 	if _, err := repo.Put(ctx, id, cart{User: "ada"}); err != nil {
@@ -159,7 +240,7 @@ func TestIsRetryableThroughTheSDK(t *testing.T) {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			writeDynamoDB(w, tt.status, tt.body)
 		}))
-		repo := faultRepo[cart](t, sdkClient(srv.URL, 0), &faultCalls{})
+		repo := faultRepo[cart](t, sdkClient(srv.URL, 0), &callLog{})
 		_, err := repo.Put(context.Background(), "abc", cart{})
 		srv.Close()
 		if err == nil {
@@ -172,7 +253,7 @@ func TestIsRetryableThroughTheSDK(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	url := srv.URL
 	srv.Close()
-	_, err := faultRepo[cart](t, sdkClient(url, 0), &faultCalls{}).Get(context.Background(), "abc")
+	_, err := faultRepo[cart](t, sdkClient(url, 0), &callLog{}).Get(context.Background(), "abc")
 	got["connection refused"], want["connection refused"] = dynamosession.IsRetryable(err), true
 
 	// A server that holds every request until the test ends.
@@ -185,7 +266,7 @@ func TestIsRetryableThroughTheSDK(t *testing.T) {
 	defer close(hang)
 
 	// The HTTP client's own timeout.
-	_, err = faultRepo[cart](t, sdkClient(slow.URL, 20*time.Millisecond), &faultCalls{}).Get(context.Background(), "abc")
+	_, err = faultRepo[cart](t, sdkClient(slow.URL, 20*time.Millisecond), &callLog{}).Get(context.Background(), "abc")
 	<-arrived
 	if !strings.Contains(strings.ToLower(fmt.Sprint(err)), "timeout") {
 		t.Errorf("HTTP client timeout case returned %v", err)
@@ -194,7 +275,7 @@ func TestIsRetryableThroughTheSDK(t *testing.T) {
 
 	// The caller's deadline.
 	dctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
-	_, err = faultRepo[cart](t, sdkClient(slow.URL, 0), &faultCalls{}).Get(dctx, "abc")
+	_, err = faultRepo[cart](t, sdkClient(slow.URL, 0), &callLog{}).Get(dctx, "abc")
 	cancel()
 	<-arrived
 	got["deadline"], want["deadline"] = dynamosession.IsRetryable(err), true
@@ -202,7 +283,7 @@ func TestIsRetryableThroughTheSDK(t *testing.T) {
 	// The caller giving up while the request is at the server.
 	cctx, cancel := context.WithCancel(context.Background())
 	go func() { <-arrived; cancel() }()
-	_, err = faultRepo[cart](t, sdkClient(slow.URL, 0), &faultCalls{}).Get(cctx, "abc")
+	_, err = faultRepo[cart](t, sdkClient(slow.URL, 0), &callLog{}).Get(cctx, "abc")
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("canceled case returned %v", err)
 	}

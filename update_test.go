@@ -1,13 +1,13 @@
-package dynamosession_test
+// This file tests Repo.Update: concurrent updates, errors, and that an
+// update applies exactly once when a response is lost.
 
-// Exactly once, against DynamoDB Local behind a proxy on 127.0.0.1 that
-// lets a write land and then drops its response, while another client
-// writes the same session (issue 13, item 1).
+package dynamosession_test
 
 import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -20,12 +20,140 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
 	"github.com/dynamosession/dynamosession"
 	"github.com/dynamosession/dynamosession/consistency"
+	"github.com/dynamosession/dynamosession/fake"
 	"github.com/dynamosession/dynamosession/internal/dynamotest"
 	"github.com/dynamosession/dynamosession/internal/testclock"
 )
+
+func testConcurrentUpdates(t *testing.T, e *env) {
+	repo := newRepo(t, e, func(o *dynamosession.Options[cart]) { o.Versioned = true; o.MaxUpdateAttempts = 100 })
+	ctx := context.Background()
+	id := newID(t)
+	if _, err := repo.Put(ctx, id, cart{}); err != nil {
+		t.Fatal(err)
+	}
+	const goroutines, increments = 8, 10
+	var wg sync.WaitGroup
+	errs := make(chan error, goroutines*increments)
+	for range goroutines {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range increments {
+				if _, err := repo.Update(ctx, id, func(c *cart) error { c.Count++; return nil }); err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	s, err := repo.Get(consistency.WithStrongRead(ctx), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Data.Count != goroutines*increments || s.Version != goroutines*increments+1 {
+		t.Fatalf("count = %d, version = %d; want %d and %d", s.Data.Count, s.Version, goroutines*increments, goroutines*increments+1)
+	}
+}
+
+// replayDB is the fake behind a connection that drops the response of the
+// first conditional UpdateItem after DynamoDB applied it: the SDK's
+// retryer then sends the same request again (it retries connection resets
+// and timeouts for every DynamoDB operation), and that second attempt is
+// the one whose answer the repository sees.
+type replayDB struct {
+	*fake.DB
+	replayed atomic.Bool
+}
+
+func (r *replayDB) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	if in.ConditionExpression != nil && strings.Contains(*in.ConditionExpression, "#v") && r.replayed.CompareAndSwap(false, true) {
+		if _, err := r.DB.UpdateItem(ctx, in, optFns...); err != nil {
+			return nil, err
+		}
+	}
+	return r.DB.UpdateItem(ctx, in, optFns...)
+}
+
+// TestUpdateAppliesOnceAfterLostResponse documents an ambiguity of
+// optimistic locking: a versioned write that landed but whose response was
+// lost is retried by the SDK, fails its own condition, and reads as
+// ErrConflict; Update then applies fn a second time. See the report of
+// issue 9 for the fix (a per-write token); until it lands the test is
+// skipped.
+func TestUpdateAppliesOnceAfterLostResponse(t *testing.T) {
+	ctx := context.Background()
+	db := &replayDB{DB: newFake(t)}
+	var calls callLog
+	repo := faultRepo[cart](t, db, &calls, versioned)
+	id := newID(t)
+	if _, err := repo.Put(ctx, id, cart{}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := repo.Update(ctx, id, func(c *cart) error { c.Count++; return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := repo.Get(consistency.WithStrongRead(ctx), id)
+	if s.Data.Count != 1 || got.Data.Count != 1 {
+		t.Fatalf("one Update incremented the count to %d (stored %d), want 1", s.Data.Count, got.Data.Count)
+	}
+}
+
+func TestUpdateErrors(t *testing.T) {
+	ctx := context.Background()
+	db := newFake(t)
+	plain, _ := dynamosession.New[cart](db, "sessions")
+	if _, err := plain.Update(ctx, "x", func(*cart) error { return nil }); !errors.Is(err, dynamosession.ErrNotVersioned) {
+		t.Errorf("Update on an unversioned repo = %v, want ErrNotVersioned", err)
+	}
+	repo, _ := dynamosession.New[cart](db, "sessions", func(o *dynamosession.Options[cart]) {
+		o.Versioned = true
+		o.MaxUpdateAttempts = 3
+	})
+	if _, err := repo.Update(ctx, "missing", func(*cart) error { return nil }); !errors.Is(err, dynamosession.ErrNotFound) {
+		t.Errorf("Update of a missing session = %v, want ErrNotFound", err)
+	}
+	if _, err := repo.Put(ctx, "x", cart{}); err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("boom")
+	if _, err := repo.Update(ctx, "x", func(c *cart) error { c.Count = 99; return boom }); !errors.Is(err, boom) {
+		t.Errorf("Update whose fn fails = %v, want boom", err)
+	}
+	// A competing writer inside every attempt: the retries run out.
+	attempts := 0
+	_, err := repo.Update(ctx, "x", func(c *cart) error {
+		attempts++
+		other, err := repo.Get(ctx, "x")
+		if err != nil {
+			return err
+		}
+		other.Data.User = fmt.Sprint("rival ", attempts)
+		if err := repo.Save(ctx, other); err != nil {
+			return err
+		}
+		c.Count++
+		return nil
+	})
+	if !errors.Is(err, dynamosession.ErrConflict) || attempts != 3 || !strings.Contains(err.Error(), "3 attempts") {
+		t.Fatalf("Update under constant conflict = %v after %d attempts, want ErrConflict after 3", err, attempts)
+	}
+	s, _ := repo.Get(ctx, "x")
+	if s.Data.Count != 0 {
+		t.Errorf("a failed Update wrote: count = %d", s.Data.Count)
+	}
+}
+
+// Exactly once, against DynamoDB Local behind a proxy on 127.0.0.1 that
+// lets a write land and then drops its response, while another client
+// writes the same session (issue 13, item 1).
 
 // lossyProxy forwards DynamoDB requests to a real endpoint. When armed for
 // an operation, it forwards the next such request, lets DynamoDB apply it,
