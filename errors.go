@@ -40,16 +40,17 @@ var (
 	// Nothing was written.
 	ErrConflict = errors.New("dynamosession: session changed concurrently")
 
-	// ErrOutcomeUnknown reports a versioned write whose response was lost
-	// and that the SDK retried, when the stored item can no longer tell
-	// whether the first attempt landed: more than three other writes
-	// landed in between (a versioned item remembers the tokens of its last
-	// four writes, 32 bytes), or the session was deleted or replaced by a
-	// writer that keeps no tokens, such as a Node.js store. The write may
-	// or may not have been applied; it was applied at most once. Read the
-	// session to find out. Update returns it without running its function
-	// again.
-	ErrOutcomeUnknown = errors.New("dynamosession: outcome of a retried write unknown")
+	// ErrOutcomeUnknown reports a versioned write (Put, Save,
+	// DeleteIfUnchanged, Update) whose response was lost (a reset
+	// connection, a timeout, a server error) and that the item, read back,
+	// cannot settle: it no longer holds the write's token (a versioned item
+	// remembers the tokens of its last four writes, 32 bytes) and is not
+	// the record that was read either, because more than three other writes
+	// landed meanwhile, or the session was deleted, or a writer that keeps
+	// no tokens (a Node.js store) replaced it. Such a request is never sent
+	// again, so the write was applied at most once. Read the session to find
+	// out; Update returns it without running its function again.
+	ErrOutcomeUnknown = errors.New("dynamosession: outcome of a write whose response was lost unknown")
 
 	// ErrNotVersioned reports a call that needs Options.Versioned.
 	ErrNotVersioned = errors.New("dynamosession: repository is not versioned")

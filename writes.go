@@ -71,18 +71,20 @@ func (w *write) valuesOrNil() map[string]types.AttributeValue {
 
 // Write tokens. A versioned write stores, beside the version, the tokens of
 // the last writeTokens writes, newest first: 8 random bytes each, in one B
-// attribute of writeTokens × 8 = 32 bytes. The SDK retries a request whose
-// response was lost (a reset connection, a timeout), and when the first
-// attempt had landed the retry fails its condition against the item that
-// attempt wrote, or against a later write that built on it. Finding its
-// own token in the list, the write knows it landed. Comparing data instead
-// would be wrong: two Updates that both increment 1 to 2 write the same
-// bytes, and taking the rival's write for ours loses an increment.
+// attribute of writeTokens × 8 = 32 bytes. When a write's response is lost
+// (see provenRetries below), reading the item back settles it: its own
+// token among the last four means it landed, even if other writes built on
+// it since. Comparing data instead would be wrong: two Updates that both
+// increment 1 to 2 write the same bytes, and taking the rival's write for
+// ours loses an increment.
 //
-// When more than writeTokens-1 writes landed between a lost response and
-// its retry, or the session was deleted or replaced by a writer that keeps
-// no tokens (a Node.js store), the token is gone and nothing stored can
-// tell; the write then reports ErrOutcomeUnknown instead of guessing.
+// When more than writeTokens-1 writes landed after it, or the session was
+// deleted or replaced by a writer that keeps no tokens (a Node.js store),
+// the token is gone and nothing stored can tell; the write then reports
+// ErrOutcomeUnknown instead of guessing. A client that retries by itself,
+// outside the SDK's retryer, may still send a write twice: the token list
+// then recognises the second attempt's failed condition (landed), and the
+// attempt count tells a certain conflict from an uncertain one.
 const (
 	writeTokens = 4
 	tokenBytes  = 8
