@@ -9,6 +9,7 @@ import (
 	"math/big"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -205,12 +206,26 @@ func encodeMsgpack(enc *msgpack.Encoder, x any, depth int) error {
 	return fmt.Errorf("a DynamoDB %s has no MessagePack equivalent", kindName(x))
 }
 
+// ratOf reads a number's decimal text as an exact rational, refusing an
+// exponent beyond ±400 before building it: no float64 or DynamoDB number
+// comes near (DynamoDB keeps 1e-130 to 1e126), and big.Rat would
+// otherwise spend megabytes on a 16-byte "1e999999".
+func ratOf(n string) (*big.Rat, bool) {
+	if i := strings.IndexAny(n, "eE"); i >= 0 {
+		e, err := strconv.Atoi(n[i+1:])
+		if err != nil || e > 400 || e < -400 {
+			return nil, false
+		}
+	}
+	return new(big.Rat).SetString(n)
+}
+
 // encodeNumber writes an integral number as a MessagePack integer and any
 // other number as a float64, refusing a number that would change.
 func encodeNumber(enc *msgpack.Encoder, n Number) error {
-	r, ok := new(big.Rat).SetString(string(n))
+	r, ok := ratOf(string(n))
 	if !ok {
-		return fmt.Errorf("%q is not a number", string(n))
+		return fmt.Errorf("%q is not a number MessagePack can hold", string(n))
 	}
 	if r.IsInt() {
 		if i := r.Num(); i.IsInt64() {
@@ -634,8 +649,8 @@ func sameNumber(a, b Number) bool {
 	if a == b {
 		return true
 	}
-	x, ok1 := new(big.Rat).SetString(string(a))
-	y, ok2 := new(big.Rat).SetString(string(b))
+	x, ok1 := ratOf(string(a))
+	y, ok2 := ratOf(string(b))
 	return ok1 && ok2 && x.Cmp(y) == 0
 }
 
@@ -648,7 +663,7 @@ func sameSet(a, b types.AttributeValue) bool {
 			out = slices.Clone(s.Value)
 		case *types.AttributeValueMemberNS:
 			for _, n := range s.Value {
-				r, ok := new(big.Rat).SetString(n)
+				r, ok := ratOf(n)
 				if !ok {
 					return nil, false
 				}

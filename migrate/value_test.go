@@ -277,3 +277,27 @@ func FuzzValueMsgpack(f *testing.F) {
 		}
 	})
 }
+
+// TestHugeExponentIsCheap: a 16-byte JSON number with a huge exponent is
+// refused before big.Rat builds it (found by a breaker: 3.8 MB and 22 ms
+// for `{"a":[1e999999]}`).
+func TestHugeExponentIsCheap(t *testing.T) {
+	for _, in := range []string{`{"a":[1e999999]}`, `{"a":1e-999999}`} {
+		var v Value
+		if err := v.UnmarshalJSON([]byte(in)); err != nil {
+			t.Fatal(err)
+		}
+		var ms runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		before := ms.TotalAlloc
+		_, err := codec.Msgpack[Value]{}.Encode("k", &v)
+		runtime.ReadMemStats(&ms)
+		if err == nil {
+			t.Errorf("%s encoded as MessagePack, want it refused", in)
+		}
+		if got := ms.TotalAlloc - before; got > 64<<10 {
+			t.Errorf("%s: refusing it allocated %d bytes, want under 64 KiB", in, got)
+		}
+	}
+}
