@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/dynamosession/dynamosession"
 	"github.com/dynamosession/dynamosession/consistency"
 	"github.com/dynamosession/dynamosession/fake"
@@ -388,6 +389,34 @@ func TestExactlyOnceAfterLostResponse(t *testing.T) {
 		}
 		if got := count(t, id); got != 7 {
 			t.Errorf("count %d, want 7", got)
+		}
+	})
+	t.Run("Update of a Node record, then a Node rewrite", func(t *testing.T) {
+		// Found by a breaker: a record without a version (a Node store
+		// wrote it), our write lands, the Node store writes the same data
+		// back (express-session's resave), the response is lost. Nothing
+		// proves whether our write landed: it must say so, not succeed
+		// twice or report a plain failure.
+		id := newID(t)
+		node := connectItem("session#"+id, clock.Now().Add(time.Hour), `{"user":"node","count":1}`)
+		node["sess"] = &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{
+			"user": &types.AttributeValueMemberS{Value: "node"}, "count": &types.AttributeValueMemberN{Value: "1"},
+		}}
+		delete(node, "type")
+		put := func() {
+			if _, err := direct.PutItem(ctx, &dynamodb.PutItemInput{TableName: &table, Item: node}); err != nil {
+				t.Errorf("Node PutItem: %v", err)
+			}
+		}
+		put()
+		proxy.arm("UpdateItem", put)
+		var runs atomic.Int32
+		_, err := a.Update(ctx, id, func(c *cart) error { runs.Add(1); c.Count += 10; return nil })
+		if !errors.Is(err, dynamosession.ErrOutcomeUnknown) {
+			t.Fatalf("Update = %v, want ErrOutcomeUnknown", err)
+		}
+		if n := runs.Load(); n != 1 {
+			t.Errorf("fn ran %d times, want 1", n)
 		}
 	})
 	t.Run("DeleteIfUnchanged", func(t *testing.T) {
