@@ -87,14 +87,6 @@ func TestScanSegments(t *testing.T) {
 	}
 }
 
-func seedIDs(count int) []string {
-	var ids []string
-	for i := range count {
-		ids = append(ids, fmt.Sprintf("s%02d", i))
-	}
-	return ids
-}
-
 func TestScanCapacity(t *testing.T) {
 	tests := []struct {
 		name   string
