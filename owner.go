@@ -821,18 +821,37 @@ func (r *Repo[T]) putMarker(ctx context.Context, owner, keepKey string, now time
 	if keepKey != "" {
 		item[markerKeepAttr] = &types.AttributeValueMemberS{Value: keepKey}
 	}
+	// A marker replaces an older one. At the same millisecond, a marker
+	// that keeps nothing covers any other, and two that keep different
+	// sessions each wanted the other's ended: the merged marker keeps
+	// nothing (found by a breaker: the second was dropped).
+	cond := "attribute_not_exists(#rb) OR #rb < :rb"
+	names := map[string]string{"#rb": markerAtAttr}
+	values := map[string]types.AttributeValue{":rb": item[markerAtAttr]}
+	if keepKey == "" {
+		cond = "attribute_not_exists(#rb) OR #rb <= :rb"
+	} else {
+		cond += " OR (#rb = :rb AND #kp = :kp)"
+		names["#kp"], values[":kp"] = markerKeepAttr, item[markerKeepAttr]
+	}
 	start := time.Now()
 	out, err := r.client.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                 &r.table,
-		Item:                      item,
-		ConditionExpression:       ptrTo("attribute_not_exists(#rb) OR #rb < :rb"),
-		ExpressionAttributeNames:  map[string]string{"#rb": markerAtAttr},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":rb": item[markerAtAttr]},
-		ReturnConsumedCapacity:    r.rcc,
+		TableName:                           &r.table,
+		Item:                                item,
+		ConditionExpression:                 &cond,
+		ExpressionAttributeNames:            names,
+		ExpressionAttributeValues:           values,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		ReturnConsumedCapacity:              r.rcc,
 	})
 	r.observe("PutItem", start, putCC(out), err)
-	if _, ok := isConditionFailed(err); ok {
-		return nil // a later revocation's marker is stored; it covers this one
+	if ccf, ok := isConditionFailed(err); ok {
+		old, _ := ccf.Item[markerAtAttr].(*types.AttributeValueMemberN)
+		_, oldKeeps := ccf.Item[markerKeepAttr]
+		if keepKey != "" && old != nil && old.Value == item[markerAtAttr].(*types.AttributeValueMemberN).Value && oldKeeps {
+			return r.putMarker(ctx, owner, "", now) // same instant, other session kept: keep none
+		}
+		return nil // a later marker, or one at this instant keeping nothing, covers this one
 	}
 	if err != nil {
 		return fmt.Errorf("dynamosession: revoke sessions: writing the revocation marker: %w", err)

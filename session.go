@@ -339,9 +339,11 @@ func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) (err erro
 		return fmt.Errorf("dynamosession: save session %s: %w: stored under version %d, this code writes %d", redact(s.ID), ErrSchemaTooNew, s.schema, r.opts.Schema)
 	}
 	av, err := r.opts.Codec.Encode(s.key, &s.Data)
-	if err == nil {
+	if err == nil && !s.upgraded {
 		// Fields T does not declare (a Node.js app's, a removed field's)
-		// stay as stored.
+		// stay as stored. Not after an upgrade: the stored data is the old
+		// shape, and what the upgrade dropped or renamed must go (found by
+		// a breaker), as a due touch of the upgrade's encoding drops it.
 		av, err = codec.KeepUnknown(r.opts.Codec, s.stored, av)
 	}
 	if err != nil {

@@ -138,8 +138,10 @@ func (m *migrator[T]) attempt(ctx context.Context, item map[string]types.Attribu
 		return fail("cannot decode: %v", err)
 	}
 	enc, err := m.cfg.To.Encode(r.key, &v)
-	if err == nil {
-		enc, err = codec.KeepUnknown(m.cfg.To, data, enc) // fields T does not declare
+	if err == nil && !upgrade {
+		// Fields T does not declare stay; not after an upgrade, which
+		// decides the new shape itself.
+		enc, err = codec.KeepUnknown(m.cfg.To, data, enc)
 	}
 	if err != nil {
 		return fail("cannot encode as %s: %v", m.target, err)
