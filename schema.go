@@ -71,9 +71,13 @@ func (u Upgrade[T]) Read(c codec.Codec[T], key string, stored types.AttributeVal
 	return u.read(c, key, stored)
 }
 
-// ErrSchemaTooNew reports a write of a session that a newer version of the
+// ErrSchemaTooNew reports a session that a newer version of the
 // application stored, under a higher schema version than Options.Schema:
-// writing it would store new data in an old shape. Nothing is written.
+// a Save of it returns ErrSchemaTooNew and writes nothing (that would store
+// new data in an old shape), and a Get of one this code cannot decode
+// returns a *DecodeError that wraps it, so callers can tell a newer
+// deploy's session from a broken record (httpsession serves such a request
+// without a session and leaves its cookie alone).
 // During a rolling deploy, sessions a new process wrote are read by old
 // processes, which then serve them but cannot save them.
 var ErrSchemaTooNew = errors.New("dynamosession: session stored by a newer schema version")
@@ -109,6 +113,11 @@ func (r *Repo[T]) decodeData(s *Session[T], data types.AttributeValue) error {
 		return r.upgrade(s, up, data)
 	}
 	_, err := r.reader.Decode(s.key, data, &s.Data)
+	if err != nil && s.schema > r.opts.Schema {
+		// A newer deploy's record, in a shape this code does not know:
+		// not garbage, and not to be cleared or deleted.
+		return fmt.Errorf("%w: stored under version %d, this code reads up to %d: %w", ErrSchemaTooNew, s.schema, r.opts.Schema, err)
+	}
 	if err != nil && hasUp && s.schema == r.opts.Schema {
 		var zero T
 		s.Data = zero

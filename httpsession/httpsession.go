@@ -537,7 +537,9 @@ func (m *Manager[T]) load(ctx context.Context, r *http.Request) (*State[T], erro
 			// the live ID under the configured Path and Domain too.
 			st.sess, st.Data, st.resend = s, s.Data, c.resend || i > 0
 			return st, nil
-		case errors.Is(err, dynamosession.ErrSuperseded):
+		case errors.Is(err, dynamosession.ErrSuperseded), errors.Is(err, dynamosession.ErrSchemaTooNew):
+			// Replaced by a login a moment ago, or a newer deploy's
+			// session during a rolling deploy: leave its cookie alone.
 			superseded = true
 		case errors.As(err, &de):
 			if undecodable == nil {

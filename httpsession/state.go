@@ -229,6 +229,13 @@ func (s *State[T]) save(h http.Header) (lost, err error) {
 			c, lost = s.lost(ctx, err)
 			break
 		}
+		if errors.Is(err, dynamosession.ErrSchemaTooNew) {
+			// A newer deploy stored this session (a rolling deploy): this
+			// code can serve it but not save it in its older shape.
+			m.opts.Logger.WarnContext(ctx, "httpsession: session change dropped: a newer deploy stored this session", "err", err)
+			lost = fmt.Errorf("httpsession: session change dropped: %w", err)
+			break
+		}
 		if err != nil {
 			return nil, err
 		}
