@@ -92,7 +92,11 @@ type Options struct {
 	// condition that it is still exactly that record. FailUndecodable
 	// returns the error, which scs turns into a failed request for as long
 	// as the cookie lives. (scs decodes its own gob inside the record; a
-	// failure there is scs's, not this store's.)
+	// failure there is scs's, not this store's.) A record a newer deploy
+	// wrote under a higher schema version (the *DecodeError wraps
+	// dynamosession.ErrSchemaTooNew) is never deleted, but scs has no way
+	// to leave its cookie alone: during a rolling deploy such a user gets a
+	// fresh session from the older processes. Deploy readers first.
 	Undecodable Undecodable
 
 	// OnUndecodable, if set, receives the *dynamosession.DecodeError of
