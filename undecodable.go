@@ -35,25 +35,18 @@ func (r *Repo[T]) DeleteUndecodable(ctx context.Context, id string) (bool, error
 	if err != nil {
 		return false, err
 	}
-	start := time.Now()
-	out, err := r.client.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:              &r.table,
-		Key:                    r.keyAV(k),
-		ConsistentRead:         &[]bool{true}[0],
-		ReturnConsumedCapacity: r.rcc,
-	})
-	r.observe("GetItem", start, getCC(out), err)
+	item, err := r.storedNow(ctx, k)
 	if err != nil {
 		return false, wrap("get", id, err)
 	}
-	if out.Item == nil {
+	if item == nil {
 		return false, nil
 	}
 	var de *DecodeError
-	if _, err := r.decode(id, k, out.Item, r.now()); !errors.As(err, &de) {
+	if _, err := r.decode(id, k, item, r.now()); !errors.As(err, &de) {
 		return false, nil
 	}
-	if v, err := r.schemaOf(id, out.Item); err == nil && v > r.opts.Schema {
+	if v, err := r.schemaOf(id, item); err == nil && v > r.opts.Schema {
 		// A newer deploy's record, undecodable only to this older code
 		// during a rolling deploy: it is not garbage.
 		return false, nil
@@ -71,7 +64,7 @@ func (r *Repo[T]) DeleteUndecodable(ctx context.Context, id string) (bool, error
 		if cond != "" {
 			cond += " AND "
 		}
-		if v, ok := out.Item[name]; ok {
+		if v, ok := item[name]; ok {
 			values[":a"+strconv.Itoa(i)] = v
 			cond += ph + " = :a" + strconv.Itoa(i)
 		} else {
@@ -92,7 +85,7 @@ func (r *Repo[T]) DeleteUndecodable(ctx context.Context, id string) (bool, error
 		in.ExpressionAttributeValues = values
 	}
 	gen := r.cache.begin(k)
-	start = time.Now()
+	start := time.Now()
 	dout, err := r.client.DeleteItem(ctx, in)
 	r.observe("DeleteItem", start, deleteCC(dout), err)
 	r.cache.deleted(k, gen, &err)
