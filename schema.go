@@ -3,11 +3,11 @@ package dynamosession
 import (
 	"errors"
 	"fmt"
-	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/dynamosession/dynamosession/codec"
+	"github.com/dynamosession/dynamosession/internal/attr"
 )
 
 // An Upgrade reads session data stored under an older schema version of
@@ -85,17 +85,9 @@ var ErrSchemaTooNew = errors.New("dynamosession: session stored by a newer schem
 // schemaOf returns the schema version an item is stored under: its schema
 // attribute, or 1 when it has none.
 func (r *Repo[T]) schemaOf(id string, item map[string]types.AttributeValue) (int, error) {
-	av, ok := item[r.opts.SchemaAttr]
-	if !ok {
-		return 1, nil
-	}
-	n, ok := av.(*types.AttributeValueMemberN)
-	if !ok {
-		return 0, &DecodeError{ID: id, Attr: r.opts.SchemaAttr, Err: fmt.Errorf("want a number, stored %T", av)}
-	}
-	v, err := strconv.Atoi(n.Value)
-	if err != nil || v < 1 {
-		return 0, &DecodeError{ID: id, Attr: r.opts.SchemaAttr, Err: fmt.Errorf("schema version %q is not a positive integer", n.Value)}
+	v, err := attr.SchemaVersion(item[r.opts.SchemaAttr])
+	if err != nil {
+		return 0, &DecodeError{ID: id, Attr: r.opts.SchemaAttr, Err: err}
 	}
 	return v, nil
 }

@@ -273,17 +273,9 @@ func isValidation(err error) bool {
 // schemaOf returns the schema version item's data is stored under: its
 // schema attribute, or 1 without one.
 func (m *migrator[T]) schemaOf(item map[string]types.AttributeValue) (int, error) {
-	av, ok := item[m.cfg.SchemaAttr]
-	if !ok {
-		return 1, nil
-	}
-	n, ok := av.(*types.AttributeValueMemberN)
-	if !ok {
-		return 0, fmt.Errorf("%s is not a number", m.cfg.SchemaAttr)
-	}
-	v, err := strconv.Atoi(n.Value)
-	if err != nil || v < 1 {
-		return 0, fmt.Errorf("%s %q is not a positive integer", m.cfg.SchemaAttr, n.Value)
+	v, err := attr.SchemaVersion(item[m.cfg.SchemaAttr])
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", m.cfg.SchemaAttr, err)
 	}
 	return v, nil
 }

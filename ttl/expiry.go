@@ -1,7 +1,6 @@
 package ttl
 
 import (
-	"strconv"
 	"time"
 
 	"github.com/dynamosession/dynamosession/internal/expiry"
@@ -30,4 +29,4 @@ var ErrExpiryRange = expiry.ErrRange
 func ParseExpiry(n string) (time.Time, error) { return expiry.Parse(n) }
 
 // FormatExpiry formats t as DynamoDB's TTL wants it: integer Unix seconds.
-func FormatExpiry(t time.Time) string { return strconv.FormatInt(t.Unix(), 10) }
+func FormatExpiry(t time.Time) string { return expiry.Format(t) }
