@@ -145,15 +145,6 @@ func Compressed[T any](inner Binary[T], optFns ...func(*CompressOptions)) *Compr
 // Format reports [FormatCompressed].
 func (c *Compressor[T]) Format() Format { return FormatCompressed }
 
-// Canonical reports whether the inner codec is. Records written with
-// another Threshold or zstd version can differ for the same data; the
-// first Save after such a change then writes once, needlessly, and never
-// again.
-func (c *Compressor[T]) Canonical() bool {
-	ca, ok := c.inner.(interface{ Canonical() bool })
-	return ok && ca.Canonical()
-}
-
 // Options returns the effective options, defaults filled in.
 func (c *Compressor[T]) Options() CompressOptions { return c.opts }
 
