@@ -1,24 +1,14 @@
 package httpsession
 
 import (
-	"crypto/rand"
-	"encoding/base64"
 	"net/http"
 	"slices"
 	"time"
+
+	"github.com/dynamosession/dynamosession/internal/expresscookie"
 )
 
-// NewID returns a new session ID: 256 bits from crypto/rand, encoded as
-// unpadded base64url (43 characters), so it is safe in cookies and URLs
-// without escaping. At 256 bits, guessing a live ID is hopeless however
-// many sessions a table holds.
-func NewID() string {
-	var b [32]byte
-	rand.Read(b[:]) // never fails (crypto/rand.Read's contract since Go 1.24)
-	return base64.RawURLEncoding.EncodeToString(b[:])
-}
-
-// maxIDLen bounds the IDs a cookie may name; NewID's are 43 bytes,
+// maxIDLen bounds the IDs a cookie may name; the Manager's are 43 bytes,
 // express-session's 32. Anything longer is garbage not worth a read.
 const maxIDLen = 256
 
@@ -75,7 +65,7 @@ func (m *Manager[T]) readCookies(r *http.Request) (ids []candidate, more bool) {
 			}
 			id = c.Value
 		} else {
-			v, secret, err := ExpressUnsign(ExpressDecodeValue(c.Value), m.opts.ExpressSecrets...)
+			v, secret, err := expresscookie.Unsign(expresscookie.DecodeValue(c.Value), m.opts.ExpressSecrets...)
 			if err != nil || !signedIDOK(v) {
 				continue
 			}
@@ -110,7 +100,7 @@ func (m *Manager[T]) cookie(id string, expires time.Time) *http.Cookie {
 	c := m.baseCookie()
 	c.Value = id
 	if m.express {
-		c.Value = ExpressCookieValue(id, m.opts.ExpressSecrets[0])
+		c.Value = expresscookie.Value(id, m.opts.ExpressSecrets[0])
 	}
 	now := m.now()
 	switch {

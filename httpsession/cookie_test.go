@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/dynamosession/dynamosession/httpsession"
+	"github.com/dynamosession/dynamosession/internal/sessionid"
 )
 
 // TestCacheControl: a response that sets or clears the session cookie
@@ -107,7 +108,7 @@ func TestDuplicateCookies(t *testing.T) {
 			}},
 		{"the same value twice: one read", func(live, _, _ string) string { return "sid=" + live + "; sid=" + live },
 			func(string) outcome { return outcome{User: "ada", Reads: 1} }},
-		{"both dead: cleared", func(_, dead, _ string) string { return "sid=" + dead + "; sid=" + httpsession.NewID() },
+		{"both dead: cleared", func(_, dead, _ string) string { return "sid=" + dead + "; sid=" + sessionid.New() },
 			func(string) outcome {
 				return outcome{Reads: 4, SetCookie: []string{"sid=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; HttpOnly; Secure; SameSite=Lax"}}
 			}},
@@ -116,14 +117,14 @@ func TestDuplicateCookies(t *testing.T) {
 		// A forged header must not buy a read per cookie. The ones not
 		// looked up may hold the live session: nothing is cleared.
 		{"at most three are looked up", func(live, dead, _ string) string {
-			return "sid=" + dead + "; sid=" + httpsession.NewID() + "; sid=" + httpsession.NewID() + "; sid=" + live
+			return "sid=" + dead + "; sid=" + sessionid.New() + "; sid=" + sessionid.New() + "; sid=" + live
 		}, func(string) outcome { return outcome{Reads: 6} }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, nil)
 			ctx := context.Background()
-			live, dead, superseded := httpsession.NewID(), httpsession.NewID(), httpsession.NewID()
+			live, dead, superseded := sessionid.New(), sessionid.New(), sessionid.New()
 			must2(t)(e.repo.Put(ctx, live, Cart{User: "ada"}))
 			must2(t)(e.repo.Put(ctx, superseded, Cart{User: "before login"}))
 			must(t, e.repo.Supersede(ctx, superseded, time.Minute))

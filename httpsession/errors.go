@@ -23,26 +23,13 @@ var (
 	// has answered the request instead, and the handler's body is
 	// discarded.
 	ErrCommitFailed = errors.New("httpsession: session not saved; the error handler answered the request")
-
-	// ErrNotSigned reports an express-session cookie value without the
-	// "s:" prefix of a signed value. express-session ignores such a cookie,
-	// and so does a Manager.
-	ErrNotSigned = errors.New("httpsession: express cookie is not signed")
-
-	// ErrBadSignature reports an express-session cookie whose signature no
-	// configured secret produces: tampered, truncated, or signed with a
-	// secret that is no longer in the list.
-	ErrBadSignature = errors.New("httpsession: express cookie signature does not verify")
 )
 
-// DefaultErrorHandler is the ErrorHandler a [Manager] uses unless told
-// otherwise. It logs err with [slog.ErrorContext] and answers 500 Internal
-// Server Error, or 409 Conflict when err wraps [dynamosession.ErrConflict]
-// (a concurrent request changed a versioned session: the client may retry).
-// The body is only the status text: errors carry table and attribute names
-// that a visitor has no business seeing. When err wraps
-// [ErrResponseStarted] it only logs.
-func DefaultErrorHandler(w http.ResponseWriter, r *http.Request, err error) {
+// defaultErrorHandler is the ErrorHandler a [Manager] uses unless told
+// otherwise; Options.ErrorHandler documents what it does. The body is only
+// the status text: errors carry table and attribute names that a visitor
+// has no business seeing.
+func defaultErrorHandler(w http.ResponseWriter, r *http.Request, err error) {
 	slog.ErrorContext(r.Context(), "httpsession: session error", "method", r.Method, "path", r.URL.Path, "err", err)
 	if errors.Is(err, ErrResponseStarted) {
 		return

@@ -89,17 +89,3 @@ func Example() {
 	// hello, stranger        DynamoDB calls so far: 3 get, 1 put, 0 update, 1 delete
 	// hello, stranger        DynamoDB calls so far: 3 get, 1 put, 0 update, 1 delete
 }
-
-// express-session's signed cookie value, and what the Set-Cookie header
-// carries. (Node's cookie-signature 1.0.7 signs "abc123" with "keyboard
-// cat" to the same value.)
-func ExampleExpressSign() {
-	fmt.Println(httpsession.ExpressSign("abc123", "keyboard cat"))
-	fmt.Println(httpsession.ExpressCookieValue("abc123", "keyboard cat"))
-	id, secret, err := httpsession.ExpressUnsign(httpsession.ExpressSign("abc123", "old secret"), "new secret", "old secret")
-	fmt.Println(id, secret, err)
-	// Output:
-	// s:abc123.L3URH8qEUlRhbJErOXuJ/R5i21GJUY02kERb2c2p5w0
-	// s%3Aabc123.L3URH8qEUlRhbJErOXuJ%2FR5i21GJUY02kERb2c2p5w0
-	// abc123 1 <nil>
-}

@@ -16,9 +16,11 @@ import (
 
 	"github.com/dynamosession/dynamosession"
 	"github.com/dynamosession/dynamosession/codec"
+	"github.com/dynamosession/dynamosession/express"
 	"github.com/dynamosession/dynamosession/fake"
 	"github.com/dynamosession/dynamosession/httpsession"
 	"github.com/dynamosession/dynamosession/internal/ddbjson"
+	"github.com/dynamosession/dynamosession/internal/expresscookie"
 	"github.com/dynamosession/dynamosession/ttl"
 )
 
@@ -102,7 +104,7 @@ func TestGoIssuedSession(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := httpsession.ExpressCookieValue(g.SID, g.Secret); c.Name != "connect.sid" || c.Value != want {
+	if want := express.CookieValue(g.SID, g.Secret); c.Name != "connect.sid" || c.Value != want {
 		t.Errorf("go-issued cookie %s=%s, want connect.sid=%s: regenerate with -update", c.Name, c.Value, want)
 	}
 	item, err := ddbjson.UnmarshalItem(g.Item)
@@ -250,9 +252,9 @@ func TestExpressAcceptsGoSessions(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		id, secret, err := httpsession.ExpressUnsign(httpsession.ExpressDecodeValue(c.Value), sc.Secrets...)
+		id, secret, err := expresscookie.Unsign(expresscookie.DecodeValue(c.Value), sc.Secrets...)
 		if err != nil || id != g.SID || secret != 0 {
-			t.Errorf("ExpressUnsign = %q, %d, %v; want %q signed with the first secret", id, secret, err, g.SID)
+			t.Errorf("Unsign = %q, %d, %v; want %q signed with the first secret", id, secret, err, g.SID)
 		}
 	})
 

@@ -17,9 +17,11 @@ import (
 
 	"github.com/dynamosession/dynamosession"
 	"github.com/dynamosession/dynamosession/codec"
+	"github.com/dynamosession/dynamosession/express"
 	"github.com/dynamosession/dynamosession/fake"
 	"github.com/dynamosession/dynamosession/httpsession"
 	"github.com/dynamosession/dynamosession/internal/ddbjson"
+	"github.com/dynamosession/dynamosession/internal/expresscookie"
 	"github.com/dynamosession/dynamosession/internal/testclock"
 	"github.com/dynamosession/dynamosession/ttl"
 )
@@ -92,15 +94,15 @@ func TestExpressSignatureMatchesFixtures(t *testing.T) {
 			if c.Name != m.CookieName || c.Name != "connect.sid" {
 				t.Errorf("cookie name %q, want connect.sid", c.Name)
 			}
-			decoded := httpsession.ExpressDecodeValue(c.Value)
-			id, secret, err := httpsession.ExpressUnsign(decoded, "a-newer-secret", m.Secret)
+			decoded := expresscookie.DecodeValue(c.Value)
+			id, secret, err := expresscookie.Unsign(decoded, "a-newer-secret", m.Secret)
 			got := struct {
 				Decoded, ID string
 				Secret      int
 				Err         error
 				Signed      string
 				HeaderValue string
-			}{decoded, id, secret, err, httpsession.ExpressSign(m.SID, m.Secret), httpsession.ExpressCookieValue(m.SID, m.Secret)}
+			}{decoded, id, secret, err, expresscookie.Sign(m.SID, m.Secret), express.CookieValue(m.SID, m.Secret)}
 			want := got
 			want.Decoded, want.ID, want.Secret, want.Err = m.CookieValue, m.SID, 1, nil
 			want.Signed, want.HeaderValue = m.CookieValue, c.Value
@@ -113,25 +115,25 @@ func TestExpressSignatureMatchesFixtures(t *testing.T) {
 
 func TestExpressUnsignRejects(t *testing.T) {
 	const secret = "keyboard cat"
-	good := httpsession.ExpressSign("abc", secret)
+	good := expresscookie.Sign("abc", secret)
 	tests := []struct {
 		name  string
 		value string
 		want  error
 	}{
-		{"unsigned", "abc", httpsession.ErrNotSigned},
-		{"no signature", "s:abc", httpsession.ErrBadSignature},
-		{"empty signature", "s:abc.", httpsession.ErrBadSignature},
-		{"tampered ID", strings.Replace(good, "abc", "abd", 1), httpsession.ErrBadSignature},
-		{"tampered signature", good[:len(good)-1] + "A", httpsession.ErrBadSignature},
-		{"truncated signature", good[:len(good)-2], httpsession.ErrBadSignature},
-		{"padded signature", good + "=", httpsession.ErrBadSignature},
-		{"other secret", httpsession.ExpressSign("abc", "other"), httpsession.ErrBadSignature},
+		{"unsigned", "abc", expresscookie.ErrNotSigned},
+		{"no signature", "s:abc", expresscookie.ErrBadSignature},
+		{"empty signature", "s:abc.", expresscookie.ErrBadSignature},
+		{"tampered ID", strings.Replace(good, "abc", "abd", 1), expresscookie.ErrBadSignature},
+		{"tampered signature", good[:len(good)-1] + "A", expresscookie.ErrBadSignature},
+		{"truncated signature", good[:len(good)-2], expresscookie.ErrBadSignature},
+		{"padded signature", good + "=", expresscookie.ErrBadSignature},
+		{"other secret", expresscookie.Sign("abc", "other"), expresscookie.ErrBadSignature},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, _, err := httpsession.ExpressUnsign(tt.value, secret); !errors.Is(err, tt.want) {
-				t.Errorf("ExpressUnsign(%q) = %v, want %v", tt.value, err, tt.want)
+			if _, _, err := expresscookie.Unsign(tt.value, secret); !errors.Is(err, tt.want) {
+				t.Errorf("Unsign(%q) = %v, want %v", tt.value, err, tt.want)
 			}
 		})
 	}
@@ -139,7 +141,7 @@ func TestExpressUnsignRejects(t *testing.T) {
 
 // ExpressCart models the sessions the fixtures' express app stored.
 type ExpressCart struct {
-	httpsession.ExpressSession
+	express.Session
 	User struct {
 		ID   int    `json:"id"`
 		Name string `json:"name"`
@@ -209,7 +211,7 @@ func TestExpressSessionsLoad(t *testing.T) {
 			e.clock.Advance(time.Minute) // a later visit
 			browserCookie := strings.SplitN(m.SetCookie, ";", 2)[0]
 			var seenID, seenUser string
-			var seenCookie *httpsession.ExpressCookie
+			var seenCookie *express.Cookie
 			h := e.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				s := httpsession.Get[ExpressCart](r)
 				seenID, seenUser, seenCookie = s.ID(), s.Data.User.Name, s.Data.Cookie
@@ -261,7 +263,7 @@ func TestExpressCookieHandling(t *testing.T) {
 			name:    "rotated secret: verified by the old one, re-signed with the new",
 			secrets: []string{"the-new-secret", m.Secret}, cookie: browserValue, wantUser: m.Session.User.Name,
 			wantCalls:  map[string]int{"GetItem": 1},
-			wantCookie: httpsession.ExpressCookieValue(m.SID, "the-new-secret"),
+			wantCookie: express.CookieValue(m.SID, "the-new-secret"),
 		},
 		{
 			name:    "tampered signature: fresh session, no read, cookie left alone",
@@ -346,7 +348,7 @@ func TestExpressCookieObject(t *testing.T) {
 	}
 	maxAge := int64(14 * 24 * 3600 * 1000)
 	expires := e.clock.Now().Add(14 * 24 * time.Hour).UTC()
-	want := &httpsession.ExpressCookie{OriginalMaxAge: &maxAge, Expires: &expires, Secure: true, HTTPOnly: true, Path: "/", SameSite: "lax"}
+	want := &express.Cookie{OriginalMaxAge: &maxAge, Expires: &expires, Secure: true, HTTPOnly: true, Path: "/", SameSite: "lax"}
 	if diff := cmp.Diff(want, s.Data.Cookie); diff != "" {
 		t.Errorf("cookie object mismatch (-want +got):\n%s", diff)
 	}
@@ -406,7 +408,7 @@ func TestExpressRememberMe(t *testing.T) {
 			for _, st := range tt.steps {
 				clock.Advance(t0.Add(st.At).Sub(clock.Now()))
 				r := mustRequest("GET", "https://example.com/")
-				r.Header.Set("Cookie", "connect.sid="+httpsession.ExpressCookieValue(sid, secret))
+				r.Header.Set("Cookie", "connect.sid="+express.CookieValue(sid, secret))
 				rec := newRecorder()
 				m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 					if st.Change {
@@ -448,7 +450,7 @@ func TestExpressRememberMeFromGo(t *testing.T) {
 	m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s := httpsession.Get[ExpressCart](r)
 		ms := month.Milliseconds()
-		s.Data.Cookie = &httpsession.ExpressCookie{OriginalMaxAge: &ms} // "remember me"
+		s.Data.Cookie = &express.Cookie{OriginalMaxAge: &ms} // "remember me"
 		s.Data.User.Name = "ada"
 		w.WriteHeader(http.StatusNoContent)
 		id = s.ID()
@@ -462,11 +464,93 @@ func TestExpressRememberMeFromGo(t *testing.T) {
 	want := struct {
 		Expires time.Time
 		MaxAge  int
-		Cookie  *httpsession.ExpressCookie
-	}{exp, int(month / time.Second), &httpsession.ExpressCookie{OriginalMaxAge: &ms, Expires: &exp, Secure: true, HTTPOnly: true, Path: "/", SameSite: "lax"}}
+		Cookie  *express.Cookie
+	}{exp, int(month / time.Second), &express.Cookie{OriginalMaxAge: &ms, Expires: &exp, Secure: true, HTTPOnly: true, Path: "/", SameSite: "lax"}}
 	got := want
 	got.Expires, got.MaxAge, got.Cookie = s.ExpiresAt, c.MaxAge, s.Data.Cookie
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("mismatch (-want +got):\n%s", diff)
 	}
+}
+
+// TestExpressSessionEmbedding: in Express mode the Manager fills in the
+// cookie object of the express.Session that the session type embeds, by
+// value at any depth, and New refuses a type where it could not: none
+// embedded, one Go does not promote (embedded twice at one depth), or one
+// behind a pointer that may be nil.
+func TestExpressSessionEmbedding(t *testing.T) {
+	type Base struct {
+		express.Session
+		Tenant string `json:"tenant"`
+	}
+	type Nested struct {
+		Base
+		User string `json:"user"`
+	}
+	type Other struct{ express.Session }
+	type Twice struct {
+		Base
+		Other `json:"-"` // a second "cookie" for Go, not for JSON (go vet)
+	}
+	type ViaPointer struct{ *Base }
+	type Pointer struct{ *express.Session }
+
+	t.Run("nested by value", func(t *testing.T) {
+		db := fake.New()
+		createTable(t, db)
+		repo, err := dynamosession.New[Nested](db, table, func(o *dynamosession.Options[Nested]) { o.Codec = codec.JSON[Nested]{} })
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := httpsession.New(repo, func(o *httpsession.Options) { o.ExpressSecrets = []string{"s"}; o.MaxAge = -1 })
+		if err != nil {
+			t.Fatal(err)
+		}
+		var id string
+		m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s := httpsession.Get[Nested](r)
+			s.Data.User = "ada"
+			w.WriteHeader(http.StatusNoContent)
+			id = s.ID()
+		})).ServeHTTP(newRecorder(), mustRequest("GET", "https://example.com/"))
+		s, err := repo.Get(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := &express.Cookie{Secure: true, HTTPOnly: true, Path: "/", SameSite: "lax"}
+		if diff := cmp.Diff(want, s.Data.Cookie); diff != "" {
+			t.Errorf("cookie object mismatch (-want +got):\n%s", diff)
+		}
+	})
+
+	rejects := []struct {
+		name string
+		newM func(db *fake.DB) error
+	}{
+		{"none", newExpressManager[Cart]},
+		{"twice at one depth", newExpressManager[Twice]},
+		{"through a pointer", newExpressManager[ViaPointer]},
+		{"by pointer", newExpressManager[Pointer]},
+		{"not a struct", newExpressManager[map[string]any]},
+	}
+	for _, tt := range rejects {
+		t.Run(tt.name, func(t *testing.T) {
+			db := fake.New()
+			createTable(t, db)
+			if err := tt.newM(db); !errors.Is(err, dynamosession.ErrInvalidOptions) {
+				t.Errorf("New = %v, want an error wrapping dynamosession.ErrInvalidOptions", err)
+			}
+		})
+	}
+}
+
+// newExpressManager returns the error of New for a Manager of T in Express
+// mode.
+func newExpressManager[T any](db *fake.DB) error {
+	repo, err := dynamosession.New[T](db, table)
+	if err != nil {
+		return err
+	}
+	_, err = httpsession.New(repo, func(o *httpsession.Options) { o.ExpressSecrets = []string{"s"} })
+	return err
 }

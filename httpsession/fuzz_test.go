@@ -7,30 +7,33 @@ import (
 	"testing"
 
 	"github.com/dynamosession/dynamosession"
+	"github.com/dynamosession/dynamosession/express"
 	"github.com/dynamosession/dynamosession/fake"
 	"github.com/dynamosession/dynamosession/httpsession"
+	"github.com/dynamosession/dynamosession/internal/expresscookie"
+	"github.com/dynamosession/dynamosession/internal/sessionid"
 )
 
 // FuzzExpressUnsign: any cookie value either fails with a named error or
 // names an ID that signs back to exactly that value.
 func FuzzExpressUnsign(f *testing.F) {
 	for _, s := range []string{
-		httpsession.ExpressSign("abc", "keyboard cat"),
-		httpsession.ExpressCookieValue("CFiz2P40O4BkT8CeGwdDPXiAK7PlNw0V", "keyboard cat"),
+		expresscookie.Sign("abc", "keyboard cat"),
+		express.CookieValue("CFiz2P40O4BkT8CeGwdDPXiAK7PlNw0V", "keyboard cat"),
 		"s:", "s:.", "s:a.b.c", "abc", "s%3Aabc.%2F", "%zz", "s:\x00.x",
 	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
-		v := httpsession.ExpressDecodeValue(raw)
-		id, i, err := httpsession.ExpressUnsign(v, "other", "keyboard cat")
+		v := expresscookie.DecodeValue(raw)
+		id, i, err := expresscookie.Unsign(v, "other", "keyboard cat")
 		switch {
 		case err != nil:
 			if id != "" || i != -1 {
-				t.Errorf("ExpressUnsign(%q) = %q, %d, %v: want nothing with an error", v, id, i, err)
+				t.Errorf("Unsign(%q) = %q, %d, %v: want nothing with an error", v, id, i, err)
 			}
-		case httpsession.ExpressSign(id, []string{"other", "keyboard cat"}[i]) != v:
-			t.Errorf("ExpressUnsign(%q) = %q with secret %d, which does not sign back to the value", v, id, i)
+		case expresscookie.Sign(id, []string{"other", "keyboard cat"}[i]) != v:
+			t.Errorf("Unsign(%q) = %q with secret %d, which does not sign back to the value", v, id, i)
 		}
 	})
 }
@@ -40,7 +43,7 @@ func FuzzExpressUnsign(f *testing.F) {
 // error page), and it costs at most three reads and their confirmations.
 func FuzzCookieHeader(f *testing.F) {
 	for _, s := range []string{
-		"sid=" + httpsession.NewID(), "sid=", "sid=a;sid=b", "sid=\"quoted\"", "sid=" + strings.Repeat("x", 5000),
+		"sid=" + sessionid.New(), "sid=", "sid=a;sid=b", "sid=\"quoted\"", "sid=" + strings.Repeat("x", 5000),
 		"connect.sid=s%3Aabc.def", "sid=%00", "=;;=", "sid=héllo",
 	} {
 		f.Add(s, false)

@@ -49,7 +49,7 @@
 // with Max-Age set to the time the stored session has left, so cookie and
 // record expire together; a response that writes nothing sends no cookie.
 // Session IDs are 256 random bits from crypto/rand, base64url-encoded
-// ([NewID]).
+// (43 characters).
 //
 // Every response carries "Vary: Cookie", and every response that sets or
 // clears the session cookie carries a Cache-Control that keeps shared
@@ -110,14 +110,15 @@
 //
 // A stored session that no codec can decode (a deploy changed the session
 // type; another program wrote the record) is handled by
-// [Options.Undecodable]. By default ([KeepUndecodable]) the request goes
-// on with a fresh session: the *dynamosession.DecodeError is logged with
-// the ID shortened, [State.Dropped] returns it so the app can say "please
-// sign in again", the cookie is cleared (or replaced, if the handler
-// stores a new session), and the record is left untouched for inspection.
-// [DeleteUndecodable] also deletes it, conditionally on it being
-// unchanged; [FailUndecodable] answers through the ErrorHandler (500) on
-// every request that carries the cookie, until the record expires.
+// [Options.Undecodable]. By default ([dynamosession.KeepUndecodable]) the
+// request goes on with a fresh session: the *dynamosession.DecodeError is
+// logged with the ID shortened, [State.Dropped] returns it so the app can
+// say "please sign in again", the cookie is cleared (or replaced, if the
+// handler stores a new session), and the record is left untouched for
+// inspection. [dynamosession.DeleteUndecodable] also deletes it,
+// conditionally on it being unchanged; [dynamosession.FailUndecodable]
+// answers through the ErrorHandler (500) on every request that carries the
+// cookie, until the record expires.
 //
 // # Express interop
 //
@@ -125,7 +126,8 @@
 // cookie (named connect.sid by default), so a Go service and an Express app
 // using connect-dynamodb can share sessions in one table during a
 // migration: configure the repository with Prefix "sess:" and codec.JSON,
-// and embed [ExpressSession] in the session type. See [ExpressSign].
+// and embed [express.Session] in the session type. Package express says
+// more, and gives the signed cookie value for tests.
 //
 // A session keeps its own lifetime, as express-session does: the cookie
 // object's originalMaxAge (a 30-day "remember me", capped at the 400 days
@@ -248,8 +250,9 @@ type Options struct {
 	// The first secret signs; every secret verifies, so a secret is
 	// rotated by putting the new one first; a cookie verified by an older
 	// secret is re-sent signed with the first. The session type must embed
-	// [ExpressSession] (express-session cannot load a session without its
-	// cookie object). Default none: the cookie holds the bare ID.
+	// [express.Session], by value (express-session cannot load a session
+	// without its cookie object). Default none: the cookie holds the bare
+	// ID.
 	ExpressSecrets []string
 
 	// Timeout bounds the session store's work in each phase of a request:
@@ -282,17 +285,33 @@ type Options struct {
 	RegenerateGrace time.Duration
 
 	// Undecodable decides what happens to a request whose stored session
-	// cannot be decoded (the session type changed in a deploy, or another
-	// program wrote the record). Default [KeepUndecodable]: a fresh
-	// session, never an error page.
-	Undecodable UndecodablePolicy
+	// no codec can decode (a *dynamosession.DecodeError: the session type
+	// changed in a deploy, or another program wrote the record). Default
+	// [dynamosession.KeepUndecodable]: the request goes on with a fresh,
+	// empty session, never an error page; the decode error is logged at
+	// Warn level with the session ID shortened, [State.Dropped] returns it
+	// to the handler (so an app can say "please sign in again"), and the
+	// cookie is cleared, or replaced if the handler stores a new session,
+	// so the next request costs no read of the bad record; the record is
+	// left as it is. [dynamosession.DeleteUndecodable] does the same and
+	// deletes the record if it is still exactly that record.
+	// [dynamosession.FailUndecodable] hands the *DecodeError to the
+	// ErrorHandler (500 by default) and does not run the handler, on every
+	// request that carries the cookie until the record is fixed or
+	// expires.
+	Undecodable dynamosession.UndecodablePolicy
 
 	// ErrorHandler answers a request whose session could not be loaded or
 	// saved: DynamoDB errors and timeouts, undecodable records under
-	// [FailUndecodable], conflicts of a versioned repository. Nothing of
-	// the handler's response has been sent, except when err wraps
-	// ErrResponseStarted: then it can only log. Default
-	// [DefaultErrorHandler].
+	// FailUndecodable, conflicts of a versioned repository. Nothing of the
+	// handler's response has been sent, except when err wraps
+	// [ErrResponseStarted]: then it can only log. Default (nil): log err
+	// with [slog.ErrorContext] and answer 500 Internal Server Error, or 409
+	// Conflict when err wraps [dynamosession.ErrConflict] (a concurrent
+	// request changed a versioned session: the client may retry), with only
+	// the status text as the body, since errors carry table and attribute
+	// names a visitor has no business seeing; when err wraps
+	// ErrResponseStarted, only log.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
 
 	// Logger receives the problems that do not fail a request: a touch
@@ -304,32 +323,6 @@ type Options struct {
 	// six characters. Default slog.Default().
 	Logger *slog.Logger
 }
-
-// An UndecodablePolicy decides what a [Manager] does with a request whose
-// stored session no codec can decode (a *dynamosession.DecodeError).
-// Under the policies other than FailUndecodable the request goes on with
-// a fresh, empty session: the decode error is logged at Warn level with
-// the session ID shortened, [State.Dropped] returns it to the handler (so
-// an app can say "please sign in again"), and the cookie is cleared, or
-// replaced if the handler stores a new session; the next request then
-// costs no read of the bad record.
-type UndecodablePolicy int
-
-const (
-	// KeepUndecodable leaves the undecodable record untouched, for
-	// inspection (dynamosession inspect) or a fix and a bulk migration;
-	// DynamoDB's TTL removes it when it expires. The default.
-	KeepUndecodable UndecodablePolicy = iota
-	// DeleteUndecodable deletes the record, on condition that it is still
-	// exactly the undecodable record (one strongly consistent read and
-	// one delete, once per record): see
-	// [dynamosession.Repo.DeleteUndecodable].
-	DeleteUndecodable
-	// FailUndecodable hands the *DecodeError to the ErrorHandler (500 by
-	// default) and does not run the handler, on every request that
-	// carries the cookie until the record is fixed or expires.
-	FailUndecodable
-)
 
 // defaultTimeout bounds each phase of a request's session work unless
 // Options.Timeout says otherwise: far above DynamoDB's single-digit
@@ -346,10 +339,11 @@ const defaultRegenerateGrace = 30 * time.Second
 // Manager loads and saves the sessions of the requests its [Manager.Handler]
 // wraps. Create it with [New]. A Manager is safe for concurrent use.
 type Manager[T any] struct {
-	repo    *dynamosession.Repo[T]
-	opts    Options
-	now     func() time.Time
-	express bool
+	repo         *dynamosession.Repo[T]
+	opts         Options
+	now          func() time.Time
+	express      bool
+	expressIndex []int // where T embeds express.Session, in Express mode
 }
 
 // New returns a Manager that keeps the sessions of type T in repo,
@@ -377,7 +371,7 @@ func New[T any](repo *dynamosession.Repo[T], optFns ...func(*Options)) (*Manager
 		o.SameSite = http.SameSiteLaxMode
 	}
 	if o.ErrorHandler == nil {
-		o.ErrorHandler = DefaultErrorHandler
+		o.ErrorHandler = defaultErrorHandler
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -424,7 +418,7 @@ func (m *Manager[T]) validate() error {
 		return bad("Timeout %v is negative", o.Timeout)
 	}
 	switch o.Undecodable {
-	case KeepUndecodable, DeleteUndecodable, FailUndecodable:
+	case dynamosession.KeepUndecodable, dynamosession.DeleteUndecodable, dynamosession.FailUndecodable:
 	default:
 		return bad("unknown Undecodable policy %d", o.Undecodable)
 	}
@@ -434,26 +428,14 @@ func (m *Manager[T]) validate() error {
 		}
 	}
 	if m.express {
-		if _, ok := any(new(T)).(expressCookieSetter); !ok {
-			return bad("ExpressSecrets: %v must embed httpsession.ExpressSession, or express-session cannot load the sessions Go creates", reflect.TypeFor[T]())
+		idx, err := expressSessionIndex(reflect.TypeFor[T]())
+		if err != nil {
+			return bad("ExpressSecrets: %v; the session type must embed express.Session by value, or express-session cannot load the sessions Go creates", err)
 		}
+		m.expressIndex = idx
 	}
 	return nil
 }
-
-// Options returns the manager's effective options, defaults filled in.
-func (m *Manager[T]) Options() Options {
-	o := m.opts
-	o.ExpressSecrets = append([]string(nil), o.ExpressSecrets...)
-	return o
-}
-
-// Repo returns the repository the manager keeps sessions in.
-func (m *Manager[T]) Repo() *dynamosession.Repo[T] { return m.repo }
-
-// Get returns the session of a request that m's Handler wraps; it is
-// Get[T](r).
-func (m *Manager[T]) Get(r *http.Request) *State[T] { return Get[T](r) }
 
 // Handler returns middleware that loads the request's session before next
 // runs and saves it as the response starts: on next's first WriteHeader,
@@ -551,7 +533,7 @@ func (m *Manager[T]) load(ctx context.Context, r *http.Request) (*State[T], erro
 		}
 	}
 	switch {
-	case undecodable != nil && m.opts.Undecodable == FailUndecodable:
+	case undecodable != nil && m.opts.Undecodable == dynamosession.FailUndecodable:
 		return nil, undecodable
 	case superseded:
 		// A request sent before the browser got a login's new cookie:
@@ -584,7 +566,7 @@ func (m *Manager[T]) dropUndecodable(ctx context.Context, st *State[T], de *dyna
 	st.dropped = de
 	// The error names the session by the first characters of its ID only.
 	m.opts.Logger.WarnContext(ctx, "httpsession: stored session cannot decode; starting a fresh session", "err", de)
-	if m.opts.Undecodable != DeleteUndecodable {
+	if m.opts.Undecodable != dynamosession.DeleteUndecodable {
 		return
 	}
 	if _, err := m.repo.DeleteUndecodable(ctx, de.ID); err != nil {

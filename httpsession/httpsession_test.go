@@ -16,6 +16,7 @@ import (
 
 	"github.com/dynamosession/dynamosession"
 	"github.com/dynamosession/dynamosession/httpsession"
+	"github.com/dynamosession/dynamosession/internal/sessionid"
 )
 
 // cookieFacts is what a test checks of a Set-Cookie header.
@@ -146,7 +147,7 @@ func TestLifecycle(t *testing.T) {
 		var seen Cart
 		var isNew bool
 		res := b.do(e.handler(func(w http.ResponseWriter, r *http.Request, s *httpsession.State[Cart]) {
-			seen, isNew = s.Data, s.IsNew()
+			seen, isNew = s.Data, s.ID() == ""
 			st.fn(s)
 		}), "GET", "/")
 		if res.StatusCode != http.StatusOK {
@@ -202,12 +203,12 @@ func TestBadCookiesStartFreshSessions(t *testing.T) {
 		{
 			// An eventual miss is confirmed by a strong read before the
 			// cookie is declared dead.
-			"unknown", func(*env) string { return httpsession.NewID() },
+			"unknown", func(*env) string { return sessionid.New() },
 			map[string]int{"GetItem": 2}, true,
 		},
 		{
 			"expired", func(e *env) string {
-				id := httpsession.NewID()
+				id := sessionid.New()
 				must2(e.t)(e.repo.Put(context.Background(), id, Cart{User: "old"}))
 				e.clock.Advance(25 * time.Hour)
 				return id
@@ -224,7 +225,7 @@ func TestBadCookiesStartFreshSessions(t *testing.T) {
 			var seen Cart
 			var isNew bool
 			res := b.do(e.handler(func(w http.ResponseWriter, r *http.Request, s *httpsession.State[Cart]) {
-				seen, isNew = s.Data, s.IsNew()
+				seen, isNew = s.Data, s.ID() == ""
 			}), "GET", "/")
 			if res.StatusCode != http.StatusOK || !isNew || !cmp.Equal(seen, Cart{}) {
 				t.Errorf("status %d, IsNew %v, Data %+v; want 200, a new empty session", res.StatusCode, isNew, seen)

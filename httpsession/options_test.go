@@ -16,7 +16,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	// DefaultErrorHandler logs every error the tests provoke on purpose.
+	// The default ErrorHandler logs every error the tests provoke on purpose.
 	slog.SetDefault(slog.New(slog.DiscardHandler))
 	os.Exit(m.Run())
 }
@@ -43,7 +43,7 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		}},
 		{"unknown SameSite", func(o *httpsession.Options) { o.SameSite = 42 }},
 		{"empty express secret", func(o *httpsession.Options) { o.ExpressSecrets = []string{"new", ""} }},
-		{"express secrets for a type without ExpressSession", func(o *httpsession.Options) { o.ExpressSecrets = []string{"s"} }},
+		{"express secrets for a type without express.Session", func(o *httpsession.Options) { o.ExpressSecrets = []string{"s"} }},
 		{"negative timeout", func(o *httpsession.Options) { o.Timeout = -time.Second }},
 		{"unknown undecodable policy", func(o *httpsession.Options) { o.Undecodable = 7 }},
 	}
@@ -64,17 +64,17 @@ func TestNewRejectsBadOptions(t *testing.T) {
 
 func TestDefaults(t *testing.T) {
 	e := newEnv(t, nil)
-	o := e.m.Options()
+	o := e.m.EffectiveOptions()
 	if o.Logger != slog.Default() {
 		t.Errorf("Logger = %v, want slog.Default()", o.Logger)
 	}
 	o.ErrorHandler, o.Logger = nil, nil // functions and loggers do not compare
 	want := httpsession.Options{
 		CookieName: "sid", CookiePath: "/", SameSite: http.SameSiteLaxMode,
-		Timeout: 5 * time.Second, RegenerateGrace: 30 * time.Second, Undecodable: httpsession.KeepUndecodable,
+		Timeout: 5 * time.Second, RegenerateGrace: 30 * time.Second, Undecodable: dynamosession.KeepUndecodable,
 	}
 	if diff := cmp.Diff(want, o); diff != "" {
-		t.Errorf("Options() mismatch (-want +got):\n%s", diff)
+		t.Errorf("effective options mismatch (-want +got):\n%s", diff)
 	}
 }
 
@@ -143,16 +143,5 @@ func TestClearedCookie(t *testing.T) {
 	want := []string{"sid=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; HttpOnly; Secure; SameSite=Lax"}
 	if diff := cmp.Diff(want, res.Header.Values("Set-Cookie")); diff != "" {
 		t.Errorf("Set-Cookie mismatch (-want +got):\n%s", diff)
-	}
-}
-
-func TestNewID(t *testing.T) {
-	seen := map[string]bool{}
-	for range 1000 {
-		id := httpsession.NewID()
-		if len(id) != 43 || seen[id] {
-			t.Fatalf("NewID() = %q: want 43 characters, never repeated", id)
-		}
-		seen[id] = true
 	}
 }

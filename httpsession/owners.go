@@ -5,19 +5,10 @@ package httpsession
 // Repo.RevokeOwner need, so a handler need not carry either around.
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/dynamosession/dynamosession"
 )
-
-// ErrNoOwner reports a request whose session has no stored owner, so
-// there is no user whose sessions [State.OwnerSessions] could list or
-// [State.RevokeOthers] could end: a visitor; a session destroyed, or
-// regenerated and not yet saved, in this request; a session stored
-// without an owner (signed out, or before the user signed in); or a
-// repository without dynamosession.Options.Owner. Nothing was sent.
-var ErrNoOwner = errors.New("httpsession: the session has no owner")
 
 // OwnerSessions returns the live sessions of the user who owns the
 // request's session, most recently written first, with this one marked
@@ -35,7 +26,9 @@ var ErrNoOwner = errors.New("httpsession: the session has no owner")
 //
 // The owner is the one stored, as the index knows it: a handler that
 // changed the user in Data in this request has not changed it yet. A
-// request whose session has none gets an error wrapping [ErrNoOwner]. The
+// request whose session has none gets an error wrapping
+// [dynamosession.ErrInvalidOwner], as ListOwner gives for an empty owner,
+// and nothing is sent (see [State.RevokeOthers] for when that is). The
 // calls keep the request's values but not its cancellation, and are
 // bounded by Options.Timeout, as the Manager's own work is. The table
 // needs the owner index (see dynamosession.Options.OwnerIndex); a client
@@ -74,12 +67,20 @@ func (s *State[T]) OwnerSessions() ([]dynamosession.OwnedSession, error) {
 // To keep a session with a new ID (a password change should also rotate
 // the current ID), call [State.Regenerate] and then [State.Save] before
 // RevokeOthers: it keeps the session as stored, and a regenerated one is
-// stored only then. A request whose session has no stored owner gets an
-// error wrapping [ErrNoOwner]. The calls keep the request's values but
-// not its cancellation (a user who closes the tab after clicking still
-// gets the other devices signed out) and are bounded by Options.Timeout:
-// a user with more sessions than one Timeout can delete (about 8 per
-// round trip) gets an error and a count, and calls it again.
+// stored only then.
+//
+// A request whose session has no stored owner gets an error wrapping
+// [dynamosession.ErrInvalidOwner], as RevokeOwner gives for an empty
+// owner, and nothing is sent: a visitor; a session destroyed, or
+// regenerated and not yet saved, in this request; a session stored
+// without an owner (signed out, or before the user signed in); or a
+// repository without dynamosession.Options.Owner.
+//
+// The calls keep the request's values but not its cancellation (a user
+// who closes the tab after clicking still gets the other devices signed
+// out) and are bounded by Options.Timeout: a user with more sessions than
+// one Timeout can delete (about 8 per round trip) gets an error and a
+// count, and calls it again.
 func (s *State[T]) RevokeOthers() (dynamosession.Revocation, error) {
 	sess, err := s.owned("revoke the owner's other sessions")
 	if err != nil {
@@ -100,10 +101,10 @@ func (s *State[T]) owned(op string) (*dynamosession.Session[T], error) {
 	switch {
 	case sess == nil:
 		return nil, fmt.Errorf("httpsession: %s: %w: the request has no stored session "+
-			"(a visitor, or a session destroyed or regenerated in this request; State.Save stores a regenerated one)", op, ErrNoOwner)
+			"(a visitor, or a session destroyed or regenerated in this request; State.Save stores a regenerated one)", op, dynamosession.ErrInvalidOwner)
 	case sess.Owner() == "":
 		return nil, fmt.Errorf("httpsession: %s: %w: the stored session has none "+
-			"(not signed in, or the repository has no dynamosession.Options.Owner)", op, ErrNoOwner)
+			"(not signed in, or the repository has no dynamosession.Options.Owner)", op, dynamosession.ErrInvalidOwner)
 	}
 	return sess, nil
 }

@@ -193,8 +193,8 @@ func TestRevokeOthersKeepsARegeneratedSession(t *testing.T) {
 		if err := s.Regenerate(); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.RevokeOthers(); !errors.Is(err, httpsession.ErrNoOwner) {
-			t.Errorf("RevokeOthers before the regenerated session is saved = %v, want ErrNoOwner", err)
+		if _, err := s.RevokeOthers(); !errors.Is(err, dynamosession.ErrInvalidOwner) {
+			t.Errorf("RevokeOthers before the regenerated session is saved = %v, want ErrInvalidOwner", err)
 		}
 		if err := s.Save(); err != nil {
 			t.Fatal(err)
@@ -242,7 +242,7 @@ func TestRevokeOthersOutlivesTheClient(t *testing.T) {
 }
 
 // TestOwnerHelpersWithoutOwner: a request whose session has no stored
-// owner gets ErrNoOwner from both helpers, and nothing is sent.
+// owner gets dynamosession.ErrInvalidOwner from both helpers, and nothing is sent.
 func TestOwnerHelpersWithoutOwner(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -288,8 +288,8 @@ func TestOwnerHelpersWithoutOwner(t *testing.T) {
 				}
 			})
 			br.do(h, "POST", "/")
-			if !errors.Is(listErr, httpsession.ErrNoOwner) || !errors.Is(revokeErr, httpsession.ErrNoOwner) {
-				t.Errorf("OwnerSessions: %v; RevokeOthers: %v; want both ErrNoOwner", listErr, revokeErr)
+			if !errors.Is(listErr, dynamosession.ErrInvalidOwner) || !errors.Is(revokeErr, dynamosession.ErrInvalidOwner) {
+				t.Errorf("OwnerSessions: %v; RevokeOthers: %v; want both ErrInvalidOwner", listErr, revokeErr)
 			}
 		})
 	}
@@ -329,13 +329,13 @@ func ExampleState_RevokeOthers() {
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
-		s := sessions.Get(r)
+		s := httpsession.Get[Session](r)
 		s.Regenerate()
 		s.Data.User = r.FormValue("user")
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 	})
 	mux.HandleFunc("GET /devices", func(w http.ResponseWriter, r *http.Request) {
-		devices, err := sessions.Get(r).OwnerSessions()
+		devices, err := httpsession.Get[Session](r).OwnerSessions()
 		if err != nil {
 			http.Error(w, "sign in first", http.StatusForbidden)
 			return
@@ -351,7 +351,7 @@ func ExampleState_RevokeOthers() {
 		fmt.Fprintf(w, "signed in on %d: this device and %d other", len(devices), others)
 	})
 	mux.HandleFunc("POST /devices/sign-out-others", func(w http.ResponseWriter, r *http.Request) {
-		rev, err := sessions.Get(r).RevokeOthers()
+		rev, err := httpsession.Get[Session](r).RevokeOthers()
 		if err != nil {
 			http.Error(w, "sign in first", http.StatusForbidden)
 			return
@@ -359,7 +359,7 @@ func ExampleState_RevokeOthers() {
 		fmt.Fprintf(w, "signed out %d other device(s)", rev.Ended)
 	})
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, "user %q", sessions.Get(r).Data.User)
+		fmt.Fprintf(w, "user %q", httpsession.Get[Session](r).Data.User)
 	})
 
 	srv := httptest.NewTLSServer(sessions.Handler(mux))

@@ -10,6 +10,8 @@ import (
 
 	"github.com/dynamosession/dynamosession"
 	"github.com/dynamosession/dynamosession/consistency"
+	"github.com/dynamosession/dynamosession/express"
+	"github.com/dynamosession/dynamosession/internal/sessionid"
 )
 
 // State is one request's view of its session. Handlers read and change
@@ -46,24 +48,21 @@ type ctxKey[T any] struct{}
 // Get returns the session of a request that a Manager[T]'s Handler wraps.
 // It panics if there is none: that is a wiring mistake (a handler mounted
 // outside the middleware, or the wrong T), not a runtime condition. With
-// nested Managers of the same T the innermost wins.
+// nested Managers of the same T the innermost wins. Code that has only
+// the request's context is handed the *State (or the request) by its
+// handler.
 func Get[T any](r *http.Request) *State[T] {
-	st, ok := FromContext[T](r.Context())
+	st, ok := r.Context().Value(ctxKey[T]{}).(*State[T])
 	if !ok {
 		panic(fmt.Sprintf("httpsession: Get[%v]: the request has no session; wrap the handler with a Manager[%v]'s Handler", reflect.TypeFor[T](), reflect.TypeFor[T]()))
 	}
 	return st
 }
 
-// FromContext returns the session a Manager[T]'s Handler put into ctx, and
-// whether there is one.
-func FromContext[T any](ctx context.Context) (*State[T], bool) {
-	st, ok := ctx.Value(ctxKey[T]{}).(*State[T])
-	return st, ok
-}
-
-// ID returns the session ID, or "" for a session not stored yet. After a
-// Regenerate it is "" until the response starts and the new ID is made.
+// ID returns the session ID, or "" when no stored session backs the
+// state: the request named none (or a dead one), or the handler destroyed
+// or regenerated it and the response has not started yet (the new ID is
+// made as it starts).
 func (s *State[T]) ID() string {
 	switch {
 	case s.sess != nil:
@@ -73,11 +72,6 @@ func (s *State[T]) ID() string {
 	}
 	return ""
 }
-
-// IsNew reports whether no stored session backs the state: the request
-// named none (or a dead one), or the handler destroyed or regenerated it
-// and the response has not started yet.
-func (s *State[T]) IsNew() bool { return s.sess == nil && s.fresh == nil }
 
 // ExpiresAt returns the stored session's expiry, zero for a new session.
 func (s *State[T]) ExpiresAt() time.Time {
@@ -139,7 +133,7 @@ func (s *State[T]) dropStored() {
 
 // Dropped returns why the session the request's cookie named was dropped
 // for the fresh one the handler sees: a *dynamosession.DecodeError when no
-// codec could decode the stored record (see [UndecodablePolicy]), nil
+// codec could decode the stored record (see [Options.Undecodable]), nil
 // otherwise. An app can use it to say "please sign in again".
 func (s *State[T]) Dropped() error { return s.dropped }
 
@@ -391,7 +385,7 @@ func (s *State[T]) late(explicit bool) error {
 }
 
 func (s *State[T]) create(ctx context.Context) error {
-	id := NewID()
+	id := sessionid.New()
 	if s.m.express {
 		s.setExpressCookie()
 		// The cookie object may have just got its lifetime.
@@ -432,7 +426,7 @@ func (s *State[T]) deleteDoomed(ctx context.Context, supersede bool) error {
 // on every load.
 func (s *State[T]) setExpressCookie() {
 	m := s.m
-	c := &ExpressCookie{
+	c := &express.Cookie{
 		Secure:   !m.opts.InsecureCookie,
 		HTTPOnly: true,
 		Domain:   m.opts.CookieDomain,
@@ -448,8 +442,8 @@ func (s *State[T]) setExpressCookie() {
 	}
 	// A lifetime the handler chose ("remember me") stays; otherwise the
 	// cookie's.
-	setter := any(&s.Data).(expressCookieSetter)
-	if old := setter.expressCookie(); old != nil && old.OriginalMaxAge != nil {
+	es := m.expressSession(&s.Data)
+	if old := es.Cookie; old != nil && old.OriginalMaxAge != nil {
 		c.OriginalMaxAge = old.OriginalMaxAge
 	} else if age := m.maxAge(); age > 0 {
 		ms := age.Milliseconds()
@@ -459,7 +453,7 @@ func (s *State[T]) setExpressCookie() {
 		exp := m.now().Add(d).UTC().Truncate(time.Millisecond)
 		c.Expires = &exp
 	}
-	setter.setExpressCookie(c)
+	es.Cookie = c
 }
 
 // isEmpty reports whether v is nothing worth storing: the zero value, or an

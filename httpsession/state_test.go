@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/dynamosession/dynamosession"
+	"github.com/dynamosession/dynamosession/express"
 	"github.com/dynamosession/dynamosession/fake"
 	"github.com/dynamosession/dynamosession/httpsession"
 )
@@ -76,7 +77,7 @@ func TestStateAccessors(t *testing.T) {
 		ExpiresAt time.Time
 	}
 	var got []view
-	look := func(s *httpsession.State[Cart]) { got = append(got, view{s.ID(), s.IsNew(), s.ExpiresAt()}) }
+	look := func(s *httpsession.State[Cart]) { got = append(got, view{s.ID(), s.ID() == "", s.ExpiresAt()}) }
 	b.do(e.handler(func(w http.ResponseWriter, r *http.Request, s *httpsession.State[Cart]) {
 		look(s)
 		s.Destroy()
@@ -182,11 +183,11 @@ func TestExpressBrowserSessionCookie(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := &httpsession.ExpressCookie{Secure: true, HTTPOnly: true, Path: "/", SameSite: "strict"}
+	want := &express.Cookie{Secure: true, HTTPOnly: true, Path: "/", SameSite: "strict"}
 	if diff := cmp.Diff(want, s.Data.Cookie); diff != "" {
 		t.Errorf("cookie object mismatch (-want +got):\n%s", diff)
 	}
-	wantHeader := "connect.sid=" + httpsession.ExpressCookieValue(id, "s") + "; Path=/; HttpOnly; Secure; SameSite=Strict"
+	wantHeader := "connect.sid=" + express.CookieValue(id, "s") + "; Path=/; HttpOnly; Secure; SameSite=Strict"
 	if got := rec.Header().Get("Set-Cookie"); got != wantHeader {
 		t.Errorf("Set-Cookie %q, want %q", got, wantHeader)
 	}
@@ -205,7 +206,7 @@ func TestExpressSignedGarbage(t *testing.T) {
 				t.Fatal(err)
 			}
 			r := httptest.NewRequest("GET", "/", nil)
-			r.Header.Set("Cookie", "connect.sid="+httpsession.ExpressCookieValue(id, "s"))
+			r.Header.Set("Cookie", "connect.sid="+express.CookieValue(id, "s"))
 			m.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})).ServeHTTP(httptest.NewRecorder(), r)
 			if n := db.Stats().Calls["GetItem"]; n != 0 {
 				t.Errorf("%d GetItem calls, want none", n)

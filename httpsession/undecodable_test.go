@@ -14,6 +14,7 @@ import (
 
 	"github.com/dynamosession/dynamosession"
 	"github.com/dynamosession/dynamosession/httpsession"
+	"github.com/dynamosession/dynamosession/internal/sessionid"
 )
 
 // TestUndecodableSession: a stored session that nothing can decode (a
@@ -34,17 +35,17 @@ func TestUndecodableSession(t *testing.T) {
 	}
 	tests := []struct {
 		name   string
-		policy httpsession.UndecodablePolicy
+		policy dynamosession.UndecodablePolicy
 		signIn bool // the handler stores something: a new session
 		want   outcome
 	}{
-		{"default: fresh session, record kept, cookie cleared", httpsession.KeepUndecodable, false,
+		{"default: fresh session, record kept, cookie cleared", dynamosession.KeepUndecodable, false,
 			outcome{Status: 200, Ran: true, Dropped: true, IsNew: true, Cleared: true, RecordKept: true, Logged: true}},
-		{"default: the handler signs in again, cookie replaced", httpsession.KeepUndecodable, true,
+		{"default: the handler signs in again, cookie replaced", dynamosession.KeepUndecodable, true,
 			outcome{Status: 200, Ran: true, Dropped: true, IsNew: true, Replaced: true, RecordKept: true, Logged: true}},
-		{"delete: the record goes", httpsession.DeleteUndecodable, false,
+		{"delete: the record goes", dynamosession.DeleteUndecodable, false,
 			outcome{Status: 200, Ran: true, Dropped: true, IsNew: true, Cleared: true, Logged: true}},
-		{"strict: 500 through the ErrorHandler", httpsession.FailUndecodable, false,
+		{"strict: 500 through the ErrorHandler", dynamosession.FailUndecodable, false,
 			outcome{Status: 500, RecordKept: true, Errors: 1}},
 	}
 	for _, tt := range tests {
@@ -54,7 +55,7 @@ func TestUndecodableSession(t *testing.T) {
 				o.Undecodable = tt.policy
 				o.Logger = slog.New(slog.NewTextHandler(&log, nil))
 			})
-			id := httpsession.NewID()
+			id := sessionid.New()
 			// Items was a list of strings; a deploy made it a number.
 			must(t, e.db.PutRaw(table, map[string]types.AttributeValue{
 				"id":      &types.AttributeValueMemberS{Value: "session#" + id},
@@ -67,7 +68,7 @@ func TestUndecodableSession(t *testing.T) {
 			b.jar["sid"] = id
 			var got outcome
 			res := b.do(e.handler(func(w http.ResponseWriter, r *http.Request, s *httpsession.State[Cart]) {
-				got.Ran, got.IsNew = true, s.IsNew()
+				got.Ran, got.IsNew = true, s.ID() == ""
 				var de *dynamosession.DecodeError
 				got.Dropped = errors.As(s.Dropped(), &de) && de.ID == id
 				if tt.signIn {
@@ -88,7 +89,7 @@ func TestUndecodableSession(t *testing.T) {
 			if strings.Contains(log.String(), id) {
 				t.Errorf("log holds the whole session ID: %s", log.String())
 			}
-			if tt.policy == httpsession.FailUndecodable {
+			if tt.policy == dynamosession.FailUndecodable {
 				var de *dynamosession.DecodeError
 				if len(e.errs) != 1 || !errors.As(e.errs[0], &de) {
 					t.Errorf("ErrorHandler got %v, want a *DecodeError", e.errs)
@@ -103,7 +104,7 @@ func TestUndecodableSession(t *testing.T) {
 // named it was cleared.
 func TestUndecodableOncePerRecord(t *testing.T) {
 	e := newEnv(t, nil)
-	id := httpsession.NewID()
+	id := sessionid.New()
 	must(t, e.db.PutRaw(table, map[string]types.AttributeValue{
 		"id":      &types.AttributeValueMemberS{Value: "session#" + id},
 		"expires": &types.AttributeValueMemberN{Value: fmt.Sprint(t0.Add(time.Hour).Unix())},

@@ -7,7 +7,6 @@
 //
 //	repo, err := dynamosession.New[scsstore.Record](client, "sessions", func(o *dynamosession.Options[scsstore.Record]) {
 //		o.Codec = codec.Msgpack[scsstore.Record]{} // scs's bytes as a binary attribute
-//		o.TTL = ttl.Sliding(24 * time.Hour)        // at least scs's Lifetime
 //	})
 //	store, err := scsstore.New(repo)
 //	sessionManager := scs.New()
@@ -15,15 +14,13 @@
 //
 // # Expiry
 //
-// scs decides each session's expiry and passes it to Commit. A repository
-// writes its own TTL attribute from its TTL policy, so the store keeps
-// scs's exact expiry in the record beside scs's bytes ([Record]) and Find
-// enforces it, while the repository's TTL attribute, written at least as
-// late, is what lets DynamoDB delete the item eventually. The repository's
-// TTL must therefore reach at least as far as scs's Lifetime (default 24
-// hours): a Commit whose expiry lies beyond it fails with
-// [ErrExpiryBeyondTTL] rather than store a session DynamoDB would delete
-// early.
+// scs decides each session's expiry and passes it to Commit. The store
+// keeps that exact expiry in the record beside scs's bytes ([Record]) and
+// Find enforces it to the millisecond, and it gives the record the same
+// expiry, rounded up to the whole second DynamoDB's TTL attribute holds
+// (through [dynamosession.WithLifetime]), so that DynamoDB deletes the
+// item when scs's session ends and never before. The repository's TTL
+// policy therefore plays no part, whatever scs's Lifetime and IdleTimeout.
 //
 // # Cost
 //
@@ -56,23 +53,6 @@ type Record struct {
 	Deadline int64 `json:"deadline"`
 }
 
-// Errors, checked with errors.Is.
-var (
-	// ErrNilRepository reports a nil repository passed to New.
-	ErrNilRepository = errors.New("scsstore: nil repository")
-
-	// ErrVersioned reports a versioned repository passed to New: it
-	// refuses to replace a live session, and replacing is what scs's
-	// Commit does.
-	ErrVersioned = errors.New("scsstore: repository is versioned; scs commits by replacing sessions")
-
-	// ErrExpiryBeyondTTL reports a Commit whose expiry lies beyond the
-	// repository's TTL: DynamoDB could delete the session before scs
-	// means it to end. Give the repository a TTL at least as long as scs's
-	// Lifetime.
-	ErrExpiryBeyondTTL = errors.New("scsstore: session expiry beyond the repository's TTL")
-)
-
 // Store is an scs Store and CtxStore over a dynamosession repository.
 // Create it with [New]. A Store is safe for concurrent use.
 type Store struct {
@@ -86,18 +66,19 @@ type Options struct {
 	// Undecodable decides what Find does with a record the repository
 	// cannot decode (a *dynamosession.DecodeError: a record another
 	// program or a broken release wrote around scs's bytes). Default
-	// KeepUndecodable: Find reports no session, so scs starts a fresh one
-	// under a new token, and the record stays for inspection until
-	// DynamoDB's TTL deletes it. DeleteUndecodable also deletes it, on
-	// condition that it is still exactly that record. FailUndecodable
+	// [dynamosession.KeepUndecodable]: Find reports no session, so scs
+	// starts a fresh one under a new token, and the record stays for
+	// inspection until DynamoDB's TTL deletes it.
+	// [dynamosession.DeleteUndecodable] also deletes it, on condition that
+	// it is still exactly that record. [dynamosession.FailUndecodable]
 	// returns the error, which scs turns into a failed request for as long
 	// as the cookie lives. (scs decodes its own gob inside the record; a
 	// failure there is scs's, not this store's.) A record a newer deploy
 	// wrote under a higher schema version (the *DecodeError wraps
 	// dynamosession.ErrSchemaTooNew) is never deleted, but scs has no way
-	// to leave its cookie alone: during a rolling deploy such a user gets a
-	// fresh session from the older processes. Deploy readers first.
-	Undecodable Undecodable
+	// to leave its cookie alone: during a rolling deploy such a user gets
+	// a fresh session from the older processes. Deploy readers first.
+	Undecodable dynamosession.UndecodablePolicy
 
 	// OnUndecodable, if set, receives the *dynamosession.DecodeError of
 	// every record Find drops under KeepUndecodable or DeleteUndecodable,
@@ -105,31 +86,28 @@ type Options struct {
 	OnUndecodable func(error)
 }
 
-// Undecodable is a policy for records no codec can decode; see
-// [Options.Undecodable].
-type Undecodable int
-
-// The policies for records no codec can decode.
-const (
-	KeepUndecodable Undecodable = iota
-	DeleteUndecodable
-	FailUndecodable
-)
-
 // New returns a Store keeping sessions in repo, configured by optFns
-// applied in order to the default [Options]. It returns
-// [ErrNilRepository] or [ErrVersioned] for a repository it cannot use.
+// applied in order to the default [Options]. It returns an error wrapping
+// [dynamosession.ErrInvalidOptions] for a repository it cannot use (nil,
+// or versioned: a versioned repository refuses to replace a live session,
+// and replacing is what scs's Commit does) and for an unknown Undecodable
+// policy.
 func New(repo *dynamosession.Repo[Record], optFns ...func(*Options)) (*Store, error) {
 	if repo == nil {
-		return nil, ErrNilRepository
+		return nil, fmt.Errorf("%w: scsstore: nil repository", dynamosession.ErrInvalidOptions)
 	}
 	o := repo.Options()
 	if o.Versioned {
-		return nil, ErrVersioned
+		return nil, fmt.Errorf("%w: scsstore: the repository is versioned; scs commits by replacing sessions", dynamosession.ErrInvalidOptions)
 	}
 	s := &Store{repo: repo, opts: o}
 	for _, fn := range optFns {
 		fn(&s.conf)
+	}
+	switch s.conf.Undecodable {
+	case dynamosession.KeepUndecodable, dynamosession.DeleteUndecodable, dynamosession.FailUndecodable:
+	default:
+		return nil, fmt.Errorf("%w: scsstore: unknown Undecodable policy %d", dynamosession.ErrInvalidOptions, s.conf.Undecodable)
 	}
 	return s, nil
 }
@@ -155,8 +133,8 @@ func (s *Store) FindCtx(ctx context.Context, token string) ([]byte, bool, error)
 		return nil, false, nil
 	}
 	var de *dynamosession.DecodeError
-	if errors.As(err, &de) && s.conf.Undecodable != FailUndecodable {
-		if s.conf.Undecodable == DeleteUndecodable {
+	if errors.As(err, &de) && s.conf.Undecodable != dynamosession.FailUndecodable {
+		if s.conf.Undecodable == dynamosession.DeleteUndecodable {
 			if _, derr := s.repo.DeleteUndecodable(ctx, token); derr != nil {
 				return nil, false, fmt.Errorf("scsstore: find: deleting an undecodable record: %w", derr)
 			}
@@ -183,15 +161,11 @@ func (s *Store) Commit(token string, b []byte, expiry time.Time) error {
 
 // CommitCtx is Commit with a context.
 func (s *Store) CommitCtx(ctx context.Context, token string, b []byte, expiry time.Time) error {
-	// The repository stores its TTL's expiry in whole seconds, the
-	// fraction dropped; ttl.Sliding rounds up so that nothing is, but a
-	// policy of the user's own may not. Compare with the whole second that
-	// is stored at the least, so a session never ends before scs's expiry.
-	limit := s.opts.TTL.Expiry(s.opts.Clock())
-	if stored := time.Unix(limit.Unix(), 0); expiry.After(stored) {
-		return fmt.Errorf("%w: expiry %s, the TTL reaches %s", ErrExpiryBeyondTTL,
-			expiry.UTC().Format(time.RFC3339Nano), stored.UTC().Format(time.RFC3339))
-	}
+	// The record lives as long as scs means the session to: its expiry
+	// attribute is scs's expiry rounded up to the second (ttl.Sliding), not
+	// the repository's TTL. An expiry already past (scs never commits one)
+	// leaves the TTL in charge; Find reports the session gone by Deadline.
+	ctx = dynamosession.WithLifetime(ctx, expiry.Sub(s.opts.Clock()))
 	if _, err := s.repo.Put(ctx, token, Record{Data: b, Deadline: expiry.UnixMilli()}); err != nil {
 		return fmt.Errorf("scsstore: commit: %w", err)
 	}

@@ -120,17 +120,42 @@ func TestStore(t *testing.T) {
 	}
 }
 
-// TestExpiryAtFractionalSecond commits with scs's Lifetime equal to the
-// repository's TTL (the package example's configuration) at a clock 0.7 s
-// into a second: DynamoDB's expiry attribute holds whole seconds, and the
-// one stored must not end the session before scs's own expiry does.
-func TestExpiryAtFractionalSecond(t *testing.T) {
+// exactPolicy is a user's TTL policy that returns fractional expiries,
+// which the repository stores as the whole second before.
+type exactPolicy time.Duration
+
+func (p exactPolicy) Expiry(now time.Time) time.Time { return now.Add(time.Duration(p)) }
+func (p exactPolicy) Lifetime() time.Duration        { return time.Duration(p) }
+
+// TestExpiryFollowsScs: a record's expiry attribute is scs's expiry,
+// rounded up to the whole second DynamoDB's attribute holds, whatever the
+// repository's TTL: the same as scs's Lifetime (the package example's
+// configuration) at any fraction of a second, longer than it (a Lifetime
+// beyond the TTL is stored, not refused), shorter (DynamoDB deletes the
+// item when scs's session ends, not a TTL later), or a policy of the
+// user's own that does not round up. Find serves the session until scs's
+// exact expiry, and not at it.
+func TestExpiryFollowsScs(t *testing.T) {
 	const tok = "pDtAqrKHH7tWsnRu0vgfVuVFBpn9jXmsAFbuIA1w0tE"
-	for _, frac := range []time.Duration{0, time.Millisecond, 700 * time.Millisecond, time.Second - time.Millisecond} {
-		t.Run(frac.String(), func(t *testing.T) {
-			s, db, clock := newStore(t, nil)
-			clock.Advance(frac)
-			expiry := clock.Now().Add(24 * time.Hour) // scs's Lifetime = the TTL
+	tests := []struct {
+		name     string
+		ttl      ttl.Policy
+		lifetime time.Duration // scs's
+		frac     time.Duration // of the second the Commit happens in
+	}{
+		{"the TTL, on the second", ttl.Sliding(24 * time.Hour), 24 * time.Hour, 0},
+		{"the TTL, 1 ms in", ttl.Sliding(24 * time.Hour), 24 * time.Hour, time.Millisecond},
+		{"the TTL, 700 ms in", ttl.Sliding(24 * time.Hour), 24 * time.Hour, 700 * time.Millisecond},
+		{"the TTL, 999 ms in", ttl.Sliding(24 * time.Hour), 24 * time.Hour, time.Second - time.Millisecond},
+		{"beyond the TTL", ttl.Sliding(time.Hour), 25 * time.Hour, 700 * time.Millisecond},
+		{"within the TTL", ttl.Sliding(24 * time.Hour), time.Hour, 700 * time.Millisecond},
+		{"an unrounded policy", exactPolicy(24 * time.Hour), 24 * time.Hour, 700 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, db, clock := newStore(t, func(o *dynamosession.Options[scsstore.Record]) { o.TTL = tt.ttl })
+			clock.Advance(tt.frac)
+			expiry := clock.Now().Add(tt.lifetime)
 			if err := s.Commit(tok, []byte("v1"), expiry); err != nil {
 				t.Fatal(err)
 			}
@@ -139,10 +164,14 @@ func TestExpiryAtFractionalSecond(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if stored.Before(expiry) {
-				t.Errorf("stored expiry %s is before scs's %s", stored.Format(time.RFC3339Nano), expiry.Format(time.RFC3339Nano))
+			want := expiry.Truncate(time.Second)
+			if want.Before(expiry) {
+				want = want.Add(time.Second)
 			}
-			clock.Advance(24*time.Hour - time.Millisecond)
+			if !stored.Equal(want) {
+				t.Errorf("stored expiry %s, want scs's %s rounded up to %s", stored.Format(time.RFC3339Nano), expiry.Format(time.RFC3339Nano), want.Format(time.RFC3339))
+			}
+			clock.Advance(tt.lifetime - time.Millisecond)
 			if diff := cmp.Diff(found{"v1", true, nil}, find(s, tok)); diff != "" {
 				t.Errorf("1 ms before scs's expiry: Find mismatch (-want +got):\n%s", diff)
 			}
@@ -154,27 +183,6 @@ func TestExpiryAtFractionalSecond(t *testing.T) {
 	}
 }
 
-// exactPolicy is a user's TTL policy that returns fractional expiries,
-// which the repository stores as the whole second before.
-type exactPolicy time.Duration
-
-func (p exactPolicy) Expiry(now time.Time) time.Time { return now.Add(time.Duration(p)) }
-func (p exactPolicy) Lifetime() time.Duration        { return time.Duration(p) }
-
-// TestExpiryOfAnUnroundedPolicy checks that with a policy that does not
-// round up, a Commit that the stored whole second would end early is
-// refused, not stored to expire before scs means it to.
-func TestExpiryOfAnUnroundedPolicy(t *testing.T) {
-	s, _, clock := newStore(t, func(o *dynamosession.Options[scsstore.Record]) { o.TTL = exactPolicy(24 * time.Hour) })
-	clock.Advance(700 * time.Millisecond)
-	if err := s.Commit("tok", []byte("x"), clock.Now().Add(24*time.Hour)); !errors.Is(err, scsstore.ErrExpiryBeyondTTL) {
-		t.Errorf("Commit to the TTL's fractional expiry = %v, want ErrExpiryBeyondTTL", err)
-	}
-	if err := s.Commit("tok", []byte("x"), clock.Now().Add(24*time.Hour-700*time.Millisecond)); err != nil {
-		t.Errorf("Commit to the stored whole second = %v, want success", err)
-	}
-}
-
 func TestBadInput(t *testing.T) {
 	s, db, clock := newStore(t, nil)
 	tests := []struct {
@@ -182,7 +190,6 @@ func TestBadInput(t *testing.T) {
 		err  error
 		want error
 	}{
-		{"commit beyond the TTL", s.Commit("tok", []byte("x"), clock.Now().Add(25*time.Hour)), scsstore.ErrExpiryBeyondTTL},
 		{"commit with an empty token", s.Commit("", []byte("x"), clock.Now().Add(time.Hour)), dynamosession.ErrInvalidID},
 		{"find an empty token", func() error { _, ok, err := s.Find(""); return notFound(ok, err) }(), nil},
 		{"find a token too long for a key", func() error { _, ok, err := s.Find(strings.Repeat("x", 3000)); return notFound(ok, err) }(), nil},
@@ -221,16 +228,36 @@ func TestStoreErrors(t *testing.T) {
 	}
 }
 
+// TestNew: a repository the store cannot use, or an unknown policy, is a
+// bad configuration.
 func TestNew(t *testing.T) {
-	if _, err := scsstore.New(nil); !errors.Is(err, scsstore.ErrNilRepository) {
-		t.Errorf("New(nil) = %v, want ErrNilRepository", err)
-	}
 	db := fake.New()
-	repo, err := dynamosession.New[scsstore.Record](db, "sessions", func(o *dynamosession.Options[scsstore.Record]) { o.Versioned = true })
+	versioned, err := dynamosession.New[scsstore.Record](db, "sessions", func(o *dynamosession.Options[scsstore.Record]) { o.Versioned = true })
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := scsstore.New(repo); !errors.Is(err, scsstore.ErrVersioned) {
-		t.Errorf("New(versioned) = %v, want ErrVersioned", err)
+	plain, err := dynamosession.New[scsstore.Record](db, "sessions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		repo *dynamosession.Repo[scsstore.Record]
+		opt  func(*scsstore.Options)
+	}{
+		{"nil repository", nil, nil},
+		{"versioned repository", versioned, nil},
+		{"unknown undecodable policy", plain, func(o *scsstore.Options) { o.Undecodable = 7 }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var opts []func(*scsstore.Options)
+			if tt.opt != nil {
+				opts = append(opts, tt.opt)
+			}
+			if _, err := scsstore.New(tt.repo, opts...); !errors.Is(err, dynamosession.ErrInvalidOptions) {
+				t.Errorf("New = %v, want an error wrapping dynamosession.ErrInvalidOptions", err)
+			}
+		})
 	}
 }

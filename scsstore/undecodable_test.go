@@ -23,16 +23,16 @@ import (
 // the cookie expires) unless the strict policy asks for that (issue 15).
 func TestUndecodableRecord(t *testing.T) {
 	tests := []struct {
-		policy      scsstore.Undecodable
+		policy      dynamosession.UndecodablePolicy
 		wantErr     bool
 		wantDeleted bool
 	}{
-		{scsstore.KeepUndecodable, false, false},
-		{scsstore.DeleteUndecodable, false, true},
-		{scsstore.FailUndecodable, true, false},
+		{dynamosession.KeepUndecodable, false, false},
+		{dynamosession.DeleteUndecodable, false, true},
+		{dynamosession.FailUndecodable, true, false},
 	}
 	for _, tt := range tests {
-		t.Run(map[scsstore.Undecodable]string{0: "keep", 1: "delete", 2: "fail"}[tt.policy], func(t *testing.T) {
+		t.Run(map[dynamosession.UndecodablePolicy]string{0: "keep", 1: "delete", 2: "fail"}[tt.policy], func(t *testing.T) {
 			db := fake.NewSessions()
 			repo, err := dynamosession.New[scsstore.Record](db, "sessions", func(o *dynamosession.Options[scsstore.Record]) {
 				o.Codec = codec.Msgpack[scsstore.Record]{}

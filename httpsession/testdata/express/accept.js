@@ -118,7 +118,7 @@ async function main() {
   await run('rotated', 'express-session with a new secret first and the Go one second: it verifies the Go cookie and signs with the new secret', ['express-new-secret', go.secret], 'POST', '/visit', goCookie, go.sid);
 
   // The same record without the cookie object a Manager writes in Express
-  // mode (httpsession.ExpressSession): what express-session does with it.
+  // mode (express.Session): what express-session does with it.
   const bare = JSON.parse(go.item.sess.S);
   delete bare.cookie;
   const bareSID = 'goSessionWithoutCookieObject0000000000000000';
