@@ -138,7 +138,7 @@ import (
 
 	"github.com/dynamosession/dynamosession"
 	"github.com/dynamosession/dynamosession/consistency"
-	"github.com/dynamosession/dynamosession/httpsession"
+	"github.com/dynamosession/dynamosession/internal/sessionid"
 )
 
 // Record is what the store keeps per session.
@@ -152,9 +152,6 @@ type Record struct {
 
 // Errors, checked with errors.Is.
 var (
-	// ErrNilRepository reports a nil repository passed to New.
-	ErrNilRepository = errors.New("gorillastore: nil repository")
-
 	// ErrInvalidKeys reports keys New cannot use: none at all, a hash key
 	// shorter than 32 bytes, or a block key that is not 16, 24 or 32 bytes
 	// (AES-128, -192, -256).
@@ -226,11 +223,12 @@ type Store struct {
 // an optional block key (16, 24 or 32 bytes) that encrypts the cookie, per
 // pair; the first pair signs, every pair verifies, so keys are rotated by
 // putting a new pair first. Hash keys also seal the stored records (see
-// the package documentation). It returns [ErrNilRepository], or an error
-// wrapping [ErrInvalidKeys].
+// the package documentation). It returns an error wrapping
+// [dynamosession.ErrInvalidOptions] for a nil repository, or one wrapping
+// [ErrInvalidKeys].
 func New(repo *dynamosession.Repo[Record], keyPairs ...[]byte) (*Store, error) {
 	if repo == nil {
-		return nil, ErrNilRepository
+		return nil, fmt.Errorf("%w: gorillastore: nil repository", dynamosession.ErrInvalidOptions)
 	}
 	if len(keyPairs) == 0 {
 		return nil, fmt.Errorf("%w: no keys; give a hash key of at least %d bytes (securecookie.GenerateRandomKey(%d))", ErrInvalidKeys, minHashKeyBytes, minHashKeyBytes)
@@ -393,7 +391,7 @@ func (s *Store) create(ctx context.Context, gs *sessions.Session) error {
 	if err != nil {
 		return err
 	}
-	id := httpsession.NewID()
+	id := sessionid.New()
 	sess, err := s.repo.Put(ctx, id, s.seal(id, b))
 	if err != nil {
 		return fmt.Errorf("gorillastore: create: %w", err)

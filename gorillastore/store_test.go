@@ -33,7 +33,7 @@ func TestNewRefuses(t *testing.T) {
 		want     error
 		wantText string
 	}{
-		{name: "nil repository", keyPairs: [][]byte{hashKey}, want: gorillastore.ErrNilRepository},
+		{name: "nil repository", keyPairs: [][]byte{hashKey}, want: dynamosession.ErrInvalidOptions},
 		{name: "no keys", repo: repo, want: gorillastore.ErrInvalidKeys, wantText: "GenerateRandomKey(32)"},
 		{name: "short hash key", repo: repo, keyPairs: [][]byte{[]byte("secret")}, want: gorillastore.ErrInvalidKeys, wantText: "hash key 0 is 6 bytes"},
 		{name: "short second hash key", repo: repo, keyPairs: [][]byte{hashKey, nil, []byte("old")}, want: gorillastore.ErrInvalidKeys, wantText: "hash key 1 is 3 bytes"},

@@ -50,6 +50,7 @@ import (
 
 	"github.com/dynamosession/dynamosession"
 	"github.com/dynamosession/dynamosession/codec"
+	"github.com/dynamosession/dynamosession/express"
 	"github.com/dynamosession/dynamosession/fake"
 	"github.com/dynamosession/dynamosession/httpsession"
 	"github.com/dynamosession/dynamosession/internal/capacity"
@@ -60,10 +61,10 @@ import (
 // either app relies on must be here: a Go write stores this struct, so a
 // field it lacks would be dropped.
 type Session struct {
-	httpsession.ExpressSession        // req.session.cookie, which express-session needs
-	User                       *User  `json:"user,omitempty"`
-	Cart                       []Item `json:"cart,omitempty"`
-	Visits                     int    `json:"visits"`
+	express.Session        // req.session.cookie, which express-session needs
+	User            *User  `json:"user,omitempty"`
+	Cart            []Item `json:"cart,omitempty"`
+	Visits          int    `json:"visits"`
 }
 
 // User is the signed-in user.
@@ -190,7 +191,7 @@ func run(ctx context.Context, s settings, out io.Writer) error {
 		return err
 	}
 	for _, sd := range seeds {
-		fmt.Fprintf(out, "seeded session %s: send the cookie connect.sid=%s\n", sd.sid, httpsession.ExpressCookieValue(sd.sid, demoSecret))
+		fmt.Fprintf(out, "seeded session %s: send the cookie connect.sid=%s\n", sd.sid, express.CookieValue(sd.sid, demoSecret))
 	}
 	return serve(ctx, h, out, "embedded in-memory DynamoDB, seeded")
 }
@@ -247,7 +248,7 @@ func newService(client dynamosession.API, table string, secrets []string, s sett
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		d := sessions.Get(r).Data
+		d := httpsession.Get[Session](r).Data
 		if d.User == nil {
 			fmt.Fprintln(w, "not signed in")
 			return
@@ -255,7 +256,7 @@ func newService(client dynamosession.API, table string, secrets []string, s sett
 		fmt.Fprintf(w, "%s, cart %v\n", d.User.Name, d.Cart)
 	})
 	mux.HandleFunc("POST /cart", func(w http.ResponseWriter, r *http.Request) {
-		s := sessions.Get(r)
+		s := httpsession.Get[Session](r)
 		if s.Data.User == nil {
 			http.Error(w, "sign in first", http.StatusForbidden)
 			return
@@ -293,7 +294,7 @@ func demo(db *fake.DB, seeds []seed, s settings, now func() time.Time, out io.Wr
 		db.ResetStats()
 		r := httptest.NewRequest(st.method, "https://shop.example"+st.path, nil)
 		// What the browser holds from express-session.
-		r.Header.Set("Cookie", "connect.sid="+httpsession.ExpressCookieValue(sd.sid, demoSecret))
+		r.Header.Set("Cookie", "connect.sid="+express.CookieValue(sd.sid, demoSecret))
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, r)
 		st2 := db.Stats()

@@ -74,7 +74,7 @@ func newSite(b backend) (http.Handler, error) {
 	mux.HandleFunc("GET /sessions", a.signedIn(a.listSessions))
 	mux.HandleFunc("POST /sessions/revoke-others", a.signedIn(a.revokeOthers))
 	mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) {
-		sessions.Get(r).Destroy()
+		httpsession.Get[Session](r).Destroy()
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 	})
 
@@ -93,7 +93,7 @@ func newSite(b backend) (http.Handler, error) {
 // sign-in form.
 func (a *app) signedIn(h func(http.ResponseWriter, *http.Request, *httpsession.State[Session])) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		s := a.sessions.Get(r)
+		s := httpsession.Get[Session](r)
 		if s.Data.User == "" {
 			http.Redirect(w, r, "/login", http.StatusSeeOther)
 			return
@@ -115,7 +115,7 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 		a.render(w, r, http.StatusBadRequest, "login", view{Problem: "Enter a user name of 1 to 64 characters."})
 		return
 	}
-	s := a.sessions.Get(r)
+	s := httpsession.Get[Session](r)
 	// A new ID for the new privilege: an ID planted or seen before the
 	// login must not become a signed-in session (session fixation).
 	if err := s.Regenerate(); err != nil {
@@ -212,7 +212,7 @@ type panel struct {
 func (a *app) render(w http.ResponseWriter, r *http.Request, code int, page string, v view) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(code)
-	s := a.sessions.Get(r)
+	s := httpsession.Get[Session](r)
 	c := costOf(r.Context())
 	v.Data, v.Now = s.Data, a.now()
 	v.Cost = panel{Method: c.Method, Path: c.Path, Prev: c.prev, Fake: a.clock != nil}
