@@ -86,9 +86,10 @@ var _ API = (*dynamodb.Client)(nil)
 //	superseded   N     a tombstone Supersede left
 //	revoked_before, revoked_keep  a revocation marker's, with RevocationCheck
 //
-// These names are reserved: KeyAttr, DataAttr, ExpiresAttr and OwnerAttr
-// must be none of them (nor "type" with the JSON codec, which writes
-// connect-dynamodb's marker there), or New returns ErrInvalidOptions.
+// These names are reserved: KeyAttr, DataAttr, ExpiresAttr, and OwnerAttr
+// when Owner or RevocationCheck is set, must be none of them (nor "type"
+// with the JSON codec, which writes connect-dynamodb's marker there), or
+// New returns ErrInvalidOptions.
 type Options[T any] struct {
 	// KeyAttr is the table's partition key attribute, of type S.
 	// Default "id".
@@ -120,7 +121,8 @@ type Options[T any] struct {
 	// of being read. Set it on a table that must hold only sealed
 	// sessions, so that a plain record written by someone with write
 	// access to the table is refused. Default false: every format is read,
-	// which is how a table migrates lazily.
+	// which is how a table migrates lazily. (Readers alone cannot say
+	// this: they add to the formats read, as key rotation needs.)
 	StrictFormats bool
 
 	// HashIDs stores SHA-256(session ID) in the key instead of the ID
