@@ -37,8 +37,8 @@ import (
 // session reaches the cache or another request. A hit thus costs the
 // decode, as a read does; what it saves is the request, its round trip
 // and the SDK's work (BenchmarkCacheGet, BenchmarkCachePageLoad). A Get
-// served from the cache makes no request, so Options.Observer sees no
-// Call for it.
+// served from the cache makes no request, so a client wrapper that meters
+// requests (see [API]) sees none for it.
 //
 // # Staleness
 //

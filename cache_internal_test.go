@@ -26,6 +26,7 @@ import (
 	"github.com/dynamosession/dynamosession/internal/attr"
 	"github.com/dynamosession/dynamosession/internal/ddbjson"
 	"github.com/dynamosession/dynamosession/internal/dynamotest"
+	"github.com/dynamosession/dynamosession/internal/metered"
 	"github.com/dynamosession/dynamosession/internal/testclock"
 	"github.com/dynamosession/dynamosession/ttl"
 )
@@ -578,17 +579,17 @@ func BenchmarkCachePageLoad(b *testing.B) {
 				client, table, clock := be.setup(b)
 				var mu sync.Mutex
 				var read float64
-				repo, err := New[pageSession](client, table, func(o *Options[pageSession]) {
+				observe := func(c metered.Call) {
+					if c.Op == "GetItem" && c.Consumed != nil && c.Consumed.CapacityUnits != nil {
+						mu.Lock()
+						read += *c.Consumed.CapacityUnits
+						mu.Unlock()
+					}
+				}
+				repo, err := New[pageSession](metered.New(client, observe), table, func(o *Options[pageSession]) {
 					o.Clock = clock.Now
 					o.Cache.MaxStale = maxStale
 					o.Touch = ttl.TouchAfter(time.Hour)
-					o.Observer = func(c Call) {
-						if c.Op == "GetItem" && c.Consumed != nil && c.Consumed.CapacityUnits != nil {
-							mu.Lock()
-							read += *c.Consumed.CapacityUnits
-							mu.Unlock()
-						}
-					}
 				})
 				if err != nil {
 					b.Fatal(err)

@@ -400,7 +400,7 @@ func testCacheStaleVersionedSave(t *testing.T, e *env) {
 // increment lands exactly once.
 func testCacheNoLostUpdate(t *testing.T, e *env) {
 	ctx := context.Background()
-	opts := func(o *dynamosession.Options[cart]) { o.Versioned = true; o.MaxUpdateAttempts = 200 }
+	opts := func(o *dynamosession.Options[cart]) { o.Versioned = true }
 	repos := []*dynamosession.Repo[cart]{cached(t, e, time.Minute, opts), cached(t, e, time.Minute, opts)}
 	id := newID(t)
 	if _, err := repos[0].Put(ctx, id, cart{}); err != nil {
@@ -416,7 +416,7 @@ func testCacheNoLostUpdate(t *testing.T, e *env) {
 			repo := repos[g%2]
 			for range increments {
 				if g%3 == 0 {
-					if _, err := repo.Update(ctx, id, func(c *cart) error { c.Count++; return nil }); err != nil {
+					if err := updateRetrying(ctx, repo, id, func(c *cart) error { c.Count++; return nil }); err != nil {
 						errs <- err
 					}
 					continue

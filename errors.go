@@ -52,10 +52,9 @@ var (
 	// out; Update returns it without running its function again.
 	ErrOutcomeUnknown = errors.New("dynamosession: outcome of a write whose response was lost unknown")
 
-	// ErrNotVersioned reports a call that needs Options.Versioned.
-	ErrNotVersioned = errors.New("dynamosession: repository is not versioned")
-
-	// ErrInvalidOptions reports a bad configuration passed to New.
+	// ErrInvalidOptions reports a bad configuration passed to New, and a
+	// call the repository's configuration does not allow (Update without
+	// Options.Versioned).
 	ErrInvalidOptions = errors.New("dynamosession: invalid options")
 )
 
@@ -66,18 +65,19 @@ func (expiredError) Is(target error) bool { return target == ErrNotFound }
 
 // A DecodeError reports a stored record that could not be decoded. The
 // record is left untouched: a repository never overwrites what it cannot
-// read.
+// read. Its message names the detected format of the data, if any.
 type DecodeError struct {
-	ID     string       // the session ID (without prefix)
-	Format codec.Format // the detected format, if any
-	Attr   string       // the attribute that failed
-	Err    error        // the underlying error
+	ID   string // the session ID (without prefix), for Repo.DeleteUndecodable
+	Attr string // the attribute that failed
+	Err  error  // the underlying error
+
+	format codec.Format // the detected format of the data attribute, if any
 }
 
 func (e *DecodeError) Error() string {
 	f := ""
-	if e.Format != codec.FormatUnknown {
-		f = " (" + string(e.Format) + ")"
+	if e.format != codec.FormatUnknown {
+		f = " (" + string(e.format) + ")"
 	}
 	return fmt.Sprintf("dynamosession: session %s: cannot decode %q%s: %v", redact(e.ID), e.Attr, f, e.Err)
 }
@@ -85,24 +85,17 @@ func (e *DecodeError) Error() string {
 // Unwrap returns the underlying error.
 func (e *DecodeError) Unwrap() error { return e.Err }
 
-// An EncodeError reports session data the configured codec cannot encode
-// (channels, functions, unsupported values). Nothing was sent.
-type EncodeError struct {
-	ID     string
-	Format codec.Format
-	Err    error
+// encodeError reports session data the configured codec cannot encode
+// (channels, functions, unsupported values), before anything is sent. It
+// wraps the codec's error, so errors.Is(err, codec.ErrUnsupported) holds
+// for what the codecs refuse.
+func encodeError(id string, f codec.Format, err error) error {
+	return fmt.Errorf("dynamosession: session %s: cannot encode as %s: %w", redact(id), f, err)
 }
-
-func (e *EncodeError) Error() string {
-	return fmt.Sprintf("dynamosession: session %s: cannot encode as %s: %v", redact(e.ID), e.Format, e.Err)
-}
-
-// Unwrap returns the underlying error.
-func (e *EncodeError) Unwrap() error { return e.Err }
 
 // redact shortens a session ID for error messages. A session ID is a bearer
 // credential: error strings end up in logs, so they carry only enough of it
-// to correlate. The full ID stays available in the error's ID field.
+// to correlate. A *DecodeError keeps the full ID in its ID field.
 func redact(id string) string {
 	const keep = 6
 	if utf8.RuneCountInString(id) <= keep {
@@ -128,7 +121,7 @@ func isItemTooLarge(err error) bool {
 // reports false for nil and for errors that another try cannot fix: an
 // invalid ID, an item over 400 KB, ErrNotFound and ErrExpired,
 // ErrOutcomeUnknown (read the session first: the write may have landed), a
-// *DecodeError or *EncodeError, ErrNotVersioned, ErrInvalidOptions,
+// *DecodeError, data the codec cannot encode, ErrInvalidOptions,
 // validation errors, a missing table, and a context the caller canceled.
 //
 // By the time a repository returns a throttling or network error, the
@@ -147,12 +140,11 @@ func IsRetryable(err error) bool {
 	case errors.Is(err, ErrConflict):
 		return true
 	case errors.Is(err, ErrInvalidID), errors.Is(err, ErrItemTooLarge), errors.Is(err, ErrNotFound),
-		errors.Is(err, ErrNotVersioned), errors.Is(err, ErrInvalidOptions), errors.Is(err, ErrOutcomeUnknown):
+		errors.Is(err, ErrInvalidOptions), errors.Is(err, ErrOutcomeUnknown):
 		return false
 	}
 	var de *DecodeError
-	var ee *EncodeError
-	if errors.As(err, &de) || errors.As(err, &ee) {
+	if errors.As(err, &de) {
 		return false
 	}
 	// Before the SDK's rules: it classes a deadline as a canceled request.

@@ -1,5 +1,5 @@
 // This file tests the errors the package returns: IsRetryable, DecodeError,
-// EncodeError, and the SDK's errors kept reachable.
+// encode errors, and the SDK's errors kept reachable.
 
 package dynamosession_test
 
@@ -94,6 +94,9 @@ func TestDecodeErrorRedactsID(t *testing.T) {
 	}
 }
 
+// TestEncodeError: data the codec cannot encode is an error that wraps
+// the codec's (errors.Is reaches its sentinel) and names the session by a
+// redacted prefix and the format.
 func TestEncodeError(t *testing.T) {
 	type bad struct {
 		V any `json:"v"`
@@ -102,10 +105,28 @@ func TestEncodeError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ee *dynamosession.EncodeError
-	if _, err := repo.Put(context.Background(), "x", bad{V: make(chan int)}); !errors.As(err, &ee) {
-		t.Fatalf("Put of a channel = %v, want *EncodeError", err)
+	const id = "0123456789abcdef"
+	_, err = repo.Put(context.Background(), id, bad{V: make(chan int)})
+	if !isEncodeError(err, id, codec.FormatJSON) || !errors.Is(err, codec.ErrUnsupported) {
+		t.Fatalf("Put of a channel = %v, want codec.ErrUnsupported naming the session and format", err)
 	}
+	if dynamosession.IsRetryable(err) {
+		t.Errorf("IsRetryable(%v) = true", err)
+	}
+}
+
+// isEncodeError reports whether err is the error of data that format's
+// codec cannot encode, for session id: it names the format, and the
+// session by its redacted prefix only. (It wraps the codec's error, which
+// is codec.ErrUnsupported for what Map and JSON refuse, but not for every
+// value msgpack refuses: see TestEncodeError.)
+func isEncodeError(err error, id string, format codec.Format) bool {
+	if err == nil || errors.Unwrap(err) == nil {
+		return false
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "cannot encode as "+string(format)) &&
+		strings.Contains(msg, fmt.Sprintf("%q", id[:6]+"…")) && !strings.Contains(msg, id)
 }
 
 // TestIsRetryableOnTheFake classifies the errors a repository returns for

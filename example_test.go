@@ -6,7 +6,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/dynamosession/dynamosession"
 	"github.com/dynamosession/dynamosession/codec"
@@ -88,6 +93,86 @@ func ExampleRepo_Update() {
 	})
 	fmt.Println(s.Data.Count, s.Version, err)
 	// Output: 1 2 <nil>
+}
+
+// meter is a DynamoDB client that asks for each request's consumed
+// capacity and adds it up by operation: metrics come from wrapping the
+// client a repository calls.
+type meter struct {
+	dynamosession.API // the client wrapped: *dynamodb.Client in production
+	mu                sync.Mutex
+	units             map[string]float64
+}
+
+func (m *meter) add(op string, cc *types.ConsumedCapacity) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.units == nil {
+		m.units = map[string]float64{}
+	}
+	if cc != nil { // nil after most errors: DynamoDB charges nothing for them
+		m.units[op] += aws.ToFloat64(cc.CapacityUnits)
+	}
+}
+
+func (m *meter) GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	in.ReturnConsumedCapacity = types.ReturnConsumedCapacityTotal
+	out, err := m.API.GetItem(ctx, in, optFns...)
+	if err == nil {
+		m.add("GetItem", out.ConsumedCapacity)
+	}
+	return out, err
+}
+
+func (m *meter) PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	in.ReturnConsumedCapacity = types.ReturnConsumedCapacityTotal
+	out, err := m.API.PutItem(ctx, in, optFns...)
+	if err == nil {
+		m.add("PutItem", out.ConsumedCapacity)
+	}
+	return out, err
+}
+
+func (m *meter) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	in.ReturnConsumedCapacity = types.ReturnConsumedCapacityTotal
+	out, err := m.API.UpdateItem(ctx, in, optFns...)
+	if err == nil {
+		m.add("UpdateItem", out.ConsumedCapacity)
+	}
+	return out, err
+}
+
+func (m *meter) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
+	in.ReturnConsumedCapacity = types.ReturnConsumedCapacityTotal
+	out, err := m.API.DeleteItem(ctx, in, optFns...)
+	if err == nil {
+		m.add("DeleteItem", out.ConsumedCapacity)
+	}
+	return out, err
+}
+
+// ExampleAPI_capacity measures what a session's requests cost by wrapping
+// the client: the wrapper asks for ConsumedCapacity, and the repository
+// passes it through untouched.
+func ExampleAPI_capacity() {
+	ctx := context.Background()
+	db := fake.NewSessions()
+	m := &meter{API: db}
+	repo, _ := dynamosession.New[cart](m, "sessions", func(o *dynamosession.Options[cart]) { o.Clock = db.Clock().Now })
+
+	_, _ = repo.Put(ctx, "id-1", cart{User: "ada"})
+	s, _ := repo.Get(ctx, "id-1")
+	s.Data.Items = append(s.Data.Items, "book")
+	_ = repo.Save(ctx, s)
+	_ = repo.Delete(ctx, "id-1")
+	for _, op := range []string{"PutItem", "GetItem", "UpdateItem", "DeleteItem"} {
+		fmt.Println(op, m.units[op])
+	}
+	// Output:
+	// PutItem 1
+	// GetItem 0.5
+	// UpdateItem 1
+	// DeleteItem 1
 }
 
 // ExampleCacheOptions serves a page load of 1 + 9 requests within 2 s

@@ -27,6 +27,7 @@ import (
 	"github.com/dynamosession/dynamosession/fake"
 	"github.com/dynamosession/dynamosession/internal/ddbjson"
 	"github.com/dynamosession/dynamosession/internal/dynamotest"
+	"github.com/dynamosession/dynamosession/internal/metered"
 	"github.com/dynamosession/dynamosession/internal/testclock"
 	"github.com/dynamosession/dynamosession/ttl"
 	"github.com/google/go-cmp/cmp"
@@ -35,9 +36,9 @@ import (
 // The contract suite: every behaviour of Repo[T] that the docs promise, run
 // unchanged against the in-memory fake and against Amazon's DynamoDB Local.
 // Where the two disagree, the fake (or the library) is wrong, never the
-// assertion. Capacity is measured through Options.Observer, from the
-// ConsumedCapacity each backend reports, so the same numbers are checked
-// on both.
+// assertion. Capacity is measured by wrapping the client (internal/metered,
+// the pattern API's doc describes), from the ConsumedCapacity each backend
+// reports, so the same numbers are checked on both.
 
 // cart is the session type of the contract suite.
 type cart struct {
@@ -55,14 +56,14 @@ type backendClient interface {
 	dynamotest.TableAPI
 }
 
-// callLog records the requests repositories send, as Options.Observer
+// callLog records the requests repositories send, as a metered client
 // reports them: one counter for every test of the package.
 type callLog struct {
 	mu  sync.Mutex
-	log []dynamosession.Call
+	log []metered.Call
 }
 
-func (l *callLog) observe(c dynamosession.Call) {
+func (l *callLog) observe(c metered.Call) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.log = append(l.log, c)
@@ -139,12 +140,11 @@ func newRepo[T any](t *testing.T, e *env, optFns ...func(*dynamosession.Options[
 	t.Helper()
 	base := func(o *dynamosession.Options[T]) {
 		o.Clock = e.clock.Now
-		o.Observer = e.observe
 		// The throttle the cases are written for; the default, a tenth
 		// of the TTL, is TestDefaultTouchFromTTL's.
 		o.Touch = ttl.TouchAfter(time.Hour)
 	}
-	r, err := dynamosession.New[T](e.client, e.table, append([]func(*dynamosession.Options[T]){base}, optFns...)...)
+	r, err := dynamosession.New[T](metered.New(e.client, e.observe), e.table, append([]func(*dynamosession.Options[T]){base}, optFns...)...)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -294,10 +294,9 @@ var faultNow = time.Date(2027, 1, 15, 8, 0, 0, 0, time.UTC)
 func faultRepo[T any](t testing.TB, client dynamosession.API, calls *callLog, optFns ...func(*dynamosession.Options[T])) *dynamosession.Repo[T] {
 	t.Helper()
 	base := func(o *dynamosession.Options[T]) {
-		o.Observer = calls.observe
 		o.Clock = func() time.Time { return faultNow }
 	}
-	r, err := dynamosession.New[T](client, "sessions", append([]func(*dynamosession.Options[T]){base}, optFns...)...)
+	r, err := dynamosession.New[T](metered.New(client, calls.observe), "sessions", append([]func(*dynamosession.Options[T]){base}, optFns...)...)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

@@ -112,25 +112,8 @@ func ownersOn[T any](o Options[T]) bool { return o.Owner != nil || o.RevocationC
 
 func withOwnerDefaults[T any](o Options[T]) Options[T] {
 	o.OwnerAttr = cmp.Or(o.OwnerAttr, "owner")
-	o.OwnedAtAttr = cmp.Or(o.OwnedAtAttr, "owned_at")
 	o.OwnerIndex = cmp.Or(o.OwnerIndex, "owner-index")
-	o.RevocationCheckAttr = cmp.Or(o.RevocationCheckAttr, "owner_check")
 	return o
-}
-
-// ownerAttrs returns the owner attributes a repository writes, by option
-// name, for validate's clash check; none when owners are off.
-func ownerAttrs[T any](o Options[T]) map[string]string {
-	if !ownersOn(o) {
-		return nil
-	}
-	m := map[string]string{"OwnerAttr": o.OwnerAttr, "OwnedAtAttr": o.OwnedAtAttr}
-	if o.RevocationCheck > 0 {
-		m["RevocationCheckAttr"] = o.RevocationCheckAttr
-		m["the marker's "+markerAtAttr] = markerAtAttr
-		m["the marker's "+markerKeepAttr] = markerKeepAttr
-	}
-	return m
 }
 
 func validateOwners[T any](o Options[T]) error {
@@ -203,9 +186,9 @@ func (r *Repo[T]) ownerOnCreate(id string, item map[string]types.AttributeValue,
 	st := r.newOwner(owner, now)
 	if st.owner != "" {
 		item[r.opts.OwnerAttr] = &types.AttributeValueMemberS{Value: st.owner}
-		item[r.opts.OwnedAtAttr] = &types.AttributeValueMemberN{Value: strconv.FormatInt(st.at, 10)}
+		item[ownedAtAttr] = &types.AttributeValueMemberN{Value: strconv.FormatInt(st.at, 10)}
 		if st.pending {
-			item[r.opts.RevocationCheckAttr] = &types.AttributeValueMemberBOOL{Value: true}
+			item[ownerCheckAttr] = &types.AttributeValueMemberBOOL{Value: true}
 		}
 	}
 	return st, nil
@@ -238,9 +221,9 @@ func (r *Repo[T]) writeOwner(w *write, item map[string]types.AttributeValue, own
 		return nil
 	}
 	st := r.newOwner(*owner, now)
-	w.names["#own"], w.names["#owa"] = r.opts.OwnerAttr, r.opts.OwnedAtAttr
+	w.names["#own"], w.names["#owa"] = r.opts.OwnerAttr, ownedAtAttr
 	if r.opts.RevocationCheck > 0 {
-		w.names["#owc"] = r.opts.RevocationCheckAttr
+		w.names["#owc"] = ownerCheckAttr
 	}
 	if st.owner == "" {
 		w.remove = append(w.remove, "#own", "#owa")
@@ -252,11 +235,11 @@ func (r *Repo[T]) writeOwner(w *write, item map[string]types.AttributeValue, own
 	w.values[":own"] = &types.AttributeValueMemberS{Value: st.owner}
 	w.values[":owa"] = &types.AttributeValueMemberN{Value: strconv.FormatInt(st.at, 10)}
 	w.set = append(w.set, "#own = :own", "#owa = :owa")
-	item[r.opts.OwnerAttr], item[r.opts.OwnedAtAttr] = w.values[":own"], w.values[":owa"]
+	item[r.opts.OwnerAttr], item[ownedAtAttr] = w.values[":own"], w.values[":owa"]
 	if st.pending {
 		w.values[":owc"] = &types.AttributeValueMemberBOOL{Value: true}
 		w.set = append(w.set, "#owc = :owc")
-		item[r.opts.RevocationCheckAttr] = w.values[":owc"]
+		item[ownerCheckAttr] = w.values[":owc"]
 	}
 	return &st
 }
@@ -275,18 +258,18 @@ func (r *Repo[T]) readOwner(id string, item map[string]types.AttributeValue) (ow
 		return st, &DecodeError{ID: id, Attr: r.opts.OwnerAttr, Err: fmt.Errorf("want a string, stored %T", av)}
 	}
 	st.owner = sv.Value
-	if av, ok := item[r.opts.OwnedAtAttr]; ok {
+	if av, ok := item[ownedAtAttr]; ok {
 		n, ok := av.(*types.AttributeValueMemberN)
 		if !ok {
-			return st, &DecodeError{ID: id, Attr: r.opts.OwnedAtAttr, Err: fmt.Errorf("want a number, stored %T", av)}
+			return st, &DecodeError{ID: id, Attr: ownedAtAttr, Err: fmt.Errorf("want a number, stored %T", av)}
 		}
 		ms, err := strconv.ParseInt(n.Value, 10, 64)
 		if err != nil {
-			return st, &DecodeError{ID: id, Attr: r.opts.OwnedAtAttr, Err: fmt.Errorf("%q is not integer milliseconds", n.Value)}
+			return st, &DecodeError{ID: id, Attr: ownedAtAttr, Err: fmt.Errorf("%q is not integer milliseconds", n.Value)}
 		}
 		st.at = ms
 	}
-	_, st.pending = item[r.opts.RevocationCheckAttr]
+	_, st.pending = item[ownerCheckAttr]
 	return st, nil
 }
 
@@ -320,7 +303,7 @@ func (r *Repo[T]) markerKey(owner string) (string, error) {
 // ownedCondition adds to w the condition that the stored session is still
 // the one read: same owner, owned since the same instant.
 func (r *Repo[T]) ownedCondition(w *write, st ownerState) {
-	w.names["#own"], w.names["#owa"] = r.opts.OwnerAttr, r.opts.OwnedAtAttr
+	w.names["#own"], w.names["#owa"] = r.opts.OwnerAttr, ownedAtAttr
 	w.values[":own"] = &types.AttributeValueMemberS{Value: st.owner}
 	w.values[":owa"] = &types.AttributeValueMemberN{Value: strconv.FormatInt(st.at, 10)}
 	w.cond = append(w.cond, "#own = :own", "#owa = :owa")
@@ -340,14 +323,11 @@ func (r *Repo[T]) checkRevoked(ctx context.Context, s *Session[T]) error {
 		return err
 	}
 	strong := true
-	start := time.Now()
 	out, err := r.client.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:              &r.table,
-		Key:                    r.keyAV(mk),
-		ConsistentRead:         &strong,
-		ReturnConsumedCapacity: r.rcc,
+		TableName:      &r.table,
+		Key:            r.keyAV(mk),
+		ConsistentRead: &strong,
 	})
-	r.observe("GetItem", start, getCC(out), err)
 	if err != nil {
 		return wrap("get (revocation check)", s.ID, err)
 	}
@@ -361,12 +341,10 @@ func (r *Repo[T]) checkRevoked(ctx context.Context, s *Session[T]) error {
 			w := newWrite()
 			r.ownedCondition(w, s.own)
 			gen := r.cache.begin(s.key)
-			start := time.Now()
-			dout, derr := r.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+			_, derr := r.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 				TableName: &r.table, Key: r.keyAV(s.key), ConditionExpression: w.condition(),
-				ExpressionAttributeNames: w.names, ExpressionAttributeValues: w.values, ReturnConsumedCapacity: r.rcc,
+				ExpressionAttributeNames: w.names, ExpressionAttributeValues: w.values,
 			})
-			r.observe("DeleteItem", start, deleteCC(dout), derr)
 			r.cache.deleted(s.key, gen, &derr)
 			// Best effort: whether or not the delete landed, the marker
 			// keeps the session revoked as long as it can be alive.
@@ -380,15 +358,13 @@ func (r *Repo[T]) checkRevoked(ctx context.Context, s *Session[T]) error {
 	// owner: any later one finds it in the index.
 	w := newWrite()
 	r.ownedCondition(w, s.own)
-	w.names["#owc"] = r.opts.RevocationCheckAttr
+	w.names["#owc"] = ownerCheckAttr
 	w.remove = append(w.remove, "#owc")
 	gen := r.cache.begin(s.key)
-	start = time.Now()
-	uout, err := r.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	_, err = r.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: &r.table, Key: r.keyAV(s.key), UpdateExpression: w.update(), ConditionExpression: w.condition(),
-		ExpressionAttributeNames: w.names, ExpressionAttributeValues: w.values, ReturnConsumedCapacity: r.rcc,
+		ExpressionAttributeNames: w.names, ExpressionAttributeValues: w.values,
 	})
-	r.observe("UpdateItem", start, updateCC(uout), err)
 	r.cache.wrote(s.key, w, gen, &err) // a cached copy loses its check flag too
 	if err == nil {
 		s.own.pending = false
@@ -433,16 +409,9 @@ func (r *Repo[T]) ownerKeys(ctx context.Context, api OwnerAPI, op, owner string,
 		ExpressionAttributeNames:  expr.Names(),
 		ExpressionAttributeValues: expr.Values(),
 		Limit:                     ptrTo(int32(ownerPage)),
-		ReturnConsumedCapacity:    r.rcc,
 	}
 	for {
-		start := time.Now()
 		out, err := api.Query(ctx, in)
-		var cc *types.ConsumedCapacity
-		if out != nil {
-			cc = out.ConsumedCapacity
-		}
-		r.observe("Query", start, cc, err)
 		if err != nil {
 			return fmt.Errorf("dynamosession: %s: query %s: %w", op, r.opts.OwnerIndex, err)
 		}
@@ -590,9 +559,7 @@ func (r *Repo[T]) readItems(ctx context.Context, keys []string) ([]map[string]ty
 	}
 	items := make([]map[string]types.AttributeValue, len(keys))
 	err := inParallel(ctx, len(keys), func(i int) error {
-		start := time.Now()
-		out, err := r.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: &r.table, Key: r.keyAV(keys[i]), ReturnConsumedCapacity: r.rcc})
-		r.observe("GetItem", start, getCC(out), err)
+		out, err := r.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: &r.table, Key: r.keyAV(keys[i])})
 		if err != nil {
 			return fmt.Errorf("dynamosession: list sessions: get: %w", err)
 		}
@@ -644,17 +611,7 @@ func (r *Repo[T]) batchGet(ctx context.Context, api batchGetAPI, keys []string) 
 	var items []map[string]types.AttributeValue
 	backoff := 50 * time.Millisecond
 	for stalled := 0; ; {
-		start := time.Now()
-		out, err := api.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: request, ReturnConsumedCapacity: r.rcc})
-		var cc *types.ConsumedCapacity
-		if out != nil {
-			for i := range out.ConsumedCapacity {
-				if c := &out.ConsumedCapacity[i]; c.TableName != nil && *c.TableName == r.table {
-					cc = c
-				}
-			}
-		}
-		r.observe("BatchGetItem", start, cc, err)
+		out, err := api.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: request})
 		if err != nil {
 			return nil, fmt.Errorf("dynamosession: list sessions: batch get: %w", err)
 		}
@@ -759,12 +716,11 @@ func (r *Repo[T]) RevokeOwner(ctx context.Context, owner, keepID string) (Revoca
 // record and whether that record was a live session.
 func (r *Repo[T]) revokeOne(ctx context.Context, key, owner string, began time.Time) (live, ended bool, err error) {
 	w := newWrite()
-	w.names["#own"], w.names["#owa"] = r.opts.OwnerAttr, r.opts.OwnedAtAttr
+	w.names["#own"], w.names["#owa"] = r.opts.OwnerAttr, ownedAtAttr
 	w.values[":own"] = &types.AttributeValueMemberS{Value: owner}
 	w.values[":began"] = &types.AttributeValueMemberN{Value: strconv.FormatInt(began.UnixMilli(), 10)}
 	w.cond = append(w.cond, "#own = :own", "(attribute_not_exists(#owa) OR #owa <= :began)")
 	gen := r.cache.begin(key)
-	start := time.Now()
 	out, err := r.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName:                 &r.table,
 		Key:                       r.keyAV(key),
@@ -772,9 +728,7 @@ func (r *Repo[T]) revokeOne(ctx context.Context, key, owner string, began time.T
 		ExpressionAttributeNames:  w.names,
 		ExpressionAttributeValues: w.values,
 		ReturnValues:              types.ReturnValueAllOld,
-		ReturnConsumedCapacity:    r.rcc,
 	})
-	r.observe("DeleteItem", start, deleteCC(out), err)
 	r.cache.deleted(key, gen, &err) // this instance serves it no more
 	if _, ok := isConditionFailed(err); ok {
 		return false, false, nil // gone, changed owner, or owned since
@@ -834,17 +788,14 @@ func (r *Repo[T]) putMarker(ctx context.Context, owner, keepKey string, now time
 		cond += " OR (#rb = :rb AND #kp = :kp)"
 		names["#kp"], values[":kp"] = markerKeepAttr, item[markerKeepAttr]
 	}
-	start := time.Now()
-	out, err := r.client.PutItem(ctx, &dynamodb.PutItemInput{
+	_, err = r.client.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:                           &r.table,
 		Item:                                item,
 		ConditionExpression:                 &cond,
 		ExpressionAttributeNames:            names,
 		ExpressionAttributeValues:           values,
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-		ReturnConsumedCapacity:              r.rcc,
 	})
-	r.observe("PutItem", start, putCC(out), err)
 	if ccf, ok := isConditionFailed(err); ok {
 		old, _ := ccf.Item[markerAtAttr].(*types.AttributeValueMemberN)
 		_, oldKeeps := ccf.Item[markerKeepAttr]

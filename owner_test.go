@@ -21,6 +21,7 @@ import (
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/fake"
 	"github.com/dynamosession/dynamosession/internal/dynamotest"
+	"github.com/dynamosession/dynamosession/internal/metered"
 	"github.com/dynamosession/dynamosession/ttl"
 	"github.com/google/go-cmp/cmp"
 )
@@ -81,9 +82,9 @@ func ownerRepo(t *testing.T, e *env, client dynamosession.API, optFns ...func(*d
 		client = e.client
 	}
 	base := func(o *dynamosession.Options[cart]) {
-		o.Clock, o.Observer, o.Owner = e.clock.Now, e.observe, cartOwner
+		o.Clock, o.Owner = e.clock.Now, cartOwner
 	}
-	r, err := dynamosession.New[cart](client, e.table, append([]func(*dynamosession.Options[cart]){base}, optFns...)...)
+	r, err := dynamosession.New[cart](metered.New(client, e.observe), e.table, append([]func(*dynamosession.Options[cart]){base}, optFns...)...)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -635,15 +636,14 @@ func TestOwnerOptions(t *testing.T) {
 	}{
 		{"defaults", withCartOwner, ""},
 		{"owner attribute clash", func(o *dynamosession.Options[cart]) { o.Owner = cartOwner; o.OwnerAttr = "sess" }, "both"},
-		{"owned-at attribute clash", func(o *dynamosession.Options[cart]) { o.Owner = cartOwner; o.OwnedAtAttr = "expires" }, "both"},
-		{"owner and owned-at the same", func(o *dynamosession.Options[cart]) { o.Owner = cartOwner; o.OwnedAtAttr = "owner" }, "both"},
+		{"owned_at is reserved", func(o *dynamosession.Options[cart]) { o.Owner = cartOwner; o.OwnerAttr = "owned_at" }, "reserves"},
 		{"no clash check without owners", func(o *dynamosession.Options[cart]) { o.OwnerAttr = "sess" }, ""},
-		{"check attribute clash", func(o *dynamosession.Options[cart]) {
-			o.Owner, o.RevocationCheck, o.RevocationCheckAttr = cartOwner, time.Minute, "owned_at"
-		}, "both"},
-		{"marker attribute clash", func(o *dynamosession.Options[cart]) {
+		{"owner_check is reserved", func(o *dynamosession.Options[cart]) {
+			o.Owner, o.RevocationCheck, o.OwnerAttr = cartOwner, time.Minute, "owner_check"
+		}, "reserves"},
+		{"marker attributes are reserved", func(o *dynamosession.Options[cart]) {
 			o.Owner, o.RevocationCheck, o.ExpiresAttr = cartOwner, time.Minute, "revoked_before"
-		}, "both"},
+		}, "reserves"},
 		{"negative revocation check", func(o *dynamosession.Options[cart]) { o.RevocationCheck = -time.Second }, "negative"},
 		{"index name too short", func(o *dynamosession.Options[cart]) { o.OwnerIndex = "ix" }, "index name"},
 		{"index name with a space", func(o *dynamosession.Options[cart]) { o.OwnerIndex = "owner index" }, "index name"},
@@ -664,8 +664,8 @@ func TestOwnerOptions(t *testing.T) {
 		t.Fatal(err)
 	}
 	o := repo.Options()
-	got := []string{o.OwnerAttr, o.OwnedAtAttr, o.OwnerIndex, o.RevocationCheckAttr, o.RevocationCheck.String()}
-	if diff := cmp.Diff([]string{"owner", "owned_at", "owner-index", "owner_check", "0s"}, got); diff != "" {
+	got := []string{o.OwnerAttr, o.OwnerIndex, o.RevocationCheck.String()}
+	if diff := cmp.Diff([]string{"owner", "owner-index", "0s"}, got); diff != "" {
 		t.Errorf("owner defaults mismatch (-want +got):\n%s", diff)
 	}
 }

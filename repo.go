@@ -30,6 +30,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -38,11 +39,24 @@ import (
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/consistency"
 	"github.com/dynamosession/dynamosession/internal/reader"
+	"github.com/dynamosession/dynamosession/internal/upgrade"
 	"github.com/dynamosession/dynamosession/ttl"
 )
 
 // API is the part of the DynamoDB client a [Repo] calls. *dynamodb.Client
 // implements it, and so does *fake.DB.
+//
+// Metrics come from wrapping the client: a type with these four methods
+// that passes each call on sees every request a repository makes (give it
+// Query and BatchGetItem too, see [OwnerAPI], to see what ListOwner and
+// RevokeOwner send). To measure capacity, the wrapper sets the input's
+// ReturnConsumedCapacity (TOTAL, or INDEXES for the owner index's share)
+// and reads ConsumedCapacity from the output, as ExampleAPI_capacity
+// does. A repository never sets ReturnConsumedCapacity itself, so the
+// wrapper may set it on the input in place, and what it asks for is what
+// DynamoDB reports. Latency and errors are the
+// wrapper's to time and see the same way. A Get served from the read
+// cache sends no request, so the wrapper sees none.
 type API interface {
 	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 	PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
@@ -58,6 +72,24 @@ var _ API = (*dynamodb.Client)(nil)
 // function may set a field to its zero value on purpose (Prefix "" stores
 // bare IDs). Fields left at their zero value, and the touch interval
 // whose default follows the TTL, are filled in after the option functions.
+//
+// Besides KeyAttr, DataAttr, ExpiresAttr and OwnerAttr, which are named
+// here because other programs (the Node.js stores, your index design)
+// fix them, a repository keeps its bookkeeping in attributes of fixed
+// names, written only with the feature that needs them:
+//
+//	version      N     the optimistic-locking version, with Versioned
+//	wtok         B     the tokens of the last writes, with Versioned
+//	schema       N     the data's schema version, once Schema is above 1
+//	owned_at     N     when the session got its owner (Unix ms), with Owner
+//	owner_check  BOOL  an open revocation check window, with RevocationCheck
+//	superseded   N     a tombstone Supersede left
+//	revoked_before, revoked_keep  a revocation marker's, with RevocationCheck
+//
+// These names are reserved: KeyAttr, DataAttr, ExpiresAttr, and OwnerAttr
+// when Owner or RevocationCheck is set, must be none of them (nor "type"
+// with the JSON codec, which writes connect-dynamodb's marker there), or
+// New returns ErrInvalidOptions.
 type Options[T any] struct {
 	// KeyAttr is the table's partition key attribute, of type S.
 	// Default "id".
@@ -75,17 +107,6 @@ type Options[T any] struct {
 	// enable DynamoDB TTL on. Default "expires".
 	ExpiresAttr string
 
-	// VersionAttr holds the optimistic-locking version when Versioned is
-	// set. Default "version".
-	VersionAttr string
-
-	// WriteTokenAttr holds, when Versioned is set, 8 random bytes that
-	// change with every write, so that a write whose response was lost and
-	// that the SDK retried can recognise itself in the stored item instead
-	// of reporting a conflict with its own first attempt (which would make
-	// Update apply its function twice). Default "wtok".
-	WriteTokenAttr string
-
 	// Codec encodes session data for writing. Default codec.Map[T]{}.
 	// Reading detects the stored format and decodes any of them.
 	Codec codec.Codec[T]
@@ -100,7 +121,8 @@ type Options[T any] struct {
 	// of being read. Set it on a table that must hold only sealed
 	// sessions, so that a plain record written by someone with write
 	// access to the table is refused. Default false: every format is read,
-	// which is how a table migrates lazily.
+	// which is how a table migrates lazily. (Readers alone cannot say
+	// this: they add to the formats read, as key rotation needs.)
 	StrictFormats bool
 
 	// HashIDs stores SHA-256(session ID) in the key instead of the ID
@@ -132,24 +154,26 @@ type Options[T any] struct {
 	// overrides it for one call.
 	Consistency consistency.Policy
 
-	// Versioned stores a version number with each session and makes Save,
-	// DeleteIfUnchanged and Update conditional on it (optimistic locking), and
-	// Put refuse to replace an existing live session. It costs nothing
-	// extra: a conditional write is billed like any other. Default false.
+	// Versioned stores a version number with each session (attribute
+	// "version") and makes Save, DeleteIfUnchanged and Update conditional
+	// on it (optimistic locking), and Put refuse to replace an existing
+	// live session. With it every write also stores 8 random bytes that
+	// change with each write (attribute "wtok", the last four writes'), so
+	// that a write whose response was lost and that the SDK retried can
+	// recognise itself in the stored item instead of reporting a conflict
+	// with its own first attempt (which would make Update apply its
+	// function twice). It costs nothing extra: a conditional write is
+	// billed like any other. Default false.
 	Versioned bool
 
 	// Schema is the schema version of T that this code writes: raise it
 	// when a deploy changes T in a way old records cannot be decoded into
 	// (a field changing type), and register in Upgrades how to read each
 	// older version. Records written before versions were declared are
-	// version 1. The version is stored in SchemaAttr with every write once
-	// it is above 1, so a table of a type that never changed carries no
-	// extra attribute. Default 1.
+	// version 1. The version is stored in the attribute "schema" with
+	// every write once it is above 1, so a table of a type that never
+	// changed carries no extra attribute. Default 1.
 	Schema int
-
-	// SchemaAttr holds the schema version of a record's data. Default
-	// "schema".
-	SchemaAttr string
 
 	// Upgrades convert data stored under older schema versions (and, for
 	// an upgrade from the current version, data that does not decode as
@@ -162,15 +186,6 @@ type Options[T any] struct {
 	// any unchanged Save. Package migrate upgrades a whole table.
 	Upgrades []Upgrade[T]
 
-	// MaxUpdateAttempts bounds how often Update reads and writes again
-	// after a conflict. Default 10.
-	MaxUpdateAttempts int
-
-	// Observer, if set, receives one Call per DynamoDB request the
-	// repository makes, with its consumed capacity and latency, for
-	// metrics. It must be safe for concurrent use and fast.
-	Observer func(Call)
-
 	// Cache configures an opt-in, per-process read cache with a
 	// staleness bound; see [CacheOptions]. Default: off.
 	Cache CacheOptions
@@ -181,8 +196,12 @@ type Options[T any] struct {
 
 	// Owner, if set, returns the ID of the user a session belongs to, or
 	// "" for an anonymous session (see owner.go for why the owner follows
-	// the data). Put, Create, Save and Update store it in OwnerAttr, which
-	// a sparse global secondary index (OwnerIndex) makes queryable for
+	// the data). Put, Create, Save and Update store it in OwnerAttr, and
+	// when the session got it in "owned_at" (Unix milliseconds, so that
+	// RevokeOwner ends only sessions owned at or before it began and a
+	// user who logs in again during a revocation keeps the new session).
+	// A sparse global secondary index on OwnerAttr (OwnerIndex) makes
+	// the owner queryable for
 	// [Repo.ListOwner] and [Repo.RevokeOwner]; anonymous sessions have no
 	// such attribute, so they are not in the index and cost it nothing. A
 	// write that leaves the owner as stored does not touch the owner
@@ -190,7 +209,7 @@ type Options[T any] struct {
 	// login (an owned Create, or a Save that sets the owner) and a logout
 	// (Delete, or a Save that clears it) cost 1 index write unit each, a
 	// change of owner 2. An owned item grows by about 21 bytes plus the
-	// owner's length (OwnerAttr and OwnedAtAttr with their values). It
+	// owner's length (OwnerAttr and "owned_at" with their values). It
 	// must be fast and deterministic and return at most 1024 bytes of
 	// UTF-8; a bad owner fails the write with ErrInvalidOwner before
 	// anything is sent. Node.js stores do not know
@@ -203,12 +222,6 @@ type Options[T any] struct {
 	// OwnerIndex. Default "owner".
 	OwnerAttr string
 
-	// OwnedAtAttr holds when the session got its owner, Unix milliseconds
-	// (N). RevokeOwner ends only sessions owned at or before it began, so
-	// a user who logs in again during a revocation keeps the new session.
-	// Default "owned_at".
-	OwnedAtAttr string
-
 	// OwnerIndex names the table's global secondary index on OwnerAttr
 	// (partition key OwnerAttr of type S, no sort key, projection
 	// KEYS_ONLY: the cheapest to maintain, measured in the README).
@@ -220,8 +233,8 @@ type Options[T any] struct {
 	// before a RevokeOwner may be missing from the index's answer. With
 	// it, RevokeOwner first writes a per-owner revocation marker ("owned
 	// at or before T, except the kept session"), and a session younger
-	// than RevocationCheck (by OwnedAtAttr, while it carries
-	// RevocationCheckAttr) is checked against its owner's marker on every
+	// than RevocationCheck (by "owned_at", while it carries the attribute
+	// "owner_check") is checked against its owner's marker on every
 	// Get. The first Get after the window clears the session's check
 	// attribute; from then on RevokeOwner's Query is relied on to find
 	// it, which holds as long as the index lags less than RevocationCheck.
@@ -235,20 +248,16 @@ type Options[T any] struct {
 	// (to well under RevocationCheck): markers compare instants written by
 	// different machines. Default 0: off.
 	RevocationCheck time.Duration
-
-	// RevocationCheckAttr marks a session whose revocation check window
-	// is open (BOOL), with RevocationCheck. Default "owner_check".
-	RevocationCheckAttr string
 }
 
-// Call describes one DynamoDB request a [Repo] made, for Options.Observer.
-type Call struct {
-	Op       string                  // "GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query" or "BatchGetItem"
-	Table    string                  // the table name
-	Consumed *types.ConsumedCapacity // as DynamoDB reported it; nil on most errors
-	Latency  time.Duration           // wall time of the request, retries included
-	Err      error                   // the request's error, if any
-}
+// The bookkeeping attributes' fixed names (see [Options]).
+const (
+	versionAttr    = "version"
+	tokenAttr      = "wtok"
+	schemaAttr     = "schema"
+	ownedAtAttr    = "owned_at"
+	ownerCheckAttr = "owner_check"
+)
 
 // Repo is a typed repository of sessions in one DynamoDB table. Create it
 // with [New]. A Repo is safe for concurrent use.
@@ -258,10 +267,9 @@ type Repo[T any] struct {
 	opts   Options[T]
 	reader *reader.Reader[T]
 	// upgrades by the schema version they read
-	upgrades map[int]Upgrade[T]
+	upgrades map[int]*upgrade.Func[T]
 	extras   map[string]types.AttributeValue // written beside the data by the codec
 	now      func() time.Time
-	rcc      types.ReturnConsumedCapacity
 	cache    *itemCache // nil when Options.Cache is off
 }
 
@@ -287,9 +295,10 @@ func New[T any](client API, table string, optFns ...func(*Options[T])) (*Repo[T]
 		cache:  newItemCache(o.Cache, o.ExpiresAttr, o.Clock),
 	}
 	if len(o.Upgrades) > 0 {
-		r.upgrades = make(map[int]Upgrade[T], len(o.Upgrades))
+		r.upgrades = make(map[int]*upgrade.Func[T], len(o.Upgrades))
 		for _, u := range o.Upgrades {
-			r.upgrades[u.from] = u
+			f := upgrade.Of(u)
+			r.upgrades[f.From] = f
 		}
 	}
 	if o.StrictFormats {
@@ -299,12 +308,6 @@ func New[T any](client API, table string, optFns ...func(*Options[T])) (*Repo[T]
 		ExtraAttributes() map[string]types.AttributeValue
 	}); ok { // codec.JSON: connect-dynamodb's `type`
 		r.extras = ea.ExtraAttributes()
-	}
-	if o.Observer != nil {
-		r.rcc = types.ReturnConsumedCapacityTotal
-		if ownersOn(o) {
-			r.rcc = types.ReturnConsumedCapacityIndexes // the owner index's share, for metrics
-		}
 	}
 	return r, nil
 }
@@ -318,12 +321,6 @@ func withDefaults[T any](o Options[T]) Options[T] {
 	}
 	if o.ExpiresAttr == "" {
 		o.ExpiresAttr = "expires"
-	}
-	if o.VersionAttr == "" {
-		o.VersionAttr = "version"
-	}
-	if o.WriteTokenAttr == "" {
-		o.WriteTokenAttr = "wtok"
 	}
 	if o.Codec == nil {
 		o.Codec = codec.Map[T]{}
@@ -340,17 +337,35 @@ func withDefaults[T any](o Options[T]) Options[T] {
 	if o.Schema == 0 {
 		o.Schema = 1
 	}
-	if o.SchemaAttr == "" {
-		o.SchemaAttr = "schema"
-	}
-	if o.MaxUpdateAttempts == 0 {
-		o.MaxUpdateAttempts = 10
-	}
 	if o.Clock == nil {
 		o.Clock = time.Now
 	}
 	o.Cache = o.Cache.withDefaults()
 	return withOwnerDefaults(o)
+}
+
+// validateAttrs checks that the attributes Options names are distinct
+// and none of the reserved names.
+func validateAttrs[T any](o Options[T]) error {
+	reserved := []string{versionAttr, tokenAttr, schemaAttr, ownedAtAttr, ownerCheckAttr, supersededAttr, markerAtAttr, markerKeepAttr}
+	if o.Codec.Format() == codec.FormatJSON {
+		reserved = append(reserved, "type")
+	}
+	named := []struct{ field, name string }{{"KeyAttr", o.KeyAttr}, {"DataAttr", o.DataAttr}, {"ExpiresAttr", o.ExpiresAttr}}
+	if ownersOn(o) {
+		named = append(named, struct{ field, name string }{"OwnerAttr", o.OwnerAttr})
+	}
+	for i, a := range named {
+		if slices.Contains(reserved, a.name) {
+			return fmt.Errorf("%s %q is a name the repository reserves (see Options)", a.field, a.name)
+		}
+		for _, b := range named[:i] {
+			if a.name == b.name {
+				return fmt.Errorf("%s and %s are both %q", b.field, a.field, a.name)
+			}
+		}
+	}
+	return nil
 }
 
 func validate[T any](client API, table string, o Options[T]) error {
@@ -363,26 +378,8 @@ func validate[T any](client API, table string, o Options[T]) error {
 	if len(table) < 3 || len(table) > 255 {
 		return bad("table name %q must be 3 to 255 characters", table)
 	}
-	attrs := map[string]string{"KeyAttr": o.KeyAttr, "DataAttr": o.DataAttr, "ExpiresAttr": o.ExpiresAttr}
-	if o.Schema > 1 || len(o.Upgrades) > 0 {
-		attrs["SchemaAttr"] = o.SchemaAttr
-	}
-	if o.Versioned {
-		attrs["VersionAttr"] = o.VersionAttr
-		attrs["WriteTokenAttr"] = o.WriteTokenAttr
-	}
-	for field, name := range ownerAttrs(o) {
-		attrs[field] = name
-	}
-	seen := map[string]string{}
-	for field, name := range attrs {
-		if other, ok := seen[name]; ok {
-			return bad("%s and %s are both %q", other, field, name)
-		}
-		seen[name] = field
-	}
-	if _, clash := seen["type"]; clash && o.Codec.Format() == codec.FormatJSON {
-		return bad("attribute %q is written by the JSON codec", "type")
+	if err := validateAttrs(o); err != nil {
+		return bad("%v", err)
 	}
 	if err := ttl.Validate(o.TTL, o.Touch); err != nil {
 		return bad("%v", err)
@@ -392,18 +389,16 @@ func validate[T any](client API, table string, o Options[T]) error {
 	}
 	seenUp := map[int]bool{}
 	for _, u := range o.Upgrades {
+		f := upgrade.Of(u)
 		switch {
-		case u.read == nil:
+		case f == nil:
 			return bad("an Upgrade not made by UpgradeFrom")
-		case u.from < 1 || u.from > o.Schema:
-			return bad("upgrade from schema version %d: versions run from 1 to Schema (%d)", u.from, o.Schema)
-		case seenUp[u.from]:
-			return bad("two upgrades from schema version %d", u.from)
+		case f.From < 1 || f.From > o.Schema:
+			return bad("upgrade from schema version %d: versions run from 1 to Schema (%d)", f.From, o.Schema)
+		case seenUp[f.From]:
+			return bad("two upgrades from schema version %d", f.From)
 		}
-		seenUp[u.from] = true
-	}
-	if o.MaxUpdateAttempts < 0 {
-		return bad("MaxUpdateAttempts %d is negative", o.MaxUpdateAttempts)
+		seenUp[f.From] = true
 	}
 	if err := o.Cache.validate(); err != nil {
 		return bad("%v", err)
@@ -424,19 +419,8 @@ func validate[T any](client API, table string, o Options[T]) error {
 	return nil
 }
 
-// Table returns the repository's table name.
-func (r *Repo[T]) Table() string { return r.table }
-
 // Options returns the repository's effective options, defaults filled in.
 func (r *Repo[T]) Options() Options[T] { return r.opts }
-
-// observe times one request and reports it to the Observer, if any.
-func (r *Repo[T]) observe(op string, start time.Time, cc *types.ConsumedCapacity, err error) {
-	if r.opts.Observer == nil {
-		return
-	}
-	r.opts.Observer(Call{Op: op, Table: r.table, Consumed: cc, Latency: time.Since(start), Err: err})
-}
 
 // wrap adds the operation and a redacted session ID to an SDK error, keeping
 // it reachable with errors.As, and maps DynamoDB's item-size validation

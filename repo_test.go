@@ -1,4 +1,5 @@
-// This file tests New: option validation, defaults and the Observer.
+// This file tests New: option validation, defaults, and metering by
+// wrapping the client.
 
 package dynamosession_test
 
@@ -14,6 +15,7 @@ import (
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/consistency"
 	"github.com/dynamosession/dynamosession/fake"
+	"github.com/dynamosession/dynamosession/internal/metered"
 	"github.com/dynamosession/dynamosession/ttl"
 )
 
@@ -75,8 +77,11 @@ func TestNewRejectsBadOptions(t *testing.T) {
 			o.Touch = ttl.TouchAfter(time.Hour)
 		}, "shorter than the TTL"},
 		{"attribute clash", "sessions", func(o *dynamosession.Options[cart]) { o.DataAttr = "id" }, "both"},
-		{"version clash", "sessions", func(o *dynamosession.Options[cart]) { o.Versioned = true; o.VersionAttr = "expires" }, "both"},
-		{"negative attempts", "sessions", func(o *dynamosession.Options[cart]) { o.MaxUpdateAttempts = -1 }, "negative"},
+		{"version is reserved", "sessions", func(o *dynamosession.Options[cart]) { o.DataAttr = "version" }, `DataAttr "version" is a name the repository reserves`},
+		{"wtok is reserved", "sessions", func(o *dynamosession.Options[cart]) { o.ExpiresAttr = "wtok" }, `ExpiresAttr "wtok" is a name`},
+		{"schema is reserved", "sessions", func(o *dynamosession.Options[cart]) { o.KeyAttr = "schema" }, `KeyAttr "schema" is a name`},
+		{"superseded is reserved", "sessions", func(o *dynamosession.Options[cart]) { o.ExpiresAttr = "superseded" }, `ExpiresAttr "superseded" is a name`},
+		{"type is reserved with the JSON codec", "sessions", func(o *dynamosession.Options[cart]) { o.Codec = codec.JSON[cart]{}; o.DataAttr = "type" }, `DataAttr "type" is a name`},
 		{"negative schema", "sessions", func(o *dynamosession.Options[cart]) { o.Schema = -1 }, "positive"},
 		{"upgrade from a future version", "sessions", func(o *dynamosession.Options[cart]) {
 			o.Schema = 2
@@ -88,7 +93,6 @@ func TestNewRejectsBadOptions(t *testing.T) {
 			o.Upgrades = []dynamosession.Upgrade[cart]{up, up}
 		}, "two upgrades"},
 		{"zero upgrade", "sessions", func(o *dynamosession.Options[cart]) { o.Upgrades = make([]dynamosession.Upgrade[cart], 1) }, "UpgradeFrom"},
-		{"schema clash", "sessions", func(o *dynamosession.Options[cart]) { o.Schema = 2; o.SchemaAttr = "sess" }, "both"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -117,25 +121,26 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	o := repo.Options()
-	got := fmt.Sprintf("%s %s %s %s %s %v %v %v %d", o.KeyAttr, o.Prefix, o.DataAttr, o.ExpiresAttr, o.Codec.Format(),
-		o.TTL.Lifetime(), o.Touch.Interval(), consistency.Resolve(context.Background(), o.Consistency), o.MaxUpdateAttempts)
-	if want := "id session# sess expires map 24h0m0s 2h24m0s false 10"; got != want {
+	got := fmt.Sprintf("%s %s %s %s %s %v %v %v", o.KeyAttr, o.Prefix, o.DataAttr, o.ExpiresAttr, o.Codec.Format(),
+		o.TTL.Lifetime(), o.Touch.Interval(), consistency.Resolve(context.Background(), o.Consistency))
+	if want := "id session# sess expires map 24h0m0s 2h24m0s false"; got != want {
 		t.Errorf("defaults = %q, want %q", got, want)
 	}
 }
 
-func TestObserver(t *testing.T) {
+// TestMeteringWrapper: a client wrapper that asks for ConsumedCapacity
+// sees every request the repository makes, with the capacity DynamoDB
+// reported (the pattern API's doc describes, in internal/metered).
+func TestMeteringWrapper(t *testing.T) {
 	db := newFake(t)
-	var calls []dynamosession.Call
-	repo, _ := dynamosession.New[cart](db, "sessions", func(o *dynamosession.Options[cart]) {
-		o.Observer = func(c dynamosession.Call) { calls = append(calls, c) }
-	})
+	var calls callLog
+	repo, _ := dynamosession.New[cart](metered.New(db, calls.observe), "sessions")
 	ctx := context.Background()
 	_, _ = repo.Put(ctx, "abc", cart{User: "ada"})
 	_, _ = repo.Get(ctx, "abc")
 	_ = repo.Delete(ctx, "abc")
 	var ops []string
-	for _, c := range calls {
+	for _, c := range calls.log {
 		if c.Consumed == nil || c.Consumed.CapacityUnits == nil || c.Table != "sessions" || c.Err != nil {
 			t.Errorf("call %+v lacks consumed capacity or table", c)
 		}

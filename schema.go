@@ -8,16 +8,15 @@ import (
 
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/internal/attr"
+	"github.com/dynamosession/dynamosession/internal/upgrade"
 )
 
 // An Upgrade reads session data stored under an older schema version of
 // the session type, or data that no longer decodes as it, and converts it
 // to the current type. Create it with [UpgradeFrom] and list it in
-// Options.Upgrades. The zero Upgrade is not valid.
-type Upgrade[T any] struct {
-	from int
-	read func(c codec.Codec[T], key string, stored types.AttributeValue) (T, error)
-}
+// Options.Upgrades (or migrate's Config.Upgrades); it has no methods of
+// its own to call. A nil Upgrade is not valid.
+type Upgrade[T any] interface{ upgrade.Sealed[T] }
 
 // UpgradeFrom returns the upgrade of data stored under schema version from
 // (1 for records written before versions were declared) to T: the stored
@@ -47,7 +46,7 @@ type Upgrade[T any] struct {
 // from an incompatible change. An error from fn is reported as the
 // *DecodeError of the session, and the record is left as it is.
 func UpgradeFrom[Old, T any](from int, fn func(Old) (T, error)) Upgrade[T] {
-	return Upgrade[T]{from: from, read: func(c codec.Codec[T], key string, stored types.AttributeValue) (T, error) {
+	return &upgrade.Func[T]{From: from, Read: func(c codec.Codec[T], key string, stored types.AttributeValue) (T, error) {
 		var zero T
 		oc, err := codec.As[Old](c)
 		if err != nil {
@@ -59,16 +58,6 @@ func UpgradeFrom[Old, T any](from int, fn func(Old) (T, error)) Upgrade[T] {
 		}
 		return fn(old)
 	}}
-}
-
-// From reports the schema version the upgrade reads.
-func (u Upgrade[T]) From() int { return u.from }
-
-// Read decodes stored, data of schema version From() stored by codec c
-// (the codec of its format), and returns it upgraded. Package migrate
-// calls it to upgrade a whole table; a repository calls it on Get.
-func (u Upgrade[T]) Read(c codec.Codec[T], key string, stored types.AttributeValue) (T, error) {
-	return u.read(c, key, stored)
 }
 
 // ErrSchemaTooNew reports a session that a newer version of the
@@ -85,9 +74,9 @@ var ErrSchemaTooNew = errors.New("dynamosession: session stored by a newer schem
 // schemaOf returns the schema version an item is stored under: its schema
 // attribute, or 1 when it has none.
 func (r *Repo[T]) schemaOf(id string, item map[string]types.AttributeValue) (int, error) {
-	v, err := attr.SchemaVersion(item[r.opts.SchemaAttr])
+	v, err := attr.SchemaVersion(item[schemaAttr])
 	if err != nil {
-		return 0, &DecodeError{ID: id, Attr: r.opts.SchemaAttr, Err: err}
+		return 0, &DecodeError{ID: id, Attr: schemaAttr, Err: err}
 	}
 	return v, nil
 }
@@ -124,13 +113,13 @@ func (r *Repo[T]) decodeData(s *Session[T], data types.AttributeValue) error {
 // upgrade runs up on the stored data and keeps the encoding of its result
 // as the session's baseline: Save compares the data with it, so a session
 // that was only read is not written, and a due Touch stores it.
-func (r *Repo[T]) upgrade(s *Session[T], up Upgrade[T], data types.AttributeValue) error {
+func (r *Repo[T]) upgrade(s *Session[T], up *upgrade.Func[T], data types.AttributeValue) error {
 	c, ok := r.reader.Codec(s.format)
 	if !ok {
 		_, err := r.reader.Decode(s.key, data, &s.Data) // names the unknown format
 		return err
 	}
-	v, err := up.read(c, s.key, data)
+	v, err := up.Read(c, s.key, data)
 	if err != nil {
 		return err
 	}

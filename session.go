@@ -94,14 +94,11 @@ func (r *Repo[T]) Get(ctx context.Context, id string) (*Session[T], error) {
 	now := r.now()
 	item, cached := r.cache.lookup(k, strong, now)
 	if !cached.hit {
-		start := time.Now()
 		out, err := r.client.GetItem(ctx, &dynamodb.GetItemInput{
-			TableName:              &r.table,
-			Key:                    r.keyAV(k),
-			ConsistentRead:         &strong,
-			ReturnConsumedCapacity: r.rcc,
+			TableName:      &r.table,
+			Key:            r.keyAV(k),
+			ConsistentRead: &strong,
 		})
-		r.observe("GetItem", start, getCC(out), err)
 		if err != nil {
 			return nil, wrap("get", id, err)
 		}
@@ -147,18 +144,18 @@ func (r *Repo[T]) decode(id, k string, item map[string]types.AttributeValue, now
 		}
 	}
 	if r.opts.Versioned {
-		if av, ok := item[r.opts.VersionAttr]; ok {
+		if av, ok := item[versionAttr]; ok {
 			n, ok := av.(*types.AttributeValueMemberN)
 			if !ok {
-				return nil, &DecodeError{ID: id, Attr: r.opts.VersionAttr, Err: fmt.Errorf("want a number, stored %T", av)}
+				return nil, &DecodeError{ID: id, Attr: versionAttr, Err: fmt.Errorf("want a number, stored %T", av)}
 			}
 			v, err := strconv.ParseInt(n.Value, 10, 64)
 			if err != nil || v < 0 {
-				return nil, &DecodeError{ID: id, Attr: r.opts.VersionAttr, Err: fmt.Errorf("version %q is not a non-negative integer", n.Value)}
+				return nil, &DecodeError{ID: id, Attr: versionAttr, Err: fmt.Errorf("version %q is not a non-negative integer", n.Value)}
 			}
 			s.Version, s.hasVersion = v, true
 		}
-		if b, ok := item[r.opts.WriteTokenAttr].(*types.AttributeValueMemberB); ok {
+		if b, ok := item[tokenAttr].(*types.AttributeValueMemberB); ok {
 			s.tokens = b.Value
 		}
 	}
@@ -176,7 +173,7 @@ func (r *Repo[T]) decode(id, k string, item map[string]types.AttributeValue, now
 		return nil, err
 	}
 	if err := r.decodeData(s, data); err != nil {
-		return nil, &DecodeError{ID: id, Format: s.format, Attr: r.opts.DataAttr, Err: err}
+		return nil, &DecodeError{ID: id, Attr: r.opts.DataAttr, Err: err, format: s.format}
 	}
 	return s, nil
 }
@@ -194,7 +191,7 @@ func (r *Repo[T]) Put(ctx context.Context, id string, data T) (_ *Session[T], er
 	}
 	av, err := r.opts.Codec.Encode(k, &data)
 	if err != nil {
-		return nil, &EncodeError{ID: id, Format: r.opts.Codec.Format(), Err: err}
+		return nil, encodeError(id, r.opts.Codec.Format(), err)
 	}
 	now := r.now()
 	expAt, exp := r.expiry(ctx, now)
@@ -206,20 +203,20 @@ func (r *Repo[T]) Put(ctx context.Context, id string, data T) (_ *Session[T], er
 		item[name] = v
 	}
 	if r.opts.Schema > 1 {
-		item[r.opts.SchemaAttr] = &types.AttributeValueMemberN{Value: strconv.Itoa(r.opts.Schema)}
+		item[schemaAttr] = &types.AttributeValueMemberN{Value: strconv.Itoa(r.opts.Schema)}
 	}
 	own, err := r.ownerOnCreate(id, item, &data, now)
 	if err != nil {
 		return nil, err
 	}
-	in := &dynamodb.PutItemInput{TableName: &r.table, Item: item, ReturnConsumedCapacity: r.rcc}
+	in := &dynamodb.PutItemInput{TableName: &r.table, Item: item}
 	var token []byte
 	var tries attempts
 	var optFns []func(*dynamodb.Options)
 	if r.opts.Versioned {
 		token = newToken()
-		item[r.opts.VersionAttr] = &types.AttributeValueMemberN{Value: "1"}
-		item[r.opts.WriteTokenAttr] = &types.AttributeValueMemberB{Value: token}
+		item[versionAttr] = &types.AttributeValueMemberN{Value: "1"}
+		item[tokenAttr] = &types.AttributeValueMemberB{Value: token}
 		// Absent, a husk without data, or stored but expired (in any unit
 		// a read accepts): as good as absent.
 		w := newWrite()
@@ -233,9 +230,7 @@ func (r *Repo[T]) Put(ctx context.Context, id string, data T) (_ *Session[T], er
 		return nil, fmt.Errorf("dynamosession: put session %s: %w", redact(id), err)
 	}
 	defer r.cache.created(k, item, now, r.cache.begin(k), &err)
-	start := time.Now()
-	out, err := r.client.PutItem(ctx, in, optFns...)
-	r.observe("PutItem", start, putCC(out), err)
+	_, err = r.client.PutItem(ctx, in, optFns...)
 	if ccf, ok := isConditionFailed(err); ok {
 		switch {
 		case r.landed(ccf.Item, token):
@@ -262,36 +257,6 @@ func (r *Repo[T]) Put(ctx context.Context, id string, data T) (_ *Session[T], er
 	}
 	s.own = own
 	return s, nil
-}
-
-// The capacity each operation's output reports, nil when there is no
-// output (an error) or none was asked for.
-func getCC(o *dynamodb.GetItemOutput) *types.ConsumedCapacity {
-	if o == nil {
-		return nil
-	}
-	return o.ConsumedCapacity
-}
-
-func putCC(o *dynamodb.PutItemOutput) *types.ConsumedCapacity {
-	if o == nil {
-		return nil
-	}
-	return o.ConsumedCapacity
-}
-
-func updateCC(o *dynamodb.UpdateItemOutput) *types.ConsumedCapacity {
-	if o == nil {
-		return nil
-	}
-	return o.ConsumedCapacity
-}
-
-func deleteCC(o *dynamodb.DeleteItemOutput) *types.ConsumedCapacity {
-	if o == nil {
-		return nil
-	}
-	return o.ConsumedCapacity
 }
 
 // expiry returns the expiry the TTL policy gives a write at now, as it is
@@ -347,7 +312,7 @@ func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) (err erro
 		av, err = codec.KeepUnknown(r.opts.Codec, s.stored, av)
 	}
 	if err != nil {
-		return &EncodeError{ID: s.ID, Format: r.opts.Codec.Format(), Err: err}
+		return encodeError(s.ID, r.opts.Codec.Format(), err)
 	}
 	owner, err := r.ownerChange(s)
 	if err != nil {
@@ -377,9 +342,9 @@ func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) (err erro
 		i++
 	}
 	if r.opts.Schema > 1 {
-		w.names["#s"], w.values[":s"] = r.opts.SchemaAttr, &types.AttributeValueMemberN{Value: strconv.Itoa(r.opts.Schema)}
+		w.names["#s"], w.values[":s"] = schemaAttr, &types.AttributeValueMemberN{Value: strconv.Itoa(r.opts.Schema)}
 		w.set = append(w.set, "#s = :s")
-		item[r.opts.SchemaAttr] = w.values[":s"]
+		item[schemaAttr] = w.values[":s"]
 	}
 	own := r.writeOwner(w, item, owner, now)
 	if s.format == codec.FormatJSON && r.extras == nil {
@@ -402,11 +367,11 @@ func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) (err erro
 	var optFns []func(*dynamodb.Options)
 	if r.opts.Versioned {
 		token = newToken()
-		w.names["#v"], w.names["#w"] = r.opts.VersionAttr, r.opts.WriteTokenAttr
+		w.names["#v"], w.names["#w"] = versionAttr, tokenAttr
 		next := &types.AttributeValueMemberN{Value: strconv.FormatInt(s.Version+1, 10)}
 		w.values[":v"], w.values[":w"] = next, &types.AttributeValueMemberB{Value: tokenList(token, s.tokens)}
 		w.set = append(w.set, "#v = :v", "#w = :w")
-		item[r.opts.VersionAttr], item[r.opts.WriteTokenAttr] = next, w.values[":w"]
+		item[versionAttr], item[tokenAttr] = next, w.values[":w"]
 		if s.hasVersion {
 			w.values[":seen"] = &types.AttributeValueMemberN{Value: strconv.FormatInt(s.Version, 10)}
 			w.cond = append(w.cond, "#v = :seen", r.sameTokens(s, w))
@@ -419,8 +384,7 @@ func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) (err erro
 		return fmt.Errorf("dynamosession: save session %s: %w", redact(s.ID), err)
 	}
 	defer r.cache.wrote(s.key, w, r.cache.begin(s.key), &err)
-	start := time.Now()
-	out, err := r.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	_, err = r.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                           &r.table,
 		Key:                                 r.keyAV(s.key),
 		UpdateExpression:                    w.update(),
@@ -428,9 +392,7 @@ func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) (err erro
 		ExpressionAttributeNames:            w.names,
 		ExpressionAttributeValues:           w.values,
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-		ReturnConsumedCapacity:              r.rcc,
 	}, optFns...)
-	r.observe("UpdateItem", start, updateCC(out), err)
 	if ccf, ok := isConditionFailed(err); ok {
 		switch {
 		case r.landed(ccf.Item, token):
@@ -513,7 +475,7 @@ func (r *Repo[T]) unchanged(s *Session[T], encoded types.AttributeValue) bool {
 // session deleted and created again under the same ID starts again at
 // version 1, and a retried write must not land on that newer session.
 func (r *Repo[T]) sameTokens(s *Session[T], w *write) string {
-	w.names["#w"] = r.opts.WriteTokenAttr
+	w.names["#w"] = tokenAttr
 	if s.tokens == nil {
 		return "attribute_not_exists(#w)"
 	}
@@ -587,22 +549,19 @@ func (r *Repo[T]) Touch(ctx context.Context, s *Session[T]) (bool, error) {
 		w.cond = append(w.cond, "#d = :old")
 		w.values[":d"], w.values[":old"] = fresh, s.stored
 		if r.opts.Schema > 1 {
-			w.names["#s"], w.values[":s"] = r.opts.SchemaAttr, &types.AttributeValueMemberN{Value: strconv.Itoa(r.opts.Schema)}
+			w.names["#s"], w.values[":s"] = schemaAttr, &types.AttributeValueMemberN{Value: strconv.Itoa(r.opts.Schema)}
 			w.set = append(w.set, "#s = :s")
 		}
 	}
 	gen := r.cache.begin(s.key)
-	start := time.Now()
-	out, err := r.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	_, err := r.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 &r.table,
 		Key:                       r.keyAV(s.key),
 		UpdateExpression:          w.update(),
 		ConditionExpression:       w.condition(),
 		ExpressionAttributeNames:  w.names,
 		ExpressionAttributeValues: w.values,
-		ReturnConsumedCapacity:    r.rcc,
 	})
-	r.observe("UpdateItem", start, updateCC(out), err)
 	r.cache.wrote(s.key, w, gen, &err) // a lost race drops the entry
 	if _, ok := isConditionFailed(err); ok {
 		return false, nil
@@ -651,9 +610,7 @@ func (r *Repo[T]) Delete(ctx context.Context, id string) error {
 		return err
 	}
 	gen := r.cache.begin(k)
-	start := time.Now()
-	out, err := r.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &r.table, Key: r.keyAV(k), ReturnConsumedCapacity: r.rcc})
-	r.observe("DeleteItem", start, deleteCC(out), err)
+	_, err = r.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &r.table, Key: r.keyAV(k)})
 	r.cache.deleted(k, gen, &err)
 	return wrap("delete", id, err)
 }
@@ -677,11 +634,11 @@ func (r *Repo[T]) DeleteIfUnchanged(ctx context.Context, s *Session[T]) (err err
 	w := newWrite()
 	switch {
 	case r.opts.Versioned && s.hasVersion:
-		w.names["#v"] = r.opts.VersionAttr
+		w.names["#v"] = versionAttr
 		w.cond = append(w.cond, "#v = :seen", r.sameTokens(s, w))
 		w.values[":seen"] = &types.AttributeValueMemberN{Value: strconv.FormatInt(s.Version, 10)}
 	case r.opts.Versioned:
-		w.names["#v"], w.names["#d"] = r.opts.VersionAttr, r.opts.DataAttr
+		w.names["#v"], w.names["#d"] = versionAttr, r.opts.DataAttr
 		w.cond = append(w.cond, "attribute_not_exists(#v)", "#d = :old")
 		w.values[":old"] = s.stored
 	default:
@@ -691,17 +648,14 @@ func (r *Repo[T]) DeleteIfUnchanged(ctx context.Context, s *Session[T]) (err err
 	}
 	var tries attempts
 	defer r.cache.deleted(s.key, r.cache.begin(s.key), &err)
-	start := time.Now()
-	out, err := r.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+	_, err = r.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName:                           &r.table,
 		Key:                                 r.keyAV(s.key),
 		ConditionExpression:                 w.condition(),
 		ExpressionAttributeNames:            w.names,
 		ExpressionAttributeValues:           w.valuesOrNil(),
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-		ReturnConsumedCapacity:              r.rcc,
 	}, tries.option, provenRetries)
-	r.observe("DeleteItem", start, deleteCC(out), err)
 	if ccf, ok := isConditionFailed(err); ok {
 		switch {
 		case ccf.Item == nil || ccf.Item[r.opts.DataAttr] == nil:

@@ -2,7 +2,6 @@ package dynamosession
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -31,8 +30,8 @@ func (supersededError) Is(target error) bool { return target == ErrNotFound }
 //
 //	{key, expires: now + grace (rounded up to the second), superseded: now}
 //
-// ("superseded" is a number attribute of that fixed name; a repository
-// whose other attribute names include it refuses to supersede)
+// ("superseded" is a number attribute of that fixed name, reserved: see
+// [Options])
 // in one PutItem, conditional on the record holding data, so that an ID
 // that is already gone, a husk or an earlier tombstone stays as it is.
 // The tombstone has no data attribute, so every reader sees no session
@@ -59,11 +58,6 @@ func (r *Repo[T]) Supersede(ctx context.Context, id string, grace time.Duration)
 	if err != nil {
 		return err
 	}
-	for _, name := range []string{r.opts.KeyAttr, r.opts.DataAttr, r.opts.ExpiresAttr, r.opts.VersionAttr, r.opts.WriteTokenAttr} {
-		if name == supersededAttr {
-			return fmt.Errorf("dynamosession: supersede: %w: attribute %q is the tombstone marker", ErrInvalidOptions, name)
-		}
-	}
 	now := r.now()
 	until := now.Add(grace)
 	if until.Truncate(time.Second) != until {
@@ -81,12 +75,9 @@ func (r *Repo[T]) Supersede(ctx context.Context, id string, grace time.Duration)
 		},
 		ConditionExpression:      &cond,
 		ExpressionAttributeNames: map[string]string{"#d": r.opts.DataAttr},
-		ReturnConsumedCapacity:   r.rcc,
 	}
 	gen := r.cache.begin(k)
-	start := time.Now()
-	out, err := r.client.PutItem(ctx, in)
-	r.observe("PutItem", start, putCC(out), err)
+	_, err = r.client.PutItem(ctx, in)
 	r.cache.created(k, in.Item, now, gen, &err) // Get serves ErrSuperseded from it
 	if _, ok := isConditionFailed(err); ok {
 		return nil // nothing live to supersede; a retried attempt of ours lands here too

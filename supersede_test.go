@@ -117,13 +117,3 @@ func TestSupersede(t *testing.T) {
 		},
 	})
 }
-
-func TestSupersedeRefusesClashingAttribute(t *testing.T) {
-	repo, err := dynamosession.New[cart](newFake(t), "sessions", func(o *dynamosession.Options[cart]) { o.ExpiresAttr = "superseded" })
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := repo.Supersede(context.Background(), "abc", time.Minute); !errors.Is(err, dynamosession.ErrInvalidOptions) {
-		t.Errorf("Supersede = %v, want ErrInvalidOptions", err)
-	}
-}

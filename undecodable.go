@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strconv"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -53,7 +52,7 @@ func (r *Repo[T]) DeleteUndecodable(ctx context.Context, id string) (bool, error
 	}
 	attrs := []string{r.opts.DataAttr, r.opts.ExpiresAttr}
 	if r.opts.Versioned {
-		attrs = append(attrs, r.opts.VersionAttr)
+		attrs = append(attrs, versionAttr)
 	}
 	names := map[string]string{}
 	values := map[string]types.AttributeValue{}
@@ -79,15 +78,12 @@ func (r *Repo[T]) DeleteUndecodable(ctx context.Context, id string) (bool, error
 		// On a failed condition: gone (a retry of ours found its own
 		// delete done) or changed (keep it).
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-		ReturnConsumedCapacity:              r.rcc,
 	}
 	if len(values) > 0 {
 		in.ExpressionAttributeValues = values
 	}
 	gen := r.cache.begin(k)
-	start := time.Now()
-	dout, err := r.client.DeleteItem(ctx, in)
-	r.observe("DeleteItem", start, deleteCC(dout), err)
+	_, err = r.client.DeleteItem(ctx, in)
 	r.cache.deleted(k, gen, &err)
 	if ccf, ok := isConditionFailed(err); ok {
 		return ccf.Item == nil, nil

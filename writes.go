@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -110,7 +109,7 @@ func (r *Repo[T]) landed(item map[string]types.AttributeValue, token []byte) boo
 	if token == nil || item == nil {
 		return false
 	}
-	b, ok := item[r.opts.WriteTokenAttr].(*types.AttributeValueMemberB)
+	b, ok := item[tokenAttr].(*types.AttributeValueMemberB)
 	if !ok {
 		return false
 	}
@@ -207,11 +206,9 @@ func maybeApplied(err error) bool {
 // storedNow reads the item at key strongly consistent (1 read unit per
 // started 4 KB), to settle a write whose outcome an error left open.
 func (r *Repo[T]) storedNow(ctx context.Context, key string) (map[string]types.AttributeValue, error) {
-	start := time.Now()
 	out, err := r.client.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: &r.table, Key: r.keyAV(key), ConsistentRead: aws.Bool(true), ReturnConsumedCapacity: r.rcc,
+		TableName: &r.table, Key: r.keyAV(key), ConsistentRead: aws.Bool(true),
 	})
-	r.observe("GetItem", start, getCC(out), err)
 	if err != nil {
 		return nil, err
 	}
@@ -227,11 +224,11 @@ func (r *Repo[T]) asRead(item map[string]types.AttributeValue, s *Session[T]) bo
 	if item == nil || item[r.opts.DataAttr] == nil || !s.hasVersion || s.tokens == nil {
 		return false
 	}
-	v, hasV := item[r.opts.VersionAttr].(*types.AttributeValueMemberN)
+	v, hasV := item[versionAttr].(*types.AttributeValueMemberN)
 	if hasV != s.hasVersion || hasV && v.Value != strconv.FormatInt(s.Version, 10) {
 		return false
 	}
-	w, _ := item[r.opts.WriteTokenAttr].(*types.AttributeValueMemberB)
+	w, _ := item[tokenAttr].(*types.AttributeValueMemberB)
 	if (w == nil) != (s.tokens == nil) || w != nil && !bytes.Equal(w.Value, s.tokens) {
 		return false
 	}

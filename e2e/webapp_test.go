@@ -241,7 +241,7 @@ func sessionCookie(t *testing.T, ctx context.Context, url string) *network.Cooki
 }
 
 // totals reads the webapp's DynamoDB totals since start (its
-// /debug/requests, kept by the repository's Observer).
+// /debug/requests, kept by the meter that wraps its DynamoDB client).
 type totals struct {
 	Ops                map[string]int
 	Read, Write, Index float64

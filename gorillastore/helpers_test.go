@@ -23,6 +23,7 @@ import (
 	"github.com/dynamosession/dynamosession/fake"
 	"github.com/dynamosession/dynamosession/gorillastore"
 	"github.com/dynamosession/dynamosession/internal/dynamotest"
+	"github.com/dynamosession/dynamosession/internal/metered"
 	"github.com/dynamosession/dynamosession/internal/testclock"
 	"github.com/dynamosession/dynamosession/ttl"
 )
@@ -97,9 +98,8 @@ func newEnv(t testing.TB, db backend, fk *fake.DB, repoOpts ...func(*dynamosessi
 		o.TTL = ttl.Sliding(24 * time.Hour)
 		o.Touch = ttl.TouchAfter(time.Hour)
 		o.Clock = e.clock.Now
-		o.Observer = e.observe
 	}}, repoOpts...)
-	repo, err := dynamosession.New[gorillastore.Record](db, e.table, opts...)
+	repo, err := dynamosession.New[gorillastore.Record](metered.New(db, e.observe), e.table, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +118,7 @@ func (e *env) newStore(t testing.TB, keyPairs ...[]byte) *gorillastore.Store {
 	return s
 }
 
-func (e *env) observe(c dynamosession.Call) {
+func (e *env) observe(c metered.Call) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.calls[c.Op]++

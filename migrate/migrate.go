@@ -63,6 +63,7 @@ import (
 	"github.com/dynamosession/dynamosession/internal/capacity"
 	"github.com/dynamosession/dynamosession/internal/reader"
 	"github.com/dynamosession/dynamosession/internal/tablekey"
+	"github.com/dynamosession/dynamosession/internal/upgrade"
 )
 
 // API is the part of the DynamoDB client a migration calls.
@@ -229,8 +230,12 @@ func (c *Config[T]) validate() error {
 		return bad("Upgrades without Schema: set the version they upgrade to")
 	}
 	for _, u := range c.Upgrades {
-		if u.From() < 1 || u.From() > c.Schema {
-			return bad("upgrade from schema version %d: versions run from 1 to Schema (%d)", u.From(), c.Schema)
+		f := upgrade.Of(u)
+		switch {
+		case f == nil:
+			return bad("an Upgrade not made by dynamosession.UpgradeFrom")
+		case f.From < 1 || f.From > c.Schema:
+			return bad("upgrade from schema version %d: versions run from 1 to Schema (%d)", f.From, c.Schema)
 		}
 	}
 	return nil
@@ -309,7 +314,7 @@ type migrator[T any] struct {
 	reader *reader.Reader[T]
 	target codec.Format
 	from   map[codec.Format]bool // nil: every format but target
-	ups    map[int]dynamosession.Upgrade[T]
+	ups    map[int]*upgrade.Func[T]
 	extras map[string]types.AttributeValue
 	writes *pacer
 	reads  *pacer
@@ -341,9 +346,10 @@ func newMigrator[T any](client API, cfg Config[T]) *migrator[T] {
 		}
 	}
 	m.extras = extraAttributes(cfg.To)
-	m.ups = make(map[int]dynamosession.Upgrade[T], len(cfg.Upgrades))
+	m.ups = make(map[int]*upgrade.Func[T], len(cfg.Upgrades))
 	for _, u := range cfg.Upgrades {
-		m.ups[u.From()] = u
+		f := upgrade.Of(u)
+		m.ups[f.From] = f
 	}
 	return m
 }

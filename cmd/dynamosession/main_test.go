@@ -234,7 +234,7 @@ func TestCommands(t *testing.T) {
 		{name: "sessions-other-index", args: []string{"sessions", "-fake", "-owner", "grace", "-owner-index", "by-user"}},
 		{name: "sessions-wrong-key", args: []string{"sessions", "-fake", "-owner", "grace", "-key", "sid"}},
 		{name: "sessions-missing-table", args: []string{"sessions", "-fake", "-table", "nowhere", "-owner", "grace"}},
-		{name: "sessions-same-attributes", args: []string{"sessions", "-fake", "-owner", "grace", "-owned-at-attr", "expires"}},
+		{name: "sessions-same-attributes", args: []string{"sessions", "-fake", "-owner", "grace", "-owner-attr", "expires"}},
 		{name: "sessions-bad-index-name", args: []string{"sessions", "-fake", "-owner", "grace", "-owner-index", "ix"}},
 		{name: "sessions-help", args: []string{"sessions", "-h"}},
 
@@ -250,9 +250,7 @@ func TestCommands(t *testing.T) {
 
 		{name: "schemas", args: []string{"schemas", "-fake"}},
 		{name: "schemas-wrong-prefix", args: []string{"schemas", "-fake", "-prefix", "sess:"}},
-		{name: "schemas-other-attribute", args: []string{"schemas", "-fake", "-schema-attr", "v"}},
 		{name: "schemas-only-version-2", args: []string{"schemas", "-fake", "-prefix", "session#demo-msgpack"}},
-		{name: "schemas-attribute-is-key", args: []string{"schemas", "-fake", "-schema-attr", "id"}},
 		{name: "schemas-missing-table", args: []string{"schemas", "-fake", "-table", "nowhere"}},
 		{name: "schemas-wrong-key", setup: otherKey, args: []string{"schemas", "-fake", "-table", "other"}},
 		{name: "schemas-scan-fails", setup: failScans, args: []string{"schemas", "-fake", "-workers", "1"}},

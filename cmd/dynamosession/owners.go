@@ -15,6 +15,7 @@ import (
 
 	"github.com/dynamosession/dynamosession"
 	"github.com/dynamosession/dynamosession/cmd/dynamosession/internal/tableadmin"
+	"github.com/dynamosession/dynamosession/internal/metered"
 	"github.com/dynamosession/dynamosession/internal/tablekey"
 	"github.com/dynamosession/dynamosession/ttl"
 )
@@ -26,7 +27,6 @@ type ownerCommand struct {
 	rf       recordFlags
 	of       ownerFlags
 	cf       connFlags
-	ownedAt  string
 	owner    string
 	hashIDs  bool
 	lifetime time.Duration
@@ -37,20 +37,20 @@ func (o *ownerCommand) register(fs *flag.FlagSet, e *env) {
 	o.tf.register(fs)
 	o.rf.register(fs)
 	o.of.register(fs, "")
-	fs.StringVar(&o.ownedAt, "owned-at-attr", "owned_at", "attribute holding when a session got its owner (Options.OwnedAtAttr)")
 	fs.BoolVar(&o.hashIDs, "hash-ids", false, "the table stores SHA-256 hashes of session IDs (Options.HashIDs): listings show the hashes' first characters")
 	fs.DurationVar(&o.lifetime, "ttl", 24*time.Hour, "the sessions' lifetime (Options.TTL): the last write is the expiry minus it")
 	o.cf.register(fs, e)
 }
 
 // meter adds up the capacity a repository's requests consumed, by
-// operation, as DynamoDB reported it.
+// operation, as DynamoDB reported it to the metered client the repository
+// calls.
 type meter struct {
 	mu    sync.Mutex
 	units map[string]float64
 }
 
-func (m *meter) observe(c dynamosession.Call) {
+func (m *meter) observe(c metered.Call) {
 	if c.Consumed == nil {
 		return
 	}
@@ -108,7 +108,7 @@ func (o *ownerCommand) open(ctx context.Context, e *env, revocationCheck time.Du
 	}
 	attrs := map[string]string{}
 	for _, a := range []struct{ flag, name string }{
-		{"-key", o.tf.key}, {"-data", o.rf.data}, {"-expires", o.tf.expires}, {"-owner-attr", o.of.attr}, {"-owned-at-attr", o.ownedAt},
+		{"-key", o.tf.key}, {"-data", o.rf.data}, {"-expires", o.tf.expires}, {"-owner-attr", o.of.attr},
 	} {
 		if other, ok := attrs[a.name]; ok {
 			return nil, nil, usagef("%s and %s are both %q: they name different attributes", other, a.flag, a.name)
@@ -117,15 +117,14 @@ func (o *ownerCommand) open(ctx context.Context, e *env, revocationCheck time.Du
 	}
 	m := &meter{}
 	newRepo := func(c dynamosession.API) (*dynamosession.Repo[noData], error) {
-		return dynamosession.New[noData](c, o.tf.table, func(opts *dynamosession.Options[noData]) {
+		return dynamosession.New[noData](metered.New(c, m.observe), o.tf.table, func(opts *dynamosession.Options[noData]) {
 			opts.KeyAttr, opts.DataAttr, opts.ExpiresAttr = o.tf.key, o.rf.data, o.tf.expires
 			opts.Prefix = o.rf.prefix
-			opts.OwnerAttr, opts.OwnedAtAttr, opts.OwnerIndex = o.of.attr, o.ownedAt, o.of.index
+			opts.OwnerAttr, opts.OwnerIndex = o.of.attr, o.of.index
 			opts.HashIDs = o.hashIDs
 			opts.TTL = ttl.Sliding(o.lifetime)
 			opts.RevocationCheck = revocationCheck
 			opts.Clock = e.now
-			opts.Observer = m.observe
 		})
 	}
 	// Check the options before connecting: a bad flag is a usage error,
@@ -159,9 +158,7 @@ func (o *ownerCommand) open(ctx context.Context, e *env, revocationCheck time.Du
 // New's error messages. Longer names come first: a replacer tries its
 // pairs in order.
 var optionFlags = strings.NewReplacer(
-	"RevocationCheckAttr", "the revocation check attribute "+`"owner_check"`,
 	"RevocationCheck", "-revocation-check",
-	"OwnedAtAttr", "-owned-at-attr",
 	"OwnerIndex", "-owner-index",
 	"OwnerAttr", "-owner-attr",
 	"ExpiresAttr", "-expires",

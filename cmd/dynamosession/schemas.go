@@ -20,10 +20,10 @@ import (
 func runSchemas(ctx context.Context, args []string, e *env) error {
 	fs := newFlags(e, "schemas", "[flags]", `
 Count a table's live sessions by the schema version their data is stored
-under (Options.Schema, kept in -schema-attr; a record without it is
-version 1), so a team knows when the last record of an old version is
-gone and its upgrade (Options.Upgrades) can be deleted. Expired records
-are not counted: DynamoDB's TTL deletes them.
+under (Options.Schema, kept in the attribute "schema"; a record without
+it is version 1), so a team knows when the last record of an old version
+is gone and its upgrade (Options.Upgrades) can be deleted. Expired
+records are not counted: DynamoDB's TTL deletes them.
 
 This scans the whole table, and DynamoDB bills a Scan for every item it
 reads, live or not: 0.5 read unit per 4 KB, eventually consistent (a
@@ -35,12 +35,11 @@ Pace it with -rcu on a provisioned table. It is migrate's scan run dry
 Needs dynamodb:DescribeTable and dynamodb:Scan.
 `)
 	var (
-		tf         tableFlags
-		rf         recordFlags
-		cf         connFlags
-		schemaAttr = fs.String("schema-attr", "schema", "attribute holding a record's schema version (Options.SchemaAttr)")
-		workers    = fs.Int("workers", 4, "parallel scan segments")
-		rcu        = fs.Float64("rcu", 0, "target read capacity units per second for the scan (default: unlimited)")
+		tf      tableFlags
+		rf      recordFlags
+		cf      connFlags
+		workers = fs.Int("workers", 4, "parallel scan segments")
+		rcu     = fs.Float64("rcu", 0, "target read capacity units per second for the scan (default: unlimited)")
 	)
 	tf.register(fs)
 	rf.register(fs)
@@ -53,14 +52,12 @@ Needs dynamodb:DescribeTable and dynamodb:Scan.
 		return usagef("-workers %d: want 1 to 1000", *workers)
 	case *rcu < 0:
 		return usagef("-rcu %g: a rate cannot be negative (0: unlimited)", *rcu)
-	case *schemaAttr == tf.key || *schemaAttr == rf.data || *schemaAttr == tf.expires:
-		return usagef("-schema-attr %q is also the -key, -data or -expires attribute", *schemaAttr)
 	}
 	// A dry run to MessagePack reads every record and writes nothing; the
 	// target format does not matter, only the scan and the counts.
 	cfg := migrate.Config[migrate.Value]{
 		Table: tf.table, KeyAttr: tf.key, ExpiresAttr: tf.expires, Prefix: rf.prefix, DataAttr: rf.data,
-		SchemaAttr: *schemaAttr, To: formats["msgpack"](), Readers: readers(),
+		To: formats["msgpack"](), Readers: readers(),
 		Workers: *workers, ReadUnitsPerSecond: *rcu, DryRun: true, Clock: e.now,
 	}
 	if err := cfg.Validate(); err != nil {
@@ -98,7 +95,7 @@ Needs dynamodb:DescribeTable and dynamodb:Scan.
 	if err != nil {
 		fmt.Fprintln(e.stdout, "INCOMPLETE: the scan stopped part way; these counts cover only what it read")
 	}
-	writeSchemas(e, rep, *schemaAttr)
+	writeSchemas(e, rep)
 	switch {
 	case err != nil:
 		fmt.Fprintf(e.stderr, "dynamosession schemas: %v\n", err)
@@ -116,12 +113,12 @@ Needs dynamodb:DescribeTable and dynamodb:Scan.
 }
 
 // writeSchemas prints the counts of a schemas scan.
-func writeSchemas(e *env, rep *migrate.Report, schemaAttr string) {
+func writeSchemas(e *env, rep *migrate.Report) {
 	var live int64
 	for _, n := range rep.Schemas {
 		live += n
 	}
-	fmt.Fprintf(e.stdout, "live records by schema version (attribute %q; without it: version 1):\n", schemaAttr)
+	fmt.Fprintln(e.stdout, `live records by schema version (attribute "schema"; without it: version 1):`)
 	if len(rep.Schemas) == 0 {
 		fmt.Fprintln(e.stdout, "  none")
 	}

@@ -44,6 +44,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/dynamosession/dynamosession"
@@ -160,19 +161,67 @@ func assumeRole(ctx context.Context, s settings) (aws.Config, error) {
 }
 
 // newRepo is the session repository a service in the calling account
-// would use for the table in the other account.
-func newRepo(cfg aws.Config, s settings, observe func(dynamosession.Call)) (*dynamosession.Repo[Session], error) {
+// would use for the table in the other account. The probe wraps the
+// client to report each request (wrap(client) returns client itself in a
+// service that does not).
+func newRepo(cfg aws.Config, s settings, wrap func(dynamosession.API) dynamosession.API) (*dynamosession.Repo[Session], error) {
 	client := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
 		if s.dynamodbEndpoint != "" {
 			o.BaseEndpoint = aws.String(s.dynamodbEndpoint)
 		}
 	})
-	return dynamosession.New[Session](client, s.table, func(o *dynamosession.Options[Session]) {
+	return dynamosession.New[Session](wrap(client), s.table, func(o *dynamosession.Options[Session]) {
 		o.Codec = codec.Msgpack[Session]{}
 		o.TTL = ttl.Sliding(time.Hour) // a probe should not linger
 		o.Touch = ttl.Always()         // so that the probe's Touch writes
-		o.Observer = observe
 	})
+}
+
+// lastCall is a DynamoDB client that remembers the last request the
+// repository made through it: which, what it consumed, and how long it
+// took. It asks DynamoDB for the consumed capacity (the repository never
+// does itself, so that a wrapper like this one decides). The probe makes
+// one request at a time, so it needs no lock.
+type lastCall struct {
+	dynamosession.API
+	op       string
+	consumed *types.ConsumedCapacity
+	latency  time.Duration
+}
+
+// track runs one request and remembers it.
+func track[O any](l *lastCall, op string, send func() (*O, error), consumed func(*O) *types.ConsumedCapacity) (*O, error) {
+	start := time.Now()
+	out, err := send()
+	l.op, l.latency, l.consumed = op, time.Since(start), nil
+	if out != nil {
+		l.consumed = consumed(out)
+	}
+	return out, err
+}
+
+func (l *lastCall) GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	in.ReturnConsumedCapacity = types.ReturnConsumedCapacityTotal
+	return track(l, "GetItem", func() (*dynamodb.GetItemOutput, error) { return l.API.GetItem(ctx, in, optFns...) },
+		func(o *dynamodb.GetItemOutput) *types.ConsumedCapacity { return o.ConsumedCapacity })
+}
+
+func (l *lastCall) PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	in.ReturnConsumedCapacity = types.ReturnConsumedCapacityTotal
+	return track(l, "PutItem", func() (*dynamodb.PutItemOutput, error) { return l.API.PutItem(ctx, in, optFns...) },
+		func(o *dynamodb.PutItemOutput) *types.ConsumedCapacity { return o.ConsumedCapacity })
+}
+
+func (l *lastCall) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	in.ReturnConsumedCapacity = types.ReturnConsumedCapacityTotal
+	return track(l, "UpdateItem", func() (*dynamodb.UpdateItemOutput, error) { return l.API.UpdateItem(ctx, in, optFns...) },
+		func(o *dynamodb.UpdateItemOutput) *types.ConsumedCapacity { return o.ConsumedCapacity })
+}
+
+func (l *lastCall) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
+	in.ReturnConsumedCapacity = types.ReturnConsumedCapacityTotal
+	return track(l, "DeleteItem", func() (*dynamodb.DeleteItemOutput, error) { return l.API.DeleteItem(ctx, in, optFns...) },
+		func(o *dynamodb.DeleteItemOutput) *types.ConsumedCapacity { return o.ConsumedCapacity })
 }
 
 func probe(ctx context.Context, s settings, stdout io.Writer) error {
@@ -187,17 +236,17 @@ func probe(ctx context.Context, s settings, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "assumed %s: temporary key %s…, expires %s\n", s.roleARN, creds.AccessKeyID[:min(8, len(creds.AccessKeyID))], creds.Expires.UTC().Format(time.RFC3339))
 
-	var last dynamosession.Call
-	repo, err := newRepo(cfg, s, func(c dynamosession.Call) { last = c })
+	last := &lastCall{}
+	repo, err := newRepo(cfg, s, func(c dynamosession.API) dynamosession.API { last.API = c; return last })
 	if err != nil {
 		return err
 	}
 	report := func(what string) {
 		units := "capacity not reported"
-		if cc := last.Consumed; cc != nil && cc.CapacityUnits != nil {
+		if cc := last.consumed; cc != nil && cc.CapacityUnits != nil {
 			units = fmt.Sprintf("%.1f capacity units", *cc.CapacityUnits)
 		}
-		fmt.Fprintf(stdout, "%-7s %-10s %s, %v\n", what, last.Op, units, last.Latency.Round(time.Millisecond))
+		fmt.Fprintf(stdout, "%-7s %-10s %s, %v\n", what, last.op, units, last.latency.Round(time.Millisecond))
 	}
 
 	id := "probe-" + rand.Text() // 128 random bits, as SECURITY.md asks of IDs you make

@@ -2,18 +2,15 @@ package main
 
 // What each HTTP request cost in DynamoDB, for the cost panel.
 //
-// dynamosession.Options.Observer reports every DynamoDB request a
-// repository makes, with the ConsumedCapacity DynamoDB returned, but its
-// Call carries no context: with several HTTP requests in flight, it
-// cannot tell which one a DynamoDB request belongs to. The context can:
-// the session middleware passes the HTTP request's context (its values,
-// at least) to every repository call it makes, and so do State.Save,
-// OwnerSessions and RevokeOthers. So the site wraps the DynamoDB client
-// in a meter, which adds what each response reports to the collector
-// (*cost) that the outermost middleware put into the HTTP request's
-// context. The Observer still has two jobs: setting it is what makes the
-// repository ask DynamoDB for ConsumedCapacity (per index, since owners
-// are on), and it keeps the totals since start for /debug/requests.
+// The site wraps the DynamoDB client the repository calls in a meter (see
+// dynamosession.API): it asks DynamoDB for each request's
+// ConsumedCapacity, per index since owners are on, and adds what the
+// response reports to the totals since start (for /debug/requests) and to
+// the collector of the HTTP request the DynamoDB request belongs to. The
+// context tells which one that is: the session middleware passes the HTTP
+// request's context (its values, at least) to every repository call it
+// makes, and so do State.Save, OwnerSessions and RevokeOthers, and the
+// outermost middleware puts a collector (*cost) into it.
 
 import (
 	"context"
@@ -30,7 +27,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/dynamosession/dynamosession"
 	"github.com/dynamosession/dynamosession/codec"
 	// This repository's implementation of DynamoDB's item-size rule
 	// ("Item sizes and formats" in the Developer Guide), the one the
@@ -152,46 +148,59 @@ func (c *cost) snapshot() (units, *record) {
 // default, dynamosession.Options.DataAttr).
 const dataAttr = "sess"
 
-// meter is the DynamoDB client the repository calls: it passes each call
-// on and adds what the response reports to the collector of the HTTP
-// request whose context the call carries. It reads ConsumedCapacity only
-// when the repository asked for it, which it does once an Observer is set.
-type meter struct{ client }
+// meter is the DynamoDB client the repository calls: it asks for each
+// request's ConsumedCapacity (INDEXES: the total, with the owner index's
+// share), passes the call on, and adds what the response reports to the
+// totals and to the collector of the HTTP request whose context the call
+// carries. The repository never sets ReturnConsumedCapacity itself, so
+// setting it on the input is all it takes.
+type meter struct {
+	client
+	totals *totals
+}
+
+const consumedMode = types.ReturnConsumedCapacityIndexes
 
 func (m meter) GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	in.ReturnConsumedCapacity = consumedMode
 	out, err := m.client.GetItem(ctx, in, optFns...)
 	if out != nil {
 		costOf(ctx).sawItem(out.Item)
 	}
-	return tally(ctx, "GetItem", out, err, func(o *dynamodb.GetItemOutput) *types.ConsumedCapacity { return o.ConsumedCapacity })
+	return tally(ctx, m.totals, "GetItem", out, err, func(o *dynamodb.GetItemOutput) *types.ConsumedCapacity { return o.ConsumedCapacity })
 }
 
 func (m meter) PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	in.ReturnConsumedCapacity = consumedMode
 	out, err := m.client.PutItem(ctx, in, optFns...)
 	if err == nil {
 		costOf(ctx).sawItem(in.Item)
 	}
-	return tally(ctx, "PutItem", out, err, func(o *dynamodb.PutItemOutput) *types.ConsumedCapacity { return o.ConsumedCapacity })
+	return tally(ctx, m.totals, "PutItem", out, err, func(o *dynamodb.PutItemOutput) *types.ConsumedCapacity { return o.ConsumedCapacity })
 }
 
 func (m meter) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	in.ReturnConsumedCapacity = consumedMode
 	out, err := m.client.UpdateItem(ctx, in, optFns...)
-	return tally(ctx, "UpdateItem", out, err, func(o *dynamodb.UpdateItemOutput) *types.ConsumedCapacity { return o.ConsumedCapacity })
+	return tally(ctx, m.totals, "UpdateItem", out, err, func(o *dynamodb.UpdateItemOutput) *types.ConsumedCapacity { return o.ConsumedCapacity })
 }
 
 func (m meter) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
+	in.ReturnConsumedCapacity = consumedMode
 	out, err := m.client.DeleteItem(ctx, in, optFns...)
-	return tally(ctx, "DeleteItem", out, err, func(o *dynamodb.DeleteItemOutput) *types.ConsumedCapacity { return o.ConsumedCapacity })
+	return tally(ctx, m.totals, "DeleteItem", out, err, func(o *dynamodb.DeleteItemOutput) *types.ConsumedCapacity { return o.ConsumedCapacity })
 }
 
 func (m meter) Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	in.ReturnConsumedCapacity = consumedMode
 	out, err := m.client.Query(ctx, in, optFns...)
-	return tally(ctx, "Query", out, err, func(o *dynamodb.QueryOutput) *types.ConsumedCapacity { return o.ConsumedCapacity })
+	return tally(ctx, m.totals, "Query", out, err, func(o *dynamodb.QueryOutput) *types.ConsumedCapacity { return o.ConsumedCapacity })
 }
 
 func (m meter) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	in.ReturnConsumedCapacity = consumedMode
 	out, err := m.client.BatchGetItem(ctx, in, optFns...)
-	return tally(ctx, "BatchGetItem", out, err, func(o *dynamodb.BatchGetItemOutput) *types.ConsumedCapacity {
+	return tally(ctx, m.totals, "BatchGetItem", out, err, func(o *dynamodb.BatchGetItemOutput) *types.ConsumedCapacity {
 		if len(o.ConsumedCapacity) == 0 {
 			return nil
 		}
@@ -199,29 +208,30 @@ func (m meter) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput,
 	})
 }
 
-// tally adds one call to the collector of ctx's HTTP request, with the
-// capacity consumed reports from out (nil after most errors), and returns
-// out and err.
-func tally[O any](ctx context.Context, op string, out *O, err error, consumed func(*O) *types.ConsumedCapacity) (*O, error) {
+// tally adds one call to the totals and to the collector of ctx's HTTP
+// request, with the capacity consumed reports from out (nil after most
+// errors), and returns out and err.
+func tally[O any](ctx context.Context, t *totals, op string, out *O, err error, consumed func(*O) *types.ConsumedCapacity) (*O, error) {
 	var cc *types.ConsumedCapacity
 	if out != nil {
 		cc = consumed(out)
 	}
+	t.add(op, cc)
 	costOf(ctx).add(op, cc)
 	return out, err
 }
 
 // totals is what every DynamoDB request since start cost, kept by the
-// repository's Observer. It is safe for concurrent use.
+// meter. It is safe for concurrent use.
 type totals struct {
 	mu    sync.Mutex
 	units units
 }
 
-func (t *totals) observe(c dynamosession.Call) {
+func (t *totals) add(op string, cc *types.ConsumedCapacity) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.units.add(c.Op, c.Consumed)
+	t.units.add(op, cc)
 }
 
 func (t *totals) ServeHTTP(w http.ResponseWriter, r *http.Request) {

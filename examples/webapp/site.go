@@ -40,12 +40,11 @@ type app struct {
 // embedded fake the demo's clock control.
 func newSite(b backend) (http.Handler, error) {
 	tot := &totals{}
-	repo, err := dynamosession.New[Session](meter{b.client}, b.table, func(o *dynamosession.Options[Session]) {
+	repo, err := dynamosession.New[Session](meter{b.client, tot}, b.table, func(o *dynamosession.Options[Session]) {
 		o.Codec = codec.Msgpack[Session]{} // the smallest records
 		o.TTL = ttl.Sliding(lifetime)
 		o.Touch = ttl.TouchAfter(touchEvery)
 		o.Owner = func(s *Session) string { return s.User } // "" for a visitor: not indexed
-		o.Observer = tot.observe
 		if b.clock != nil {
 			o.Clock = b.clock.Now
 		}

@@ -20,6 +20,7 @@ import (
 	"github.com/dynamosession/dynamosession/fake"
 	"github.com/dynamosession/dynamosession/gorillastore"
 	"github.com/dynamosession/dynamosession/internal/dynamotest"
+	"github.com/dynamosession/dynamosession/internal/metered"
 	"github.com/dynamosession/dynamosession/ttl"
 )
 
@@ -53,7 +54,7 @@ type calls struct {
 	n  map[string]int
 }
 
-func (c *calls) observe(call dynamosession.Call) {
+func (c *calls) observe(call metered.Call) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.n == nil {
@@ -80,10 +81,9 @@ func newStore(t *testing.T, db backend) (*gorillastore.Store, *dynamosession.Rep
 	t.Helper()
 	table := dynamotest.CreateTable(t, db, "id", "expires")
 	c := &calls{}
-	repo, err := dynamosession.New[gorillastore.Record](db, table, func(o *dynamosession.Options[gorillastore.Record]) {
+	repo, err := dynamosession.New[gorillastore.Record](metered.New(db, c.observe), table, func(o *dynamosession.Options[gorillastore.Record]) {
 		o.Codec = codec.Msgpack[gorillastore.Record]{}
 		o.TTL = ttl.Sliding(24 * time.Hour)
-		o.Observer = c.observe
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -19,6 +19,7 @@ import (
 	"github.com/dynamosession/dynamosession/consistency"
 	"github.com/dynamosession/dynamosession/fake"
 	"github.com/dynamosession/dynamosession/internal/capacity"
+	"github.com/dynamosession/dynamosession/internal/metered"
 	"github.com/dynamosession/dynamosession/internal/samplesession"
 )
 
@@ -49,8 +50,8 @@ var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 // session starts with a login, then its user comes back for visits of
 // Workload.PageViewsPerVisit requests, and some requests, at the
 // workload's rate, update the session. Capacity is counted from the
-// ConsumedCapacity of every request the repository makes, reported through
-// its Observer, per kind of request; each kind's average is then scaled
+// ConsumedCapacity of every request the repository makes, read by a
+// wrapper of the client it calls, per kind of request; each kind's average is then scaled
 // to its monthly count, so the result does not depend on how many logins
 // or updates happened to fall in the sample.
 //
@@ -175,7 +176,9 @@ func newSimulation(w Workload, m model) (*simulation, error) {
 	if err != nil {
 		return nil, fmt.Errorf("costmodel: create table: %w", err)
 	}
-	s.repo, err = dynamosession.New[Session](s.db, table, func(o *dynamosession.Options[Session]) {
+	// The repository's requests go through a meter, which asks for each
+	// one's ConsumedCapacity and books it (see dynamosession.API).
+	s.repo, err = dynamosession.New[Session](metered.New(s.db, s.observe), table, func(o *dynamosession.Options[Session]) {
 		o.Codec = w.Codec
 		o.TTL = w.TTL
 		o.Touch = w.Touch
@@ -184,7 +187,6 @@ func newSimulation(w Workload, m model) (*simulation, error) {
 			o.Consistency = consistency.Strong
 		}
 		o.Clock = s.clock.Now
-		o.Observer = s.observe
 	})
 	if err != nil {
 		return nil, fmt.Errorf("costmodel: %w", err)
@@ -194,7 +196,7 @@ func newSimulation(w Workload, m model) (*simulation, error) {
 
 // observe books a request's consumed capacity to the kind of request
 // being played.
-func (s *simulation) observe(c dynamosession.Call) {
+func (s *simulation) observe(c metered.Call) {
 	if c.Consumed == nil || c.Consumed.CapacityUnits == nil {
 		return
 	}
