@@ -10,14 +10,17 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/dynamosession/dynamosession/codec"
+	"github.com/dynamosession/dynamosession/internal/anyvalue"
 	"github.com/dynamosession/dynamosession/internal/attr"
 	"github.com/dynamosession/dynamosession/internal/capacity"
+	"github.com/dynamosession/dynamosession/internal/expiry"
 )
 
 // outcome is what became of one scanned item; see the fields of [Report].
@@ -30,7 +33,7 @@ const (
 	outOtherPrefix // skipped: key outside the prefix, or not a string
 	outNoData      // skipped: no data attribute
 	outOtherFormat // skipped: a format not asked for
-	outNewerSchema // skipped: stored by a newer schema version than Config.Schema
+	outNewerSchema // skipped: stored by a newer schema version than the repository's
 	outConflict
 	outFailed
 	numOutcomes
@@ -91,7 +94,7 @@ func (m *migrator[T]) attempt(ctx context.Context, item map[string]types.Attribu
 		if !ok {
 			return fail("%s is not a number", m.cfg.ExpiresAttr)
 		}
-		exp, err := ParseExpiry(n.Value)
+		exp, err := expiry.Parse(n.Value)
 		if err != nil {
 			return fail("%s: %v", m.cfg.ExpiresAttr, err)
 		}
@@ -203,9 +206,9 @@ func (m *migrator[T]) update(key string, item map[string]types.AttributeValue, o
 	values := map[string]types.AttributeValue{":d": enc, ":old": old}
 	set := []string{"#d = :d"}
 	if m.cfg.Schema > 1 {
-		names["#s"], values[":s"] = m.cfg.SchemaAttr, &types.AttributeValueMemberN{Value: strconv.Itoa(m.cfg.Schema)}
+		names["#s"], values[":s"] = schemaAttr, &types.AttributeValueMemberN{Value: strconv.Itoa(m.cfg.Schema)}
 		set = append(set, "#s = :s")
-		newItem[m.cfg.SchemaAttr] = values[":s"]
+		newItem[schemaAttr] = values[":s"]
 	}
 	for i, name := range slices.Sorted(maps.Keys(m.extras)) {
 		ph := strconv.Itoa(i)
@@ -247,12 +250,13 @@ func (m *migrator[T]) update(key string, item map[string]types.AttributeValue, o
 }
 
 // sameData reports whether b, decoded from what the target codec wrote,
-// holds the data of a. A Value compares by the rules of [Value]; any
-// other type by its deterministic MessagePack encoding, which compares
-// times as instants (a codec may hand back another time zone).
+// holds the data of a. The command-line tool's generic value compares by
+// its own rules (anyvalue.Same); any other type by its deterministic
+// MessagePack encoding, which compares times as instants (a codec may
+// hand back another time zone).
 func sameData[T any](a, b *T) bool {
-	if x, ok := any(a).(*Value); ok {
-		return sameValue(x.v, any(b).(*Value).v)
+	if x, ok := any(a).(*anyvalue.Value); ok {
+		return anyvalue.Same(x, any(b).(*anyvalue.Value))
 	}
 	var mp codec.Msgpack[T]
 	x, err1 := mp.Marshal(a)
@@ -273,9 +277,22 @@ func isValidation(err error) bool {
 // schemaOf returns the schema version item's data is stored under: its
 // schema attribute, or 1 without one.
 func (m *migrator[T]) schemaOf(item map[string]types.AttributeValue) (int, error) {
-	v, err := attr.SchemaVersion(item[m.cfg.SchemaAttr])
+	v, err := attr.SchemaVersion(item[schemaAttr])
 	if err != nil {
-		return 0, fmt.Errorf("%s: %w", m.cfg.SchemaAttr, err)
+		return 0, fmt.Errorf("%s: %w", schemaAttr, err)
 	}
 	return v, nil
+}
+
+// redactKey keeps the first 6 characters after the key's non-alphanumeric
+// prefix ("session#", "sess:"), like the library's error messages: a key
+// is a bearer credential, and errors end up in logs.
+func redactKey(k string) string {
+	const keep = 6
+	cut := strings.LastIndexAny(k, "#:") + 1
+	prefix, id := k[:cut], k[cut:]
+	if utf8.RuneCountInString(id) <= keep {
+		return k
+	}
+	return prefix + string([]rune(id)[:keep]) + "…"
 }
