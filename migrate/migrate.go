@@ -369,9 +369,9 @@ func (m *migrator[T]) loadState() error {
 		if c != nil {
 			switch d := c.Job.diff(want); {
 			case len(d) > 0:
-				return fmt.Errorf("%w: %s: checkpoint belongs to another migration: it was written by one with %s", dynamosession.ErrInvalidOptions, m.cfg.Checkpoint, strings.Join(d, ", "))
+				return fmt.Errorf("%w: migrate: checkpoint %s belongs to another migration, one with %s", dynamosession.ErrInvalidOptions, m.cfg.Checkpoint, strings.Join(d, ", "))
 			case m.cfg.Workers != 0 && m.cfg.Workers != len(c.Segments):
-				return fmt.Errorf("%w: %s: checkpoint belongs to another migration: it has %d segments; resume with %d workers (or 0)", dynamosession.ErrInvalidOptions, m.cfg.Checkpoint, len(c.Segments), len(c.Segments))
+				return fmt.Errorf("%w: migrate: checkpoint %s belongs to another migration, one with %d segments: resume with %d workers (or 0)", dynamosession.ErrInvalidOptions, m.cfg.Checkpoint, len(c.Segments), len(c.Segments))
 			}
 			m.state, m.resumed = *c, true
 			return nil

@@ -575,12 +575,12 @@ func TestCheckpointMismatch(t *testing.T) {
 		{"other prefix", b.valueRepo(t, "sess:", codec.Msgpack[anyvalue.Value]{}, nil), cfg, `prefix "" (this run: "sess:")`},
 		{"other source", repo, migrate.Config{Checkpoint: ckpt, Workers: 2, From: []codec.Format{codec.FormatJSON}},
 			"from every other format (this run: json)"},
-		{"other worker count", repo, migrate.Config{Checkpoint: ckpt, Workers: 3}, "has 2 segments; resume with 2 workers"},
+		{"other worker count", repo, migrate.Config{Checkpoint: ckpt, Workers: 3}, "one with 2 segments: resume with 2 workers"},
 	}
 	for _, m := range mismatches {
 		t.Run(m.name, func(t *testing.T) {
 			_, err := migrate.Run(t.Context(), db, m.repo, m.cfg)
-			if !errors.Is(err, dynamosession.ErrInvalidOptions) || !strings.Contains(err.Error(), "checkpoint belongs to another migration") ||
+			if !errors.Is(err, dynamosession.ErrInvalidOptions) || !strings.Contains(err.Error(), "belongs to another migration") ||
 				!strings.Contains(err.Error(), m.says) || strings.Contains(err.Error(), "{") {
 				t.Errorf("err = %v, want ErrInvalidOptions saying the checkpoint belongs to another migration: %s", err, m.says)
 			}

@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -21,6 +20,7 @@ import (
 	"github.com/dynamosession/dynamosession/internal/attr"
 	"github.com/dynamosession/dynamosession/internal/capacity"
 	"github.com/dynamosession/dynamosession/internal/expiry"
+	"github.com/dynamosession/dynamosession/internal/redact"
 )
 
 // outcome is what became of one scanned item; see the fields of [Report].
@@ -188,7 +188,7 @@ func (m *migrator[T]) attempt(ctx context.Context, item map[string]types.Attribu
 		m.writes.adjust(-booked)
 		return fail("DynamoDB refused the rewrite: %v", err)
 	case err != nil:
-		return r, nil, fmt.Errorf("migrate: writing %s: %w", redactKey(r.key), err)
+		return r, nil, fmt.Errorf("migrate: writing %s: %w", redact.Key(r.key), err)
 	}
 	if out.ConsumedCapacity != nil {
 		r.writeUnits = units(out.ConsumedCapacity)
@@ -282,17 +282,4 @@ func (m *migrator[T]) schemaOf(item map[string]types.AttributeValue) (int, error
 		return 0, fmt.Errorf("%s: %w", schemaAttr, err)
 	}
 	return v, nil
-}
-
-// redactKey keeps the first 6 characters after the key's non-alphanumeric
-// prefix ("session#", "sess:"), like the library's error messages: a key
-// is a bearer credential, and errors end up in logs.
-func redactKey(k string) string {
-	const keep = 6
-	cut := strings.LastIndexAny(k, "#:") + 1
-	prefix, id := k[:cut], k[cut:]
-	if utf8.RuneCountInString(id) <= keep {
-		return k
-	}
-	return prefix + string([]rune(id)[:keep]) + "…"
 }
