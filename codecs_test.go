@@ -1219,11 +1219,13 @@ func TestMigrateKeepsNodeFields(t *testing.T) {
 			if err := db.PutRaw("sessions", item); err != nil {
 				t.Fatal(err)
 			}
-			rep, err := migrate.Run(context.Background(), db, migrate.Config[goView]{
-				Table: "sessions",
-				To:    tt.to,
-				Clock: func() time.Time { return now },
+			repo, err := dynamosession.New[goView](db, "sessions", func(o *dynamosession.Options[goView]) {
+				o.Prefix, o.Codec, o.Clock = "", tt.to, func() time.Time { return now }
 			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep, err := migrate.Run(context.Background(), db, repo, migrate.Config{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -419,6 +419,10 @@ func validate[T any](client API, table string, o Options[T]) error {
 	return nil
 }
 
+// Table returns the name of the repository's table, as given to [New]
+// (package migrate reads it to scan the same table).
+func (r *Repo[T]) Table() string { return r.table }
+
 // Options returns the repository's effective options, defaults filled in.
 func (r *Repo[T]) Options() Options[T] { return r.opts }
 

@@ -378,7 +378,7 @@ func TestNestingDepth(t *testing.T) {
 	}
 }
 
-// rawAV is a session value that marshals itself, as migrate.Value does for
+// rawAV is a session value that marshals itself, as anyvalue.Value does for
 // records of any shape: attributevalue's own check for empty map keys
 // does not see inside it.
 type rawAV struct{ av types.AttributeValue }

@@ -187,7 +187,7 @@ var (
 )
 
 // ownsMsgpackDecoding reports a type that decodes MessagePack itself
-// (such as migrate.Value): its numbers are its own business.
+// (such as anyvalue.Value): its numbers are its own business.
 func ownsMsgpackDecoding(t reflect.Type) bool {
 	for _, i := range []reflect.Type{msgpackCustomDecoder, msgpackUnmarshaler} {
 		if t.Implements(i) || reflect.PointerTo(t).Implements(i) {

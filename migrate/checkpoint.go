@@ -16,12 +16,6 @@ import (
 	"github.com/dynamosession/dynamosession/internal/ddbjson"
 )
 
-// ErrCheckpointMismatch reports a checkpoint file written by a migration
-// of another table, key, prefix, data attribute or pair of formats, or
-// with another number of workers than asked for. Resuming from it would
-// skip records, so [Run] refuses.
-var ErrCheckpointMismatch = errors.New("migrate: checkpoint belongs to another migration")
-
 const checkpointVersion = 1
 
 // checkpoint is the resumable state of a migration: where each scan
@@ -31,7 +25,7 @@ type checkpoint struct {
 	Version  int            `json:"version"`
 	Job      job            `json:"job"`
 	Segments []segmentState `json:"segments"`
-	Report   Report         `json:"report"`
+	Report   tally          `json:"report"`
 }
 
 // job identifies a migration: a checkpoint only resumes the same job.

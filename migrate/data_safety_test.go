@@ -10,8 +10,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/vmihailenco/msgpack/v5"
 
+	"github.com/dynamosession/dynamosession"
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/fake"
+	"github.com/dynamosession/dynamosession/internal/anyvalue"
 )
 
 // Records whose data Go cannot carry to the target format unchanged are
@@ -24,13 +26,13 @@ func TestUnrepresentableRecordsAreLeftAlone(t *testing.T) {
 	tests := []struct {
 		name string
 		sess types.AttributeValue
-		to   codec.Codec[Value]
+		to   codec.Codec[anyvalue.Value]
 	}{
 		// Node's JSON.stringify writes a lone surrogate (a nickname cut in
 		// the middle of an emoji) as an escape; Go decodes it as U+FFFD.
-		{"lone UTF-16 surrogate in JSON", &types.AttributeValueMemberS{Value: `{"nick":"ab\ud83d"}`}, codec.Msgpack[Value]{}},
+		{"lone UTF-16 surrogate in JSON", &types.AttributeValueMemberS{Value: `{"nick":"ab\ud83d"}`}, codec.Msgpack[anyvalue.Value]{}},
 		// msgpack map keys 1 and "1" would collapse into one string key.
-		{"integer and string map keys collide", &types.AttributeValueMemberB{Value: collision}, codec.JSON[Value]{}},
+		{"integer and string map keys collide", &types.AttributeValueMemberB{Value: collision}, codec.JSON[anyvalue.Value]{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -48,7 +50,7 @@ func TestUnrepresentableRecordsAreLeftAlone(t *testing.T) {
 			if err := db.PutRaw("sessions", item); err != nil {
 				t.Fatal(err)
 			}
-			rep, err := Run(context.Background(), db, Config[Value]{Table: "sessions", To: tt.to})
+			rep, err := Run(context.Background(), db, valueRepo(t, db, "sessions", tt.to), Config{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -65,4 +67,15 @@ func TestUnrepresentableRecordsAreLeftAlone(t *testing.T) {
 			}
 		})
 	}
+}
+
+// valueRepo returns a repository of the command-line tool's generic
+// values in table, writing with c.
+func valueRepo(t *testing.T, client dynamosession.API, table string, c codec.Codec[anyvalue.Value]) *dynamosession.Repo[anyvalue.Value] {
+	t.Helper()
+	repo, err := dynamosession.New[anyvalue.Value](client, table, func(o *dynamosession.Options[anyvalue.Value]) { o.Codec = c })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return repo
 }

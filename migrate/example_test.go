@@ -3,21 +3,22 @@ package migrate_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/dynamosession/dynamosession"
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/fake"
 	"github.com/dynamosession/dynamosession/migrate"
 )
 
-// Moving a connect-dynamodb table from JSON strings to MessagePack, with
-// the shape-preserving Value as the session type: numbers keep all their
-// digits, and fields no Go type declares survive.
+// A Go service that took over a connect-dynamodb table moves every
+// session from JSON strings to MessagePack now, rather than as sessions
+// are written: the migration takes the table, key prefix and codecs from
+// the service's own repository.
 func Example() {
 	ctx := context.Background()
 	db := fake.New() // a *dynamodb.Client in real life
@@ -43,40 +44,43 @@ func Example() {
 		})
 	}
 
-	rep, err := migrate.Run(ctx, db, migrate.Config[migrate.Value]{
-		Table:  "sessions",
-		Prefix: "sess:",
-		From:   []codec.Format{codec.FormatJSON},
-		To:     codec.Msgpack[migrate.Value]{},
-		// Checkpoint: "migrate.checkpoint", to resume after a crash.
-		// (Each of the 4 default workers pays for a Scan page: 4 × 0.5
-		// read units even on a table this small.)
+	type user struct {
+		User string `json:"user"`
+	}
+	type session struct {
+		// Every field the records hold: a field the type does not declare
+		// would make MessagePack, which cannot keep it, refuse the record.
+		Cookie   map[string]any `json:"cookie"`
+		Passport user           `json:"passport"`
+		OrderID  int64          `json:"orderId"`
+	}
+	repo, err := dynamosession.New[session](db, "sessions", func(o *dynamosession.Options[session]) {
+		o.Prefix = "sess:"
+		o.Codec = codec.Msgpack[session]{}
 	})
 	if err != nil {
 		panic(err)
 	}
-	rep.Elapsed = 0 // for a stable example
-	_ = rep.WriteText(os.Stdout, true)
 
+	rep, err := migrate.Run(ctx, db, repo, migrate.Config{
+		// Checkpoint: "migrate.checkpoint", to resume after a crash.
+		// WriteUnitsPerSecond: 100, to leave the application capacity.
+	})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("scanned %d, migrated %d, failed %d\n", rep.Scanned, rep.Migrated, rep.Failed)
+	fmt.Printf("left untouched: sess:b (%s)\n", rep.Failures["sess:b"])
+
+	s, err := repo.Get(ctx, "a")
+	if err != nil {
+		panic(err)
+	}
 	item, _ := db.Item("sessions", map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: "sess:a"}})
-	var v migrate.Value
-	_ = codec.Msgpack[migrate.Value]{}.Decode("sess:a", item["sess"], &v)
-	data, _ := v.MarshalJSON()
 	_, hasType := item["type"]
-	fmt.Printf("sess:a is %s now, type attribute kept: %v\n%s\n", codec.Detect(item["sess"]), hasType, data)
+	fmt.Printf("sess:a is %s now, type attribute kept: %v, data %+v\n", s.Format(), hasType, s.Data)
 	// Output:
-	// migration complete
-	//   scanned                        2
-	//   migrated                       1
-	//   already in target              0
-	//   expired (not touched)          0
-	//   skipped                        0
-	//   changed by the app             0
-	//   failed (not touched)           1
-	//   read units                   2.0
-	//   write units                  1.0
-	// failures:
-	//   "sess:b" (json): cannot decode: codec: json decode: unexpected end of JSON input
-	// sess:a is msgpack now, type attribute kept: false
-	// {"cookie":{"path":"/"},"orderId":9007199254740993,"passport":{"user":"ada"}}
+	// scanned 2, migrated 1, failed 1
+	// left untouched: sess:b (json: cannot decode: codec: json decode: unexpected EOF)
+	// sess:a is msgpack now, type attribute kept: false, data {Cookie:map[path:/] Passport:{User:ada} OrderID:9007199254740993}
 }

@@ -15,8 +15,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/dynamosession/dynamosession"
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/fake"
+	"github.com/dynamosession/dynamosession/internal/anyvalue"
 	"github.com/dynamosession/dynamosession/internal/attr"
 	"github.com/dynamosession/dynamosession/internal/ddbjson"
 	"github.com/dynamosession/dynamosession/internal/dynamotest"
@@ -274,12 +276,12 @@ func encode(t *testing.T, f codec.Format, key string, s session, exp time.Time) 
 	return item
 }
 
-// canonical decodes a stored data attribute as a Value and writes it as
-// JSON (sorted keys, numbers as their text), so data from any format
-// compares with cmp.Diff.
-func canonical(t *testing.T, reader *reader.Reader[migrate.Value], key string, av types.AttributeValue) string {
+// canonical decodes a stored data attribute as a generic value and
+// writes it as JSON (sorted keys, numbers as their text), so data from any
+// format compares with cmp.Diff.
+func canonical(t *testing.T, reader *reader.Reader[anyvalue.Value], key string, av types.AttributeValue) string {
 	t.Helper()
-	var v migrate.Value
+	var v anyvalue.Value
 	if _, err := reader.Decode(key, av, &v); err != nil {
 		t.Fatalf("decoding %s: %v", key, err)
 	}
@@ -305,3 +307,26 @@ func diffItems(t *testing.T, want, got map[string]types.AttributeValue) string {
 }
 
 var errInjected = errors.New("injected fault")
+
+// valueRepo returns a repository of generic values (the command-line
+// tool's session type, which holds any shape) in b's table, writing with
+// to, for the keys that start with prefix; clock nil is time.Now.
+func (b *backend) valueRepo(t *testing.T, prefix string, to codec.Codec[anyvalue.Value], clock func() time.Time) *dynamosession.Repo[anyvalue.Value] {
+	t.Helper()
+	return newRepo(t, b.c, b.table, func(o *dynamosession.Options[anyvalue.Value]) {
+		o.Prefix, o.Codec = prefix, to
+		if clock != nil {
+			o.Clock = clock
+		}
+	})
+}
+
+// newRepo returns dynamosession.New's repository or ends the test.
+func newRepo[T any](t *testing.T, c dynamosession.API, table string, optFns ...func(*dynamosession.Options[T])) *dynamosession.Repo[T] {
+	t.Helper()
+	r, err := dynamosession.New[T](c, table, optFns...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}

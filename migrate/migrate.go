@@ -1,13 +1,21 @@
-// Package migrate rewrites the session records of a DynamoDB table from one
-// stored format to another (connect-dynamodb's JSON strings to MessagePack,
-// say), in place and online, while the application keeps reading and
-// writing sessions.
+// Package migrate rewrites the session records of a repository's table in
+// the repository's current format and schema version (connect-dynamodb's
+// JSON strings to MessagePack, say, or data stored under an older schema
+// version through the repository's upgrades), in place and online, while
+// the application keeps reading and writing sessions.
 //
 // A repository already migrates lazily, as sessions are written; this
-// package is for moving a whole table now. It is the only code in this
-// module that scans a table: a Scan reads every item and costs read
-// capacity for all of them, so the library itself never does, and this
-// package does it once, in parallel segments, at a rate the operator sets.
+// package is for moving a whole table now:
+//
+//	rep, err := migrate.Run(ctx, client, repo, migrate.Config{
+//		WriteUnitsPerSecond: 100, Checkpoint: "migrate.checkpoint",
+//	})
+//
+// It is the only code in this module that scans a table: a Scan reads
+// every item and costs read capacity for all of them, so the library
+// itself never does, and this package does it once, in parallel segments,
+// at a rate the operator sets. The `dynamosession migrate` command runs it
+// on tables whose Go type it cannot know.
 //
 // The guarantees:
 //
@@ -21,14 +29,16 @@
 //   - Records are converted losslessly or not at all: a record that cannot
 //     be decoded, or whose data the target format cannot hold exactly, is
 //     reported by key and left untouched; before writing, the new value is
-//     decoded again and compared with the old one. With [Value] as T the
-//     conversion keeps whatever shape the data has (see [Value]); with an
-//     application's own type, fields the type lacks would be dropped, so
-//     use that only for records the application itself wrote.
-//   - Only the data attribute changes, plus the attributes codecs write
-//     beside it (connect-dynamodb's `type: connect-session` goes when
-//     leaving JSON, and comes when entering it). The expiry stays as it
-//     was. Expired records are counted and left for DynamoDB's TTL.
+//     decoded again and compared with the old one. Fields the session type
+//     does not declare (a Node.js app's) are kept where the target format
+//     can hold them (Map and JSON: codec.KeepUnknown), and refuse the
+//     record where it cannot (codec.Lossy); an upgrade decides the new
+//     shape itself.
+//   - Only the data attribute changes, plus the schema version after an
+//     upgrade and the attributes codecs write beside the data
+//     (connect-dynamodb's `type: connect-session` goes when leaving JSON,
+//     and comes when entering it). The expiry stays as it was. Expired
+//     records are counted and left for DynamoDB's TTL.
 //   - Each record is written at most once. A record already in the target
 //     format costs no write, so a run can be repeated or resumed at will.
 //   - Progress is checkpointed after every page. A crash or Ctrl-C loses at
@@ -60,13 +70,15 @@ import (
 
 	"github.com/dynamosession/dynamosession"
 	"github.com/dynamosession/dynamosession/codec"
+	"github.com/dynamosession/dynamosession/internal/anyvalue"
 	"github.com/dynamosession/dynamosession/internal/capacity"
 	"github.com/dynamosession/dynamosession/internal/reader"
 	"github.com/dynamosession/dynamosession/internal/tablekey"
 	"github.com/dynamosession/dynamosession/internal/upgrade"
 )
 
-// API is the part of the DynamoDB client a migration calls.
+// API is the part of the DynamoDB client a migration calls: a
+// repository's client does not scan, so [Run] takes one that does.
 // *dynamodb.Client implements it, and so does *fake.DB.
 type API interface {
 	DescribeTable(ctx context.Context, in *dynamodb.DescribeTableInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error)
@@ -76,56 +88,19 @@ type API interface {
 
 var _ API = (*dynamodb.Client)(nil)
 
-// Config describes a migration. Zero fields mean their documented
-// defaults; Table and To are required.
-type Config[T any] struct {
-	// Table is the table to migrate.
-	Table string
-
-	// KeyAttr is the partition key attribute. Default "id".
-	KeyAttr string
-
-	// Prefix restricts the migration to keys that start with it. Default
-	// "": every key. (Unlike dynamosession.Options, whose default is
-	// "session#": pass the prefix the repository uses to leave any other
-	// items of a shared table alone.)
-	Prefix string
-
-	// DataAttr is the attribute holding the session. Default "sess".
-	DataAttr string
-
-	// ExpiresAttr is the expiry attribute. Default "expires".
-	ExpiresAttr string
-
-	// From lists the formats to rewrite. Default: every format but To's.
-	// Records in another format are skipped.
+// Config says how to run a migration; what to migrate comes from the
+// repository given to [Run]. The zero Config migrates every record not in
+// the repository's format with 4 workers, unpaced, not resumable.
+type Config struct {
+	// From lists the formats to rewrite. Default: every format but the
+	// repository's codec's. Records in another format are skipped, unless
+	// stored under an older schema version than the repository's, which
+	// are upgraded whatever their format.
 	From []codec.Format
 
-	// To is the codec records are rewritten with. Required.
-	To codec.Codec[T]
-
-	// Schema, SchemaAttr and Upgrades are the repository's options of the
-	// same names (see dynamosession.Options). With Schema set, records
-	// stored under an older schema version are read through their upgrade
-	// and rewritten in To's format under version Schema, even when already
-	// in To's format; a record of an older version with no upgrade fails,
-	// and one of a newer version is skipped. With Schema 0 (the default)
-	// schema versions play no part: records of every version are converted
-	// to To's format (with [Value] as T, whatever their shape) and keep
-	// their schema attribute. Either way Report.Schemas counts the versions
-	// found. Defaults: 0, "schema", none.
-	Schema     int
-	SchemaAttr string
-	Upgrades   []dynamosession.Upgrade[T]
-
-	// Readers are codecs for reading formats that need configuration (an
-	// encrypting codec with its keys). Map, JSON and MessagePack are always
-	// readable.
-	Readers []codec.Codec[T]
-
 	// Workers is the number of segments scanned in parallel (the Scan's
-	// TotalSegments). Default 4. A checkpoint fixes it: resuming needs the
-	// same number, and 0 takes the checkpoint's.
+	// TotalSegments), 1 to 1000. Default 4. A checkpoint fixes it:
+	// resuming needs the same number, and 0 takes the checkpoint's.
 	Workers int
 
 	// PageSize is the most items a Scan page returns (its Limit). Default
@@ -142,26 +117,24 @@ type Config[T any] struct {
 	// ReadUnitsPerSecond paces the scans likewise. Default 0: unlimited.
 	ReadUnitsPerSecond float64
 
-	// Checkpoint is a file that records progress after every page, and
-	// from which a later run with the same Config resumes. Default "": the
-	// migration is not resumable. A dry run neither reads nor writes it.
+	// Checkpoint is a file, created with mode 0600 (it holds session
+	// keys), that records progress after every page, and from which a
+	// later run of the same migration resumes. Default "": the migration
+	// is not resumable. A dry run neither reads nor writes it.
 	Checkpoint string
 
 	// DryRun scans and converts every record but writes nothing: the
 	// report says what a real run would do and estimates its write units.
 	DryRun bool
 
-	// MaxFailures bounds how many failed records the report lists (all
-	// are counted). Default 100.
+	// MaxFailures bounds how many failed records Report.Failures lists
+	// (all are counted). Default 100.
 	MaxFailures int
 
 	// Progress, if set, is called after every completed page, one call at
-	// a time. It must be quick: workers wait for it.
-	Progress func(Progress)
-
-	// Clock returns the current time, which decides what has expired.
-	// Default time.Now.
-	Clock func() time.Time
+	// a time, with the report so far. It must be quick: workers wait for
+	// it.
+	Progress func(Report)
 
 	pacing pacing // tests replace the wall clock that paces requests
 }
@@ -170,111 +143,121 @@ type Config[T any] struct {
 // the application changed it in between.
 const maxConflictAttempts = 3
 
-func (c *Config[T]) withDefaults() {
-	if c.KeyAttr == "" {
-		c.KeyAttr = "id"
-	}
-	if c.DataAttr == "" {
-		c.DataAttr = "sess"
-	}
-	if c.ExpiresAttr == "" {
-		c.ExpiresAttr = "expires"
-	}
-	if c.MaxFailures == 0 {
-		c.MaxFailures = 100
-	}
-	if c.SchemaAttr == "" {
-		c.SchemaAttr = "schema"
-	}
-	if c.Clock == nil {
-		c.Clock = time.Now
-	}
+const (
+	defaultWorkers     = 4
+	defaultMaxFailures = 100
+)
+
+// schemaAttr is the attribute the repository keeps a record's schema
+// version in.
+const schemaAttr = "schema"
+
+// plan is a migration with everything decided: the caller's Config and
+// the repository's table layout, codecs and schema.
+type plan[T any] struct {
+	Config
+	Table, KeyAttr, Prefix, DataAttr, ExpiresAttr string
+	To                                            codec.Codec[T]
+	// Schema is the version records are rewritten under: the
+	// repository's, or 0 for a session type that holds any shape, whose
+	// records of every version are converted as they are and keep their
+	// schema attribute.
+	Schema int
+	Clock  func() time.Time
 }
 
-const defaultWorkers = 4
-
-// Validate reports whether c describes a migration, as [Run] checks it
-// before anything else: an error wrapping [dynamosession.ErrInvalidOptions] if not.
-func (c Config[T]) Validate() error {
-	c.withDefaults()
-	return c.validate()
-}
-
-func (c *Config[T]) validate() error {
+func newPlan[T any](repo *dynamosession.Repo[T], cfg Config) (plan[T], error) {
 	bad := func(format string, args ...any) error {
-		return fmt.Errorf("%w: %s", dynamosession.ErrInvalidOptions, fmt.Sprintf(format, args...))
+		return fmt.Errorf("%w: migrate: %s", dynamosession.ErrInvalidOptions, fmt.Sprintf(format, args...))
+	}
+	if repo == nil {
+		return plan[T]{}, bad("nil repository")
+	}
+	o := repo.Options()
+	p := plan[T]{
+		Config: cfg,
+		Table:  repo.Table(), KeyAttr: o.KeyAttr, Prefix: o.Prefix, DataAttr: o.DataAttr, ExpiresAttr: o.ExpiresAttr,
+		To: o.Codec, Schema: o.Schema, Clock: o.Clock,
+	}
+	if anyShape[T]() {
+		p.Schema = 0
+	}
+	if p.MaxFailures == 0 {
+		p.MaxFailures = defaultMaxFailures
 	}
 	switch {
-	case c.Table == "":
-		return bad("no table")
-	case c.To == nil:
-		return bad("no target codec")
-	case c.Workers < 0 || c.Workers > 1000:
-		return bad("%d workers: want 1 to 1000", c.Workers)
-	case c.PageSize < 0:
-		return bad("page size %d is negative", c.PageSize)
-	case c.WriteUnitsPerSecond < 0 || c.ReadUnitsPerSecond < 0:
-		return bad("negative rate")
-	case c.KeyAttr == c.DataAttr || c.KeyAttr == c.ExpiresAttr || c.DataAttr == c.ExpiresAttr:
-		return bad("key, data and expiry attributes must differ")
+	case p.Workers < 0 || p.Workers > 1000:
+		return p, bad("%d workers: want 1 to 1000", p.Workers)
+	case p.PageSize < 0:
+		return p, bad("page size %d is negative", p.PageSize)
+	case p.WriteUnitsPerSecond < 0 || p.ReadUnitsPerSecond < 0:
+		return p, bad("negative rate")
+	case p.MaxFailures < 0:
+		return p, bad("MaxFailures %d is negative", p.MaxFailures)
 	}
-	for _, f := range c.From {
-		if f == c.To.Format() && c.Schema <= 1 {
-			return bad("cannot migrate from %s to itself", f)
+	for _, f := range p.From {
+		if f == p.To.Format() && p.Schema <= 1 {
+			// Nothing to upgrade, so nothing to rewrite in that format.
+			return p, bad("cannot migrate from %s to itself", f)
 		}
 	}
-	switch {
-	case c.Schema < 0:
-		return bad("schema version %d is negative", c.Schema)
-	case c.Schema == 0 && len(c.Upgrades) > 0:
-		return bad("Upgrades without Schema: set the version they upgrade to")
-	}
-	for _, u := range c.Upgrades {
-		f := upgrade.Of(u)
-		switch {
-		case f == nil:
-			return bad("an Upgrade not made by dynamosession.UpgradeFrom")
-		case f.From < 1 || f.From > c.Schema:
-			return bad("upgrade from schema version %d: versions run from 1 to Schema (%d)", f.From, c.Schema)
-		}
-	}
-	return nil
+	return p, nil
 }
 
-// Run migrates the table as cfg says and reports what it did. It returns
-// an error, with the report so far, when it cannot go on: the context
-// ended (Ctrl-C), a Scan or a write failed for a reason other than the
-// record itself (throttling beyond the SDK's retries, a network failure),
-// or the checkpoint cannot be read or written. Progress up to the last
-// completed page is then in the checkpoint, and running again with the
-// same cfg resumes there.
+// anyShape reports whether T holds data of any shape: the command-line
+// tool's generic value. Its records of a newer schema version than the
+// repository's are converted like the others, since the value keeps
+// whatever shape they have, where a session type of a fixed shape (an
+// older deploy's, say) would not hold them.
+func anyShape[T any]() bool {
+	_, ok := any((*T)(nil)).(*anyvalue.Value)
+	return ok
+}
+
+// Run rewrites the records of repo's table, through client, in repo's
+// format (Options.Codec), reading every format as repo does (Readers,
+// StrictFormats) and upgrading records stored under an older schema
+// version through repo's Upgrades. Records of a newer schema version are
+// skipped. Repo's Clock decides what has expired. Cfg says how: which
+// formats, how fast, resumable or not. Run reports what it did.
+//
+// Run returns an error, with the report so far, when it cannot go on: the
+// configuration is bad or the checkpoint file belongs to another
+// migration (another table, key, prefix, data attribute, pair of formats
+// or schema version, or another number of workers than asked for; either
+// wraps [dynamosession.ErrInvalidOptions]), the context ended (Ctrl-C), a
+// Scan or a write failed for a reason other than the record itself
+// (throttling beyond the SDK's retries, a network failure), or the
+// checkpoint cannot be read or written. Progress up to the last completed
+// page is then in the checkpoint, and running again with the same
+// repository options and cfg resumes there. A nil error means every
+// segment of the table was scanned to its end.
 //
 // Records that cannot be migrated are not errors of the run: they are
 // counted and listed in the report.
-func Run[T any](ctx context.Context, client API, cfg Config[T]) (*Report, error) {
-	cfg.withDefaults()
-	if err := cfg.validate(); err != nil {
-		return &Report{DryRun: cfg.DryRun}, err
-	}
-	m := newMigrator(client, cfg)
-
-	d, err := client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: &cfg.Table})
+func Run[T any](ctx context.Context, client API, repo *dynamosession.Repo[T], cfg Config) (*Report, error) {
+	p, err := newPlan(repo, cfg)
 	if err != nil {
-		return &Report{DryRun: cfg.DryRun}, fmt.Errorf("migrate: describing table %s: %w", cfg.Table, err)
+		return &Report{}, err
+	}
+	m := newMigrator(client, repo, p)
+
+	d, err := client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: &p.Table})
+	if err != nil {
+		return &Report{}, fmt.Errorf("migrate: describing table %s: %w", p.Table, err)
 	}
 	if d.Table != nil {
-		if msg := tablekey.Problem(d.Table, cfg.KeyAttr); msg != "" {
+		if msg := tablekey.Problem(d.Table, p.KeyAttr); msg != "" {
 			// Every item would be skipped, the whole table scanned and
 			// billed for nothing.
-			return &Report{DryRun: cfg.DryRun}, fmt.Errorf("%w: table %s: %s", dynamosession.ErrInvalidOptions, cfg.Table, msg)
+			return &Report{}, fmt.Errorf("%w: table %s: %s", dynamosession.ErrInvalidOptions, p.Table, msg)
 		}
-		m.total = aws.ToInt64(d.Table.ItemCount)
-		if m.total > 0 {
-			m.avgItemBytes = aws.ToInt64(d.Table.TableSizeBytes) / m.total
+		if n := aws.ToInt64(d.Table.ItemCount); n > 0 {
+			m.avgItemBytes = aws.ToInt64(d.Table.TableSizeBytes) / n
 		}
 	}
 	if err := m.loadState(); err != nil {
-		return &Report{DryRun: cfg.DryRun}, err
+		return &Report{}, err
 	}
 
 	if !m.state.complete() {
@@ -298,18 +281,13 @@ func Run[T any](ctx context.Context, client API, cfg Config[T]) (*Report, error)
 		}
 		cancel(nil)
 	}
-
-	r := m.state.Report
-	r.Failures = slices.Clone(r.Failures)
-	slices.SortFunc(r.Failures, func(a, b Failure) int { return strings.Compare(a.Key, b.Key) })
-	r.DryRun, r.Resumed, r.Complete = cfg.DryRun, m.resumed, m.state.complete()
-	r.Elapsed = cfg.Clock().Sub(m.started)
+	r := m.state.Report.report(m.resumed)
 	return &r, err
 }
 
 // migrator is one run of a migration.
 type migrator[T any] struct {
-	cfg    Config[T]
+	cfg    plan[T]
 	client API
 	reader *reader.Reader[T]
 	target codec.Format
@@ -319,37 +297,43 @@ type migrator[T any] struct {
 	writes *pacer
 	reads  *pacer
 
-	total        int64 // estimated items, from DescribeTable
-	avgItemBytes int64
+	avgItemBytes int64 // from DescribeTable
 	resumed      bool
-	started      time.Time
 
-	mu          sync.Mutex // guards what follows, and the checkpoint file
-	state       checkpoint
-	scannedHere int64 // items scanned by this run, for the rate
+	mu    sync.Mutex // guards what follows, and the checkpoint file
+	state checkpoint
 }
 
-func newMigrator[T any](client API, cfg Config[T]) *migrator[T] {
+func newMigrator[T any](client API, repo *dynamosession.Repo[T], p plan[T]) *migrator[T] {
+	o := repo.Options()
+	codecs := append([]codec.Codec[T]{o.Codec}, o.Readers...)
 	m := &migrator[T]{
-		cfg:     cfg,
-		client:  client,
-		reader:  reader.New(append([]codec.Codec[T]{cfg.To}, cfg.Readers...)...),
-		target:  cfg.To.Format(),
-		writes:  newPacer(cfg.WriteUnitsPerSecond, cfg.pacing),
-		reads:   newPacer(cfg.ReadUnitsPerSecond, cfg.pacing),
-		started: cfg.Clock(),
+		cfg:    p,
+		client: client,
+		reader: reader.New(codecs...),
+		target: p.To.Format(),
+		writes: newPacer(p.WriteUnitsPerSecond, p.pacing),
+		reads:  newPacer(p.ReadUnitsPerSecond, p.pacing),
 	}
-	if len(cfg.From) > 0 {
-		m.from = make(map[codec.Format]bool, len(cfg.From))
-		for _, f := range cfg.From {
+	if o.StrictFormats {
+		// As the repository reads: a record in another format (a plain
+		// one planted in a table of sealed sessions) is refused, not
+		// rewritten into the trusted format.
+		m.reader = reader.NewStrict(codecs...)
+	}
+	if len(p.From) > 0 {
+		m.from = make(map[codec.Format]bool, len(p.From))
+		for _, f := range p.From {
 			m.from[f] = true
 		}
 	}
-	m.extras = extraAttributes(cfg.To)
-	m.ups = make(map[int]*upgrade.Func[T], len(cfg.Upgrades))
-	for _, u := range cfg.Upgrades {
-		f := upgrade.Of(u)
-		m.ups[f.From] = f
+	m.extras = extraAttributes(p.To)
+	if p.Schema > 0 {
+		m.ups = make(map[int]*upgrade.Func[T], len(o.Upgrades))
+		for _, u := range o.Upgrades {
+			f := upgrade.Of(u)
+			m.ups[f.From] = f
+		}
 	}
 	return m
 }
@@ -387,9 +371,9 @@ func (m *migrator[T]) loadState() error {
 		if c != nil {
 			switch d := c.Job.diff(want); {
 			case len(d) > 0:
-				return fmt.Errorf("%w: %s was written by a migration with %s", ErrCheckpointMismatch, m.cfg.Checkpoint, strings.Join(d, ", "))
+				return fmt.Errorf("%w: migrate: checkpoint %s belongs to another migration, one with %s", dynamosession.ErrInvalidOptions, m.cfg.Checkpoint, strings.Join(d, ", "))
 			case m.cfg.Workers != 0 && m.cfg.Workers != len(c.Segments):
-				return fmt.Errorf("%w: %s has %d segments; resume with %d workers (or 0)", ErrCheckpointMismatch, m.cfg.Checkpoint, len(c.Segments), len(c.Segments))
+				return fmt.Errorf("%w: migrate: checkpoint %s belongs to another migration, one with %d segments: resume with %d workers (or 0)", dynamosession.ErrInvalidOptions, m.cfg.Checkpoint, len(c.Segments), len(c.Segments))
 			}
 			m.state, m.resumed = *c, true
 			return nil
@@ -471,32 +455,15 @@ func (m *migrator[T]) commit(seg int, lastKey map[string]types.AttributeValue, p
 			r.Failures = append(r.Failures, f)
 		}
 	}
-	m.scannedHere += page.scanned
 	if m.cfg.Checkpoint != "" && !m.cfg.DryRun {
 		if err := m.state.save(m.cfg.Checkpoint); err != nil {
 			return err
 		}
 	}
 	if m.cfg.Progress != nil {
-		m.cfg.Progress(m.progress())
+		m.cfg.Progress(m.state.Report.report(m.resumed))
 	}
 	return nil
-}
-
-func (m *migrator[T]) progress() Progress {
-	r := m.state.Report
-	p := Progress{
-		Scanned: r.Scanned, Migrated: r.Migrated, Failed: r.Failed,
-		Total: m.total, WriteUnits: r.WriteUnits,
-		Elapsed: m.cfg.Clock().Sub(m.started),
-	}
-	if p.Elapsed > 0 {
-		p.Rate = float64(m.scannedHere) / p.Elapsed.Seconds()
-	}
-	if p.Rate > 0 && p.Total > p.Scanned {
-		p.ETA = time.Duration(float64(p.Total-p.Scanned) / p.Rate * float64(time.Second))
-	}
-	return p
 }
 
 // pageTally counts one page's outcomes until the page is committed.
@@ -504,7 +471,7 @@ type pageTally struct {
 	scanned    int64
 	counts     [numOutcomes]int64
 	schemas    map[int]int64
-	failures   []Failure
+	failures   []failure
 	readUnits  float64
 	writeUnits float64
 }
@@ -519,7 +486,7 @@ func (p *pageTally) record(r result) {
 		p.schemas[r.schema]++
 	}
 	if r.outcome == outFailed {
-		p.failures = append(p.failures, Failure{Key: r.key, Format: r.format, Reason: r.reason})
+		p.failures = append(p.failures, failure{Key: r.key, Format: r.format, Reason: r.reason})
 	}
 }
 

@@ -16,8 +16,11 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/dynamosession/dynamosession/codec"
+	"github.com/dynamosession/dynamosession/internal/anyvalue"
 	"github.com/dynamosession/dynamosession/internal/attr"
 	"github.com/dynamosession/dynamosession/internal/capacity"
+	"github.com/dynamosession/dynamosession/internal/expiry"
+	"github.com/dynamosession/dynamosession/internal/redact"
 )
 
 // outcome is what became of one scanned item; see the fields of [Report].
@@ -30,7 +33,7 @@ const (
 	outOtherPrefix // skipped: key outside the prefix, or not a string
 	outNoData      // skipped: no data attribute
 	outOtherFormat // skipped: a format not asked for
-	outNewerSchema // skipped: stored by a newer schema version than Config.Schema
+	outNewerSchema // skipped: stored by a newer schema version than the repository's
 	outConflict
 	outFailed
 	numOutcomes
@@ -91,7 +94,7 @@ func (m *migrator[T]) attempt(ctx context.Context, item map[string]types.Attribu
 		if !ok {
 			return fail("%s is not a number", m.cfg.ExpiresAttr)
 		}
-		exp, err := ParseExpiry(n.Value)
+		exp, err := expiry.Parse(n.Value)
 		if err != nil {
 			return fail("%s: %v", m.cfg.ExpiresAttr, err)
 		}
@@ -185,7 +188,7 @@ func (m *migrator[T]) attempt(ctx context.Context, item map[string]types.Attribu
 		m.writes.adjust(-booked)
 		return fail("DynamoDB refused the rewrite: %v", err)
 	case err != nil:
-		return r, nil, fmt.Errorf("migrate: writing %s: %w", redactKey(r.key), err)
+		return r, nil, fmt.Errorf("migrate: writing %s: %w", redact.Key(r.key), err)
 	}
 	if out.ConsumedCapacity != nil {
 		r.writeUnits = units(out.ConsumedCapacity)
@@ -203,9 +206,9 @@ func (m *migrator[T]) update(key string, item map[string]types.AttributeValue, o
 	values := map[string]types.AttributeValue{":d": enc, ":old": old}
 	set := []string{"#d = :d"}
 	if m.cfg.Schema > 1 {
-		names["#s"], values[":s"] = m.cfg.SchemaAttr, &types.AttributeValueMemberN{Value: strconv.Itoa(m.cfg.Schema)}
+		names["#s"], values[":s"] = schemaAttr, &types.AttributeValueMemberN{Value: strconv.Itoa(m.cfg.Schema)}
 		set = append(set, "#s = :s")
-		newItem[m.cfg.SchemaAttr] = values[":s"]
+		newItem[schemaAttr] = values[":s"]
 	}
 	for i, name := range slices.Sorted(maps.Keys(m.extras)) {
 		ph := strconv.Itoa(i)
@@ -247,12 +250,13 @@ func (m *migrator[T]) update(key string, item map[string]types.AttributeValue, o
 }
 
 // sameData reports whether b, decoded from what the target codec wrote,
-// holds the data of a. A Value compares by the rules of [Value]; any
-// other type by its deterministic MessagePack encoding, which compares
-// times as instants (a codec may hand back another time zone).
+// holds the data of a. The command-line tool's generic value compares by
+// its own rules (anyvalue.Same); any other type by its deterministic
+// MessagePack encoding, which compares times as instants (a codec may
+// hand back another time zone).
 func sameData[T any](a, b *T) bool {
-	if x, ok := any(a).(*Value); ok {
-		return sameValue(x.v, any(b).(*Value).v)
+	if x, ok := any(a).(*anyvalue.Value); ok {
+		return anyvalue.Same(x, any(b).(*anyvalue.Value))
 	}
 	var mp codec.Msgpack[T]
 	x, err1 := mp.Marshal(a)
@@ -273,9 +277,9 @@ func isValidation(err error) bool {
 // schemaOf returns the schema version item's data is stored under: its
 // schema attribute, or 1 without one.
 func (m *migrator[T]) schemaOf(item map[string]types.AttributeValue) (int, error) {
-	v, err := attr.SchemaVersion(item[m.cfg.SchemaAttr])
+	v, err := attr.SchemaVersion(item[schemaAttr])
 	if err != nil {
-		return 0, fmt.Errorf("%s: %w", m.cfg.SchemaAttr, err)
+		return 0, fmt.Errorf("%s: %w", schemaAttr, err)
 	}
 	return v, nil
 }

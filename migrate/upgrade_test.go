@@ -89,11 +89,10 @@ func TestBulkUpgrade(t *testing.T) {
 			}
 		}
 
-		cfg := migrate.Config[cartV2]{
-			Table: b.table, Prefix: "session#", To: codec.Map[cartV2]{},
-			Schema: 2, Upgrades: upgrades, Clock: clock, Workers: 2,
-		}
-		rep, err := migrate.Run(ctx, b.c, cfg)
+		// The migration reads the table's layout, codecs, schema version
+		// and upgrades from the new deploy's repository.
+		cfg := migrate.Config{Workers: 2}
+		rep, err := migrate.Run(ctx, b.c, app, cfg)
 		if err != nil {
 			t.Fatalf("migrate: %v", err)
 		}
@@ -119,7 +118,7 @@ func TestBulkUpgrade(t *testing.T) {
 		}
 
 		// Run again: nothing left of version 1.
-		rep, err = migrate.Run(ctx, b.c, cfg)
+		rep, err = migrate.Run(ctx, b.c, app, cfg)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -13,7 +13,7 @@ import (
 	"github.com/dynamosession/dynamosession/cmd/dynamosession/internal/tableadmin"
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/fake"
-	"github.com/dynamosession/dynamosession/migrate"
+	"github.com/dynamosession/dynamosession/internal/anyvalue"
 )
 
 // The demo table -fake holds, with the library's default attribute names
@@ -74,14 +74,14 @@ func seedDemo(ctx context.Context, db *fake.DB, now time.Time) error {
 	if _, err := tableadmin.Create(ctx, db, tableadmin.Spec{Table: demoTable, OwnerIndex: demoOwnerIndex}); err != nil {
 		return err
 	}
-	codecs := map[string]codec.Codec[migrate.Value]{
-		"json":    codec.JSON[migrate.Value]{},
-		"map":     codec.Map[migrate.Value]{},
-		"msgpack": codec.Msgpack[migrate.Value]{},
+	codecs := map[string]codec.Codec[anyvalue.Value]{
+		"json":    codec.JSON[anyvalue.Value]{},
+		"map":     codec.Map[anyvalue.Value]{},
+		"msgpack": codec.Msgpack[anyvalue.Value]{},
 	}
 	for i, s := range demoSessions {
 		key := "session#" + s.id
-		var v migrate.Value
+		var v anyvalue.Value
 		if err := v.UnmarshalJSON([]byte(s.json)); err != nil {
 			return fmt.Errorf("%s: %w", s.id, err)
 		}

@@ -17,9 +17,10 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/dynamosession/dynamosession/codec"
+	"github.com/dynamosession/dynamosession/internal/anyvalue"
 	"github.com/dynamosession/dynamosession/internal/capacity"
+	"github.com/dynamosession/dynamosession/internal/expiry"
 	"github.com/dynamosession/dynamosession/internal/reader"
-	"github.com/dynamosession/dynamosession/migrate"
 )
 
 func runInspect(ctx context.Context, args []string, e *env) error {
@@ -108,7 +109,7 @@ With -fake, the demo table's session IDs are `+demoIDs()+`
 
 	decodeErr := error(nil)
 	if hasData {
-		var v migrate.Value
+		var v anyvalue.Value
 		if _, err := reader.New(readers()...).Decode(key, data, &v); err != nil {
 			decodeErr = err
 		} else if text, err := prettyJSON(&v); err != nil {
@@ -141,7 +142,7 @@ func (t *table) text(label, body string) {
 	fmt.Fprintf(&t.buf, "%s\n%s\n", label, body)
 }
 
-func prettyJSON(v *migrate.Value) (string, error) {
+func prettyJSON(v *anyvalue.Value) (string, error) {
 	raw, err := v.MarshalJSON()
 	if err != nil {
 		return "", err
@@ -162,7 +163,7 @@ func describeExpiry(av types.AttributeValue, now time.Time) string {
 		}
 		return fmt.Sprintf("not a number (%s): the repository cannot read this session", attrType(av))
 	}
-	t, err := migrate.ParseExpiry(n.Value)
+	t, err := expiry.Parse(n.Value)
 	if err != nil {
 		return err.Error()
 	}

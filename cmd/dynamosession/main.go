@@ -58,9 +58,9 @@ type env struct {
 	// db, when set, is the in-memory DynamoDB -fake uses, instead of a
 	// fresh one with the demo table.
 	db *fake.DB
-	// afterPage, when set, sees the progress of a migration after every
+	// afterPage, when set, sees the report of a migration after every
 	// page: tests interrupt it there.
-	afterPage func(migrate.Progress)
+	afterPage func(migrate.Report)
 }
 
 func main() {

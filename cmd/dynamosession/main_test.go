@@ -46,7 +46,7 @@ func demoDB(t *testing.T) *fake.DB {
 
 // cli runs the command line on db and returns a transcript of it: the
 // command, its exit status, its stdout and its stderr.
-func cli(t *testing.T, ctx context.Context, db *fake.DB, afterPage func(migrate.Progress), args ...string) string {
+func cli(t *testing.T, ctx context.Context, db *fake.DB, afterPage func(migrate.Report), args ...string) string {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	e := &env{
@@ -285,7 +285,7 @@ func TestMigrateInterruptAndResume(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	first := cli(t, ctx, db, func(migrate.Progress) { cancel() }, args...)
+	first := cli(t, ctx, db, func(migrate.Report) { cancel() }, args...)
 	second := cli(t, t.Context(), db, nil, args...)
 	third := cli(t, t.Context(), db, nil, args...)
 	transcript := strings.ReplaceAll(first+"\n"+second+"\n"+third, dir, "$TMP")
@@ -314,7 +314,7 @@ func TestMigrateCheckpointMismatch(t *testing.T) {
 	ckpt := filepath.Join(dir, "migrate.checkpoint")
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	first := cli(t, ctx, db, func(migrate.Progress) { cancel() }, "migrate", "-fake", "-to", "msgpack", "-workers", "1", "-page-size", "3", "-checkpoint", ckpt)
+	first := cli(t, ctx, db, func(migrate.Report) { cancel() }, "migrate", "-fake", "-to", "msgpack", "-workers", "1", "-page-size", "3", "-checkpoint", ckpt)
 	other := cli(t, t.Context(), db, nil, "migrate", "-fake", "-to", "json", "-workers", "1", "-checkpoint", ckpt)
 	golden(t, "migrate-checkpoint-mismatch", strings.ReplaceAll(first+"\n"+other, dir, "$TMP"))
 }
@@ -374,17 +374,17 @@ func TestClosestCommand(t *testing.T) {
 func TestRenderProgress(t *testing.T) {
 	cases := []struct {
 		name string
-		p    migrate.Progress
+		p    progress
 		want string
 	}{
-		{"halfway", migrate.Progress{Scanned: 5000, Total: 10000, Migrated: 3100, Failed: 2, Rate: 1234.4, ETA: 4 * time.Second},
+		{"halfway", progress{Scanned: 5000, Total: 10000, Migrated: 3100, Failed: 2, Rate: 1234.4, ETA: 4 * time.Second},
 			"[##########----------]  50%  5000/10000 items  1234/s  ETA 4s  migrated 3100  failed 2"},
-		{"start", migrate.Progress{Total: 10}, "[--------------------]   0%  0/10 items  0/s  migrated 0"},
-		{"beyond the estimate", migrate.Progress{Scanned: 12, Total: 10, Migrated: 12, Rate: 6},
+		{"start", progress{Total: 10}, "[--------------------]   0%  0/10 items  0/s  migrated 0"},
+		{"beyond the estimate", progress{Scanned: 12, Total: 10, Migrated: 12, Rate: 6},
 			"12 items  6/s  migrated 12"},
-		{"no estimate", migrate.Progress{Scanned: 7, Rate: 3.5}, "7 items  4/s  migrated 0"},
-		{"one item", migrate.Progress{Scanned: 1, Rate: 1}, "1 item  1/s  migrated 0"},
-		{"one item of one", migrate.Progress{Scanned: 0, Total: 1}, "[--------------------]   0%  0/1 item  0/s  migrated 0"},
+		{"no estimate", progress{Scanned: 7, Rate: 3.5}, "7 items  4/s  migrated 0"},
+		{"one item", progress{Scanned: 1, Rate: 1}, "1 item  1/s  migrated 0"},
+		{"one item of one", progress{Scanned: 0, Total: 1}, "[--------------------]   0%  0/1 item  0/s  migrated 0"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

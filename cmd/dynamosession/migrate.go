@@ -8,23 +8,27 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/dynamosession/dynamosession"
 	"github.com/dynamosession/dynamosession/codec"
+	"github.com/dynamosession/dynamosession/internal/anyvalue"
+	"github.com/dynamosession/dynamosession/internal/tablekey"
 	"github.com/dynamosession/dynamosession/migrate"
 )
 
 // formats are the formats the command line reads and writes, by name.
 // Sealed (encrypted) sessions need keys, which this tool does not take:
 // migrate them with package migrate and a codec.Sealed reader.
-var formats = map[string]func() codec.Codec[migrate.Value]{
-	"map":     func() codec.Codec[migrate.Value] { return codec.Map[migrate.Value]{} },
-	"json":    func() codec.Codec[migrate.Value] { return codec.JSON[migrate.Value]{} },
-	"msgpack": func() codec.Codec[migrate.Value] { return codec.Msgpack[migrate.Value]{} },
-	"compressed": func() codec.Codec[migrate.Value] {
-		return codec.Compressed[migrate.Value](codec.Msgpack[migrate.Value]{})
+var formats = map[string]func() codec.Codec[anyvalue.Value]{
+	"map":     func() codec.Codec[anyvalue.Value] { return codec.Map[anyvalue.Value]{} },
+	"json":    func() codec.Codec[anyvalue.Value] { return codec.JSON[anyvalue.Value]{} },
+	"msgpack": func() codec.Codec[anyvalue.Value] { return codec.Msgpack[anyvalue.Value]{} },
+	"compressed": func() codec.Codec[anyvalue.Value] {
+		return codec.Compressed[anyvalue.Value](codec.Msgpack[anyvalue.Value]{})
 	},
 }
 
@@ -39,8 +43,8 @@ func formatNames() string {
 
 // readers are codecs for every format the command line reads that the
 // codec package does not read by default.
-func readers() []codec.Codec[migrate.Value] {
-	return []codec.Codec[migrate.Value]{formats["compressed"]()}
+func readers() []codec.Codec[anyvalue.Value] {
+	return []codec.Codec[anyvalue.Value]{formats["compressed"]()}
 }
 
 func runMigrate(ctx context.Context, args []string, e *env) error {
@@ -87,8 +91,8 @@ changed during the run (run again to migrate those).
 	if !ok {
 		return usagef("-to %q: want one of %s", *to, formatNames())
 	}
-	// Flags are checked here, by name, before the library's Validate
-	// (which speaks of Config fields) sees them.
+	// Flags are checked here, by name, before migrate.Run (whose errors
+	// speak of Config fields) sees them.
 	switch {
 	case *workers < 0 || *workers > 1000:
 		return usagef("-workers %d: want 1 to 1000 (or 0: as many as the checkpoint has, else 4)", *workers)
@@ -98,23 +102,22 @@ changed during the run (run again to migrate those).
 		return usagef("-rcu %g: a rate cannot be negative (0: unlimited)", *rcu)
 	case *maxFail < 0:
 		return usagef("-max-failures %d: cannot be negative", *maxFail)
+	case *pageSize < 0 || *pageSize > 1<<30:
+		return usagef("-page-size %d is out of range", *pageSize)
 	case tf.key == rf.data || tf.key == tf.expires || rf.data == tf.expires:
 		return usagef("-key %q, -data %q and -expires %q must be three different attributes", tf.key, rf.data, tf.expires)
 	}
-	cfg := migrate.Config[migrate.Value]{
-		Table: tf.table, KeyAttr: tf.key, ExpiresAttr: tf.expires, Prefix: rf.prefix, DataAttr: rf.data,
-		To: newTo(), Readers: readers(),
+	cfg := migrate.Config{
 		Workers: *workers, PageSize: int32(*pageSize),
 		WriteUnitsPerSecond: *wcu, ReadUnitsPerSecond: *rcu,
 		Checkpoint: *checkpoint, DryRun: *dryRun, MaxFailures: *maxFail,
-		Clock: e.now,
 	}
 	if *from == "" {
 		// Every format this tool reads: sealed records, which it cannot,
 		// are skipped rather than reported as failures.
 		for name := range formats {
-			if f := codec.Format(name); f != cfg.To.Format() {
-				cfg.From = append(cfg.From, f)
+			if name != *to {
+				cfg.From = append(cfg.From, codec.Format(name))
 			}
 		}
 		slices.Sort(cfg.From)
@@ -124,17 +127,18 @@ changed during the run (run again to migrate those).
 			if _, ok := formats[name]; !ok {
 				return usagef("-from %q: want one or more of %s", name, formatNames())
 			}
+			if name == *to {
+				return usagef("cannot migrate from %s to itself", name)
+			}
 			cfg.From = append(cfg.From, codec.Format(name))
 		}
 	}
-	if *pageSize < 0 || *pageSize > 1<<30 {
-		return usagef("-page-size %d is out of range", *pageSize)
-	}
-	if err := cfg.Validate(); err != nil {
-		return usageError{strings.TrimPrefix(err.Error(), dynamosession.ErrInvalidOptions.Error()+": ")}
-	}
 
 	c, err := cf.connect(ctx, e, true)
+	if err != nil {
+		return err
+	}
+	repo, err := valueRepo(c, tf, rf, newTo(), e.now)
 	if err != nil {
 		return err
 	}
@@ -154,7 +158,7 @@ changed during the run (run again to migrate those).
 			workersNote = "as many workers as the checkpoint has"
 		}
 	}
-	fmt.Fprintf(e.stdout, "migrating table %s, keys %q: %s → %s, %s, writes %s", cfg.Table, cfg.Prefix+"*", strings.Join(names, ","), *to, workersNote, rate)
+	fmt.Fprintf(e.stdout, "migrating table %s, keys %q: %s → %s, %s, writes %s", tf.table, rf.prefix+"*", strings.Join(names, ","), *to, workersNote, rate)
 	switch {
 	case *dryRun:
 		fmt.Fprint(e.stdout, ", dry run: nothing is written\n")
@@ -164,25 +168,31 @@ changed during the run (run again to migrate those).
 		fmt.Fprintf(e.stdout, ", checkpoint %s\n", *checkpoint)
 	}
 
-	bar := newProgressBar(e)
+	total, err := describeForScan(ctx, e, "migrate", c, tf)
+	if err != nil {
+		return err
+	}
+	bar := newProgressBar(e, total)
 	cfg.Progress = bar.update
-	rep, err := migrate.Run(ctx, c, cfg)
+	start := e.now()
+	rep, err := migrate.Run(ctx, c, repo, cfg)
 	bar.done()
 	// A run that failed before it completed a page (a table that is not
-	// there or has another key, a checkpoint of another migration) has
-	// no counts to show and no progress to resume.
+	// there, a checkpoint of another migration) has no counts to show and
+	// no progress to resume.
 	progressed := bar.pages > 0 || rep.Resumed
 	if err != nil && !progressed {
-		explainEarlyFailure(e, "migrate", err, cfg, *checkpoint)
+		explainEarlyFailure(e, "migrate", err, tf.table, *checkpoint)
 		return errReported
 	}
-	if rep.Resumed && rep.Complete && bar.pages == 0 {
+	if rep.Resumed && err == nil && bar.pages == 0 {
 		fmt.Fprintf(e.stdout, "checkpoint %s says this migration is complete; delete it to run again\n", *checkpoint)
 	}
-	if werr := rep.WriteText(e.stdout, *showKeys); werr != nil {
+	run := reportRun{dryRun: *dryRun, complete: err == nil, elapsed: e.now().Sub(start), fullKeys: *showKeys}
+	if werr := writeReport(e.stdout, rep, run); werr != nil {
 		return werr
 	}
-	if cf.fake && slices.ContainsFunc(rep.Failures, func(f migrate.Failure) bool { return f.Key == cfg.Prefix+demoCorruptID }) {
+	if _, ok := rep.Failures[rf.prefix+demoCorruptID]; cf.fake && ok {
 		fmt.Fprintf(e.stdout, "note: %s; it is why this demo run exits 1\n", demoCorruptNote)
 	}
 	switch {
@@ -194,8 +204,8 @@ changed during the run (run again to migrate those).
 		fmt.Fprintf(e.stderr, "dynamosession migrate: %v\n", err)
 		resumeHint(e, *checkpoint, *dryRun)
 		return errReported
-	case rep.Scanned > 0 && rep.Skipped == rep.Scanned:
-		explainNoMatch(e, "migrate", "migrated", rep, cfg, names)
+	case rep.Scanned > 0 && skipped(rep) == rep.Scanned:
+		explainNoMatch(e, "migrate", "migrated", rep, rf, names)
 		return errReported
 	case rep.Failed > 0 || rep.Conflicts > 0:
 		if rep.Conflicts > 0 && *checkpoint != "" && !*dryRun {
@@ -206,17 +216,58 @@ changed during the run (run again to migrate those).
 	return nil
 }
 
+// valueRepo returns the repository of generic values that migrate and
+// schemas run migrate.Run on: the table and record layout the flags
+// give, writing with to and reading every format this tool knows.
+func valueRepo(c client, tf tableFlags, rf recordFlags, to codec.Codec[anyvalue.Value], now func() time.Time) (*dynamosession.Repo[anyvalue.Value], error) {
+	repo, err := dynamosession.New[anyvalue.Value](c, tf.table, func(o *dynamosession.Options[anyvalue.Value]) {
+		o.KeyAttr, o.ExpiresAttr, o.Prefix, o.DataAttr = tf.key, tf.expires, rf.prefix, rf.data
+		o.Codec, o.Readers, o.Clock = to, readers(), now
+	})
+	if err != nil {
+		return nil, usageError{strings.TrimPrefix(err.Error(), dynamosession.ErrInvalidOptions.Error()+": ")}
+	}
+	return repo, nil
+}
+
+// describeForScan describes the table a scan of command is about to read,
+// returning DynamoDB's estimate of its items (for the progress bar), and
+// refuses, with advice, a table that is missing or keyed otherwise than
+// -key: every item would be skipped and the whole table billed for
+// nothing. It reports its failure itself.
+func describeForScan(ctx context.Context, e *env, command string, c client, tf tableFlags) (int64, error) {
+	out, err := c.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: &tf.table})
+	if err != nil {
+		explainEarlyFailure(e, command, fmt.Errorf("describing table %s: %w", tf.table, err), tf.table, "")
+		return 0, errReported
+	}
+	if msg := tablekey.Problem(out.Table, tf.key); msg != "" {
+		fmt.Fprintf(e.stderr, "dynamosession %s: table %s: %s (-key)\nPass the table's partition key with -key; check-table shows the table's key.\n", command, tf.table, msg)
+		return 0, errReported
+	}
+	return aws.ToInt64(out.Table.ItemCount), nil
+}
+
+// skipped is how many items a scan skipped, for every reason.
+func skipped(rep *migrate.Report) int64 {
+	var n int64
+	for _, k := range rep.Skipped {
+		n += k
+	}
+	return n
+}
+
 // explainEarlyFailure says why a scan of command (migrate, schemas)
 // stopped before its first page, in terms of the flags to change.
-func explainEarlyFailure(e *env, command string, err error, cfg migrate.Config[migrate.Value], checkpoint string) {
-	msg := strings.TrimPrefix(strings.TrimPrefix(err.Error(), "migrate: "), dynamosession.ErrInvalidOptions.Error()+": ")
+func explainEarlyFailure(e *env, command string, err error, table, checkpoint string) {
+	msg := strings.TrimPrefix(strings.TrimPrefix(err.Error(), dynamosession.ErrInvalidOptions.Error()+": "), "migrate: ")
 	switch {
-	case errors.Is(err, migrate.ErrCheckpointMismatch):
+	case errors.Is(err, dynamosession.ErrInvalidOptions) && checkpoint != "":
+		// The flags were checked before the run: what is left is the
+		// checkpoint of another migration.
 		fmt.Fprintf(e.stderr, "dynamosession %s: %s\nGive this migration its own -checkpoint file, or run the other one's command line to resume it; delete %s only to start that one over.\n", command, msg, checkpoint)
-	case errors.Is(err, dynamosession.ErrInvalidOptions):
-		fmt.Fprintf(e.stderr, "dynamosession %s: %s (-key)\nPass the table's partition key with -key; check-table shows the table's key.\n", command, msg)
 	default:
-		if hint := tableHint(err, cfg.Table); hint != "" {
+		if hint := tableHint(err, table); hint != "" {
 			msg += "\n" + hint
 		}
 		fmt.Fprintf(e.stderr, "dynamosession %s: %s\nNo scan page was completed, so nothing was counted or saved: running the command again starts from the beginning.\n", command, msg)
@@ -226,16 +277,16 @@ func explainEarlyFailure(e *env, command string, err error, cfg migrate.Config[m
 // explainNoMatch says why a complete scan of command matched no record:
 // it scanned (and billed) the whole table and every item was skipped, so
 // nothing was done (the past participle of what command does).
-func explainNoMatch(e *env, command, done string, rep *migrate.Report, cfg migrate.Config[migrate.Value], from []string) {
+func explainNoMatch(e *env, command, done string, rep *migrate.Report, rf recordFlags, from []string) {
 	fmt.Fprintf(e.stderr, "dynamosession %s: no record matched: all %s scanned were skipped, so nothing was %s.\n", command, plural(int(rep.Scanned), "item"), done)
-	if n := rep.SkippedPrefix; n > 0 {
+	if n := rep.Skipped[skipPrefix]; n > 0 {
 		fmt.Fprintf(e.stderr, "  %s with -prefix %q. connect-dynamodb's keys start with \"sess:\", this library's and @pwrdrvr/dynamodb-session-store's with \"session#\"; -prefix \"\" takes every key.\n",
-			agree(n, "key does not start", "keys do not start"), cfg.Prefix)
+			agree(n, "key does not start", "keys do not start"), rf.prefix)
 	}
-	if n := rep.SkippedNoData; n > 0 {
-		fmt.Fprintf(e.stderr, "  %s no -data attribute %q: inspect a session (dynamosession inspect) to see its attributes.\n", agree(n, "item has", "items have"), cfg.DataAttr)
+	if n := rep.Skipped[skipNoData]; n > 0 {
+		fmt.Fprintf(e.stderr, "  %s no -data attribute %q: inspect a session (dynamosession inspect) to see its attributes.\n", agree(n, "item has", "items have"), rf.data)
 	}
-	if n := rep.SkippedFormat; n > 0 {
+	if n := rep.Skipped[skipFormat]; n > 0 {
 		fmt.Fprintf(e.stderr, "  %s in a format that -from %s leaves out.\n", agree(n, "record is", "records are"), strings.Join(from, ","))
 	}
 }
@@ -274,88 +325,4 @@ func group(n int64) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
-}
-
-// progressBar draws the progress of a scan on stderr: in place on a
-// terminal, ten times a second at most; otherwise a line every ten
-// seconds, for logs.
-type progressBar struct {
-	e      *env
-	render func(p migrate.Progress, width int) string
-	mu     sync.Mutex
-	pages  int // pages completed by this run
-	last   time.Time
-	every  time.Duration
-	drawn  bool
-}
-
-func newProgressBar(e *env) *progressBar {
-	b := &progressBar{e: e, render: renderProgress, every: 10 * time.Second}
-	if e.tty {
-		b.every = 100 * time.Millisecond
-	}
-	b.last = time.Now()
-	return b
-}
-
-func (b *progressBar) update(p migrate.Progress) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.pages++
-	if b.e.afterPage != nil {
-		b.e.afterPage(p)
-	}
-	now := time.Now()
-	if now.Sub(b.last) < b.every {
-		return
-	}
-	b.last = now
-	line := b.render(p, 30)
-	if b.e.tty {
-		fmt.Fprintf(b.e.stderr, "\r%s\x1b[K", line)
-		b.drawn = true
-	} else {
-		fmt.Fprintf(b.e.stderr, "progress: %s\n", line)
-	}
-}
-
-func (b *progressBar) done() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.drawn {
-		fmt.Fprint(b.e.stderr, "\r\x1b[K")
-	}
-}
-
-// renderProgress draws p as a bar of width characters and figures:
-//
-//	[##########----------]  50%  5000/10000 items  1234/s  ETA 4s  migrated 3100  failed 2
-//
-// Without a total (an empty table's estimate, or one passed already) there
-// is no bar, percentage or ETA.
-func renderProgress(p migrate.Progress, width int) string {
-	line := renderScan(p, width)
-	line += fmt.Sprintf("  migrated %d", p.Migrated)
-	if p.Failed > 0 {
-		line += fmt.Sprintf("  failed %d", p.Failed)
-	}
-	return line
-}
-
-// renderScan draws how far a scan has come, as renderProgress does, without
-// what a migration did.
-func renderScan(p migrate.Progress, width int) string {
-	var b strings.Builder
-	if p.Total > 0 && p.Scanned <= p.Total {
-		filled := int(float64(width) * float64(p.Scanned) / float64(p.Total))
-		fmt.Fprintf(&b, "[%s%s] %3d%%  %d/%s", strings.Repeat("#", filled), strings.Repeat("-", width-filled),
-			p.Scanned*100/p.Total, p.Scanned, plural(int(p.Total), "item"))
-	} else {
-		b.WriteString(plural(int(p.Scanned), "item"))
-	}
-	fmt.Fprintf(&b, "  %.0f/s", p.Rate)
-	if p.ETA > 0 {
-		fmt.Fprintf(&b, "  ETA %s", p.ETA.Round(time.Second))
-	}
-	return b.String()
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -17,13 +16,17 @@ import (
 	"github.com/dynamosession/dynamosession/migrate"
 )
 
+// schemaAttr is the attribute a repository keeps a record's schema
+// version in.
+const schemaAttr = "schema"
+
 func runSchemas(ctx context.Context, args []string, e *env) error {
 	fs := newFlags(e, "schemas", "[flags]", `
 Count a table's live sessions by the schema version their data is stored
-under (Options.Schema, kept in the attribute "schema"; a record without
-it is version 1), so a team knows when the last record of an old version
-is gone and its upgrade (Options.Upgrades) can be deleted. Expired
-records are not counted: DynamoDB's TTL deletes them.
+under (Options.Schema, kept in the attribute "`+schemaAttr+`"; a record
+without it is version 1), so a team knows when the last record of an old
+version is gone and its upgrade (Options.Upgrades) can be deleted.
+Expired records are not counted: DynamoDB's TTL deletes them.
 
 This scans the whole table, and DynamoDB bills a Scan for every item it
 reads, live or not: 0.5 read unit per 4 KB, eventually consistent (a
@@ -52,18 +55,19 @@ Needs dynamodb:DescribeTable and dynamodb:Scan.
 		return usagef("-workers %d: want 1 to 1000", *workers)
 	case *rcu < 0:
 		return usagef("-rcu %g: a rate cannot be negative (0: unlimited)", *rcu)
+	case tf.key == rf.data || tf.key == tf.expires || rf.data == tf.expires:
+		return usagef("-key %q, -data %q and -expires %q must be three different attributes", tf.key, rf.data, tf.expires)
+	case schemaAttr == tf.key || schemaAttr == rf.data || schemaAttr == tf.expires:
+		return usagef("-key %q, -data %q and -expires %q must differ from the schema attribute %q", tf.key, rf.data, tf.expires, schemaAttr)
 	}
 	// A dry run to MessagePack reads every record and writes nothing; the
 	// target format does not matter, only the scan and the counts.
-	cfg := migrate.Config[migrate.Value]{
-		Table: tf.table, KeyAttr: tf.key, ExpiresAttr: tf.expires, Prefix: rf.prefix, DataAttr: rf.data,
-		To: formats["msgpack"](), Readers: readers(),
-		Workers: *workers, ReadUnitsPerSecond: *rcu, DryRun: true, Clock: e.now,
-	}
-	if err := cfg.Validate(); err != nil {
-		return usageError{strings.TrimPrefix(err.Error(), "migrate: ")}
-	}
+	cfg := migrate.Config{Workers: *workers, ReadUnitsPerSecond: *rcu, DryRun: true}
 	c, err := cf.connect(ctx, e, true)
+	if err != nil {
+		return err
+	}
+	repo, err := valueRepo(c, tf, rf, formats["msgpack"](), e.now)
 	if err != nil {
 		return err
 	}
@@ -83,19 +87,19 @@ Needs dynamodb:DescribeTable and dynamodb:Scan.
 	fmt.Fprintf(e.stdout, "counting schema versions in table %s, keys %q: a Scan of every item (DynamoDB's estimate, refreshed about every 6 hours: %s, %s; about %g read units)\n",
 		tf.table, rf.prefix+"*", plural(int(aws.ToInt64(out.Table.ItemCount)), "item"), tableadmin.ByteSize(size), scanUnits(size))
 
-	bar := newProgressBar(e)
+	bar := newProgressBar(e, aws.ToInt64(out.Table.ItemCount))
 	bar.render = renderScan
 	cfg.Progress = bar.update
-	rep, err := migrate.Run(ctx, c, cfg)
+	rep, err := migrate.Run(ctx, c, repo, cfg)
 	bar.done()
 	if err != nil && bar.pages == 0 {
-		explainEarlyFailure(e, "schemas", err, cfg, "")
+		explainEarlyFailure(e, "schemas", err, tf.table, "")
 		return errReported
 	}
 	if err != nil {
 		fmt.Fprintln(e.stdout, "INCOMPLETE: the scan stopped part way; these counts cover only what it read")
 	}
-	writeSchemas(e, rep)
+	writeSchemas(e, rep, err == nil)
 	switch {
 	case err != nil:
 		fmt.Fprintf(e.stderr, "dynamosession schemas: %v\n", err)
@@ -106,19 +110,19 @@ Needs dynamodb:DescribeTable and dynamodb:Scan.
 	case rep.Scanned > 0 && skippedUncounted(rep) == rep.Scanned:
 		// Records of a newer schema version than migrate's are skipped
 		// by the conversion but counted here: they matched.
-		explainNoMatch(e, "schemas", "counted", rep, cfg, nil)
+		explainNoMatch(e, "schemas", "counted", rep, rf, nil)
 		return errReported
 	}
 	return nil
 }
 
-// writeSchemas prints the counts of a schemas scan.
-func writeSchemas(e *env, rep *migrate.Report) {
+// writeSchemas prints the counts of a schemas scan, complete or not.
+func writeSchemas(e *env, rep *migrate.Report, complete bool) {
 	var live int64
 	for _, n := range rep.Schemas {
 		live += n
 	}
-	fmt.Fprintln(e.stdout, `live records by schema version (attribute "schema"; without it: version 1):`)
+	fmt.Fprintf(e.stdout, "live records by schema version (attribute %q; without it: version 1):\n", schemaAttr)
 	if len(rep.Schemas) == 0 {
 		fmt.Fprintln(e.stdout, "  none")
 	}
@@ -128,7 +132,7 @@ func writeSchemas(e *env, rep *migrate.Report) {
 	fmt.Fprintf(e.stdout, "scanned %s: %s counted, %s expired (not counted)", plural(int(rep.Scanned), "item"), group(live), group(rep.Expired))
 	other := skippedUncounted(rep)
 	if other > 0 {
-		fmt.Fprintf(e.stdout, ", %s skipped (%s)", group(other), skipReasons(rep))
+		fmt.Fprintf(e.stdout, ", %s skipped (%s)", group(other), skipReasons(rep, skipSchema))
 	}
 	fmt.Fprintln(e.stdout)
 	// A live record whose expiry or schema attribute is not a number is
@@ -137,30 +141,16 @@ func writeSchemas(e *env, rep *migrate.Report) {
 		fmt.Fprintf(e.stdout, "  %s an expiry or schema attribute that cannot be read, so no version (migrate -dry-run lists them)\n", agree(n, "record has", "records have"))
 	}
 	fmt.Fprintf(e.stdout, "read units %.1f (the scan's, as DynamoDB reported them)\n", rep.ReadUnits)
-	if rep.Complete && len(rep.Schemas) > 0 {
+	if complete && len(rep.Schemas) > 0 {
 		fmt.Fprintln(e.stdout, "an upgrade from a version not listed has no live record left to read: it can be deleted once no running deploy writes that version")
 	}
 }
 
 // skippedUncounted is how many items a schemas scan skipped as not
-// sessions of the table's layout: another prefix, no data attribute.
+// sessions of the table's layout: another prefix, no data attribute, a
+// format this tool does not read.
 func skippedUncounted(rep *migrate.Report) int64 {
-	return rep.SkippedPrefix + rep.SkippedNoData + rep.SkippedFormat
-}
-
-// skipReasons says why items were skipped: "other prefix 1, no data
-// attribute 2".
-func skipReasons(rep *migrate.Report) string {
-	var parts []string
-	for _, p := range []struct {
-		what string
-		n    int64
-	}{{"other prefix", rep.SkippedPrefix}, {"no data attribute", rep.SkippedNoData}, {"other format", rep.SkippedFormat}} {
-		if p.n > 0 {
-			parts = append(parts, p.what+" "+group(p.n))
-		}
-	}
-	return strings.Join(parts, ", ")
+	return skipped(rep) - rep.Skipped[skipSchema]
 }
 
 // scanUnits estimates what an eventually consistent Scan of size bytes

@@ -1,4 +1,4 @@
-package migrate
+package anyvalue
 
 import (
 	"bytes"
@@ -300,4 +300,40 @@ func TestHugeExponentIsCheap(t *testing.T) {
 			t.Errorf("%s: refusing it allocated %d bytes, want under 64 KiB", in, got)
 		}
 	}
+}
+
+// TestZeroValue: every codec writes the zero Value in its own format, as
+// dynamosession.New checks of a repository's codec; codec.Map, which
+// stores only maps, writes an empty one.
+func TestZeroValue(t *testing.T) {
+	codecs := []codec.Codec[Value]{codec.JSON[Value]{}, codec.Map[Value]{}, codec.Msgpack[Value]{}, codec.Compressed[Value](codec.Msgpack[Value]{})}
+	for _, c := range codecs {
+		t.Run(string(c.Format()), func(t *testing.T) {
+			var zero Value
+			av, err := c.Encode("k", &zero)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := codec.Detect(av); got != c.Format() {
+				t.Errorf("zero Value detected as %q", got)
+			}
+		})
+	}
+	av, _ := codec.Map[Value]{}.Encode("k", new(Value))
+	if diff := cmp.Diff(`{}`, canonicalJSON(t, av)); diff != "" {
+		t.Errorf("zero Value in Map mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func canonicalJSON(t *testing.T, av types.AttributeValue) string {
+	t.Helper()
+	var v Value
+	if err := (codec.Map[Value]{}).Decode("k", av, &v); err != nil {
+		t.Fatal(err)
+	}
+	b, err := v.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

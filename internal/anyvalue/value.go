@@ -1,4 +1,9 @@
-package migrate
+// Package anyvalue holds [Value], session data of any shape, for the
+// command-line tool (which reads, converts and counts records of tables
+// whose Go type it cannot know) and for the tests of package migrate
+// (which prove its conversions lossless through it). It is internal: an
+// application migrates its records with its own session type.
+package anyvalue
 
 import (
 	"bytes"
@@ -17,10 +22,10 @@ import (
 	"github.com/vmihailenco/msgpack/v5/msgpcode"
 )
 
-// Value is session data of any shape, for migrating records whose Go type
-// is unknown: sessions a Node.js app wrote, or any table the command-line
-// tool is pointed at. Use it as the T of [Run] with the codecs of package
-// codec (codec.JSON[Value], codec.Map[Value], codec.Msgpack[Value], and
+// Value is session data of any shape, for records whose Go type is
+// unknown: sessions a Node.js app wrote, or any table the command-line
+// tool is pointed at. Use it as the T of a repository and of migrate.Run
+// with the codecs of package codec (codec.JSON[Value], codec.Map[Value], codec.Msgpack[Value], and
 // wrappers of codec.Msgpack[Value] such as codec.Sealed): Value implements
 // the hooks each of them calls, so every codec reads and writes it
 // generically.
@@ -44,7 +49,11 @@ import (
 //   - MessagePack map keys must be strings or integers (integers become
 //     their decimal text, as the other codecs write integer map keys).
 //
-// The zero Value is JSON null.
+// The zero Value is JSON null, and MessagePack nil; codec.Map, which
+// stores only maps, writes it as an empty map (an empty session), so that a
+// repository of Values accepts codec.Map (dynamosession.New checks that
+// its codec can write a zero T). A stored null converted to Map therefore
+// reads back as an empty object, not null, and the conversion is refused.
 type Value struct {
 	v any // nil, bool, string, Number, []byte, time.Time, []any, map[string]any, or a set
 }
@@ -449,6 +458,9 @@ func reflectUint(x any) uint64 {
 // MarshalDynamoDBAttributeValue writes the value as a DynamoDB attribute,
 // for codec.Map[Value].
 func (v *Value) MarshalDynamoDBAttributeValue() (types.AttributeValue, error) {
+	if v.v == nil {
+		return &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{}}, nil
+	}
 	return toAttr(v.v, 0)
 }
 
@@ -683,3 +695,8 @@ func sameSet(a, b types.AttributeValue) bool {
 	y, ok2 := norm(b)
 	return ok1 && ok2 && fmt.Sprintf("%T", a) == fmt.Sprintf("%T", b) && slices.Equal(x, y)
 }
+
+// Same reports whether b holds the data of a, allowing the changes of
+// representation that [Value] documents (see sameValue). Package migrate
+// compares a record's data before and after conversion with it.
+func Same(a, b *Value) bool { return sameValue(a.v, b.v) }
