@@ -38,6 +38,7 @@ import (
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/consistency"
 	"github.com/dynamosession/dynamosession/internal/reader"
+	"github.com/dynamosession/dynamosession/internal/ttlcheck"
 	"github.com/dynamosession/dynamosession/ttl"
 )
 
@@ -384,7 +385,7 @@ func validate[T any](client API, table string, o Options[T]) error {
 	if _, clash := seen["type"]; clash && o.Codec.Format() == codec.FormatJSON {
 		return bad("attribute %q is written by the JSON codec", "type")
 	}
-	if err := ttl.Validate(o.TTL, o.Touch); err != nil {
+	if err := ttlcheck.Check(o.TTL, o.Touch); err != nil {
 		return bad("%v", err)
 	}
 	if o.Schema < 1 {

@@ -139,6 +139,7 @@ import (
 	"github.com/dynamosession/dynamosession"
 	"github.com/dynamosession/dynamosession/consistency"
 	"github.com/dynamosession/dynamosession/httpsession"
+	"github.com/dynamosession/dynamosession/internal/readconsistency"
 )
 
 // Record is what the store keeps per session.
@@ -239,7 +240,7 @@ func New(repo *dynamosession.Repo[Record], keyPairs ...[]byte) (*Store, error) {
 		Codecs:    securecookie.CodecsFromPairs(keyPairs...),
 		MaxLength: DefaultMaxLength,
 		repo:      repo,
-		eventual:  !consistency.Resolve(context.Background(), repo.Options().Consistency),
+		eventual:  !readconsistency.Strong(context.Background(), repo.Options().Consistency),
 	}
 	for i := 0; i < len(keyPairs); i += 2 {
 		pair := i / 2

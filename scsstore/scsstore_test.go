@@ -15,6 +15,7 @@ import (
 	"github.com/dynamosession/dynamosession"
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/fake"
+	"github.com/dynamosession/dynamosession/internal/expiry"
 	"github.com/dynamosession/dynamosession/internal/testclock"
 	"github.com/dynamosession/dynamosession/scsstore"
 	"github.com/dynamosession/dynamosession/ttl"
@@ -130,17 +131,17 @@ func TestExpiryAtFractionalSecond(t *testing.T) {
 		t.Run(frac.String(), func(t *testing.T) {
 			s, db, clock := newStore(t, nil)
 			clock.Advance(frac)
-			expiry := clock.Now().Add(24 * time.Hour) // scs's Lifetime = the TTL
-			if err := s.Commit(tok, []byte("v1"), expiry); err != nil {
+			scsExpiry := clock.Now().Add(24 * time.Hour) // scs's Lifetime = the TTL
+			if err := s.Commit(tok, []byte("v1"), scsExpiry); err != nil {
 				t.Fatal(err)
 			}
 			item, _ := db.Item("sessions", map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: "session#" + tok}})
-			stored, err := ttl.ParseExpiry(item["expires"].(*types.AttributeValueMemberN).Value)
+			stored, err := expiry.Parse(item["expires"].(*types.AttributeValueMemberN).Value)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if stored.Before(expiry) {
-				t.Errorf("stored expiry %s is before scs's %s", stored.Format(time.RFC3339Nano), expiry.Format(time.RFC3339Nano))
+			if stored.Before(scsExpiry) {
+				t.Errorf("stored expiry %s is before scs's %s", stored.Format(time.RFC3339Nano), scsExpiry.Format(time.RFC3339Nano))
 			}
 			clock.Advance(24*time.Hour - time.Millisecond)
 			if diff := cmp.Diff(found{"v1", true, nil}, find(s, tok)); diff != "" {
