@@ -69,14 +69,7 @@ func TestCheck(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "testdata", "sub", "x.golden")
-			if tt.stored != nil {
-				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, []byte(*tt.stored), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
+			store(t, path, tt.stored)
 			fails := check(t, tt.update, path, []byte(tt.got))
 			switch {
 			case tt.wantFail == "" && len(fails) != 0:
@@ -84,21 +77,41 @@ func TestCheck(t *testing.T) {
 			case tt.wantFail != "" && (len(fails) != 1 || !strings.Contains(fails[0], tt.wantFail)):
 				t.Errorf("Check failures %q, want one saying %q", fails, tt.wantFail)
 			}
-			after, err := os.ReadFile(path)
-			if tt.wantAfter == nil {
-				if !os.IsNotExist(err) {
-					t.Errorf("file after Check: %q, %v; want none", after, err)
-				}
-				return
-			}
-			if diff := cmp.Diff(*tt.wantAfter, string(after)); err != nil || diff != "" {
-				t.Errorf("file after Check mismatch (-want +got), %v:\n%s", err, diff)
-			}
+			checkFile(t, path, tt.wantAfter)
 		})
 	}
 }
 
 func ptr(s string) *string { return &s }
+
+// store writes content to path, creating directories; nil writes nothing.
+func store(t *testing.T, path string, content *string) {
+	t.Helper()
+	if content == nil {
+		return
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(*content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkFile checks the file at path holds want; nil wants no file.
+func checkFile(t *testing.T, path string, want *string) {
+	t.Helper()
+	got, err := os.ReadFile(path)
+	if want == nil {
+		if !os.IsNotExist(err) {
+			t.Errorf("%s: %q, %v; want no file", path, got, err)
+		}
+		return
+	}
+	if diff := cmp.Diff(*want, string(got)); err != nil || diff != "" {
+		t.Errorf("%s mismatch (-want +got), %v:\n%s", path, err, diff)
+	}
+}
 
 func TestSeed(t *testing.T) {
 	tests := []struct {
@@ -114,27 +127,11 @@ func TestSeed(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "testdata", "fuzz", "FuzzX", "seed")
-			if tt.stored != nil {
-				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, []byte(*tt.stored), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
+			store(t, path, tt.stored)
 			defer func(old bool) { *update = old }(*update)
 			*update = tt.update
 			Seed(t, path, []byte("new"))
-			after, err := os.ReadFile(path)
-			if tt.wantAfter == nil {
-				if !os.IsNotExist(err) {
-					t.Errorf("file after Seed: %q, %v; want none", after, err)
-				}
-				return
-			}
-			if diff := cmp.Diff(*tt.wantAfter, string(after)); err != nil || diff != "" {
-				t.Errorf("file after Seed mismatch (-want +got), %v:\n%s", err, diff)
-			}
+			checkFile(t, path, tt.wantAfter)
 		})
 	}
 }
