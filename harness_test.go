@@ -2,8 +2,9 @@
 // DynamoDB Local, AWS) with env and newRepo, the contract suite's runner
 // (TestContract and the list of contract cases, whose bodies live in the
 // file of their operation), the call counters, the fake wrappers that
-// inject faults or record requests, and the golden-file helper with the
-// package's one -update flag.
+// inject faults or record requests, and checkGolden, which keeps the
+// records Node stores read under codec/testdata/golden (through
+// internal/golden and its -update flag, shared by every module).
 
 package dynamosession_test
 
@@ -12,9 +13,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -27,6 +26,7 @@ import (
 	"github.com/dynamosession/dynamosession/fake"
 	"github.com/dynamosession/dynamosession/internal/ddbjson"
 	"github.com/dynamosession/dynamosession/internal/dynamotest"
+	"github.com/dynamosession/dynamosession/internal/golden"
 	"github.com/dynamosession/dynamosession/internal/metered"
 	"github.com/dynamosession/dynamosession/internal/testclock"
 	"github.com/dynamosession/dynamosession/ttl"
@@ -426,12 +426,10 @@ func createSessions(db *fake.DB) error {
 	return err
 }
 
-var update = flag.Bool("update", false, "rewrite golden files under codec/testdata/golden")
-
 var timeEqualOpt = cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) })
 
-// checkGolden compares item with codec/testdata/golden/name.json, after
-// writing it there and meta beside it as name.meta.json with -update.
+// checkGolden compares item with codec/testdata/golden/name.json and meta
+// with name.meta.json beside it (both rewritten with -update).
 // verify.js feeds each such record to the real Node store meta names and
 // checks it reads meta's "want".
 func checkGolden(t *testing.T, name string, item map[string]types.AttributeValue, meta map[string]any) {
@@ -445,24 +443,8 @@ func checkGolden(t *testing.T, name string, item map[string]types.AttributeValue
 		t.Fatal(err)
 	}
 	path := filepath.Join("codec", "testdata", "golden", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path+".json", got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path+".meta.json", append(metaText, '\n'), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	stored, err := os.ReadFile(path + ".json")
-	if err != nil {
-		t.Fatalf("%v (run with -update to create)", err)
-	}
-	if diff := cmp.Diff(string(stored), string(got)); diff != "" {
-		t.Errorf("stored item differs from %s.json (-golden +now):\n%s", path, diff)
-	}
+	golden.Check(t, path+".json", got)
+	golden.Check(t, path+".meta.json", append(metaText, '\n'))
 }
 
 // cost is the capacity a run of requests consumed, as the backend

@@ -39,6 +39,7 @@ import (
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/consistency"
 	"github.com/dynamosession/dynamosession/internal/reader"
+	"github.com/dynamosession/dynamosession/internal/ttlcheck"
 	"github.com/dynamosession/dynamosession/internal/upgrade"
 	"github.com/dynamosession/dynamosession/ttl"
 )
@@ -381,7 +382,7 @@ func validate[T any](client API, table string, o Options[T]) error {
 	if err := validateAttrs(o); err != nil {
 		return bad("%v", err)
 	}
-	if err := ttl.Validate(o.TTL, o.Touch); err != nil {
+	if err := ttlcheck.Check(o.TTL, o.Touch); err != nil {
 		return bad("%v", err)
 	}
 	if o.Schema < 1 {

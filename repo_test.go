@@ -13,9 +13,9 @@ import (
 
 	"github.com/dynamosession/dynamosession"
 	"github.com/dynamosession/dynamosession/codec"
-	"github.com/dynamosession/dynamosession/consistency"
 	"github.com/dynamosession/dynamosession/fake"
 	"github.com/dynamosession/dynamosession/internal/metered"
+	"github.com/dynamosession/dynamosession/internal/readconsistency"
 	"github.com/dynamosession/dynamosession/ttl"
 )
 
@@ -122,7 +122,7 @@ func TestDefaults(t *testing.T) {
 	}
 	o := repo.Options()
 	got := fmt.Sprintf("%s %s %s %s %s %v %v %v", o.KeyAttr, o.Prefix, o.DataAttr, o.ExpiresAttr, o.Codec.Format(),
-		o.TTL.Lifetime(), o.Touch.Interval(), consistency.Resolve(context.Background(), o.Consistency))
+		o.TTL.Lifetime(), o.Touch.Interval(), readconsistency.Strong(context.Background(), o.Consistency))
 	if want := "id session# sess expires map 24h0m0s 2h24m0s false"; got != want {
 		t.Errorf("defaults = %q, want %q", got, want)
 	}

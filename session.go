@@ -14,10 +14,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/dynamosession/dynamosession/codec"
-	"github.com/dynamosession/dynamosession/consistency"
 	"github.com/dynamosession/dynamosession/internal/attr"
 	"github.com/dynamosession/dynamosession/internal/capacity"
 	"github.com/dynamosession/dynamosession/internal/expiry"
+	"github.com/dynamosession/dynamosession/internal/readconsistency"
 )
 
 // Session is a session read by [Repo.Get]. Change Data and pass the session
@@ -90,7 +90,7 @@ func (r *Repo[T]) Get(ctx context.Context, id string) (*Session[T], error) {
 	if err != nil {
 		return nil, err
 	}
-	strong := consistency.Resolve(ctx, r.opts.Consistency)
+	strong := readconsistency.Strong(ctx, r.opts.Consistency)
 	now := r.now()
 	item, cached := r.cache.lookup(k, strong, now)
 	if !cached.hit {

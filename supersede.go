@@ -7,7 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/dynamosession/dynamosession/ttl"
+	"github.com/dynamosession/dynamosession/internal/expiry"
 )
 
 // supersededAttr marks a tombstone Supersede left: a number, the Unix
@@ -70,8 +70,8 @@ func (r *Repo[T]) Supersede(ctx context.Context, id string, grace time.Duration)
 		TableName: &r.table,
 		Item: map[string]types.AttributeValue{
 			r.opts.KeyAttr:     &types.AttributeValueMemberS{Value: k},
-			r.opts.ExpiresAttr: &types.AttributeValueMemberN{Value: ttl.FormatExpiry(until)},
-			supersededAttr:     &types.AttributeValueMemberN{Value: ttl.FormatExpiry(now)},
+			r.opts.ExpiresAttr: &types.AttributeValueMemberN{Value: expiry.Format(until)},
+			supersededAttr:     &types.AttributeValueMemberN{Value: expiry.Format(now)},
 		},
 		ConditionExpression:      &cond,
 		ExpressionAttributeNames: map[string]string{"#d": r.opts.DataAttr},

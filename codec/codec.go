@@ -1,7 +1,8 @@
 // Package codec turns a session value of type T into the DynamoDB attribute
 // that stores it, and back.
 //
-// Three formats exist in session tables today, and a [Codec] exists for each:
+// Session tables hold a session in one of three attribute types, and a
+// [Codec] exists for each:
 //
 //   - [Map] stores the session as a native DynamoDB map (M), as
 //     @pwrdrvr/dynamodb-session-store does. It is queryable and readable in
@@ -10,8 +11,12 @@
 //     exactly as connect-dynamodb does.
 //   - [Msgpack] stores it as MessagePack bytes (B): the smallest and fastest.
 //
-// All three map struct fields by their `json` tags (the Map codec names a
-// field without one by its `dynamodbav` tag), so one Go struct reads the
+// Two more codecs wrap a [Binary] one in an envelope, also stored as B:
+// [Compressed] (zstd, for large sessions) and [Sealed] (encrypted and
+// bound to the session's key).
+//
+// All of them map struct fields by their `json` tags (the Map codec names
+// a field without one by its `dynamodbav` tag), so one Go struct reads the
 // same in every format and matches the field names Node.js apps wrote.
 //
 // # Exactness

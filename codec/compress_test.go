@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/flate"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/internal/capacity"
+	"github.com/dynamosession/dynamosession/internal/golden"
 	"github.com/dynamosession/dynamosession/internal/reader"
 	"github.com/dynamosession/dynamosession/internal/samplesession"
 )
@@ -328,8 +328,6 @@ func TestCompressedWriteUnits(t *testing.T) {
 	}
 }
 
-var updateCompress = flag.Bool("update-compress", false, "rewrite testdata/fuzz/FuzzCompressedDecode")
-
 // fuzzCompressor is the codec of FuzzCompressedDecode. Its limit is lower
 // than the default so that the fuzzer finds the limit quickly.
 func fuzzCompressor() *codec.Compressor[samplesession.Session] {
@@ -374,21 +372,13 @@ func compressCorpus(t testing.TB) map[string][]byte {
 	}
 }
 
-// TestCompressedCorpus checks the checked-in seeds, and rewrites them with
-// -update-compress.
+// TestCompressedCorpus checks the checked-in seeds; -update writes the
+// ones missing and never rewrites one (see golden.Seed).
 func TestCompressedCorpus(t *testing.T) {
 	dir := filepath.Join("testdata", "fuzz", "FuzzCompressedDecode")
 	seeds := compressCorpus(t)
-	if *updateCompress {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		for name, b := range seeds {
-			body := fmt.Sprintf("go test fuzz v1\n[]byte(%s)\n", strconv.Quote(string(b)))
-			if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
+	for name, b := range seeds {
+		golden.Seed(t, filepath.Join(dir, name), []byte(fmt.Sprintf("go test fuzz v1\n[]byte(%s)\n", strconv.Quote(string(b)))))
 	}
 	c := fuzzCompressor()
 	for name := range seeds {
@@ -396,7 +386,7 @@ func TestCompressedCorpus(t *testing.T) {
 			path := filepath.Join(dir, name)
 			data, err := os.ReadFile(path)
 			if err != nil {
-				t.Fatalf("%v (run go test ./codec -run TestCompressedCorpus -update-compress)", err)
+				t.Fatalf("%v (run go test ./codec -run TestCompressedCorpus -update)", err)
 			}
 			lines := strings.Split(strings.TrimSpace(string(data)), "\n")
 			if len(lines) != 2 || lines[0] != "go test fuzz v1" {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -22,12 +21,8 @@ import (
 	"github.com/dynamosession/dynamosession"
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/fake"
+	"github.com/dynamosession/dynamosession/internal/golden"
 )
-
-// updateSeal rewrites the sealed seed corpus under testdata/fuzz. Its name
-// is specific so it cannot clash with other golden-file flags of the
-// package.
-var updateSeal = flag.Bool("update-seal", false, "rewrite testdata/fuzz/FuzzSealedDecode")
 
 // sealKey derives a fixed test key from its ID, so the checked-in seed
 // corpus stays openable across runs. Real keys come from crypto/rand or a
@@ -602,22 +597,16 @@ func sealCorpus(t testing.TB) map[string]struct {
 	}
 }
 
-// TestSealedCorpus checks the checked-in seeds, and rewrites them with
-// -update-seal. The valid seeds must still open: a layout change that
-// cannot read them would lock every user out of their sessions.
+// TestSealedCorpus checks the checked-in seeds; -update writes the ones
+// missing and never rewrites one (see golden.Seed). The valid seeds must
+// still open: a layout change that cannot read them would lock every user
+// out of their sessions.
 func TestSealedCorpus(t *testing.T) {
 	dir := filepath.Join("testdata", "fuzz", "FuzzSealedDecode")
 	seeds := sealCorpus(t)
-	if *updateSeal {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		for name, s := range seeds {
-			body := fmt.Sprintf("go test fuzz v1\n[]byte(%s)\nstring(%s)\n", strconv.Quote(string(s.env)), strconv.Quote(s.key))
-			if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
+	for name, s := range seeds {
+		body := fmt.Sprintf("go test fuzz v1\n[]byte(%s)\nstring(%s)\n", strconv.Quote(string(s.env)), strconv.Quote(s.key))
+		golden.Seed(t, filepath.Join(dir, name), []byte(body))
 	}
 	c := fuzzSealed(t)
 	for name := range seeds {
@@ -637,7 +626,7 @@ func readSealSeed(t *testing.T, path string) ([]byte, string) {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("%v (run go test ./codec -run TestSealedCorpus -update-seal)", err)
+		t.Fatalf("%v (run go test ./codec -run TestSealedCorpus -update)", err)
 	}
 	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
 	if len(lines) != 3 || lines[0] != "go test fuzz v1" {

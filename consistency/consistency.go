@@ -7,50 +7,45 @@
 // after login: it must see the session the login just wrote. Mark that one
 // request's context with [WithStrongRead] instead of paying for strong reads
 // everywhere.
+//
+// A context marked with [WithStrongRead] or [WithEventualRead] wins over
+// the repository's [Policy]; otherwise the policy decides.
 package consistency
 
-import "context"
+import (
+	"context"
+
+	"github.com/dynamosession/dynamosession/internal/readconsistency"
+)
 
 // A Policy decides whether a read made with ctx is strongly consistent.
+// [Eventual] and [Strong] cover most needs; to decide per request (strong
+// reads for an admin path, say), implement the one method on a type of
+// your own. A context override from [WithStrongRead] or
+// [WithEventualRead] is applied before the policy is asked.
 type Policy interface {
 	ConsistentRead(ctx context.Context) bool
 }
 
-// PolicyFunc adapts a function to a [Policy].
-type PolicyFunc func(ctx context.Context) bool
-
-// ConsistentRead calls f(ctx).
-func (f PolicyFunc) ConsistentRead(ctx context.Context) bool { return f(ctx) }
-
 // The two fixed policies. Eventual is the repository default.
 var (
-	Eventual Policy = PolicyFunc(func(context.Context) bool { return false })
-	Strong   Policy = PolicyFunc(func(context.Context) bool { return true })
+	Eventual Policy = fixed(false)
+	Strong   Policy = fixed(true)
 )
 
-type overrideKey struct{}
+type fixed bool
+
+func (f fixed) ConsistentRead(context.Context) bool { return bool(f) }
 
 // WithStrongRead returns a context whose reads are strongly consistent
 // whatever the repository's policy: use it for the request that must read
 // its own write.
 func WithStrongRead(ctx context.Context) context.Context {
-	return context.WithValue(ctx, overrideKey{}, true)
+	return readconsistency.WithOverride(ctx, true)
 }
 
 // WithEventualRead returns a context whose reads are eventually consistent
 // whatever the repository's policy.
 func WithEventualRead(ctx context.Context) context.Context {
-	return context.WithValue(ctx, overrideKey{}, false)
-}
-
-// Resolve reports whether a read with ctx is strongly consistent: a context
-// override wins, then p; a nil p means [Eventual].
-func Resolve(ctx context.Context, p Policy) bool {
-	if v, ok := ctx.Value(overrideKey{}).(bool); ok {
-		return v
-	}
-	if p == nil {
-		return false
-	}
-	return p.ConsistentRead(ctx)
+	return readconsistency.WithOverride(ctx, false)
 }

@@ -90,10 +90,11 @@
 //     *types.ResourceNotFoundException, …, and *smithy.GenericAPIError with
 //     code ValidationException), wrapped in *smithy.OperationError as the
 //     SDK wraps them, so errors.As works the same against both;
-//   - reports ConsumedCapacity by DynamoDB's rules (see package
-//     [github.com/dynamosession/dynamosession/capacity]), including the
-//     write a failed condition still costs, and keeps running totals in
-//     [DB.Stats];
+//   - reports ConsumedCapacity by DynamoDB's rules (item sizes as the
+//     Developer Guide's "DynamoDB item sizes and formats" gives them,
+//     numbers as DynamoDB Local charges them: the rules the repository
+//     itself predicts costs with), including the write a failed condition
+//     still costs, and keeps running totals in [DB.Stats];
 //   - treats TTL as DynamoDB does: lazily. Expired items stay readable until
 //     [DB.SweepExpired] deletes them, as the real background sweeper
 //     eventually would;

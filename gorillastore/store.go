@@ -138,6 +138,7 @@ import (
 
 	"github.com/dynamosession/dynamosession"
 	"github.com/dynamosession/dynamosession/consistency"
+	"github.com/dynamosession/dynamosession/internal/readconsistency"
 	"github.com/dynamosession/dynamosession/internal/sessionid"
 )
 
@@ -237,7 +238,7 @@ func New(repo *dynamosession.Repo[Record], keyPairs ...[]byte) (*Store, error) {
 		Codecs:    securecookie.CodecsFromPairs(keyPairs...),
 		MaxLength: DefaultMaxLength,
 		repo:      repo,
-		eventual:  !consistency.Resolve(context.Background(), repo.Options().Consistency),
+		eventual:  !readconsistency.Strong(context.Background(), repo.Options().Consistency),
 	}
 	for i := 0; i < len(keyPairs); i += 2 {
 		pair := i / 2

@@ -207,6 +207,7 @@ import (
 
 	"github.com/dynamosession/dynamosession"
 	"github.com/dynamosession/dynamosession/consistency"
+	"github.com/dynamosession/dynamosession/internal/readconsistency"
 )
 
 // Options configures a [Manager]. Every zero field means its documented
@@ -553,7 +554,7 @@ func (m *Manager[T]) load(ctx context.Context, r *http.Request) (*State[T], erro
 func (m *Manager[T]) get(ctx context.Context, id string) (*dynamosession.Session[T], error) {
 	s, err := m.repo.Get(ctx, id)
 	if errors.Is(err, dynamosession.ErrNotFound) && !errors.Is(err, dynamosession.ErrExpired) &&
-		!errors.Is(err, dynamosession.ErrSuperseded) && !consistency.Resolve(ctx, m.repo.Options().Consistency) {
+		!errors.Is(err, dynamosession.ErrSuperseded) && !readconsistency.Strong(ctx, m.repo.Options().Consistency) {
 		s, err = m.repo.Get(consistency.WithStrongRead(ctx), id)
 	}
 	return s, err

@@ -41,6 +41,7 @@ import (
 
 	"github.com/dynamosession/dynamosession"
 	"github.com/dynamosession/dynamosession/consistency"
+	"github.com/dynamosession/dynamosession/internal/readconsistency"
 )
 
 // Record is what the store keeps per session: scs's encoded session and
@@ -122,7 +123,7 @@ func (s *Store) Find(token string) ([]byte, bool, error) {
 func (s *Store) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
 	sess, err := s.repo.Get(ctx, token)
 	if errors.Is(err, dynamosession.ErrNotFound) && !errors.Is(err, dynamosession.ErrExpired) &&
-		!consistency.Resolve(ctx, s.opts.Consistency) {
+		!readconsistency.Strong(ctx, s.opts.Consistency) {
 		// An eventually consistent read can miss a session committed a
 		// moment ago (scs's RenewToken at login, then the redirect): confirm
 		// with a strong read before "not found" starts an empty session and

@@ -15,6 +15,7 @@ import (
 	"github.com/dynamosession/dynamosession"
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/fake"
+	"github.com/dynamosession/dynamosession/internal/expiry"
 	"github.com/dynamosession/dynamosession/internal/testclock"
 	"github.com/dynamosession/dynamosession/scsstore"
 	"github.com/dynamosession/dynamosession/ttl"
@@ -155,21 +156,21 @@ func TestExpiryFollowsScs(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s, db, clock := newStore(t, func(o *dynamosession.Options[scsstore.Record]) { o.TTL = tt.ttl })
 			clock.Advance(tt.frac)
-			expiry := clock.Now().Add(tt.lifetime)
-			if err := s.Commit(tok, []byte("v1"), expiry); err != nil {
+			scsExpiry := clock.Now().Add(tt.lifetime)
+			if err := s.Commit(tok, []byte("v1"), scsExpiry); err != nil {
 				t.Fatal(err)
 			}
 			item, _ := db.Item("sessions", map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: "session#" + tok}})
-			stored, err := ttl.ParseExpiry(item["expires"].(*types.AttributeValueMemberN).Value)
+			stored, err := expiry.Parse(item["expires"].(*types.AttributeValueMemberN).Value)
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := expiry.Truncate(time.Second)
-			if want.Before(expiry) {
+			want := scsExpiry.Truncate(time.Second)
+			if want.Before(scsExpiry) {
 				want = want.Add(time.Second)
 			}
 			if !stored.Equal(want) {
-				t.Errorf("stored expiry %s, want scs's %s rounded up to %s", stored.Format(time.RFC3339Nano), expiry.Format(time.RFC3339Nano), want.Format(time.RFC3339))
+				t.Errorf("stored expiry %s, want scs's %s rounded up to %s", stored.Format(time.RFC3339Nano), scsExpiry.Format(time.RFC3339Nano), want.Format(time.RFC3339))
 			}
 			clock.Advance(tt.lifetime - time.Millisecond)
 			if diff := cmp.Diff(found{"v1", true, nil}, find(s, tok)); diff != "" {

@@ -9,13 +9,13 @@
 // "idle timeout".
 //
 // Everything here is a pure function of the times it is given; nothing reads
-// the clock.
+// the clock. Reading an expiry back is the repository's job:
+// Session.ExpiresAt holds the stored one, in whichever form (seconds,
+// fractional seconds, milliseconds) the Node.js session stores wrote it.
 package ttl
 
 import (
-	"errors"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -75,7 +75,8 @@ type Throttle interface {
 // one write an hour instead of sixty.
 //
 // d must be shorter than the TTL lifetime, or a session would expire before
-// its first touch; repositories reject such a configuration.
+// its first touch: dynamosession.New rejects such a configuration with an
+// error wrapping dynamosession.ErrInvalidOptions.
 func TouchAfter(d time.Duration) Throttle {
 	if d < 0 {
 		panic(fmt.Sprintf("ttl: TouchAfter(%v): interval must not be negative", d))
@@ -136,42 +137,3 @@ type never struct{}
 func (never) Due(time.Time, time.Time, time.Duration) bool { return false }
 func (never) Interval() time.Duration                      { return -1 }
 func (never) String() string                               { return "ttl.Never()" }
-
-// ErrThrottleOutlivesTTL reports a touch interval that is not shorter than
-// the lifetime it throttles.
-var ErrThrottleOutlivesTTL = errors.New("ttl: touch interval must be shorter than the TTL lifetime")
-
-// Validate checks that t can keep a session under p alive: its interval must
-// be shorter than p's lifetime.
-func Validate(p Policy, t Throttle) error {
-	if p == nil || t == nil {
-		return errors.New("ttl: nil policy or throttle")
-	}
-	if p.Lifetime() <= 0 {
-		return fmt.Errorf("ttl: lifetime %v must be positive", p.Lifetime())
-	}
-	if iv := t.Interval(); iv >= p.Lifetime() {
-		return fmt.Errorf("%w: interval %v, lifetime %v", ErrThrottleOutlivesTTL, iv, p.Lifetime())
-	}
-	return nil
-}
-
-// ParseThrottle reads a touch policy as command-line flags spell it:
-// "always", "never", or the interval of [TouchAfter] as a duration ("1h",
-// "30m"). The empty string returns a nil Throttle, which leaves the choice
-// to the repository's default, [DefaultThrottle] of its TTL.
-func ParseThrottle(s string) (Throttle, error) {
-	switch strings.ToLower(s) {
-	case "":
-		return nil, nil
-	case "always":
-		return Always(), nil
-	case "never":
-		return Never(), nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 {
-		return nil, fmt.Errorf(`ttl: touch policy %q: want "always", "never" or a duration such as 1h`, s)
-	}
-	return TouchAfter(d), nil
-}

@@ -1,10 +1,10 @@
 package ttl_test
 
 import (
-	"errors"
 	"testing"
 	"time"
 
+	"github.com/dynamosession/dynamosession/internal/ttlcheck"
 	"github.com/dynamosession/dynamosession/ttl"
 )
 
@@ -85,32 +85,9 @@ func TestDefaultThrottle(t *testing.T) {
 				t.Errorf("interval %v, want %v", got, tt.want)
 			}
 			if tt.p != nil {
-				if err := ttl.Validate(tt.p, th); err != nil {
-					t.Errorf("the default does not validate: %v", err)
+				if err := ttlcheck.Check(tt.p, th); err != nil {
+					t.Errorf("the default does not pass the repository's check: %v", err)
 				}
-			}
-		})
-	}
-}
-
-func TestValidate(t *testing.T) {
-	tests := []struct {
-		name    string
-		p       ttl.Policy
-		th      ttl.Throttle
-		wantErr error
-	}{
-		{"default", ttl.Sliding(24 * time.Hour), ttl.TouchAfter(time.Hour), nil},
-		{"interval equals lifetime", ttl.Sliding(time.Hour), ttl.TouchAfter(time.Hour), ttl.ErrThrottleOutlivesTTL},
-		{"interval longer", ttl.Sliding(time.Hour), ttl.TouchAfter(2 * time.Hour), ttl.ErrThrottleOutlivesTTL},
-		{"always", ttl.Sliding(time.Minute), ttl.Always(), nil},
-		{"never", ttl.Sliding(time.Minute), ttl.Never(), nil},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			err := ttl.Validate(tt.p, tt.th)
-			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
-				t.Errorf("Validate = %v, want %v", err, tt.wantErr)
 			}
 		})
 	}
@@ -129,66 +106,5 @@ func TestBadArgumentsPanic(t *testing.T) {
 			}()
 			fn()
 		})
-	}
-}
-
-func TestParseExpiry(t *testing.T) {
-	tests := []struct {
-		in      string
-		want    time.Time
-		wantErr bool
-	}{
-		{"1800003600", time.Unix(1800003600, 0), false},
-		{"1800003600.25", time.Unix(1800003600, 250_000_000), false},
-		{"1800003600250", time.Unix(1800003600, 250_000_000), false},
-		{"1e9", time.Unix(1_000_000_000, 0), false},
-		{"NaN", time.Time{}, true},
-		{"soon", time.Time{}, true},
-		{"-5", time.Unix(-5, 0), false},
-		{"1e21", time.Unix(1e18, 0), false}, // milliseconds: the last second read
-		{"-1e18", time.Unix(-1e18, 0), false},
-	}
-	for _, tt := range tests {
-		got, err := ttl.ParseExpiry(tt.in)
-		if (err != nil) != tt.wantErr || !got.Equal(tt.want) {
-			t.Errorf("ParseExpiry(%q) = %v, %v; want %v (error %v)", tt.in, got, err, tt.want, tt.wantErr)
-		}
-	}
-	if got := ttl.FormatExpiry(time.Unix(1800003600, 999_000_000)); got != "1800003600" {
-		t.Errorf("FormatExpiry = %q", got)
-	}
-}
-
-// TestParseExpiryOutOfRange: a stored expiry beyond what an int64 of
-// seconds holds was converted with Go's float-to-int conversion, whose
-// result is implementation-specific: MinInt64 on amd64 (the session read
-// as expired), saturated on arm64 (never expiring). Every such value is
-// now an error wrapping ErrExpiryRange, on every platform.
-func TestParseExpiryOutOfRange(t *testing.T) {
-	for _, in := range []string{"1e125", "-1e125", "9.9999999999999999999999999999999999999E+125", "1.0000001e21", "-1.0000001e18", "9.3e21", "-9223372036854775808", "1e300"} {
-		t.Run(in, func(t *testing.T) {
-			got, err := ttl.ParseExpiry(in)
-			if !errors.Is(err, ttl.ErrExpiryRange) {
-				t.Errorf("ParseExpiry(%q) = %v, %v; want an error wrapping ErrExpiryRange", in, got, err)
-			}
-		})
-	}
-}
-
-func TestParseThrottle(t *testing.T) {
-	for in, want := range map[string]time.Duration{"1h": time.Hour, "30m": 30 * time.Minute, "always": 0, "NEVER": -1} {
-		th, err := ttl.ParseThrottle(in)
-		if err != nil || th == nil || th.Interval() != want {
-			t.Errorf("ParseThrottle(%q) = %v, %v; want interval %v", in, th, err, want)
-		}
-	}
-	// The empty string leaves the choice to the repository's default.
-	if th, err := ttl.ParseThrottle(""); th != nil || err != nil {
-		t.Errorf(`ParseThrottle("") = %v, %v; want nil, nil`, th, err)
-	}
-	for _, in := range []string{"soon", "-1h"} {
-		if _, err := ttl.ParseThrottle(in); err == nil {
-			t.Errorf("ParseThrottle(%q) succeeded", in)
-		}
 	}
 }

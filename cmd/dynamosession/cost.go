@@ -86,12 +86,24 @@ Prices: `+costmodel.PricesAsOf+`.
 	return writeSVG(e, *svgPath, []costmodel.Result{r})
 }
 
+// parseTouch reads the -touch flag: "always", "never", or the interval of
+// ttl.TouchAfter as a duration ("1h", "30m"). The empty string returns a
+// nil Throttle, which leaves the choice to the repository's default,
+// ttl.DefaultThrottle of the TTL.
 func parseTouch(s string) (ttl.Throttle, error) {
-	t, err := ttl.ParseThrottle(s)
-	if err != nil {
-		return nil, usagef("-touch: %v", err)
+	switch strings.ToLower(s) {
+	case "":
+		return nil, nil
+	case "always":
+		return ttl.Always(), nil
+	case "never":
+		return ttl.Never(), nil
 	}
-	return t, nil
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return nil, usagef(`-touch: ttl: touch policy %q: want "always", "never" or a duration such as 1h`, s)
+	}
+	return ttl.TouchAfter(d), nil
 }
 
 // writeSVG draws results as a chart into the file at path, unless path is

@@ -16,6 +16,7 @@ import (
 
 	"github.com/dynamosession/dynamosession"
 	"github.com/dynamosession/dynamosession/internal/dynamotest"
+	"github.com/dynamosession/dynamosession/internal/golden"
 )
 
 // localNow is the clock of the DynamoDB Local tests: years ahead, so
@@ -135,7 +136,7 @@ func TestOwnersOnDynamoDBLocal(t *testing.T) {
 	do("revoke", "-table", table, "-owner", "alan", "-revocation-check", "1m")
 	do("sessions", "-table", table, "-owner", "alan")
 	do("schemas", "-table", table)
-	golden(t, "local-owners", strings.Join(transcript, "\n"))
+	golden.Check(t, "testdata/local-owners.golden", []byte(strings.Join(transcript, "\n")))
 }
 
 // TestTablesOnDynamoDBLocal runs create-table and check-table against
@@ -157,5 +158,5 @@ func TestTablesOnDynamoDBLocal(t *testing.T) {
 	} {
 		transcript = append(transcript, l.run(args...))
 	}
-	golden(t, "local-tables", strings.Join(transcript, "\n"))
+	golden.Check(t, "testdata/local-tables.golden", []byte(strings.Join(transcript, "\n")))
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -25,10 +24,9 @@ import (
 	"github.com/dynamosession/dynamosession/cmd/dynamosession/internal/tableadmin"
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/fake"
+	"github.com/dynamosession/dynamosession/internal/golden"
 	"github.com/dynamosession/dynamosession/migrate"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // now is the tests' clock: it never moves, so output is the same on
 // every run.
@@ -58,27 +56,6 @@ func cli(t *testing.T, ctx context.Context, db *fake.DB, afterPage func(migrate.
 	}
 	code := run(ctx, args, e)
 	return fmt.Sprintf("$ dynamosession %s\nexit %d\n--- stdout\n%s--- stderr\n%s", strings.Join(args, " "), code, stdout.String(), stderr.String())
-}
-
-// golden compares got with testdata/name.golden; -update rewrites it.
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
-	}
 }
 
 // TestCommands runs each subcommand in-process on the fake and compares
@@ -269,7 +246,7 @@ func TestCommands(t *testing.T) {
 			if c.setup != nil {
 				c.setup(t, db)
 			}
-			golden(t, c.name, cli(t, t.Context(), db, nil, c.args...))
+			golden.Check(t, "testdata/"+c.name+".golden", []byte(cli(t, t.Context(), db, nil, c.args...)))
 		})
 	}
 }
@@ -289,7 +266,7 @@ func TestMigrateInterruptAndResume(t *testing.T) {
 	second := cli(t, t.Context(), db, nil, args...)
 	third := cli(t, t.Context(), db, nil, args...)
 	transcript := strings.ReplaceAll(first+"\n"+second+"\n"+third, dir, "$TMP")
-	golden(t, "migrate-interrupt-resume", transcript)
+	golden.Check(t, "testdata/migrate-interrupt-resume.golden", []byte(transcript))
 
 	// Every live, valid session is msgpack now.
 	for _, s := range demoSessions {
@@ -316,7 +293,7 @@ func TestMigrateCheckpointMismatch(t *testing.T) {
 	defer cancel()
 	first := cli(t, ctx, db, func(migrate.Report) { cancel() }, "migrate", "-fake", "-to", "msgpack", "-workers", "1", "-page-size", "3", "-checkpoint", ckpt)
 	other := cli(t, t.Context(), db, nil, "migrate", "-fake", "-to", "json", "-workers", "1", "-checkpoint", ckpt)
-	golden(t, "migrate-checkpoint-mismatch", strings.ReplaceAll(first+"\n"+other, dir, "$TMP"))
+	golden.Check(t, "testdata/migrate-checkpoint-mismatch.golden", []byte(strings.ReplaceAll(first+"\n"+other, dir, "$TMP")))
 }
 
 // TestNoCredentials runs a command against AWS with a region but no
@@ -473,7 +450,7 @@ func TestRevokeThenList(t *testing.T) {
 	} {
 		transcript = append(transcript, cli(t, t.Context(), db, nil, args...))
 	}
-	golden(t, "revoke-then-list", strings.Join(transcript, "\n"))
+	golden.Check(t, "testdata/revoke-then-list.golden", []byte(strings.Join(transcript, "\n")))
 }
 
 // TestRevokeFailsPartWay makes a delete fail during a revocation: the
@@ -551,7 +528,7 @@ func TestHashedIDs(t *testing.T) {
 	} {
 		transcript = append(transcript, cli(t, t.Context(), db, nil, args...))
 	}
-	golden(t, "hashed-ids", strings.Join(transcript, "\n"))
+	golden.Check(t, "testdata/hashed-ids.golden", []byte(strings.Join(transcript, "\n")))
 }
 
 // TestBuildsFromRepoRoot checks that the command resolves from the

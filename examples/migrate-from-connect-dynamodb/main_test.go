@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -18,9 +17,8 @@ import (
 
 	"github.com/dynamosession/dynamosession/internal/attr"
 	"github.com/dynamosession/dynamosession/internal/ddbjson"
+	"github.com/dynamosession/dynamosession/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden")
 
 // TestDemo runs the scripted demo in both modes and compares its output,
 // which is deterministic (a fixed clock, fixed session IDs), with
@@ -38,19 +36,7 @@ func TestDemo(t *testing.T) {
 			if err := run(context.Background(), s, &out); err != nil {
 				t.Fatal(err)
 			}
-			golden := filepath.Join("testdata", name+".golden")
-			if *update {
-				if err := os.WriteFile(golden, out.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(string(want), out.String()); diff != "" {
-				t.Errorf("output mismatch (-want +got), rerun with -update if intended:\n%s", diff)
-			}
+			golden.Check(t, filepath.Join("testdata", name+".golden"), out.Bytes())
 		})
 	}
 }

@@ -13,6 +13,25 @@
 // the test loudly, or fails it when CI=true, so that CI can never pass
 // without having talked to a real DynamoDB.
 //
+// A client for DynamoDB Local differs from one for Amazon DynamoDB in four
+// settings, which [LocalClient] makes: the endpoint; static credentials
+// ([LocalCredentials]: the SDK signs every request, and DynamoDB Local
+// accepts any credentials whose access key ID is letters and digits); a
+// region (the SDK requires one); and no response checksum validation.
+// DynamoDB answers with a CRC32 of each response body in the X-Amz-Crc32
+// header, which the SDK checks; DynamoDB Local sends none with its 400
+// responses, so every conditional-check failure, missing table or
+// validation error would make the SDK log "failed to close HTTP response
+// body, this may affect connection reuse: response did not match expected
+// checksum" at WARN level (TestNoChecksumWarnings shows it does).
+//
+// Without -sharedDb, DynamoDB Local keeps one database per access key ID
+// and region, in a file named ACCESSKEYID_REGION.db (Amazon DynamoDB
+// Developer Guide, "DynamoDB local usage notes"), so another tool sees the
+// tables a test creates only with the same pair; scripts/dynamodb-local
+// runs it with -sharedDb (as -inMemory requires), which keeps a single
+// database for every key and region.
+//
 // # A real AWS table
 //
 // [AWSClient] is for tests that may also run against Amazon DynamoDB
@@ -46,6 +65,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -107,17 +127,13 @@ var (
 	probeErrs = map[string]error{} // endpoint -> result of the first probe
 )
 
-// Client returns a client for DynamoDB Local at [Endpoint]: static
-// credentials "local"/"local", region us-east-1, the SDK's default retryer,
-// and no response-checksum validation (DynamoDB Local's error responses
-// carry no X-Amz-Crc32 header, which makes the SDK's validator log
-// "failed to close HTTP response body" warnings).
+// Client returns [LocalClient] for [Endpoint].
 //
 // If DYNAMODB_ENDPOINT is empty, Client skips the test with a loud message
 // (also printed once to stderr, where `go test` without -v shows it), or
-// fails it when CI=true. If the endpoint does not answer ListTables, the
-// test fails. Like tb.Skip and tb.Fatal, Client must be called from the
-// goroutine running the test.
+// fails it when CI=true. If the endpoint is not a URL LocalClient takes,
+// or does not answer ListTables, the test fails. Like tb.Skip and
+// tb.Fatal, Client must be called from the goroutine running the test.
 func Client(tb testing.TB) *dynamodb.Client {
 	tb.Helper()
 	endpoint := Endpoint()
@@ -130,16 +146,67 @@ func Client(tb testing.TB) *dynamodb.Client {
 		})
 		tb.Skip("!!! " + skipMessage)
 	}
-	client := dynamodb.New(dynamodb.Options{
-		Region:                          localRegion,
-		BaseEndpoint:                    aws.String(endpoint),
-		Credentials:                     LocalCredentials,
-		DisableValidateResponseChecksum: true,
-	})
+	client, err := LocalClient(endpoint)
+	if err != nil {
+		tb.Fatalf("%s: %v", EnvEndpoint, err)
+	}
 	if err := probe(endpoint, client); err != nil {
 		tb.Fatalf("DYNAMODB_ENDPOINT=%s is set but DynamoDB Local does not answer: %v", endpoint, err)
 	}
 	return client
+}
+
+// ErrInvalidEndpoint reports an endpoint [LocalClient] cannot use: empty,
+// without an http:// or https:// scheme, without a host, with user
+// information, or with a query or fragment.
+var ErrInvalidEndpoint = errors.New("invalid DynamoDB Local endpoint")
+
+// LocalClient returns a client for the DynamoDB Local at endpoint, a URL
+// such as "http://localhost:8000", configured as the package
+// documentation describes: credentials [LocalCredentials], region
+// us-east-1, the SDK's default retryer, no response checksum validation.
+// optFns run after those settings, so they can change any of them (a
+// Logger, another Region). It makes no request.
+//
+// It returns an error wrapping [ErrInvalidEndpoint] for an endpoint it
+// cannot use; a missing scheme ("localhost:8000") is the usual mistake,
+// and the error names the URL that was probably meant.
+func LocalClient(endpoint string, optFns ...func(*dynamodb.Options)) (*dynamodb.Client, error) {
+	if err := checkEndpoint(endpoint); err != nil {
+		return nil, err
+	}
+	return dynamodb.New(dynamodb.Options{
+		Region:                          localRegion,
+		BaseEndpoint:                    aws.String(endpoint),
+		Credentials:                     LocalCredentials,
+		DisableValidateResponseChecksum: true,
+	}, optFns...), nil
+}
+
+func checkEndpoint(endpoint string) error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w %q: %s", ErrInvalidEndpoint, endpoint, fmt.Sprintf(format, args...))
+	}
+	if strings.TrimSpace(endpoint) == "" {
+		return bad("empty; DynamoDB Local listens on http://localhost:8000 by default")
+	}
+	if !strings.Contains(endpoint, "://") {
+		return bad("no scheme; did you mean %q?", "http://"+endpoint)
+	}
+	u, err := url.Parse(endpoint)
+	switch {
+	case err != nil:
+		return bad("%v", err)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return bad("scheme %q; want http or https", u.Scheme)
+	case u.Host == "":
+		return bad("no host")
+	case u.User != nil:
+		return bad("user information in the URL; DynamoDB Local takes none")
+	case u.RawQuery != "" || u.Fragment != "":
+		return bad("a query or fragment; give the server's base URL")
+	}
+	return nil
 }
 
 // probe checks once per endpoint and process that DynamoDB answers.

@@ -27,6 +27,10 @@ func TestParse(t *testing.T) {
 		{"0", time.Unix(0, 0)},
 		{"1e18", time.Unix(1e15, 0)},                  // milliseconds: 1e15 seconds
 		{"-1000000000000000000", time.Unix(-1e18, 0)}, // the lower bound
+		{"1800003600.25", time.Unix(1800003600, 250_000_000)},
+		{"1800003600250", time.Unix(1800003600, 250_000_000)},
+		{"1e9", time.Unix(1_000_000_000, 0)},
+		{"1e21", time.Unix(1e18, 0)}, // milliseconds: the last second read
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -39,12 +43,16 @@ func TestParse(t *testing.T) {
 			}
 		})
 	}
-	for _, far := range []string{"1e125", "9.9999999999999999999999999999999999999E+125", "1e22", "-1000000000000000001", "1e400", "1e126"} {
+	// Beyond an int64 of seconds, Go's float-to-int conversion is
+	// implementation-specific (MinInt64 on amd64: expired; saturated on
+	// arm64: never expiring); every such value is ErrRange everywhere.
+	for _, far := range []string{"1e125", "-1e125", "9.9999999999999999999999999999999999999E+125", "1e22", "-1000000000000000001", "1e400", "1e126",
+		"1.0000001e21", "-1.0000001e18", "9.3e21", "-9223372036854775808", "1e300"} {
 		if _, err := Parse(far); !errors.Is(err, ErrRange) {
 			t.Errorf("Parse(%q) = %v, want ErrRange", far, err)
 		}
 	}
-	for _, bad := range []string{"", "NaN", "Inf", "-Inf", "0x10", "1/2", "abc", "1.2.3", "e5", "--1", "."} {
+	for _, bad := range []string{"", "NaN", "Inf", "-Inf", "0x10", "1/2", "abc", "1.2.3", "e5", "--1", ".", "soon"} {
 		if _, err := Parse(bad); !errors.Is(err, ErrNotNumber) {
 			t.Errorf("Parse(%q) = %v, want ErrNotNumber", bad, err)
 		}
@@ -86,6 +94,24 @@ func TestConditionsAgreeWithParse(t *testing.T) {
 		condExpired := (x.Cmp(big.NewRat(-MaxSeconds, 1)) >= 0 && x.Cmp(nowR) <= 0) || (x.Cmp(msAbove) > 0 && x.Cmp(nowMs) <= 0)
 		if goLive != condLive || goLive == condExpired {
 			t.Fatalf("stored %s at %v: Parse says live=%v, Live=%v, Expired=%v", stored, now.UnixNano(), goLive, condLive, condExpired)
+		}
+	}
+}
+
+// TestFormat: DynamoDB's TTL wants integer Unix seconds. Policies round an
+// expiry up to the second before it gets here (ttl.Sliding), so Format
+// only drops what is already zero.
+func TestFormat(t *testing.T) {
+	for _, tt := range []struct {
+		in   time.Time
+		want string
+	}{
+		{time.Unix(1800003600, 0), "1800003600"},
+		{time.Unix(1800003600, 999_000_000), "1800003600"},
+		{time.Unix(-5, 0), "-5"},
+	} {
+		if got := Format(tt.in); got != tt.want {
+			t.Errorf("Format(%v) = %q, want %q", tt.in.UTC(), got, tt.want)
 		}
 	}
 }

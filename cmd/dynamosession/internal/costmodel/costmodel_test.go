@@ -3,10 +3,7 @@ package costmodel_test
 import (
 	"bytes"
 	"context"
-	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,10 +13,9 @@ import (
 
 	"github.com/dynamosession/dynamosession/cmd/dynamosession/internal/costmodel"
 	"github.com/dynamosession/dynamosession/codec"
+	"github.com/dynamosession/dynamosession/internal/golden"
 	"github.com/dynamosession/dynamosession/ttl"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // small is a workload sized for tests (`make test` runs them under the
 // race detector, which slows the simulation tenfold): the README's mix on
@@ -307,32 +303,12 @@ func goldenResults() []costmodel.Result {
 	}
 }
 
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./costmodel -update)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
-	}
-}
-
 func TestWriteTable(t *testing.T) {
 	var b bytes.Buffer
 	if err := costmodel.WriteTable(&b, goldenResults()); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "table.golden.md", b.Bytes())
+	golden.Check(t, "testdata/table.golden.md", b.Bytes())
 }
 
 func TestWriteSVG(t *testing.T) {
@@ -340,7 +316,7 @@ func TestWriteSVG(t *testing.T) {
 	if err := costmodel.WriteSVG(&b, goldenResults(), "Cost <by> codec & touch"); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "chart.golden.svg", b.Bytes())
+	golden.Check(t, "testdata/chart.golden.svg", b.Bytes())
 }
 
 // Example models one workload: compressed sessions touched on every read

@@ -7,6 +7,7 @@ import (
 
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/internal/samplesession"
+	"github.com/dynamosession/dynamosession/internal/ttlcheck"
 	"github.com/dynamosession/dynamosession/ttl"
 )
 
@@ -168,7 +169,7 @@ func (w Workload) validate() error {
 	if perMonth := d.RequestsPerMinute * 60 * HoursPerMonth; d.NewSessionsPerMonth+d.UpdatesPerMonth > perMonth {
 		return fmt.Errorf("costmodel: %v logins and %v updates a month exceed the %v requests", d.NewSessionsPerMonth, d.UpdatesPerMonth, perMonth)
 	}
-	return ttl.Validate(d.TTL, d.Touch)
+	return ttlcheck.Check(d.TTL, d.Touch)
 }
 
 // CodecNames lists the names [CodecByName] knows, in the order the README

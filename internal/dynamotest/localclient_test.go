@@ -1,4 +1,4 @@
-package dynamolocal_test
+package dynamotest_test
 
 import (
 	"context"
@@ -14,11 +14,10 @@ import (
 	"github.com/aws/smithy-go/logging"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/dynamosession/dynamosession/dynamolocal"
 	"github.com/dynamosession/dynamosession/internal/dynamotest"
 )
 
-func TestClientEndpoint(t *testing.T) {
+func TestLocalClientEndpoint(t *testing.T) {
 	tests := []struct {
 		endpoint string
 		wantErr  string // substring; "" for success
@@ -38,21 +37,21 @@ func TestClientEndpoint(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%q", tt.endpoint), func(t *testing.T) {
-			c, err := dynamolocal.Client(tt.endpoint)
+			c, err := dynamotest.LocalClient(tt.endpoint)
 			if tt.wantErr == "" {
 				if err != nil || c == nil {
-					t.Fatalf("Client(%q) = %v, %v; want a client", tt.endpoint, c, err)
+					t.Fatalf("LocalClient(%q) = %v, %v; want a client", tt.endpoint, c, err)
 				}
 				if got := aws.ToString(c.Options().BaseEndpoint); got != tt.endpoint {
 					t.Errorf("BaseEndpoint = %q, want %q", got, tt.endpoint)
 				}
 				return
 			}
-			if !errors.Is(err, dynamolocal.ErrInvalidEndpoint) || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Errorf("Client(%q) error = %v; want ErrInvalidEndpoint saying %q", tt.endpoint, err, tt.wantErr)
+			if !errors.Is(err, dynamotest.ErrInvalidEndpoint) || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("LocalClient(%q) error = %v; want ErrInvalidEndpoint saying %q", tt.endpoint, err, tt.wantErr)
 			}
 			if c != nil {
-				t.Errorf("Client(%q) returned a client with its error", tt.endpoint)
+				t.Errorf("LocalClient(%q) returned a client with its error", tt.endpoint)
 			}
 		})
 	}
@@ -74,7 +73,7 @@ func settingsOf(t *testing.T, c *dynamodb.Client) settings {
 	return settings{o.Region, creds.AccessKeyID, creds.SecretAccessKey, o.DisableValidateResponseChecksum}
 }
 
-func TestClientSettings(t *testing.T) {
+func TestLocalClientSettings(t *testing.T) {
 	tests := []struct {
 		name   string
 		optFns []func(*dynamodb.Options)
@@ -82,26 +81,26 @@ func TestClientSettings(t *testing.T) {
 	}{
 		{
 			name: "defaults",
-			want: settings{Region: "us-east-1", AccessKeyID: "dynamolocal", SecretAccessKey: "dynamolocal", NoChecksum: true},
+			want: settings{Region: "us-east-1", AccessKeyID: "local", SecretAccessKey: "local", NoChecksum: true},
 		},
 		{
 			name:   "option functions run last",
 			optFns: []func(*dynamodb.Options){func(o *dynamodb.Options) { o.Region = "eu-west-1" }},
-			want:   settings{Region: "eu-west-1", AccessKeyID: "dynamolocal", SecretAccessKey: "dynamolocal", NoChecksum: true},
+			want:   settings{Region: "eu-west-1", AccessKeyID: "local", SecretAccessKey: "local", NoChecksum: true},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := dynamolocal.Client("http://localhost:8000", tt.optFns...)
+			c, err := dynamotest.LocalClient("http://localhost:8000", tt.optFns...)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if diff := cmp.Diff(tt.want, settingsOf(t, c)); diff != "" {
 				t.Errorf("settings mismatch (-want +got):\n%s", diff)
 			}
-			for _, r := range dynamolocal.AccessKeyID {
+			for _, r := range settingsOf(t, c).AccessKeyID {
 				if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9') {
-					t.Errorf("AccessKeyID %q holds %q: DynamoDB Local accepts letters and digits only", dynamolocal.AccessKeyID, r)
+					t.Errorf("access key ID holds %q: DynamoDB Local accepts letters and digits only", r)
 				}
 			}
 		})
@@ -133,12 +132,8 @@ func (l *logRecorder) String() string {
 // it stops logging, DynamoDB Local (or the SDK) changed and the package
 // documentation needs another look.
 func TestNoChecksumWarnings(t *testing.T) {
-	dynamotest.Client(t) // skips without DynamoDB Local (fails under CI=true)
+	setup := dynamotest.Client(t) // skips without DynamoDB Local (fails under CI=true)
 	endpoint := dynamotest.Endpoint()
-	setup, err := dynamolocal.Client(endpoint)
-	if err != nil {
-		t.Fatal(err)
-	}
 	table := dynamotest.CreateTable(t, setup, "id", "")
 
 	tests := []struct {
@@ -147,12 +142,12 @@ func TestNoChecksumWarnings(t *testing.T) {
 		wantWarn bool
 	}{
 		{name: "SDK default validates checksums and warns", sdkCheck: true, wantWarn: true},
-		{name: "Client", wantWarn: false},
+		{name: "LocalClient", wantWarn: false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			logs := &logRecorder{}
-			c, err := dynamolocal.Client(endpoint, func(o *dynamodb.Options) {
+			c, err := dynamotest.LocalClient(endpoint, func(o *dynamodb.Options) {
 				o.Logger = logs
 				if tt.sdkCheck {
 					o.DisableValidateResponseChecksum = false
