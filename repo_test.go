@@ -36,15 +36,15 @@ func TestUnencodableTypesRejectedByNew(t *testing.T) {
 		name string
 		err  error
 	}{
-		{"map/chan", faultNewErr[withChan](db, codec.Map[withChan]{})},
-		{"map/func", faultNewErr[withFunc](db, codec.Map[withFunc]{})},
-		{"map/complex", faultNewErr[withComplex](db, codec.Map[withComplex]{})},
-		{"json/chan", faultNewErr[withChan](db, codec.JSON[withChan]{})},
-		{"json/func", faultNewErr[withFunc](db, codec.JSON[withFunc]{})},
-		{"json/complex", faultNewErr[withComplex](db, codec.JSON[withComplex]{})},
-		{"msgpack/chan", faultNewErr[withChan](db, codec.Msgpack[withChan]{})},
-		{"msgpack/func", faultNewErr[withFunc](db, codec.Msgpack[withFunc]{})},
-		{"msgpack/complex", faultNewErr[withComplex](db, codec.Msgpack[withComplex]{})},
+		{"map/chan", faultNewErr[withChan](db, codec.Map[withChan]())},
+		{"map/func", faultNewErr[withFunc](db, codec.Map[withFunc]())},
+		{"map/complex", faultNewErr[withComplex](db, codec.Map[withComplex]())},
+		{"json/chan", faultNewErr[withChan](db, codec.JSON[withChan]())},
+		{"json/func", faultNewErr[withFunc](db, codec.JSON[withFunc]())},
+		{"json/complex", faultNewErr[withComplex](db, codec.JSON[withComplex]())},
+		{"msgpack/chan", faultNewErr[withChan](db, codec.Msgpack[withChan]())},
+		{"msgpack/func", faultNewErr[withFunc](db, codec.Msgpack[withFunc]())},
+		{"msgpack/complex", faultNewErr[withComplex](db, codec.Msgpack[withComplex]())},
 	}
 	for _, tt := range tests {
 		if !errors.Is(tt.err, dynamosession.ErrInvalidOptions) {

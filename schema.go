@@ -8,6 +8,7 @@ import (
 
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/internal/attr"
+	"github.com/dynamosession/dynamosession/internal/codecs"
 )
 
 // An Upgrade reads session data stored under an older schema version of
@@ -48,13 +49,9 @@ type Upgrade[T any] struct {
 // *DecodeError of the session, and the record is left as it is.
 func UpgradeFrom[Old, T any](from int, fn func(Old) (T, error)) Upgrade[T] {
 	return Upgrade[T]{from: from, read: func(c codec.Codec[T], key string, stored types.AttributeValue) (T, error) {
-		var zero T
-		oc, err := codec.As[Old](c)
-		if err != nil {
-			return zero, err
-		}
 		var old Old
-		if err := oc.Decode(key, stored, &old); err != nil {
+		if err := codecs.DecodeAs(c, key, stored, &old); err != nil {
+			var zero T
 			return zero, fmt.Errorf("decoding as %T: %w", old, err)
 		}
 		return fn(old)
@@ -95,7 +92,7 @@ func (r *Repo[T]) schemaOf(id string, item map[string]types.AttributeValue) (int
 // decodeData fills s.Data from the stored data attribute, through an
 // upgrade where the stored schema version or shape calls for one.
 func (r *Repo[T]) decodeData(s *Session[T], data types.AttributeValue) error {
-	f := codec.Detect(data)
+	f := codecs.Detect(data)
 	s.format, s.stored, s.baseline = f, data, data
 	up, hasUp := r.upgrades[s.schema]
 	if s.schema < r.opts.Schema {

@@ -174,7 +174,7 @@ func newExpressEnv(t *testing.T, name string, m fixtureMeta, secrets ...string) 
 	e.repo, err = dynamosession.New[ExpressCart](e.db, table, func(o *dynamosession.Options[ExpressCart]) {
 		o.Prefix = m.TablePrefix
 		if m.Store == "connect-dynamodb" {
-			o.Codec = codec.JSON[ExpressCart]{} // so that connect-dynamodb reads what Go writes
+			o.Codec = codec.JSON[ExpressCart]() // so that connect-dynamodb reads what Go writes
 		}
 		o.TTL = ttl.Sliding(14 * 24 * time.Hour) // the fixtures' maxAge
 		o.Clock = e.clock.Now
@@ -396,7 +396,7 @@ func TestExpressRememberMe(t *testing.T) {
 				"expires": &types.AttributeValueMemberN{Value: fmt.Sprint(t0.Add(month).Unix())},
 			}))
 			repo, err := dynamosession.New[ExpressCart](db, table, func(o *dynamosession.Options[ExpressCart]) {
-				o.Prefix, o.Codec, o.Clock = "sess:", codec.JSON[ExpressCart]{}, clock.Now
+				o.Prefix, o.Codec, o.Clock = "sess:", codec.JSON[ExpressCart](), clock.Now
 				o.TTL, o.Touch = ttl.Sliding(day), ttl.TouchAfter(time.Hour)
 			})
 			must(t, err)
@@ -438,7 +438,7 @@ func TestExpressRememberMeFromGo(t *testing.T) {
 	db := fake.New()
 	createTable(t, db)
 	repo, err := dynamosession.New[ExpressCart](db, table, func(o *dynamosession.Options[ExpressCart]) {
-		o.Prefix, o.Codec, o.Clock = "sess:", codec.JSON[ExpressCart]{}, clock.Now
+		o.Prefix, o.Codec, o.Clock = "sess:", codec.JSON[ExpressCart](), clock.Now
 	})
 	must(t, err)
 	m, err := httpsession.New(repo, func(o *httpsession.Options) { o.ExpressSecrets = []string{"s"} })

@@ -28,9 +28,9 @@ func TestUnrepresentableRecordsAreLeftAlone(t *testing.T) {
 	}{
 		// Node's JSON.stringify writes a lone surrogate (a nickname cut in
 		// the middle of an emoji) as an escape; Go decodes it as U+FFFD.
-		{"lone UTF-16 surrogate in JSON", &types.AttributeValueMemberS{Value: `{"nick":"ab\ud83d"}`}, codec.Msgpack[Value]{}},
+		{"lone UTF-16 surrogate in JSON", &types.AttributeValueMemberS{Value: `{"nick":"ab\ud83d"}`}, codec.Msgpack[Value]()},
 		// msgpack map keys 1 and "1" would collapse into one string key.
-		{"integer and string map keys collide", &types.AttributeValueMemberB{Value: collision}, codec.JSON[Value]{}},
+		{"integer and string map keys collide", &types.AttributeValueMemberB{Value: collision}, codec.JSON[Value]()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

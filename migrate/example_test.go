@@ -12,6 +12,7 @@ import (
 
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/fake"
+	"github.com/dynamosession/dynamosession/internal/codecs"
 	"github.com/dynamosession/dynamosession/migrate"
 )
 
@@ -47,7 +48,7 @@ func Example() {
 		Table:  "sessions",
 		Prefix: "sess:",
 		From:   []codec.Format{codec.FormatJSON},
-		To:     codec.Msgpack[migrate.Value]{},
+		To:     codec.Msgpack[migrate.Value](),
 		// Checkpoint: "migrate.checkpoint", to resume after a crash.
 		// (Each of the 4 default workers pays for a Scan page: 4 × 0.5
 		// read units even on a table this small.)
@@ -60,10 +61,10 @@ func Example() {
 
 	item, _ := db.Item("sessions", map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: "sess:a"}})
 	var v migrate.Value
-	_ = codec.Msgpack[migrate.Value]{}.Decode("sess:a", item["sess"], &v)
+	_ = codec.Msgpack[migrate.Value]().Decode("sess:a", item["sess"], &v)
 	data, _ := v.MarshalJSON()
 	_, hasType := item["type"]
-	fmt.Printf("sess:a is %s now, type attribute kept: %v\n%s\n", codec.Detect(item["sess"]), hasType, data)
+	fmt.Printf("sess:a is %s now, type attribute kept: %v\n%s\n", codecs.Detect(item["sess"]), hasType, data)
 	// Output:
 	// migration complete
 	//   scanned                        2

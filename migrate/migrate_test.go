@@ -20,6 +20,7 @@ import (
 	"github.com/dynamosession/dynamosession"
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/fake"
+	"github.com/dynamosession/dynamosession/internal/codecs"
 	"github.com/dynamosession/dynamosession/internal/reader"
 	"github.com/dynamosession/dynamosession/migrate"
 )
@@ -87,7 +88,7 @@ func mixedDataset(t *testing.T, n int, target codec.Format, live, gone time.Time
 		case r == 0:
 			sess := corruptRecords[(i/100)%len(corruptRecords)]
 			fate := corrupt
-			if codec.Detect(sess) == target {
+			if codecs.Detect(sess) == target {
 				fate = untouched
 			}
 			d.add(map[string]types.AttributeValue{
@@ -155,7 +156,7 @@ func verify(t *testing.T, b *backend, d *dataset, cc *counting, workers int, rep
 			t.Errorf("%s: %d writes succeeded of %d sent, want one (or a cancelled one)", key, w, s)
 			bad++
 		}
-		if f := codec.Detect(got["sess"]); f != codec.FormatMsgpack {
+		if f := codecs.Detect(got["sess"]); f != codec.FormatMsgpack {
 			t.Errorf("%s is %s after the migration", key, f)
 			bad++
 			continue
@@ -172,7 +173,7 @@ func verify(t *testing.T, b *backend, d *dataset, cc *counting, workers int, rep
 		}
 		if s, ok := d.typed[key]; ok {
 			var back session
-			if err := (codec.Msgpack[session]{}).Decode(key, got["sess"], &back); err != nil {
+			if err := (codec.Msgpack[session]()).Decode(key, got["sess"], &back); err != nil {
 				t.Errorf("%s: typed decode: %v", key, err)
 			} else if diff := cmp.Diff(s, back); diff != "" {
 				t.Errorf("%s typed data changed (-want +got):\n%s", key, diff)
@@ -254,7 +255,7 @@ func TestKillAndResume(t *testing.T) {
 				defer cancel()
 				var killed atomic.Bool
 				cfg := migrate.Config[migrate.Value]{
-					Table: b.table, Prefix: "session#", To: codec.Msgpack[migrate.Value]{},
+					Table: b.table, Prefix: "session#", To: codec.Msgpack[migrate.Value](),
 					Workers: 4, PageSize: 100, Checkpoint: ckpt, MaxFailures: n, Clock: clock,
 					Progress: func(p migrate.Progress) {
 						if p.Scanned >= int64(n/2) && killed.CompareAndSwap(false, true) {
@@ -304,17 +305,17 @@ func TestFormatPairs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sealedValue := codec.Sealed[migrate.Value](codec.Msgpack[migrate.Value]{}, keys)
-	sealedSession := codec.Sealed[session](codec.Msgpack[session]{}, keys)
+	sealedValue := codec.Sealed[migrate.Value](codec.Msgpack[migrate.Value](), keys)
+	sealedSession := codec.Sealed[session](codec.Msgpack[session](), keys)
 	targets := []struct {
 		to    codec.Codec[migrate.Value]
 		typed codec.Codec[session]
 	}{
-		{codec.Map[migrate.Value]{}, codec.Map[session]{}},
-		{codec.JSON[migrate.Value]{}, codec.JSON[session]{}},
-		{codec.Msgpack[migrate.Value]{}, codec.Msgpack[session]{}},
+		{codec.Map[migrate.Value](), codec.Map[session]()},
+		{codec.JSON[migrate.Value](), codec.JSON[session]()},
+		{codec.Msgpack[migrate.Value](), codec.Msgpack[session]()},
 		{sealedValue, sealedSession},
-		{codec.Compressed[migrate.Value](codec.Msgpack[migrate.Value]{}), codec.Compressed[session](codec.Msgpack[session]{})},
+		{codec.Compressed[migrate.Value](codec.Msgpack[migrate.Value]()), codec.Compressed[session](codec.Msgpack[session]())},
 	}
 	sources := []codec.Format{codec.FormatMap, codec.FormatJSON, codec.FormatMsgpack}
 	onBackends(t, func(t *testing.T, b *backend) {
@@ -347,7 +348,7 @@ func TestFormatPairs(t *testing.T) {
 					for i, orig := range items {
 						key := prefix + strconv.Itoa(i)
 						got := b.get(t, key)
-						if f := codec.Detect(got["sess"]); f != target.to.Format() {
+						if f := codecs.Detect(got["sess"]); f != target.to.Format() {
 							t.Fatalf("%s stored as %s", key, f)
 						}
 						var back session
@@ -460,7 +461,7 @@ func TestConcurrentAppWrites(t *testing.T) {
 						}
 					}
 				}
-				rep, err := migrate.Run(t.Context(), cc, migrate.Config[migrate.Value]{Table: b.table, Prefix: prefix, To: codec.Msgpack[migrate.Value]{}})
+				rep, err := migrate.Run(t.Context(), cc, migrate.Config[migrate.Value]{Table: b.table, Prefix: prefix, To: codec.Msgpack[migrate.Value]()})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -471,7 +472,7 @@ func TestConcurrentAppWrites(t *testing.T) {
 				case c.want != "" && got == nil:
 					t.Errorf("session gone")
 				case c.want != "":
-					if f := codec.Detect(got["sess"]); f != c.want {
+					if f := codecs.Detect(got["sess"]); f != c.want {
 						t.Errorf("stored as %s, want %s", f, c.want)
 					}
 					reader := reader.New[migrate.Value]()
@@ -515,7 +516,7 @@ func TestDryRunWritesNothing(t *testing.T) {
 	d := mixedDataset(t, 300, codec.FormatMsgpack, now.Add(48*time.Hour), now.Add(-time.Hour))
 	b.seed(t, d.items)
 	ckpt := filepath.Join(t.TempDir(), "ckpt")
-	cfg := migrate.Config[migrate.Value]{Table: b.table, Prefix: "session#", To: codec.Msgpack[migrate.Value]{}, DryRun: true, Checkpoint: ckpt}
+	cfg := migrate.Config[migrate.Value]{Table: b.table, Prefix: "session#", To: codec.Msgpack[migrate.Value](), DryRun: true, Checkpoint: ckpt}
 	db.ResetStats()
 	dry, err := migrate.Run(t.Context(), db, cfg)
 	if err != nil {
@@ -556,7 +557,7 @@ func TestCheckpointMismatch(t *testing.T) {
 	now := time.Now()
 	b.seed(t, mixedDataset(t, 50, codec.FormatMsgpack, now.Add(48*time.Hour), now.Add(-time.Hour)).items)
 	ckpt := filepath.Join(t.TempDir(), "ckpt")
-	cfg := migrate.Config[migrate.Value]{Table: b.table, To: codec.Msgpack[migrate.Value]{}, Checkpoint: ckpt, Workers: 2}
+	cfg := migrate.Config[migrate.Value]{Table: b.table, To: codec.Msgpack[migrate.Value](), Checkpoint: ckpt, Workers: 2}
 	first, err := migrate.Run(t.Context(), db, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -582,7 +583,7 @@ func TestCheckpointMismatch(t *testing.T) {
 		change func(c *migrate.Config[migrate.Value])
 		says   string
 	}{
-		{"other target", func(c *migrate.Config[migrate.Value]) { c.To = codec.JSON[migrate.Value]{} }, `to "msgpack" (this run: "json")`},
+		{"other target", func(c *migrate.Config[migrate.Value]) { c.To = codec.JSON[migrate.Value]() }, `to "msgpack" (this run: "json")`},
 		{"other prefix", func(c *migrate.Config[migrate.Value]) { c.Prefix = "sess:" }, `prefix "" (this run: "sess:")`},
 		{"other source", func(c *migrate.Config[migrate.Value]) { c.From = []codec.Format{codec.FormatJSON} },
 			"from every other format (this run: json)"},
@@ -627,13 +628,13 @@ func TestCheckpointMismatch(t *testing.T) {
 func TestInvalidConfig(t *testing.T) {
 	db := fake.New()
 	cases := map[string]migrate.Config[migrate.Value]{
-		"no table":          {To: codec.Msgpack[migrate.Value]{}},
+		"no table":          {To: codec.Msgpack[migrate.Value]()},
 		"no target":         {Table: "sessions"},
-		"from target":       {Table: "sessions", To: codec.Msgpack[migrate.Value]{}, From: []codec.Format{codec.FormatMsgpack}},
-		"negative workers":  {Table: "sessions", To: codec.Msgpack[migrate.Value]{}, Workers: -1},
-		"same attributes":   {Table: "sessions", To: codec.Msgpack[migrate.Value]{}, DataAttr: "id"},
-		"negative rate":     {Table: "sessions", To: codec.Msgpack[migrate.Value]{}, WriteUnitsPerSecond: -1},
-		"negative pagesize": {Table: "sessions", To: codec.Msgpack[migrate.Value]{}, PageSize: -1},
+		"from target":       {Table: "sessions", To: codec.Msgpack[migrate.Value](), From: []codec.Format{codec.FormatMsgpack}},
+		"negative workers":  {Table: "sessions", To: codec.Msgpack[migrate.Value](), Workers: -1},
+		"same attributes":   {Table: "sessions", To: codec.Msgpack[migrate.Value](), DataAttr: "id"},
+		"negative rate":     {Table: "sessions", To: codec.Msgpack[migrate.Value](), WriteUnitsPerSecond: -1},
+		"negative pagesize": {Table: "sessions", To: codec.Msgpack[migrate.Value](), PageSize: -1},
 	}
 	for name, cfg := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -669,7 +670,7 @@ func TestKeySchema(t *testing.T) {
 			}); err != nil {
 				t.Fatal(err)
 			}
-			rep, err := migrate.Run(t.Context(), db, migrate.Config[migrate.Value]{Table: "sessions", KeyAttr: c.keyAttr, To: codec.Msgpack[migrate.Value]{}})
+			rep, err := migrate.Run(t.Context(), db, migrate.Config[migrate.Value]{Table: "sessions", KeyAttr: c.keyAttr, To: codec.Msgpack[migrate.Value]()})
 			if c.says == "" {
 				if err != nil || !rep.Complete {
 					t.Errorf("Run = %+v, %v; want a complete run", rep, err)
@@ -707,7 +708,7 @@ func TestSkipReasons(t *testing.T) {
 		{"id": &types.AttributeValueMemberS{Value: "sess:d"}, "sess": &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{}}, "expires": exp},
 	})
 	rep, err := migrate.Run(t.Context(), db, migrate.Config[migrate.Value]{
-		Table: b.table, Prefix: "sess:", From: []codec.Format{codec.FormatJSON}, To: codec.Msgpack[migrate.Value]{},
+		Table: b.table, Prefix: "sess:", From: []codec.Format{codec.FormatJSON}, To: codec.Msgpack[migrate.Value](),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -100,7 +100,7 @@ func TestWriteRate(t *testing.T) {
 	}
 	ft := newFakeTime()
 	start := ft.clock.Now()
-	rep, err := Run(ctx, db, Config[Value]{Table: "sessions", To: codec.Msgpack[Value]{}, WriteUnitsPerSecond: 5, Workers: 1, pacing: ft.pacing()})
+	rep, err := Run(ctx, db, Config[Value]{Table: "sessions", To: codec.Msgpack[Value](), WriteUnitsPerSecond: 5, Workers: 1, pacing: ft.pacing()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -176,7 +176,7 @@ func (r *Report) WriteText(w io.Writer, fullKeys bool) error {
 				k = redactKey(k)
 			}
 			format := ""
-			if f.Format != codec.FormatUnknown {
+			if f.Format != "" {
 				format = " (" + string(f.Format) + ")"
 			}
 			fmt.Fprintf(&b, "  %q%s: %s\n", k, format, f.Reason)

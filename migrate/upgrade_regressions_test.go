@@ -57,7 +57,7 @@ func TestBulkUpgradeRegressionMigrateRace(t *testing.T) {
 				t.Error(err)
 			}
 		}
-		rep, err := migrate.Run(ctx, rc, migrate.Config[cartV2]{Table: b.table, Prefix: "session#", To: codec.Map[cartV2]{}, Schema: 2, Upgrades: upgrades, Clock: clock})
+		rep, err := migrate.Run(ctx, rc, migrate.Config[cartV2]{Table: b.table, Prefix: "session#", To: codec.Map[cartV2](), Schema: 2, Upgrades: upgrades, Clock: clock})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -73,7 +73,7 @@ func TestBulkUpgradeRegressionMigrateRace(t *testing.T) {
 		if _, err := v1.Put(ctx, "y", cartV1x{User: "bob", Items: []string{"a"}, Coupon: "DROPME"}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := migrate.Run(ctx, b.c, migrate.Config[cartV2]{Table: b.table, Prefix: "session#", To: codec.Map[cartV2]{}, Schema: 2, Upgrades: upgrades, Clock: clock}); err != nil {
+		if _, err := migrate.Run(ctx, b.c, migrate.Config[cartV2]{Table: b.table, Prefix: "session#", To: codec.Map[cartV2](), Schema: 2, Upgrades: upgrades, Clock: clock}); err != nil {
 			t.Fatal(err)
 		}
 		got := fmt.Sprintf("%#v", b.get(t, "session#y")["sess"].(*types.AttributeValueMemberM).Value["coupon"])

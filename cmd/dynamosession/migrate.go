@@ -20,11 +20,11 @@ import (
 // Sealed (encrypted) sessions need keys, which this tool does not take:
 // migrate them with package migrate and a codec.Sealed reader.
 var formats = map[string]func() codec.Codec[migrate.Value]{
-	"map":     func() codec.Codec[migrate.Value] { return codec.Map[migrate.Value]{} },
-	"json":    func() codec.Codec[migrate.Value] { return codec.JSON[migrate.Value]{} },
-	"msgpack": func() codec.Codec[migrate.Value] { return codec.Msgpack[migrate.Value]{} },
+	"map":     func() codec.Codec[migrate.Value] { return codec.Map[migrate.Value]() },
+	"json":    func() codec.Codec[migrate.Value] { return codec.JSON[migrate.Value]() },
+	"msgpack": func() codec.Codec[migrate.Value] { return codec.Msgpack[migrate.Value]() },
 	"compressed": func() codec.Codec[migrate.Value] {
-		return codec.Compressed[migrate.Value](codec.Msgpack[migrate.Value]{})
+		return codec.Compressed[migrate.Value](codec.Msgpack[migrate.Value]())
 	},
 }
 

@@ -168,7 +168,7 @@ func newRepo(cfg aws.Config, s settings, observe func(dynamosession.Call)) (*dyn
 		}
 	})
 	return dynamosession.New[Session](client, s.table, func(o *dynamosession.Options[Session]) {
-		o.Codec = codec.Msgpack[Session]{}
+		o.Codec = codec.Msgpack[Session]()
 		o.TTL = ttl.Sliding(time.Hour) // a probe should not linger
 		o.Touch = ttl.Always()         // so that the probe's Touch writes
 		o.Observer = observe

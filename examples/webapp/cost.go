@@ -32,6 +32,7 @@ import (
 
 	"github.com/dynamosession/dynamosession"
 	"github.com/dynamosession/dynamosession/codec"
+	"github.com/dynamosession/dynamosession/internal/codecs"
 	// This repository's implementation of DynamoDB's item-size rule
 	// ("Item sizes and formats" in the Developer Guide), the one the
 	// library checks the 400 KB limit with. An application outside this
@@ -136,7 +137,7 @@ func (c *cost) sawItem(item map[string]types.AttributeValue) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.record = &record{Format: codec.Detect(av), Bytes: capacity.ItemSize(item)}
+	c.record = &record{Format: codecs.Detect(av), Bytes: capacity.ItemSize(item)}
 }
 
 // snapshot returns what the request has cost so far.

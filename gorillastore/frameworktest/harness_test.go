@@ -81,7 +81,7 @@ func newStore(t *testing.T, db backend) (*gorillastore.Store, *dynamosession.Rep
 	table := dynamotest.CreateTable(t, db, "id", "expires")
 	c := &calls{}
 	repo, err := dynamosession.New[gorillastore.Record](db, table, func(o *dynamosession.Options[gorillastore.Record]) {
-		o.Codec = codec.Msgpack[gorillastore.Record]{}
+		o.Codec = codec.Msgpack[gorillastore.Record]()
 		o.TTL = ttl.Sliding(24 * time.Hour)
 		o.Observer = c.observe
 	})
