@@ -189,9 +189,9 @@ type Binary[T any] interface {
 
 // ErrUnknownFormat reports a stored attribute in a format the codec
 // decoding it does not read: another DynamoDB type than the codec writes
-// (an S given to the Msgpack codec), an envelope of another kind, or, from
-// a repository (which wraps it in its *DecodeError), a format none of the
-// codecs it reads with decodes.
+// (an S given to the Msgpack codec) or, from a repository (which wraps it
+// in its *DecodeError), a format none of the codecs it reads with decodes,
+// such as a sealed record with no sealed codec configured.
 var ErrUnknownFormat = errors.New("codec: unknown stored format")
 
 // typeName names an attribute value's DynamoDB type for error messages.

@@ -123,7 +123,7 @@ type lossyReader interface {
 // wrapping only codecs of package codec; for a codec of another package
 // it returns an error.
 func DecodeAs[V, T any](c codec.Codec[T], key string, av types.AttributeValue, v *V) error {
-	if same, ok := any(c).(codec.Codec[V]); ok {
+	if same, ok := c.(codec.Codec[V]); ok {
 		return same.Decode(key, av, v)
 	}
 	d, ok := c.(intoDecoder)
