@@ -70,12 +70,12 @@ func benchCodecs() []struct {
 		c    codec.Codec[samplesession.Session]
 		raw  benchRaw
 	}{
-		{"map", codec.Map[samplesession.Session]{}, rawMap()},
-		{"json", codec.JSON[samplesession.Session]{}, rawJSON()},
-		{"msgpack", codec.Msgpack[samplesession.Session]{}, rawMsgpack()},
-		{"compressed", codec.Compressed[samplesession.Session](codec.Msgpack[samplesession.Session]{}), rawCompressed()},
-		{"map-exclusive", codec.Map[samplesession.Session]{Exclusive: true}, rawMap()},
-		{"json-exclusive", codec.JSON[samplesession.Session]{Exclusive: true}, rawJSON()},
+		{"map", codec.Map[samplesession.Session](), rawMap()},
+		{"json", codec.JSON[samplesession.Session](), rawJSON()},
+		{"msgpack", codec.Msgpack[samplesession.Session](), rawMsgpack()},
+		{"compressed", codec.Compressed[samplesession.Session](codec.Msgpack[samplesession.Session]()), rawCompressed()},
+		{"map-exclusive", codec.Map[samplesession.Session](func(o *codec.Options) { o.Exclusive = true }), rawMap()},
+		{"json-exclusive", codec.JSON[samplesession.Session](func(o *codec.Options) { o.Exclusive = true }), rawJSON()},
 	}
 }
 
@@ -190,7 +190,7 @@ func rawJSON() benchRaw {
 			return string(b), err
 		},
 		from:     func(p string, s *samplesession.Session) error { return json.Unmarshal([]byte(p), s) },
-		typeAttr: codec.ConnectSessionType,
+		typeAttr: "connect-session",
 	}
 }
 
@@ -426,7 +426,7 @@ func BenchmarkFakeVsMap(b *testing.B) {
 		{"Save", func(x side) func() error { return func() error { x.s.Data.Views++; return x.repo.Save(ctx, x.s) } }},
 		{"Put", func(x side) func() error { return func() error { return put(x.repo.Put(ctx, "vs", data)) } }},
 	}
-	base := newSide(codec.Map[samplesession.Session]{})
+	base := newSide(codec.Map[samplesession.Session]())
 	for _, bc := range benchCodecs()[1:] {
 		other := newSide(bc.c)
 		for _, op := range ops {

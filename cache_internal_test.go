@@ -455,7 +455,7 @@ func TestCachePageLoadCost(t *testing.T) {
 // documents), and checks that the heap stays within a small multiple of
 // MaxBytes however many sessions are read.
 func TestCacheHeapPerItemByte(t *testing.T) {
-	for _, c := range []codec.Codec[pageSession]{codec.Map[pageSession]{}, codec.JSON[pageSession]{}, codec.Msgpack[pageSession]{}} {
+	for _, c := range []codec.Codec[pageSession]{codec.Map[pageSession](), codec.JSON[pageSession](), codec.Msgpack[pageSession]()} {
 		t.Run(string(c.Format()), func(t *testing.T) {
 			ctx := context.Background()
 			p := newPageEnv(t)
@@ -525,7 +525,7 @@ func liveHeap() int64 {
 // session.
 func BenchmarkCacheGet(b *testing.B) {
 	ctx := context.Background()
-	codecs := []codec.Codec[pageSession]{codec.Map[pageSession]{}, codec.JSON[pageSession]{}, codec.Msgpack[pageSession]{}}
+	codecs := []codec.Codec[pageSession]{codec.Map[pageSession](), codec.JSON[pageSession](), codec.Msgpack[pageSession]()}
 	for _, c := range codecs {
 		for _, maxStale := range []time.Duration{0, time.Hour} {
 			name := map[bool]string{true: "hit", false: "off"}[maxStale > 0]

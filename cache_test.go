@@ -114,8 +114,8 @@ func testCacheRepeatedReads(t *testing.T, e *env) {
 // came from a read or from Create.
 func testCacheIndependentCopies(t *testing.T, e *env) {
 	codecs := []codec.Codec[cart]{
-		codec.Map[cart]{}, codec.JSON[cart]{}, codec.Msgpack[cart]{},
-		codec.Compressed[cart](codec.Msgpack[cart]{}),
+		codec.Map[cart](), codec.JSON[cart](), codec.Msgpack[cart](),
+		codec.Compressed[cart](codec.Msgpack[cart]()),
 	}
 	for _, c := range codecs {
 		t.Run(string(c.Format()), func(t *testing.T) {

@@ -76,7 +76,7 @@ type DecodeError struct {
 
 func (e *DecodeError) Error() string {
 	f := ""
-	if e.format != codec.FormatUnknown {
+	if e.format != "" {
 		f = " (" + string(e.format) + ")"
 	}
 	return fmt.Sprintf("dynamosession: session %s: cannot decode %q%s: %v", redact(e.ID), e.Attr, f, e.Err)

@@ -29,7 +29,7 @@ import (
 )
 
 func testDecodeError(t *testing.T, e *env) {
-	repo := newRepo(t, e, func(o *dynamosession.Options[cart]) { o.RewriteOnRead = true; o.Codec = codec.Msgpack[cart]{} })
+	repo := newRepo(t, e, func(o *dynamosession.Options[cart]) { o.RewriteOnRead = true; o.Codec = codec.Msgpack[cart]() })
 	ctx := context.Background()
 	for name, sess := range map[string]types.AttributeValue{
 		"number":        &types.AttributeValueMemberN{Value: "12"},
@@ -101,7 +101,7 @@ func TestEncodeError(t *testing.T) {
 	type bad struct {
 		V any `json:"v"`
 	}
-	repo, err := dynamosession.New[bad](newFake(t), "sessions", func(o *dynamosession.Options[bad]) { o.Codec = codec.JSON[bad]{} })
+	repo, err := dynamosession.New[bad](newFake(t), "sessions", func(o *dynamosession.Options[bad]) { o.Codec = codec.JSON[bad]() })
 	if err != nil {
 		t.Fatal(err)
 	}

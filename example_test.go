@@ -31,7 +31,7 @@ func Example() {
 		Items []string `json:"items"`
 	}
 	repo, err := dynamosession.New[Cart](db, "sessions", func(o *dynamosession.Options[Cart]) {
-		o.Codec = codec.Msgpack[Cart]{}
+		o.Codec = codec.Msgpack[Cart]()
 	})
 	if err != nil {
 		panic(err)

@@ -172,7 +172,7 @@ func testLegacyExpiriesAgree(t *testing.T, e *env) {
 		t.Run(f.name, func(t *testing.T) {
 			ctx := context.Background()
 			repo := newRepo(t, e, func(o *dynamosession.Options[cart]) {
-				o.Prefix, o.Codec, o.Versioned = "sess:", codec.JSON[cart]{}, true
+				o.Prefix, o.Codec, o.Versioned = "sess:", codec.JSON[cart](), true
 			})
 			id := newID(t)
 			item := map[string]types.AttributeValue{
@@ -202,7 +202,7 @@ func testLegacyExpiriesAgree(t *testing.T, e *env) {
 func testOutOfRangeExpiryIsKept(t *testing.T, e *env) {
 	ctx := context.Background()
 	repo := newRepo(t, e, func(o *dynamosession.Options[cart]) {
-		o.Prefix, o.Codec, o.Versioned = "sess:", codec.JSON[cart]{}, true
+		o.Prefix, o.Codec, o.Versioned = "sess:", codec.JSON[cart](), true
 	})
 	for _, stored := range []string{"1e125", "-1e19", "-1e125", "-1000000000000000001"} {
 		t.Run(stored, func(t *testing.T) {
@@ -238,7 +238,7 @@ func testSaveConditionAgreesWithReads(t *testing.T, e *env) {
 		fmt.Sprintf("%d.4", now.Unix()),      // fractional
 	} {
 		t.Run(stale, func(t *testing.T) {
-			repo := newRepo(t, e, func(o *dynamosession.Options[cart]) { o.Prefix, o.Codec = "sess:", codec.JSON[cart]{} })
+			repo := newRepo(t, e, func(o *dynamosession.Options[cart]) { o.Prefix, o.Codec = "sess:", codec.JSON[cart]() })
 			id := newID(t)
 			e.putRaw(t, connectItem("sess:"+id, now.Add(time.Hour), `{"user":"node"}`))
 			s, err := repo.Get(ctx, id)

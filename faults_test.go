@@ -397,7 +397,7 @@ func TestDeadlinesOnDynamoDBLocal(t *testing.T) {
 	table := dynamotest.CreateTable(t, client, "id", "")
 	repo, err := dynamosession.New[cart](client, table, func(o *dynamosession.Options[cart]) {
 		o.Versioned = true
-		o.Codec = codec.Msgpack[cart]{}
+		o.Codec = codec.Msgpack[cart]()
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -21,7 +21,9 @@ import (
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/fake"
 	"github.com/dynamosession/dynamosession/internal/capacity"
+	"github.com/dynamosession/dynamosession/internal/codecs"
 	"github.com/dynamosession/dynamosession/internal/ddbjson"
+	"github.com/dynamosession/dynamosession/internal/wire"
 	"github.com/dynamosession/dynamosession/ttl"
 )
 
@@ -51,7 +53,7 @@ var fuzzKey = func() codec.Key {
 // What must hold, whatever is stored:
 //   - nothing panics;
 //   - Get allocates no more than getAllocBound allows for the item's size
-//     (codec.MsgpackAllocBound, and what a compressed envelope and the
+//     (codecs.MsgpackAllocBound, and what a compressed envelope and the
 //     repository itself add);
 //   - Get returns a session, ErrNotFound (ErrExpired included) or a
 //     *DecodeError, and after a failed Get the record is unchanged;
@@ -95,7 +97,7 @@ func fuzzGetOne[T any](t *testing.T, config byte, item map[string]types.Attribut
 	if err != nil {
 		t.Fatal(err)
 	}
-	codecs := []codec.Codec[T]{codec.Map[T]{}, codec.JSON[T]{}, codec.Msgpack[T]{}, codec.Sealed[T](codec.Msgpack[T]{}, keys)}
+	codecs := []codec.Codec[T]{codec.Map[T](), codec.JSON[T](), codec.Msgpack[T](), codec.Sealed[T](codec.Msgpack[T](), keys)}
 	repo, err := dynamosession.New[T](db, "sessions", func(o *dynamosession.Options[T]) {
 		o.Versioned = config&2 != 0
 		o.Codec = codecs[config>>2&3]
@@ -175,11 +177,11 @@ const getOverhead = 64 << 10
 func getAllocBound[T any](item map[string]types.AttributeValue) int64 {
 	n := capacity.ItemSize(item)
 	var extra int64
-	if b, ok := item["sess"].(*types.AttributeValueMemberB); ok && codec.Detect(b) == codec.FormatCompressed {
-		n += codec.MaxDecompressedBytes
-		extra = 2*codec.MaxDecompressedBytes + 64<<10
+	if b, ok := item["sess"].(*types.AttributeValueMemberB); ok && codecs.Detect(b) == codec.FormatCompressed {
+		n += wire.MaxDecompressedBytes
+		extra = 2*wire.MaxDecompressedBytes + 64<<10
 	}
-	return codec.MsgpackAllocBound[T](n) + extra + 3*getOverhead
+	return codecs.MsgpackAllocBound[T](n) + extra + 3*getOverhead
 }
 
 var warmed sync.Map // reflect.Type -> bool
@@ -201,7 +203,7 @@ func warmGet[T any](t *testing.T) {
 		t.Fatal(err)
 	}
 	var v T
-	for i, c := range []codec.Codec[T]{codec.Map[T]{}, codec.JSON[T]{}, codec.Msgpack[T]{}, codec.Sealed[T](codec.Msgpack[T]{}, keys), codec.Compressed[T](codec.Msgpack[T]{})} {
+	for i, c := range []codec.Codec[T]{codec.Map[T](), codec.JSON[T](), codec.Msgpack[T](), codec.Sealed[T](codec.Msgpack[T](), keys), codec.Compressed[T](codec.Msgpack[T]())} {
 		repo, err := dynamosession.New[T](db, "sessions", func(o *dynamosession.Options[T]) {
 			o.Codec = c
 			o.Clock = func() time.Time { return fuzzNow }
@@ -254,11 +256,11 @@ func TestGetLengthHeaderRecord(t *testing.T) {
 		sess  []byte
 		codec codec.Codec[withInts]
 	}{
-		{"msgpack", record, codec.Msgpack[withInts]{}},
-		{"msgpack, read by a Map repository", record, codec.Map[withInts]{}},
-		{"compressed", compressed, codec.Compressed[withInts](codec.Msgpack[withInts]{})},
-		{"sealed", seal(record), codec.Sealed[withInts](codec.Msgpack[withInts]{}, keys)},
-		{"sealed around compressed", seal(compressed), codec.Sealed[withInts](codec.Compressed[withInts](codec.Msgpack[withInts]{}), keys)},
+		{"msgpack", record, codec.Msgpack[withInts]()},
+		{"msgpack, read by a Map repository", record, codec.Map[withInts]()},
+		{"compressed", compressed, codec.Compressed[withInts](codec.Msgpack[withInts]())},
+		{"sealed", seal(record), codec.Sealed[withInts](codec.Msgpack[withInts](), keys)},
+		{"sealed around compressed", seal(compressed), codec.Sealed[withInts](codec.Compressed[withInts](codec.Msgpack[withInts]()), keys)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -470,7 +472,7 @@ func (r *fuzzBytes) value(depth int) types.AttributeValue {
 		for range int(r.next() % 4) {
 			m[fuzzNames[int(r.next())%len(fuzzNames)]] = string(r.take(int(r.next() % 8)))
 		}
-		b, _ := codec.Msgpack[map[string]any]{}.Marshal(&m)
+		b, _ := codec.Msgpack[map[string]any]().Marshal(&m)
 		return &types.AttributeValueMemberB{Value: b}
 	}
 }
@@ -503,7 +505,7 @@ func fuzzGetSeeds(tb testing.TB) []fuzzSeed {
 		tb.Fatal(err)
 	}
 	c := cart{User: "ada", Items: []string{"book"}, Count: 2, Meta: map[string]any{"k": "v"}, Blob: []byte{1, 2}}
-	for _, cd := range []codec.Codec[cart]{codec.Map[cart]{}, codec.JSON[cart]{}, codec.Msgpack[cart]{}, codec.Sealed[cart](codec.Msgpack[cart]{}, keys)} {
+	for _, cd := range []codec.Codec[cart]{codec.Map[cart](), codec.JSON[cart](), codec.Msgpack[cart](), codec.Sealed[cart](codec.Msgpack[cart](), keys)} {
 		av, err := cd.Encode("session#fuzz", &c)
 		if err != nil {
 			tb.Fatal(err)

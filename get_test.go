@@ -75,7 +75,7 @@ func testConsistency(t *testing.T, e *env) {
 func testRewriteOnRead(t *testing.T, e *env) {
 	repo := newRepo(t, e, func(o *dynamosession.Options[cart]) {
 		o.Prefix = "sess:"
-		o.Codec = codec.Msgpack[cart]{}
+		o.Codec = codec.Msgpack[cart]()
 		o.RewriteOnRead = true
 	})
 	ctx := context.Background()
@@ -128,7 +128,7 @@ func testRewriteMapRecord(t *testing.T, e *env) {
 	if _, err := mapRepo.Put(ctx, id, cart{User: "ada", Meta: map[string]any{"a": 1.0, "b": "x"}}); err != nil {
 		t.Fatal(err)
 	}
-	repo := newRepo(t, e, func(o *dynamosession.Options[cart]) { o.Codec = codec.Msgpack[cart]{}; o.RewriteOnRead = true })
+	repo := newRepo(t, e, func(o *dynamosession.Options[cart]) { o.Codec = codec.Msgpack[cart](); o.RewriteOnRead = true })
 	e.reset()
 	if _, err := repo.Get(ctx, id); err != nil {
 		t.Fatal(err)
@@ -167,7 +167,7 @@ func TestRewriteOnReadLostUpdate(t *testing.T) {
 	})
 	mig, _ := dynamosession.New[cart](h, "sessions", func(o *dynamosession.Options[cart]) {
 		o.Clock = clk.Now
-		o.Codec = codec.Msgpack[cart]{}
+		o.Codec = codec.Msgpack[cart]()
 		o.RewriteOnRead = true
 	})
 	if _, err := mig.Get(context.Background(), "abc"); err != nil {

@@ -820,7 +820,7 @@ func TestInvalidOwnerSendsNothing(t *testing.T) {
 	var calls callLog
 	// Msgpack stores any bytes, so the owner check, not the codec's UTF-8
 	// rule, is what refuses the owner.
-	repo := faultRepo[cart](t, db, &calls, withCartOwner, func(o *dynamosession.Options[cart]) { o.Codec = codec.Msgpack[cart]{} })
+	repo := faultRepo[cart](t, db, &calls, withCartOwner, func(o *dynamosession.Options[cart]) { o.Codec = codec.Msgpack[cart]() })
 	ctx := context.Background()
 	s, err := repo.Put(ctx, "ok", cart{User: "ada"})
 	if err != nil {

@@ -34,7 +34,7 @@ func testVersionedPut(t *testing.T, e *env) {
 }
 
 func testCreate(t *testing.T, e *env) {
-	repo := newRepo(t, e, func(o *dynamosession.Options[cart]) { o.Versioned = true; o.Codec = codec.Msgpack[cart]{} })
+	repo := newRepo(t, e, func(o *dynamosession.Options[cart]) { o.Versioned = true; o.Codec = codec.Msgpack[cart]() })
 	ctx := context.Background()
 	id := newID(t)
 	s, err := repo.Put(ctx, id, cart{User: "ada"})

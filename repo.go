@@ -38,6 +38,7 @@ import (
 
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/consistency"
+	"github.com/dynamosession/dynamosession/internal/codecs"
 	"github.com/dynamosession/dynamosession/internal/reader"
 	"github.com/dynamosession/dynamosession/internal/ttlcheck"
 	"github.com/dynamosession/dynamosession/internal/upgrade"
@@ -108,7 +109,7 @@ type Options[T any] struct {
 	// enable DynamoDB TTL on. Default "expires".
 	ExpiresAttr string
 
-	// Codec encodes session data for writing. Default codec.Map[T]{}.
+	// Codec encodes session data for writing. Default codec.Map[T]().
 	// Reading detects the stored format and decodes any of them.
 	Codec codec.Codec[T]
 
@@ -324,7 +325,7 @@ func withDefaults[T any](o Options[T]) Options[T] {
 		o.ExpiresAttr = "expires"
 	}
 	if o.Codec == nil {
-		o.Codec = codec.Map[T]{}
+		o.Codec = codec.Map[T]()
 	}
 	if o.TTL == nil {
 		o.TTL = ttl.Sliding(24 * time.Hour)
@@ -414,7 +415,7 @@ func validate[T any](client API, table string, o Options[T]) error {
 	if err != nil {
 		return bad("codec %s cannot encode a zero %T: %v", o.Codec.Format(), zero, err)
 	}
-	if got := codec.Detect(av); got != o.Codec.Format() {
+	if got := codecs.Detect(av); got != o.Codec.Format() {
 		return bad("codec %s writes a value detected as %q", o.Codec.Format(), got)
 	}
 	return nil

@@ -38,15 +38,15 @@ func TestUnencodableTypesRejectedByNew(t *testing.T) {
 		name string
 		err  error
 	}{
-		{"map/chan", faultNewErr[withChan](db, codec.Map[withChan]{})},
-		{"map/func", faultNewErr[withFunc](db, codec.Map[withFunc]{})},
-		{"map/complex", faultNewErr[withComplex](db, codec.Map[withComplex]{})},
-		{"json/chan", faultNewErr[withChan](db, codec.JSON[withChan]{})},
-		{"json/func", faultNewErr[withFunc](db, codec.JSON[withFunc]{})},
-		{"json/complex", faultNewErr[withComplex](db, codec.JSON[withComplex]{})},
-		{"msgpack/chan", faultNewErr[withChan](db, codec.Msgpack[withChan]{})},
-		{"msgpack/func", faultNewErr[withFunc](db, codec.Msgpack[withFunc]{})},
-		{"msgpack/complex", faultNewErr[withComplex](db, codec.Msgpack[withComplex]{})},
+		{"map/chan", faultNewErr[withChan](db, codec.Map[withChan]())},
+		{"map/func", faultNewErr[withFunc](db, codec.Map[withFunc]())},
+		{"map/complex", faultNewErr[withComplex](db, codec.Map[withComplex]())},
+		{"json/chan", faultNewErr[withChan](db, codec.JSON[withChan]())},
+		{"json/func", faultNewErr[withFunc](db, codec.JSON[withFunc]())},
+		{"json/complex", faultNewErr[withComplex](db, codec.JSON[withComplex]())},
+		{"msgpack/chan", faultNewErr[withChan](db, codec.Msgpack[withChan]())},
+		{"msgpack/func", faultNewErr[withFunc](db, codec.Msgpack[withFunc]())},
+		{"msgpack/complex", faultNewErr[withComplex](db, codec.Msgpack[withComplex]())},
 	}
 	for _, tt := range tests {
 		if !errors.Is(tt.err, dynamosession.ErrInvalidOptions) {
@@ -81,7 +81,7 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		{"wtok is reserved", "sessions", func(o *dynamosession.Options[cart]) { o.ExpiresAttr = "wtok" }, `ExpiresAttr "wtok" is a name`},
 		{"schema is reserved", "sessions", func(o *dynamosession.Options[cart]) { o.KeyAttr = "schema" }, `KeyAttr "schema" is a name`},
 		{"superseded is reserved", "sessions", func(o *dynamosession.Options[cart]) { o.ExpiresAttr = "superseded" }, `ExpiresAttr "superseded" is a name`},
-		{"type is reserved with the JSON codec", "sessions", func(o *dynamosession.Options[cart]) { o.Codec = codec.JSON[cart]{}; o.DataAttr = "type" }, `DataAttr "type" is a name`},
+		{"type is reserved with the JSON codec", "sessions", func(o *dynamosession.Options[cart]) { o.Codec = codec.JSON[cart](); o.DataAttr = "type" }, `DataAttr "type" is a name`},
 		{"negative schema", "sessions", func(o *dynamosession.Options[cart]) { o.Schema = -1 }, "positive"},
 		{"upgrade from a future version", "sessions", func(o *dynamosession.Options[cart]) {
 			o.Schema = 2

@@ -19,7 +19,7 @@ import (
 )
 
 func testSaveUnchanged(t *testing.T, e *env) {
-	for _, c := range []codec.Codec[cart]{codec.Map[cart]{}, codec.JSON[cart]{}, codec.Msgpack[cart]{}} {
+	for _, c := range []codec.Codec[cart]{codec.Map[cart](), codec.JSON[cart](), codec.Msgpack[cart]()} {
 		t.Run(string(c.Format()), func(t *testing.T) {
 			repo := newRepo(t, e, func(o *dynamosession.Options[cart]) { o.Codec = c; o.Versioned = true })
 			ctx := context.Background()
@@ -220,7 +220,7 @@ func testVersionedSaveAfterNodeWrite(t *testing.T, e *env) {
 	ctx := context.Background()
 	now := e.clock.Now()
 	versioned := func(o *dynamosession.Options[cart]) {
-		o.Prefix, o.Codec, o.Versioned = "sess:", codec.JSON[cart]{}, true
+		o.Prefix, o.Codec, o.Versioned = "sess:", codec.JSON[cart](), true
 	}
 	t.Run("Node wrote before and after the read", func(t *testing.T) {
 		repo := newRepo(t, e, versioned)

@@ -9,6 +9,7 @@ import (
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/internal/attr"
 	"github.com/dynamosession/dynamosession/internal/upgrade"
+	"github.com/dynamosession/dynamosession/internal/codecs"
 )
 
 // An Upgrade reads session data stored under an older schema version of
@@ -47,13 +48,9 @@ type Upgrade[T any] interface{ upgrade.Sealed[T] }
 // *DecodeError of the session, and the record is left as it is.
 func UpgradeFrom[Old, T any](from int, fn func(Old) (T, error)) Upgrade[T] {
 	return &upgrade.Func[T]{From: from, Read: func(c codec.Codec[T], key string, stored types.AttributeValue) (T, error) {
-		var zero T
-		oc, err := codec.As[Old](c)
-		if err != nil {
-			return zero, err
-		}
 		var old Old
-		if err := oc.Decode(key, stored, &old); err != nil {
+		if err := codecs.DecodeAs(c, key, stored, &old); err != nil {
+			var zero T
 			return zero, fmt.Errorf("decoding as %T: %w", old, err)
 		}
 		return fn(old)
@@ -84,7 +81,7 @@ func (r *Repo[T]) schemaOf(id string, item map[string]types.AttributeValue) (int
 // decodeData fills s.Data from the stored data attribute, through an
 // upgrade where the stored schema version or shape calls for one.
 func (r *Repo[T]) decodeData(s *Session[T], data types.AttributeValue) error {
-	f := codec.Detect(data)
+	f := codecs.Detect(data)
 	s.format, s.stored, s.baseline = f, data, data
 	up, hasUp := r.upgrades[s.schema]
 	if s.schema < r.opts.Schema {

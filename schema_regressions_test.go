@@ -122,7 +122,7 @@ func TestUpgradeVersioned(t *testing.T) {
 func TestUpgradeRewriteOnRead(t *testing.T) {
 	onBackends(t, map[string]func(t *testing.T, e *env){"x": func(t *testing.T, e *env) {
 		ctx := context.Background()
-		v1 := newRepo[cartV1](t, e, func(o *dynamosession.Options[cartV1]) { o.RewriteOnRead = true; o.Codec = codec.JSON[cartV1]{} })
+		v1 := newRepo[cartV1](t, e, func(o *dynamosession.Options[cartV1]) { o.RewriteOnRead = true; o.Codec = codec.JSON[cartV1]() })
 		v2 := newRepo(t, e, v2opts, func(o *dynamosession.Options[cartV2]) { o.RewriteOnRead = true })
 		id := newID(t)
 		must(t, put(v1.Put(ctx, id, cartV1{User: "ada", Items: []string{"a"}, Coupon: "C"})))

@@ -69,11 +69,11 @@ func schemaCodecs[T any](t *testing.T) map[string]codec.Codec[T] {
 	}
 	small := func(o *codec.CompressOptions) { o.Threshold = 1 } // compress even tiny sessions
 	return map[string]codec.Codec[T]{
-		"map":        codec.Map[T]{},
-		"json":       codec.JSON[T]{},
-		"msgpack":    codec.Msgpack[T]{},
-		"compressed": codec.Compressed[T](codec.Msgpack[T]{}, small),
-		"sealed":     codec.Sealed[T](codec.Compressed[T](codec.Msgpack[T]{}, small), kr),
+		"map":        codec.Map[T](),
+		"json":       codec.JSON[T](),
+		"msgpack":    codec.Msgpack[T](),
+		"compressed": codec.Compressed[T](codec.Msgpack[T](), small),
+		"sealed":     codec.Sealed[T](codec.Compressed[T](codec.Msgpack[T](), small), kr),
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/internal/attr"
 	"github.com/dynamosession/dynamosession/internal/capacity"
+	"github.com/dynamosession/dynamosession/internal/codecs"
 	"github.com/dynamosession/dynamosession/internal/expiry"
 	"github.com/dynamosession/dynamosession/internal/readconsistency"
 )
@@ -116,7 +117,7 @@ func (r *Repo[T]) Get(ctx context.Context, id string) (*Session[T], error) {
 		return nil, err
 	}
 	if r.opts.RewriteOnRead && (s.format != r.opts.Codec.Format() || s.upgraded) && s.schema <= r.opts.Schema &&
-		codec.Lossy(r.opts.Codec, s.stored) == nil {
+		codecs.Lossy(r.opts.Codec, s.stored) == nil {
 		// Best effort: the read succeeded, and a rewrite that loses a race
 		// or fails leaves the record as it was, still readable. A record the
 		// rewrite could not keep exactly is left as it is.
@@ -309,7 +310,7 @@ func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) (err erro
 		// stay as stored. Not after an upgrade: the stored data is the old
 		// shape, and what the upgrade dropped or renamed must go (found by
 		// a breaker), as a due touch of the upgrade's encoding drops it.
-		av, err = codec.KeepUnknown(r.opts.Codec, s.stored, av)
+		av, err = codecs.KeepUnknown(r.opts.Codec, s.stored, av)
 	}
 	if err != nil {
 		return encodeError(s.ID, r.opts.Codec.Format(), err)
@@ -485,7 +486,7 @@ func (r *Repo[T]) sameTokens(s *Session[T], w *write) string {
 
 // comparer is implemented by codecs that can tell whether two stored
 // values of their format hold the same data without decoding them into a
-// T: codec.Msgpack, codec.Compressor and codec.Sealer (MessagePack maps in
+// T: codec.Msgpack, codec.Compressed and codec.Sealed (MessagePack maps in
 // any order, a sealed value's random nonce).
 type comparer interface {
 	SameData(key string, stored, encoded types.AttributeValue) bool
@@ -493,12 +494,12 @@ type comparer interface {
 
 // canonical is implemented by codecs whose Encode is a deterministic
 // function of the value and whose format no other program writes
-// (codec.Map and codec.JSON with Exclusive set), so that different bytes
-// mean different data.
+// (codec.Map and codec.JSON with codec.Options.Exclusive set), so that
+// different bytes mean different data.
 type canonical interface{ Canonical() bool }
 
 // resealer is implemented by codecs whose stored values can go stale
-// without the data changing: [codec.Sealer] reports a value sealed under a
+// without the data changing: [codec.Sealed] reports a value sealed under a
 // key other than the keyring's current one, and returns it sealed again
 // under the current key, without decoding the data.
 type resealer interface {

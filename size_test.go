@@ -20,7 +20,7 @@ import (
 )
 
 func testItemTooLarge(t *testing.T, e *env) {
-	repo := newRepo(t, e, func(o *dynamosession.Options[cart]) { o.Codec = codec.Msgpack[cart]{} })
+	repo := newRepo(t, e, func(o *dynamosession.Options[cart]) { o.Codec = codec.Msgpack[cart]() })
 	ctx := context.Background()
 	id := newID(t)
 	e.reset()
@@ -41,7 +41,7 @@ func testItemTooLarge(t *testing.T, e *env) {
 // and 4 KB read boundaries and checks the consumed units both backends
 // report against DynamoDB's published rules.
 func testCapacityBoundaries(t *testing.T, e *env) {
-	repo := newRepo(t, e, func(o *dynamosession.Options[cart]) { o.Codec = codec.Msgpack[cart]{} })
+	repo := newRepo(t, e, func(o *dynamosession.Options[cart]) { o.Codec = codec.Msgpack[cart]() })
 	ctx := context.Background()
 	for _, size := range []int{1024, 1025, 4096, 4097, 8192, 8193} {
 		t.Run(fmt.Sprint(size), func(t *testing.T) {
@@ -75,7 +75,7 @@ func testCapacityBoundaries(t *testing.T, e *env) {
 func sizedCart(t *testing.T, id string, now time.Time, size int) cart {
 	t.Helper()
 	c := cart{User: "u"}
-	size0 := func() int { return capacity.ItemSize(storedItem(t, codec.Msgpack[cart]{}, id, now, &c)) }
+	size0 := func() int { return capacity.ItemSize(storedItem(t, codec.Msgpack[cart](), id, now, &c)) }
 	c.Blob = make([]byte, max(0, size-size0()-3))
 	for size0() < size {
 		c.Blob = append(c.Blob, 0)
@@ -114,7 +114,7 @@ func testCapacityMapNumbers(t *testing.T, e *env) {
 	for _, size := range []int{1024, 1025} {
 		id := newID(t)
 		c := cart{Meta: map[string]any{"neg": -1.5, "frac": 0.001, "big": 123456.0, "int": -1700000000.0}}
-		item := func() map[string]types.AttributeValue { return storedItem(t, codec.Map[cart]{}, id, e.clock.Now(), &c) }
+		item := func() map[string]types.AttributeValue { return storedItem(t, codec.Map[cart](), id, e.clock.Now(), &c) }
 		c.User = strings.Repeat("x", size-capacity.ItemSize(item()))
 		if got := capacity.ItemSize(item()); got != size {
 			t.Fatalf("built a %d-byte item, want %d", got, size)
@@ -172,7 +172,7 @@ func sizedItem(t *testing.T, c codec.Codec[cart], key string, size int) cart {
 // included, and one byte more, through Put and Save with every codec: the
 // first is sent and the table accepts it, the second is refused locally.
 func TestItemSizeBoundary(t *testing.T) {
-	for _, c := range []codec.Codec[cart]{codec.Map[cart]{}, codec.JSON[cart]{}, codec.Msgpack[cart]{}} {
+	for _, c := range []codec.Codec[cart]{codec.Map[cart](), codec.JSON[cart](), codec.Msgpack[cart]()} {
 		t.Run(string(c.Format()), func(t *testing.T) {
 			ctx := context.Background()
 			db := newFake(t)

@@ -87,7 +87,7 @@ func runSoak(t *testing.T, client dynamosession.API, table string, cfg soakConfi
 	}
 	repo, err := dynamosession.New[cart](client, table, func(o *dynamosession.Options[cart]) {
 		o.Versioned = true
-		o.Codec = codec.Sealed[cart](codec.Msgpack[cart]{}, keys)
+		o.Codec = codec.Sealed[cart](codec.Msgpack[cart](), keys)
 		o.Touch = ttl.Always() // every Touch writes, to race the other writers
 	})
 	if err != nil {

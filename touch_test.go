@@ -200,8 +200,8 @@ func testTouchResealNeverUndoesASave(t *testing.T, e *env) {
 	ctx := context.Background()
 	kr1, _ := codec.NewKeyring(rotationKey("k1"))
 	kr2, _ := codec.NewKeyring(rotationKey("k2"), rotationKey("k1"))
-	old := newRepo(t, e, func(o *dynamosession.Options[cart]) { o.Codec = codec.Sealed[cart](codec.Msgpack[cart]{}, kr1) })
-	cur := newRepo(t, e, func(o *dynamosession.Options[cart]) { o.Codec = codec.Sealed[cart](codec.Msgpack[cart]{}, kr2) })
+	old := newRepo(t, e, func(o *dynamosession.Options[cart]) { o.Codec = codec.Sealed[cart](codec.Msgpack[cart](), kr1) })
+	cur := newRepo(t, e, func(o *dynamosession.Options[cart]) { o.Codec = codec.Sealed[cart](codec.Msgpack[cart](), kr2) })
 	id := newID(t)
 	if _, err := old.Put(ctx, id, cart{User: "ada"}); err != nil {
 		t.Fatal(err)

@@ -13,15 +13,17 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
-// ErrUnsupported reports a value a codec cannot store faithfully.
+// ErrUnsupported reports a session a codec cannot store faithfully, so
+// nothing is written: a value of a kind the format cannot hold (a channel,
+// a function, NaN for JSON), a number DynamoDB refuses, maps and lists
+// nested deeper than DynamoDB allows, a string or map key that is not
+// valid UTF-8 (the SDK and encoding/json would store U+FFFD in place of
+// the bad bytes, so what DynamoDB holds would differ from the session, and
+// every later Save of the same data would be seen as a change and written
+// again), or a stored field the session type does not declare that cannot
+// be carried into the format written (see the package documentation). The
+// error's message names the value and its path in the session.
 var ErrUnsupported = errors.New("codec: unsupported value")
-
-// ErrInvalidUTF8 reports a string or map key that is not valid UTF-8,
-// which the Map and JSON codecs refuse (the error wraps [ErrUnsupported]
-// too): the SDK and encoding/json would store U+FFFD in place of the bad
-// bytes, so what DynamoDB holds would differ from the session, and every
-// later Save of the same data would be seen as a change and written again.
-var ErrInvalidUTF8 = errors.New("codec: string is not valid UTF-8")
 
 // checked caches checkEncodable's verdict per type: the walk is by type, so
 // it runs once per type, not once per session.
@@ -238,8 +240,7 @@ const maxNameBytes = 65535
 //   - maps and lists nested deeper than [maxNesting];
 //   - map keys that are empty or longer than [maxNameBytes];
 //   - strings, string-set members and map keys that are not valid UTF-8,
-//     which the SDK sends with U+FFFD in place of the bad bytes (error
-//     [ErrInvalidUTF8]);
+//     which the SDK sends with U+FFFD in place of the bad bytes;
 //   - with numbers set, numbers DynamoDB refuses (see checkNumber).
 //
 // It returns an error wrapping [ErrUnsupported] whose message gives the
@@ -336,7 +337,7 @@ func tooDeep() error {
 }
 
 func invalidUTF8(what, s string) error {
-	return fmt.Errorf("%w: %w: %s %q", ErrUnsupported, ErrInvalidUTF8, what, s)
+	return fmt.Errorf("%w: %s %q is not valid UTF-8", ErrUnsupported, what, s)
 }
 
 // checkNumber rejects numbers DynamoDB refuses: NaN and infinities,

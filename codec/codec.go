@@ -1,8 +1,8 @@
 // Package codec turns a session value of type T into the DynamoDB attribute
 // that stores it, and back.
 //
-// Session tables hold a session in one of three attribute types, and a
-// [Codec] exists for each:
+// Three formats exist in session tables today, and a constructor returns
+// a [Codec] for each:
 //
 //   - [Map] stores the session as a native DynamoDB map (M), as
 //     @pwrdrvr/dynamodb-session-store does. It is queryable and readable in
@@ -11,12 +11,12 @@
 //     exactly as connect-dynamodb does.
 //   - [Msgpack] stores it as MessagePack bytes (B): the smallest and fastest.
 //
-// Two more codecs wrap a [Binary] one in an envelope, also stored as B:
-// [Compressed] (zstd, for large sessions) and [Sealed] (encrypted and
-// bound to the session's key).
+// Two more wrap a [Binary] codec's bytes in an envelope, also stored as B:
+// [Compressed] compresses them with zstd, [Sealed] encrypts them with
+// AES-256-GCM.
 //
-// All of them map struct fields by their `json` tags (the Map codec names
-// a field without one by its `dynamodbav` tag), so one Go struct reads the
+// The three formats map struct fields by their `json` tags (the Map codec names a
+// field without one by its `dynamodbav` tag), so one Go struct reads the
 // same in every format and matches the field names Node.js apps wrote.
 //
 // # Exactness
@@ -58,26 +58,38 @@
 // DynamoDB numbers have no negative zero: Map reads -0 back as 0.
 //
 // Map and JSON refuse strings and map keys that are not valid UTF-8
-// ([ErrInvalidUTF8]); the SDK and encoding/json would store U+FFFD in their
-// place. MessagePack stores such bytes unchanged. Map also refuses what
+// (an error wrapping [ErrUnsupported]); the SDK and encoding/json would
+// store U+FFFD in their place. MessagePack stores such bytes unchanged. Map also refuses what
 // DynamoDB refuses in an attribute (see [Map]).
 //
 // # Fields the session type does not declare
 //
 // A Node.js app sharing the table, or an older deploy, stores fields the Go
-// type does not declare. Decoding ignores them; [KeepUnknown] puts them
-// back into the encoding of a changed session, so a repository's save of
-// a Map or JSON session keeps them, at every level (see KeepUnknown for
-// lists and what cannot be carried across formats).
+// type does not declare. Decoding ignores them, and a repository's save of
+// a changed Map or JSON session puts them back, at every level: fields of
+// the session struct, of nested structs, of structs in maps and in lists.
+// A name the type declares is the session's to write, so a field the
+// program emptied (omitempty) or a map entry it deleted stays deleted. A
+// list element keeps its unknown fields when it is still in the list
+// unchanged, wherever it moved, or, when the list kept its length, when it
+// was changed in place; an element changed while others were added or
+// removed loses them (nothing tells which element it was). Unknown fields
+// carry across the two formats too (a JSON record saved as Map, and back);
+// one that cannot carry over exactly (a binary value or a set into JSON, a
+// lone surrogate or a number DynamoDB refuses into Map) fails the save with
+// an error wrapping [ErrUnsupported], and nothing is written. The other
+// codecs' formats are written by this library alone, so they have no
+// unknown fields to keep.
 //
-// [Detect] tells the stored format from the attribute's type alone, which is
-// what lets a repository write one format and read all of them: a table
-// migrates lazily as sessions are written.
+// A repository tells the stored format from the attribute's type alone
+// (M is [FormatMap], S is [FormatJSON], B is [FormatMsgpack] or an
+// envelope), which is what lets it write one format and read all of them:
+// a table migrates lazily as sessions are written.
 //
 // Binary payloads that start with the byte 0xC1 are envelopes written by
-// wrapping codecs (compression, encryption). MessagePack never uses 0xC1
-// ("never used" in its specification), so an envelope can never be mistaken
-// for a plain MessagePack value. The byte after it names the envelope.
+// wrapping codecs: 0xC1 'z' is [Compressed], 0xC1 'e' is [Sealed].
+// MessagePack never uses 0xC1 ("never used" in its specification), so an
+// envelope can never be mistaken for a plain MessagePack value.
 //
 // # Stored bytes are untrusted
 //
@@ -86,7 +98,7 @@
 // than a small multiple of its size. [Msgpack] checks the bytes before it
 // decodes them, in one linear walk that allocates nothing: a length header
 // (array, map, str, bin, ext) that promises more than the bytes that
-// remain, arrays and maps nested deeper than [MaxMsgpackDepth], and
+// remain, arrays and maps nested deeper than 256 levels, and
 // extensions other than the timestamp are refused with
 // [ErrMalformedMsgpack]. (vmihailenco/msgpack v5.4.1 preallocates what a
 // header claims: twelve bytes claiming 2^32-1 array elements end the
@@ -95,19 +107,36 @@
 //
 //	8 × n × unit(T) + 16 KiB
 //
-// where unit(T) is the largest of 64 bytes and the size of each type a T
-// can hold; [MsgpackAllocBound] computes it. Around MessagePack:
+// where unit(T) is the largest of 64 bytes, the in-memory size of every
+// type a T can hold (its fields, slice and array elements, pointer
+// targets, map keys and values, recursively) and the slot of every map
+// type it holds (key and value, aligned). A 12-byte record decoded into a struct of
+// strings, ints and slices of them may thus allocate at most
+// 8 × 12 × 64 + 16 KiB = 22,528 bytes. The first decode of a type also
+// fills vmihailenco/msgpack's per-type tables once; that is not counted.
+// Around MessagePack:
 //
-//   - a [Compressor] decompresses first, and stops at MaxBytes (default
-//     [MaxDecompressedBytes], then [ErrTooLarge]); that costs at most
+//   - a [Compressed] codec decompresses first, and stops at MaxBytes
+//     (default 400 KiB, then [ErrTooLarge]); that costs at most
 //     2 × MaxBytes + 64 KiB, and n is the decompressed size;
-//   - a [Sealer] opens the envelope first, which costs at most 2 × the
-//     stored size + 4 KiB, and n is the plaintext size.
+//   - a [Sealed] codec opens the envelope first, which costs at most 2 ×
+//     the stored size + 4 KiB, and n is the plaintext size.
 //
 // The tests measure these bounds with runtime.MemStats around every
 // decode the fuzz targets FuzzMsgpackDecode, FuzzMsgpackAlloc and
 // FuzzEnvelopeAlloc run, and around the worst inputs found
 // (TestMsgpackAllocWorstCases: 5.4 units a byte, for maps nested in maps).
+//
+// # Writing a codec
+//
+// Any type with the methods of [Codec] is a codec a repository writes and
+// reads with; one with those of [Binary] can also be wrapped by [Sealed]
+// (and by [Compressed] if its Format is [FormatMsgpack] or [FormatJSON],
+// the inner formats a compressed envelope can name). A repository compares a changed session's
+// encoding with the stored value and skips the write when the bytes are
+// equal; when they differ, it decodes the stored value and compares the
+// data, so a codec need not encode deterministically to save nothing when
+// nothing changed.
 package codec
 
 import (
@@ -118,24 +147,22 @@ import (
 	"github.com/dynamosession/dynamosession/internal/attr"
 )
 
-// Format names a stored representation of a session.
+// Format names a stored representation of a session. The empty Format
+// means none: a stored attribute of no format a codec writes.
 type Format string
 
-// The formats this package writes and detects.
+// The formats this package writes.
 const (
-	FormatUnknown Format = ""
-	FormatMap     Format = "map"     // M attribute
-	FormatJSON    Format = "json"    // S attribute holding JSON text
-	FormatMsgpack Format = "msgpack" // B attribute holding MessagePack
+	FormatMap        Format = "map"        // M attribute
+	FormatJSON       Format = "json"       // S attribute holding JSON text
+	FormatMsgpack    Format = "msgpack"    // B attribute holding MessagePack
+	FormatCompressed Format = "compressed" // B attribute holding a compressed envelope, see [Compressed]
+	FormatSealed     Format = "sealed"     // B attribute holding a sealed envelope, see [Sealed]
 )
-
-// envelopeMarker is the first byte of a binary envelope. MessagePack never
-// emits it, so [Detect] can tell envelopes from plain MessagePack.
-const envelopeMarker byte = 0xC1
 
 // A Codec encodes a T into the attribute value stored under a session's data
 // attribute and decodes it back. Codecs must be safe for concurrent use; the
-// ones in this package are stateless values whose zero value is ready.
+// ones in this package are.
 //
 // key is the full stored key (prefix and session ID). Most codecs ignore it;
 // an encrypting codec binds its ciphertext to it so that a record copied to
@@ -153,54 +180,18 @@ type Codec[T any] interface {
 // (compress it, encrypt it).
 type Binary[T any] interface {
 	Codec[T]
+	// Marshal returns the bytes that store v: the payload of the B or S
+	// attribute Encode returns.
 	Marshal(v *T) ([]byte, error)
+	// Unmarshal fills v from bytes Marshal returned.
 	Unmarshal(data []byte, v *T) error
 }
 
-// ErrWrongType reports a stored attribute whose DynamoDB type does not match
-// the codec decoding it.
-var ErrWrongType = errors.New("codec: stored attribute has the wrong type")
-
-// Detect reports the format of a stored data attribute by its DynamoDB type:
-// M is [FormatMap], S is [FormatJSON], B is [FormatMsgpack] unless it is an
-// envelope, whose format is registered by the wrapping codec with
-// [registerEnvelope]. It returns [FormatUnknown] for anything else.
-func Detect(av types.AttributeValue) Format {
-	switch v := av.(type) {
-	case *types.AttributeValueMemberM:
-		return FormatMap
-	case *types.AttributeValueMemberS:
-		return FormatJSON
-	case *types.AttributeValueMemberB:
-		if len(v.Value) >= 2 && v.Value[0] == envelopeMarker {
-			if f, ok := envelopes[v.Value[1]]; ok {
-				return f
-			}
-			return FormatUnknown
-		}
-		return FormatMsgpack
-	}
-	return FormatUnknown
-}
-
-// envelopes maps the byte after [envelopeMarker] to the format of the
-// wrapping codec. It is written only from package init functions.
-var envelopes = map[byte]Format{}
-
-// registerEnvelope records that binary payloads starting with
-// [envelopeMarker] and then kind are in format f. Call it from an init
-// function; it panics on a kind registered twice, which is a programming
-// error.
-func registerEnvelope(kind byte, f Format) {
-	if old, ok := envelopes[kind]; ok {
-		panic(fmt.Sprintf("codec: envelope kind %q registered twice (%s, %s)", kind, old, f))
-	}
-	envelopes[kind] = f
-}
-
-// ErrUnknownFormat reports a stored data attribute whose format no codec a
-// repository reads with decodes (a repository wraps it in its
-// *DecodeError).
+// ErrUnknownFormat reports a stored attribute in a format the codec
+// decoding it does not read: another DynamoDB type than the codec writes
+// (an S given to the Msgpack codec) or, from a repository (which wraps it
+// in its *DecodeError), a format none of the codecs it reads with decodes,
+// such as a sealed record with no sealed codec configured.
 var ErrUnknownFormat = errors.New("codec: unknown stored format")
 
 // typeName names an attribute value's DynamoDB type for error messages.
@@ -215,5 +206,5 @@ func typeName(av types.AttributeValue) string {
 }
 
 func wrongType(want string, av types.AttributeValue) error {
-	return fmt.Errorf("%w: want %s, stored %s", ErrWrongType, want, typeName(av))
+	return fmt.Errorf("%w: wrong type: want %s, stored %s", ErrUnknownFormat, want, typeName(av))
 }

@@ -8,83 +8,79 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/klauspost/compress/zstd"
-)
 
-// FormatCompressed is the format of [Compressor] records: a B attribute
-// holding an envelope ([envelopeMarker], 'z', …) around a Msgpack or JSON
-// payload.
-const FormatCompressed Format = "compressed"
+	"github.com/dynamosession/dynamosession/internal/wire"
+)
 
 // The compressed envelope's layout, byte by byte:
 //
-//	0      envelopeMarker (0xC1)
-//	1      compressedKind ('z')
+//	0      wire.EnvelopeMarker (0xC1)
+//	1      wire.CompressedKind ('z')
 //	2      the inner format: innerMsgpack ('m') or innerJSON ('j')
 //	3      the algorithm: algoStored ('n', payload as is) or algoZstd ('z')
 //	4…     the payload
 //
 // The algorithm has its own byte so that records written today stay
 // readable if a later version changes algorithm; the inner format has its
-// own so that any Compressor reads what any other wrote, whatever it wraps.
+// own so that any compressed codec reads what any other wrote, whatever it
+// wraps.
 const (
-	compressedKind byte = 'z'
-	innerMsgpack   byte = 'm'
-	innerJSON      byte = 'j'
-	algoStored     byte = 'n'
-	algoZstd       byte = 'z'
+	innerMsgpack byte = 'm'
+	innerJSON    byte = 'j'
+	algoStored   byte = 'n'
+	algoZstd     byte = 'z'
 
 	compressedHeaderLen = 4
 )
 
-func init() { registerEnvelope(compressedKind, FormatCompressed) }
-
-// DefaultCompressThreshold is the payload size, in bytes, from which a
-// [Compressor] compresses by default. DynamoDB bills a write per started KB
-// of the whole item, and the key, the expiry and the attribute names of a
-// session item take some 60 to 120 bytes besides the data: a payload under
-// 1024-128 bytes therefore makes an item under 1 KB, one write unit however
-// small it gets, and compressing it would spend CPU to save nothing but a
-// few bytes of storage. From this size on, compressing is what can move the
-// item under a KB boundary. (On the 2 KB session of package costmodel,
-// zstd makes the 1.5 KB MessagePack payload about 0.8 KB: one write unit
-// instead of two.)
-const DefaultCompressThreshold = 1024 - 128
-
-// MaxDecompressedBytes is the default bound on a decompressed payload:
-// DynamoDB's 400 KB item limit. A legitimate session larger than an item
-// is rare enough that the bound is better spent stopping decompression
-// bombs, which a few hundred stored bytes can otherwise turn into
-// gigabytes of memory on every read.
-const MaxDecompressedBytes = 400 * 1024
-
-// ErrTooLarge reports a payload above a [Compressor]'s MaxBytes: refused
+// ErrTooLarge reports a payload above a [Compressed] codec's MaxBytes: refused
 // when writing, so that nothing is written that could not be read back, and
 // when reading, where it means a corrupt record or a decompression bomb.
 var ErrTooLarge = errors.New("codec: payload exceeds the decompressed size limit")
 
-// CompressOptions configures a [Compressor]. Every zero field means its
-// documented default.
+// CompressOptions configures a [Compressed] codec. [Compressed] sets
+// every field to its documented default before the option functions run.
 type CompressOptions struct {
 	// Threshold is the inner payload size, in bytes, from which Encode
 	// compresses; smaller payloads are stored uncompressed, inside the
-	// same envelope. Default [DefaultCompressThreshold]; a negative value
-	// compresses every payload.
+	// same envelope. Zero or a negative value compresses every payload.
+	//
+	// Default 896 (1024-128). DynamoDB bills a write per started KB of the
+	// whole item, and the key, the expiry and the attribute names of a
+	// session item take some 60 to 120 bytes besides the data: a payload
+	// under 896 bytes therefore makes an item under 1 KB, one write unit
+	// however small it gets, and compressing it would spend CPU to save
+	// nothing but a few bytes of storage. From this size on, compressing
+	// is what can move the item under a KB boundary. (On the 2 KB session
+	// of the cost model, zstd makes the 1.5 KB MessagePack payload about
+	// 0.8 KB: one write unit instead of two.)
 	Threshold int
 
 	// MaxBytes bounds the inner payload, in bytes, both ways: Encode
-	// refuses a larger one and Decode stops decompressing past it.
-	// Zero or negative means [MaxDecompressedBytes]. A reader must allow
-	// at least what the writer does.
+	// refuses a larger one and Decode stops decompressing past it, with
+	// an error wrapping [ErrTooLarge]. A reader must allow at least what
+	// the writer does.
+	//
+	// Default 409600 (400 KiB), which zero or a negative value also
+	// means: DynamoDB's 400 KB item limit. A legitimate session larger
+	// than an item is rare enough that the bound is better spent stopping
+	// decompression bombs, which a few hundred stored bytes can otherwise
+	// turn into gigabytes of memory on every read.
 	MaxBytes int
 }
 
-// Compressor is a codec that stores another binary codec's payload
-// compressed with zstd (Zstandard, github.com/klauspost/compress) in a B
-// attribute. Create one with [Compressed]. A Compressor is safe for
-// concurrent use.
+// Compressed returns a codec that stores inner's payload compressed with
+// zstd (Zstandard, github.com/klauspost/compress) in a B attribute, as
+// configured by optFns, applied in order to the defaults of
+// [CompressOptions].
+// inner must be a [Msgpack] or [JSON] codec, the binary formats an envelope
+// can name; anything else panics, as a programming error. (Compressing
+// ciphertext would gain nothing: wrap compression in encryption, not the
+// other way round.)
 //
 // Zstd was chosen over the standard library's flate by measurement on the
-// 2 KB session of package costmodel (a MessagePack payload of 1509 bytes;
+// 2 KB session of the cost model (cmd/dynamosession; a MessagePack payload
+// of 1509 bytes;
 // BenchmarkCompression in compress_test.go): both shrink it to 54% (818
 // bytes against flate's 821 at its default level), but zstd compresses it
 // about 3 times faster (over 2 times faster than flate.BestSpeed, which
@@ -93,42 +89,25 @@ type CompressOptions struct {
 // speed is what each Save and Get pays.
 //
 // Every record is an envelope, also below Threshold, where the payload is
-// stored as is behind the 4-byte header: [Detect] then reports
-// [FormatCompressed] for everything the Compressor writes, which a
-// repository relies on to tell that a stored record is already in the
-// format it writes (New checks it, Save's no-change test and
-// RewriteOnRead use it).
+// stored as is behind the 4-byte header: a repository then detects
+// [FormatCompressed] for everything the codec writes, which it relies on to
+// tell that a stored record is already in the format it writes (New checks
+// it, Save's no-change test and RewriteOnRead use it).
 //
 // Decode reads the envelope whatever inner format it names (MessagePack or
 // JSON) and whatever threshold it was written with. It reads nothing else:
-// plain MessagePack is the Msgpack codec's, and a [Reader] routes each
+// plain MessagePack is the Msgpack codec's, and a repository routes each
 // stored value to the codec of its format.
-type Compressor[T any] struct {
-	inner   Binary[T]
-	innerID byte
-	opts    CompressOptions
-	decoder func() *zstd.Decoder // the shared one unless MaxBytes is not the default
-}
-
-// Compressed returns a codec that writes inner's payload compressed, as
-// configured by optFns applied in order to the default [CompressOptions].
-// inner must be a [Msgpack] or [JSON] codec, the binary formats an envelope
-// can name; anything else panics, as a programming error. (Compressing
-// ciphertext would gain nothing: wrap compression in encryption, not the
-// other way round.)
-func Compressed[T any](inner Binary[T], optFns ...func(*CompressOptions)) *Compressor[T] {
-	var o CompressOptions
+func Compressed[T any](inner Binary[T], optFns ...func(*CompressOptions)) Binary[T] {
+	o := CompressOptions{Threshold: wire.DefaultCompressThreshold, MaxBytes: wire.MaxDecompressedBytes}
 	for _, fn := range optFns {
 		fn(&o)
 	}
-	if o.Threshold == 0 {
-		o.Threshold = DefaultCompressThreshold
-	}
 	if o.MaxBytes <= 0 {
-		o.MaxBytes = MaxDecompressedBytes
+		o.MaxBytes = wire.MaxDecompressedBytes
 	}
-	c := &Compressor[T]{inner: inner, opts: o, decoder: sharedDecoder}
-	if o.MaxBytes != MaxDecompressedBytes {
+	c := &compressor[T]{inner: inner, opts: o, decoder: sharedDecoder}
+	if o.MaxBytes != wire.MaxDecompressedBytes {
 		c.decoder = sync.OnceValue(func() *zstd.Decoder { return newDecoder(o.MaxBytes) })
 	}
 	switch f := inner.Format(); f {
@@ -142,15 +121,18 @@ func Compressed[T any](inner Binary[T], optFns ...func(*CompressOptions)) *Compr
 	return c
 }
 
-// Format reports [FormatCompressed].
-func (c *Compressor[T]) Format() Format { return FormatCompressed }
+type compressor[T any] struct {
+	inner   Binary[T]
+	innerID byte
+	opts    CompressOptions
+	decoder func() *zstd.Decoder // the shared one unless MaxBytes is not the default
+}
 
-// Options returns the effective options, defaults filled in.
-func (c *Compressor[T]) Options() CompressOptions { return c.opts }
+func (c *compressor[T]) Format() Format { return FormatCompressed }
 
 // Marshal returns v as an envelope: inner's payload, compressed if it is at
 // least Threshold bytes and compressing makes it smaller.
-func (c *Compressor[T]) Marshal(v *T) ([]byte, error) {
+func (c *compressor[T]) Marshal(v *T) ([]byte, error) {
 	raw, err := c.inner.Marshal(v)
 	if err != nil {
 		return nil, err
@@ -158,7 +140,7 @@ func (c *Compressor[T]) Marshal(v *T) ([]byte, error) {
 	if len(raw) > c.opts.MaxBytes {
 		return nil, fmt.Errorf("codec: compress: %w: %d bytes, limit %d", ErrTooLarge, len(raw), c.opts.MaxBytes)
 	}
-	if c.opts.Threshold < 0 || len(raw) >= c.opts.Threshold {
+	if len(raw) >= c.opts.Threshold { // always, for a Threshold of zero or less
 		// zstd output is rarely more than half of a session; the slice
 		// grows if it has to.
 		out := make([]byte, compressedHeaderLen, compressedHeaderLen+len(raw)/2+64)
@@ -176,15 +158,15 @@ func (c *Compressor[T]) Marshal(v *T) ([]byte, error) {
 	return out, nil
 }
 
-func (c *Compressor[T]) header(b []byte, algo byte) {
-	b[0], b[1], b[2], b[3] = envelopeMarker, compressedKind, c.innerID, algo
+func (c *compressor[T]) header(b []byte, algo byte) {
+	b[0], b[1], b[2], b[3] = wire.EnvelopeMarker, wire.CompressedKind, c.innerID, algo
 }
 
 // Unmarshal fills v from an envelope Marshal wrote. Corrupt input is an
 // error, never a panic. A MessagePack payload is checked as [Msgpack]
-// checks it, so the allocation bound of [MsgpackAllocBound] holds with n
-// the decompressed size, which is at most MaxBytes.
-func (c *Compressor[T]) Unmarshal(data []byte, v *T) error {
+// checks it, so the allocation bound of the package documentation holds
+// with n the decompressed size, which is at most MaxBytes.
+func (c *compressor[T]) Unmarshal(data []byte, v *T) error {
 	kind, raw, buf, err := c.open(data)
 	if buf != nil {
 		// The inner codecs copy what they keep (strings, byte slices), so
@@ -199,9 +181,9 @@ func (c *Compressor[T]) Unmarshal(data []byte, v *T) error {
 	case c.innerID:
 		inner = c.inner
 	case innerMsgpack:
-		inner = Msgpack[T]{}
+		inner = msgpackCodec[T]{}
 	default:
-		inner = JSON[T]{}
+		inner = jsonCodec[T]{}
 	}
 	if err := checkForeign(inner, raw); err != nil {
 		return fmt.Errorf("codec: decompress: %w", err)
@@ -212,8 +194,8 @@ func (c *Compressor[T]) Unmarshal(data []byte, v *T) error {
 // open checks an envelope and returns the inner format it names and its
 // payload, decompressed into buf (from the pool; nil when the payload was
 // stored as is) if it was compressed. The caller returns buf to the pool.
-func (c *Compressor[T]) open(data []byte) (kind byte, raw []byte, buf *[]byte, err error) {
-	if len(data) < compressedHeaderLen || data[0] != envelopeMarker || data[1] != compressedKind {
+func (c *compressor[T]) open(data []byte) (kind byte, raw []byte, buf *[]byte, err error) {
+	if len(data) < compressedHeaderLen || data[0] != wire.EnvelopeMarker || data[1] != wire.CompressedKind {
 		return 0, nil, nil, fmt.Errorf("codec: decompress: not a compressed envelope")
 	}
 	kind = data[2]
@@ -246,13 +228,14 @@ func (c *Compressor[T]) open(data []byte) (kind byte, raw []byte, buf *[]byte, e
 // SameData reports whether two compressed envelopes hold the same data:
 // the same inner format and, decompressed, the same payload (for
 // MessagePack, the same value with map entries in any order), however
-// each was compressed. See [Comparer].
-func (c *Compressor[T]) SameData(_ string, stored, encoded types.AttributeValue) bool {
+// each was compressed: what a repository asks before it saves a session
+// whose encoding has other bytes than the stored one.
+func (c *compressor[T]) SameData(_ string, stored, encoded types.AttributeValue) bool {
 	a, b, ok := bothBinary(stored, encoded)
 	return ok && c.samePayload(a, b)
 }
 
-func (c *Compressor[T]) samePayload(a, b []byte) bool {
+func (c *compressor[T]) samePayload(a, b []byte) bool {
 	if bytes.Equal(a, b) {
 		return true
 	}
@@ -268,7 +251,7 @@ func (c *Compressor[T]) samePayload(a, b []byte) bool {
 		return false
 	}
 	if ka == innerMsgpack {
-		return Msgpack[T]{}.samePayload(ra, rb)
+		return msgpackCodec[T]{}.samePayload(ra, rb)
 	}
 	// encoding/json writes one value as one text (struct fields in
 	// order, map keys sorted), and only this package writes envelopes.
@@ -290,8 +273,7 @@ func unmarshalSafely[T any](inner Binary[T], data []byte, v *T) (err error) {
 	return inner.Unmarshal(data, v)
 }
 
-// Encode returns v as a B attribute holding the envelope.
-func (c *Compressor[T]) Encode(_ string, v *T) (types.AttributeValue, error) {
+func (c *compressor[T]) Encode(_ string, v *T) (types.AttributeValue, error) {
 	b, err := c.Marshal(v)
 	if err != nil {
 		return nil, err
@@ -299,8 +281,7 @@ func (c *Compressor[T]) Encode(_ string, v *T) (types.AttributeValue, error) {
 	return &types.AttributeValueMemberB{Value: b}, nil
 }
 
-// Decode fills v from a B attribute holding the envelope.
-func (c *Compressor[T]) Decode(_ string, av types.AttributeValue, v *T) error {
+func (c *compressor[T]) Decode(_ string, av types.AttributeValue, v *T) error {
 	b, ok := av.(*types.AttributeValueMemberB)
 	if !ok {
 		return fmt.Errorf("codec: decompress: %w", wrongType("B", av))
@@ -308,11 +289,41 @@ func (c *Compressor[T]) Decode(_ string, av types.AttributeValue, v *T) error {
 	return c.Unmarshal(b.Value, v)
 }
 
+// DecodeInto is Decode into ptr, a non-nil pointer to any type; see
+// [mapCodec.DecodeInto]. The payload is read by this package's codec of
+// the inner format the envelope names, so a compressed codec around an
+// inner codec of another package cannot decode into another type.
+func (c *compressor[T]) DecodeInto(_ string, av types.AttributeValue, ptr any) error {
+	b, ok := av.(*types.AttributeValueMemberB)
+	if !ok {
+		return fmt.Errorf("codec: decompress: %w", wrongType("B", av))
+	}
+	return c.unmarshalInto(b.Value, ptr)
+}
+
+func (c *compressor[T]) unmarshalInto(data []byte, ptr any) error {
+	if _, ok := c.inner.(intoUnmarshaler); !ok {
+		return fmt.Errorf("codec: decompress: the inner codec %T cannot decode into %T", c.inner, ptr)
+	}
+	kind, raw, buf, err := c.open(data)
+	if buf != nil {
+		defer putBuf(buf)
+	}
+	if err != nil {
+		return err
+	}
+	var inner intoUnmarshaler = msgpackCodec[T]{}
+	if kind == innerJSON {
+		inner = jsonCodec[T]{}
+	}
+	return inner.unmarshalInto(raw, ptr) // which recovers from the library's panics itself
+}
+
 // The zstd encoder and decoder are shared: EncodeAll and DecodeAll are
 // safe for concurrent use, and each holds tables worth building once, on
 // first use, rather than at start-up in programs that never compress. The
 // decoder enforces the size limit itself, as it decodes, so a bomb never
-// gets to allocate; a Compressor with another MaxBytes than the default has
+// gets to allocate; a compressed codec with another MaxBytes than the default has
 // its own decoder for that reason. Low-memory mode keeps the state small:
 // sessions are small.
 var (
@@ -323,7 +334,7 @@ var (
 		}
 		return e
 	})
-	sharedDecoder = sync.OnceValue(func() *zstd.Decoder { return newDecoder(MaxDecompressedBytes) })
+	sharedDecoder = sync.OnceValue(func() *zstd.Decoder { return newDecoder(wire.MaxDecompressedBytes) })
 )
 
 func newDecoder(maxBytes int) *zstd.Decoder {

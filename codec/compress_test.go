@@ -21,9 +21,11 @@ import (
 
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/internal/capacity"
+	"github.com/dynamosession/dynamosession/internal/codecs"
 	"github.com/dynamosession/dynamosession/internal/golden"
 	"github.com/dynamosession/dynamosession/internal/reader"
 	"github.com/dynamosession/dynamosession/internal/samplesession"
+	"github.com/dynamosession/dynamosession/internal/wire"
 )
 
 // compressNow is the fixed "now" of the sessions these tests build.
@@ -55,16 +57,17 @@ func header(t *testing.T, av types.AttributeValue) []byte {
 func TestCompressedRoundTrip(t *testing.T) {
 	tests := []struct {
 		name       string
-		c          *codec.Compressor[samplesession.Session]
+		c          codec.Binary[samplesession.Session]
 		jsonBytes  int
 		wantHeader string
 	}{
-		{"msgpack below threshold is stored", codec.Compressed[samplesession.Session](codec.Msgpack[samplesession.Session]{}), 512, "\xc1zmn"},
-		{"msgpack above threshold is zstd", codec.Compressed[samplesession.Session](codec.Msgpack[samplesession.Session]{}), 2048, "\xc1zmz"},
-		{"json below threshold is stored", codec.Compressed[samplesession.Session](codec.JSON[samplesession.Session]{}), 512, "\xc1zjn"},
-		{"json above threshold is zstd", codec.Compressed[samplesession.Session](codec.JSON[samplesession.Session]{}), 2048, "\xc1zjz"},
-		{"negative threshold compresses everything", codec.Compressed[samplesession.Session](codec.Msgpack[samplesession.Session]{}, func(o *codec.CompressOptions) { o.Threshold = -1 }), 512, "\xc1zmz"},
-		{"large session", codec.Compressed[samplesession.Session](codec.Msgpack[samplesession.Session]{}), 64 * 1024, "\xc1zmz"},
+		{"msgpack below threshold is stored", codec.Compressed[samplesession.Session](codec.Msgpack[samplesession.Session]()), 512, "\xc1zmn"},
+		{"msgpack above threshold is zstd", codec.Compressed[samplesession.Session](codec.Msgpack[samplesession.Session]()), 2048, "\xc1zmz"},
+		{"json below threshold is stored", codec.Compressed[samplesession.Session](codec.JSON[samplesession.Session]()), 512, "\xc1zjn"},
+		{"json above threshold is zstd", codec.Compressed[samplesession.Session](codec.JSON[samplesession.Session]()), 2048, "\xc1zjz"},
+		{"negative threshold compresses everything", codec.Compressed[samplesession.Session](codec.Msgpack[samplesession.Session](), func(o *codec.CompressOptions) { o.Threshold = -1 }), 512, "\xc1zmz"},
+		{"zero threshold compresses everything", codec.Compressed[samplesession.Session](codec.Msgpack[samplesession.Session](), func(o *codec.CompressOptions) { o.Threshold = 0 }), 512, "\xc1zmz"},
+		{"large session", codec.Compressed[samplesession.Session](codec.Msgpack[samplesession.Session]()), 64 * 1024, "\xc1zmz"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -76,7 +79,7 @@ func TestCompressedRoundTrip(t *testing.T) {
 			if got := string(header(t, av)); got != tt.wantHeader {
 				t.Errorf("header = %q, want %q", got, tt.wantHeader)
 			}
-			if got := codec.Detect(av); got != codec.FormatCompressed {
+			if got := codecs.Detect(av); got != codec.FormatCompressed {
 				t.Errorf("Detect = %q, want %q", got, codec.FormatCompressed)
 			}
 			var out samplesession.Session
@@ -107,7 +110,7 @@ func TestCompressedThreshold(t *testing.T) {
 	// MessagePack frames a []byte field of n bytes in a struct with one
 	// field named "data" in 1+5+3 = 9 bytes (for 256 <= n < 65536).
 	const frame = 9
-	c := codec.Compressed[blob](codec.Msgpack[blob]{}, func(o *codec.CompressOptions) { o.Threshold = 1000 })
+	c := codec.Compressed[blob](codec.Msgpack[blob](), func(o *codec.CompressOptions) { o.Threshold = 1000 })
 	tests := []struct {
 		name     string
 		data     []byte
@@ -136,17 +139,44 @@ func TestCompressedThreshold(t *testing.T) {
 			}
 		})
 	}
-	if got := codec.Compressed[blob](codec.Msgpack[blob]{}).Options().Threshold; got != codec.DefaultCompressThreshold {
-		t.Errorf("default Threshold = %d, want %d", got, codec.DefaultCompressThreshold)
+}
+
+// TestCompressedDefaultThreshold checks the default Threshold that
+// CompressOptions documents, 896 bytes, and that the option functions run
+// on the defaults: one that sets only MaxBytes keeps it.
+func TestCompressedDefaultThreshold(t *testing.T) {
+	type blob struct {
+		Data []byte `json:"data"`
+	}
+	const documented = 896
+	const frame = 9 // as in TestCompressedThreshold
+	for name, c := range map[string]codec.Binary[blob]{
+		"no options":          codec.Compressed(codec.Msgpack[blob]()),
+		"only MaxBytes given": codec.Compressed(codec.Msgpack[blob](), func(o *codec.CompressOptions) { o.MaxBytes = 1 << 20 }),
+	} {
+		for _, tt := range []struct {
+			n        int
+			wantAlgo byte
+		}{{documented - frame - 1, 'n'}, {documented - frame, 'z'}} {
+			t.Run(fmt.Sprintf("%s/%d bytes", name, tt.n+frame), func(t *testing.T) {
+				av, err := c.Encode("k", &blob{Data: make([]byte, tt.n)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := header(t, av)[3]; got != tt.wantAlgo {
+					t.Errorf("algorithm byte = %q, want %q", got, tt.wantAlgo)
+				}
+			})
+		}
 	}
 }
 
-// TestCompressedReadsEveryInnerFormat checks that a Compressor decodes
+// TestCompressedReadsEveryInnerFormat checks that a compressed codec decodes
 // envelopes around either inner format, whatever it wraps itself.
 func TestCompressedReadsEveryInnerFormat(t *testing.T) {
-	writers := map[string]*codec.Compressor[samplesession.Session]{
-		"msgpack": codec.Compressed[samplesession.Session](codec.Msgpack[samplesession.Session]{}),
-		"json":    codec.Compressed[samplesession.Session](codec.JSON[samplesession.Session]{}),
+	writers := map[string]codec.Binary[samplesession.Session]{
+		"msgpack": codec.Compressed[samplesession.Session](codec.Msgpack[samplesession.Session]()),
+		"json":    codec.Compressed[samplesession.Session](codec.JSON[samplesession.Session]()),
 	}
 	in := session2KB(1)
 	for wname, w := range writers {
@@ -169,7 +199,7 @@ func TestCompressedReadsEveryInnerFormat(t *testing.T) {
 }
 
 func TestCompressedCorrupt(t *testing.T) {
-	c := codec.Compressed[samplesession.Session](codec.Msgpack[samplesession.Session]{})
+	c := codec.Compressed[samplesession.Session](codec.Msgpack[samplesession.Session]())
 	in := session2KB(1)
 	good, err := c.Marshal(&in)
 	if err != nil {
@@ -230,12 +260,12 @@ func TestCompressedBomb(t *testing.T) {
 		raw      int
 	}{
 		{"1 MiB of zeros, default limit", 0, 1 << 20},
-		{"just over the default limit", 0, codec.MaxDecompressedBytes + 1},
+		{"just over the default limit", 0, wire.MaxDecompressedBytes + 1},
 		{"64 KiB over a 32 KiB limit", 32 << 10, 64 << 10},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := codec.Compressed[blob](codec.Msgpack[blob]{}, func(o *codec.CompressOptions) { o.MaxBytes = tt.maxBytes })
+			c := codec.Compressed[blob](codec.Msgpack[blob](), func(o *codec.CompressOptions) { o.MaxBytes = tt.maxBytes })
 			bomb := append([]byte("\xc1zmz"), zstdOf(t, make([]byte, tt.raw))...)
 			if len(bomb) > 2048 {
 				t.Fatalf("bomb is %d bytes, not much of a bomb", len(bomb))
@@ -248,7 +278,7 @@ func TestCompressedBomb(t *testing.T) {
 		})
 	}
 	t.Run("Encode refuses what Decode would", func(t *testing.T) {
-		c := codec.Compressed[blob](codec.Msgpack[blob]{}, func(o *codec.CompressOptions) { o.MaxBytes = 1024 })
+		c := codec.Compressed[blob](codec.Msgpack[blob](), func(o *codec.CompressOptions) { o.MaxBytes = 1024 })
 		in := blob{Data: make([]byte, 2048)}
 		if _, err := c.Encode("k", &in); !errors.Is(err, codec.ErrTooLarge) {
 			t.Fatalf("Encode error = %v, want ErrTooLarge", err)
@@ -262,14 +292,14 @@ func TestCompressedNeedsABinaryFormatItCanName(t *testing.T) {
 			t.Fatal("Compressed of a compressing codec did not panic")
 		}
 	}()
-	codec.Compressed[samplesession.Session](codec.Compressed[samplesession.Session](codec.Msgpack[samplesession.Session]{}))
+	codec.Compressed[samplesession.Session](codec.Compressed[samplesession.Session](codec.Msgpack[samplesession.Session]()))
 }
 
 // TestCompressedInReader checks what a repository needs: a Reader given
-// the Compressor decodes its records, and one without it names the format
+// the compressed codec decodes its records, and one without it names the format
 // it cannot read.
 func TestCompressedInReader(t *testing.T) {
-	c := codec.Compressed[samplesession.Session](codec.Msgpack[samplesession.Session]{})
+	c := codec.Compressed[samplesession.Session](codec.Msgpack[samplesession.Session]())
 	in := session2KB(3)
 	av, err := c.Encode("k", &in)
 	if err != nil {
@@ -278,7 +308,7 @@ func TestCompressedInReader(t *testing.T) {
 	var out samplesession.Session
 	f, err := reader.New[samplesession.Session](c).Decode("k", av, &out)
 	if err != nil || f != codec.FormatCompressed {
-		t.Fatalf("Reader with the Compressor: format %q, error %v", f, err)
+		t.Fatalf("Reader with the compressed codec: format %q, error %v", f, err)
 	}
 	if diff := cmp.Diff(in, out, timeEqual); diff != "" {
 		t.Errorf("mismatch (-want +got):\n%s", diff)
@@ -317,8 +347,8 @@ func TestCompressedWriteUnits(t *testing.T) {
 		n := capacity.ItemSize(item(av))
 		return row{n, capacity.WriteUnits(n)}
 	}
-	plain := measure(codec.Msgpack[samplesession.Session]{})
-	packed := measure(codec.Compressed[samplesession.Session](codec.Msgpack[samplesession.Session]{}))
+	plain := measure(codec.Msgpack[samplesession.Session]())
+	packed := measure(codec.Compressed[samplesession.Session](codec.Msgpack[samplesession.Session]()))
 	t.Logf("2 KB session item: msgpack %d bytes, %v WCU; compressed %d bytes, %v WCU", plain.Bytes, plain.WriteUnits, packed.Bytes, packed.WriteUnits)
 	if diff := cmp.Diff(row{plain.Bytes, 2}, plain); diff != "" {
 		t.Errorf("msgpack item (-want +got):\n%s", diff)
@@ -330,8 +360,8 @@ func TestCompressedWriteUnits(t *testing.T) {
 
 // fuzzCompressor is the codec of FuzzCompressedDecode. Its limit is lower
 // than the default so that the fuzzer finds the limit quickly.
-func fuzzCompressor() *codec.Compressor[samplesession.Session] {
-	return codec.Compressed[samplesession.Session](codec.Msgpack[samplesession.Session]{}, func(o *codec.CompressOptions) { o.MaxBytes = 64 << 10 })
+func fuzzCompressor() codec.Binary[samplesession.Session] {
+	return codec.Compressed[samplesession.Session](codec.Msgpack[samplesession.Session](), func(o *codec.CompressOptions) { o.MaxBytes = 64 << 10 })
 }
 
 // compressCorpus lists the checked-in seeds of FuzzCompressedDecode by
@@ -339,7 +369,7 @@ func fuzzCompressor() *codec.Compressor[samplesession.Session] {
 // and damaged ones. The valid ones double as a check that records written
 // by an earlier build still read.
 func compressCorpus(t testing.TB) map[string][]byte {
-	marshal := func(c *codec.Compressor[samplesession.Session], jsonBytes int) []byte {
+	marshal := func(c codec.Binary[samplesession.Session], jsonBytes int) []byte {
 		s := sessionOf(jsonBytes)
 		b, err := c.Marshal(&s)
 		if err != nil {
@@ -347,8 +377,8 @@ func compressCorpus(t testing.TB) map[string][]byte {
 		}
 		return b
 	}
-	mp := codec.Compressed[samplesession.Session](codec.Msgpack[samplesession.Session]{})
-	js := codec.Compressed[samplesession.Session](codec.JSON[samplesession.Session]{})
+	mp := codec.Compressed[samplesession.Session](codec.Msgpack[samplesession.Session]())
+	js := codec.Compressed[samplesession.Session](codec.JSON[samplesession.Session]())
 	zstdMsgpack := marshal(mp, 2048)
 	flipped := bytes.Clone(zstdMsgpack)
 	flipped[len(flipped)/2] ^= 0x55
@@ -439,7 +469,7 @@ func FuzzCompressedDecode(f *testing.F) {
 // ~600 KB writer allocation per call dominates.
 func BenchmarkCompression(b *testing.B) {
 	s := session2KB(1)
-	raw, err := codec.Msgpack[samplesession.Session]{}.Marshal(&s)
+	raw, err := codec.Msgpack[samplesession.Session]().Marshal(&s)
 	if err != nil {
 		b.Fatal(err)
 	}

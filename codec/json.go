@@ -10,46 +10,41 @@ import (
 	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/dynamosession/dynamosession/internal/wire"
 )
 
-// JSON stores a session as JSON text in a string attribute (S), with
-// encoding/json, and writes `type: connect-session` beside it: the record
-// format of connect-dynamodb, so a connect-dynamodb app and a Go service can
-// share one table (use the prefix `sess:` there).
+// JSON returns a codec that stores a session as JSON text in a string
+// attribute (S), with encoding/json, and writes `type: connect-session`
+// beside it: the record format of connect-dynamodb, so a connect-dynamodb
+// app and a Go service can share one table (use the prefix `sess:` there).
+// optFns configure it, applied in order to the default [Options]. Its
+// Marshal and Unmarshal read and write the JSON text itself, which
+// [Compressed] can wrap.
 //
 // time.Time fields are RFC 3339 strings with nanoseconds, the same text
 // JavaScript's JSON.stringify writes for a Date (which keeps milliseconds);
 // see the package documentation for zones and for numbers in interface
 // values. Encode refuses strings and map keys that are not valid UTF-8
-// ([ErrInvalidUTF8]), which encoding/json would store as U+FFFD.
-// The zero value is ready to use.
-type JSON[T any] struct {
-	// Exclusive declares that only this library writes the table's JSON
-	// records (no connect-dynamodb app shares it any more). The encoding is
-	// then trusted as canonical: a repository's Save compares bytes only
-	// and skips decoding the stored text, which is most of the cost of
-	// saving changed data. Leave it false while connect-dynamodb writes the
-	// table: its JSON has other key orders and fields.
-	Exclusive bool
+// (an error wrapping [ErrUnsupported]), which encoding/json would store as
+// U+FFFD.
+func JSON[T any](optFns ...func(*Options)) Binary[T] {
+	return jsonCodec[T]{exclusive: options(optFns).Exclusive}
 }
 
-// Canonical reports Exclusive: encoding/json is deterministic (struct
-// fields in order, map keys sorted).
-func (c JSON[T]) Canonical() bool { return c.Exclusive }
+type jsonCodec[T any] struct{ exclusive bool }
 
-// ConnectSessionType is the value connect-dynamodb writes in its `type`
-// attribute.
-const ConnectSessionType = "connect-session"
+// Canonical reports Options.Exclusive: a repository then takes different
+// bytes for different data.
+func (c jsonCodec[T]) Canonical() bool { return c.exclusive }
 
 var connectTypeAttrs = map[string]types.AttributeValue{
-	"type": &types.AttributeValueMemberS{Value: ConnectSessionType},
+	"type": &types.AttributeValueMemberS{Value: wire.ConnectSessionType},
 }
 
-// Format reports [FormatJSON].
-func (JSON[T]) Format() Format { return FormatJSON }
+func (jsonCodec[T]) Format() Format { return FormatJSON }
 
-// Marshal returns v as JSON text.
-func (JSON[T]) Marshal(v *T) ([]byte, error) {
+func (jsonCodec[T]) Marshal(v *T) ([]byte, error) {
 	var x any = v
 	if w, changed := jsonRewriter.rewrite(reflect.ValueOf(v).Elem()); changed {
 		x = pointerTo(w)
@@ -62,7 +57,7 @@ func (JSON[T]) Marshal(v *T) ([]byte, error) {
 		return nil, fmt.Errorf("codec: json encode: %w", err)
 	}
 	if replacedInvalidUTF8(b) || !utf8.Valid(b) {
-		return nil, fmt.Errorf("codec: json encode: %w: %w: a string or map key (encoding/json would store U+FFFD in its place)", ErrUnsupported, ErrInvalidUTF8)
+		return nil, fmt.Errorf("codec: json encode: %w: a string or map key is not valid UTF-8 (encoding/json would store U+FFFD in its place)", ErrUnsupported)
 	}
 	return b, nil
 }
@@ -126,8 +121,12 @@ func ownsJSONDecoding(t reflect.Type) bool {
 
 // Unmarshal fills v from JSON text. Numbers in interface values are read
 // exactly (see the package documentation).
-func (JSON[T]) Unmarshal(data []byte, v *T) error {
-	if err := decodeJSON(data, v); err != nil {
+func (c jsonCodec[T]) Unmarshal(data []byte, v *T) error {
+	return c.unmarshalInto(data, v)
+}
+
+func (jsonCodec[T]) unmarshalInto(data []byte, ptr any) error {
+	if err := decodeJSON(data, ptr); err != nil {
 		return fmt.Errorf("codec: json decode: %w", err)
 	}
 	return nil
@@ -150,8 +149,7 @@ func decodeJSON(data []byte, ptr any) error {
 	return exactNumbers(reflect.ValueOf(ptr).Elem(), ownsJSONDecoding)
 }
 
-// Encode returns v as an S attribute holding JSON text.
-func (c JSON[T]) Encode(_ string, v *T) (types.AttributeValue, error) {
+func (c jsonCodec[T]) Encode(_ string, v *T) (types.AttributeValue, error) {
 	b, err := c.Marshal(v)
 	if err != nil {
 		return nil, err
@@ -159,51 +157,56 @@ func (c JSON[T]) Encode(_ string, v *T) (types.AttributeValue, error) {
 	return &types.AttributeValueMemberS{Value: string(b)}, nil
 }
 
-// Decode fills v from an S attribute holding JSON text.
-func (c JSON[T]) Decode(_ string, av types.AttributeValue, v *T) error {
+func (c jsonCodec[T]) Decode(key string, av types.AttributeValue, v *T) error {
+	return c.DecodeInto(key, av, v)
+}
+
+// DecodeInto is Decode into ptr, a non-nil pointer to any type; see
+// [mapCodec.DecodeInto].
+func (c jsonCodec[T]) DecodeInto(_ string, av types.AttributeValue, ptr any) error {
 	s, ok := av.(*types.AttributeValueMemberS)
 	if !ok {
 		return fmt.Errorf("codec: json decode: %w", wrongType("S", av))
 	}
-	return c.Unmarshal([]byte(s.Value), v)
+	return c.unmarshalInto([]byte(s.Value), ptr)
 }
 
 // ExtraAttributes returns `type: connect-session`, which connect-dynamodb
-// writes with every session. The returned map must not be modified.
-func (JSON[T]) ExtraAttributes() map[string]types.AttributeValue { return connectTypeAttrs }
+// writes with every session: a repository writes it beside the data. The
+// returned map must not be modified.
+func (jsonCodec[T]) ExtraAttributes() map[string]types.AttributeValue { return connectTypeAttrs }
 
-// ErrLossy reports a stored value that decodes, but not exactly: writing
-// the decoded value back would change the stored data although nobody
-// changed the session.
-var ErrLossy = errors.New("codec: stored value does not decode exactly")
-
-// Lossy returns an error wrapping [ErrLossy] when a session read from
-// stored cannot be written back with codec to exactly as it is stored, and
-// nil when it can. It is what a rewrite that nobody asked for (a
-// repository's RewriteOnRead, the migration tool) checks first, so that it
-// never changes data:
-//
-//   - JSON text (an S attribute) holding an unpaired UTF-16 surrogate
-//     escape such as \ud800: JavaScript's JSON.stringify writes one for a
-//     string cut between the halves of a surrogate pair (a nickname
-//     truncated in the middle of an emoji), and encoding/json decodes it
-//     as U+FFFD, which Go strings hold where the escape stood;
-//   - a Map or JSON value holding fields T does not declare, when to does
-//     not keep them (only [Map] and [JSON] do; see [KeepUnknown]).
-func Lossy[T any](to Codec[T], stored types.AttributeValue) error {
-	if s, ok := stored.(*types.AttributeValueMemberS); ok && hasLoneSurrogate(s.Value) {
-		return fmt.Errorf("%w: JSON holds an unpaired UTF-16 surrogate escape, which Go decodes as U+FFFD", ErrLossy)
-	}
-	if _, keeps := to.(unknownKeeper); keeps || to == nil {
+// Lossy reports, as an error wrapping [ErrUnsupported], what decoding
+// stored (an S attribute) into a T loses that writing the session back
+// would not restore: an unpaired UTF-16 surrogate escape such as \ud800
+// (JavaScript's JSON.stringify writes one for a string cut between the
+// halves of a surrogate pair, a nickname truncated in the middle of an
+// emoji, and encoding/json decodes it as U+FFFD), and, unless keepsUnknown
+// (the writing codec puts them back, as Map and JSON do), fields T does not
+// declare. internal/codecs.Lossy calls it.
+func (jsonCodec[T]) Lossy(stored types.AttributeValue, keepsUnknown bool) error {
+	s, ok := stored.(*types.AttributeValueMemberS)
+	if !ok {
 		return nil
 	}
+	if hasLoneSurrogate(s.Value) {
+		return fmt.Errorf("%w: the stored JSON holds an unpaired UTF-16 surrogate escape, which Go decodes as U+FFFD", ErrUnsupported)
+	}
+	if keepsUnknown {
+		return nil
+	}
+	return unknownFields[T](stored, true)
+}
+
+// unknownFields reports a stored Map or JSON value that holds fields T
+// does not declare, under the naming rules of JSON (isJSON) or Map.
+func unknownFields[T any](stored types.AttributeValue, isJSON bool) error {
 	v, ok := asValue(stored)
 	if !ok {
 		return nil
 	}
-	_, isJSON := stored.(*types.AttributeValueMemberS)
 	if sh := shapeOf(reflect.TypeFor[T](), isJSON); sh.kind != opaque && hasUnknown(sh, v) {
-		return fmt.Errorf("%w: the stored session holds fields %v does not declare, which the %s format cannot keep", ErrLossy, reflect.TypeFor[T](), to.Format())
+		return fmt.Errorf("%w: the stored session holds fields %v does not declare", ErrUnsupported, reflect.TypeFor[T]())
 	}
 	return nil
 }

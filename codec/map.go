@@ -10,8 +10,34 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
-// Map stores a session as a native DynamoDB map (M), field by field, with
-// attributevalue. It is the format @pwrdrvr/dynamodb-session-store writes.
+// Options configures the [Map] and [JSON] codecs, the two formats that
+// Node.js stores also write. The zero Options is the default.
+type Options struct {
+	// Exclusive declares that only this library writes the table's records
+	// of this format (no Node.js app shares the table any more). The
+	// encoding is then trusted as canonical (attributevalue and
+	// encoding/json encode one value as one text: struct fields in order,
+	// map keys sorted): a repository's Save compares bytes only and skips
+	// decoding the stored value, a third of the cost of saving changed Map
+	// data and most of the cost for JSON. Default false. Leave it false
+	// while a Node.js store writes the table, or a session it wrote would
+	// be rewritten by a request that only read it (its map or JSON holds
+	// keys our struct does not, in another order).
+	Exclusive bool
+}
+
+func options(optFns []func(*Options)) Options {
+	var o Options
+	for _, fn := range optFns {
+		fn(&o)
+	}
+	return o
+}
+
+// Map returns a codec that stores a session as a native DynamoDB map (M),
+// field by field, with attributevalue: the format
+// @pwrdrvr/dynamodb-session-store writes. optFns configure it, applied in
+// order to the default [Options].
 //
 // Struct fields are named by their `json` tag (so the same struct reads what
 // a Node.js app wrote); a field without one is named by its `dynamodbav`
@@ -23,25 +49,19 @@ import (
 // would refuse or store otherwise than sent: numbers outside DynamoDB's
 // range, maps and lists nested more than 31 levels (32 counting the item),
 // empty map keys and keys over 64 KB, and strings or keys that are not
-// valid UTF-8 ([ErrInvalidUTF8]).
+// valid UTF-8.
 //
 // T must be a struct or a map type: a T that does not encode to a DynamoDB
 // map is an error, so a Map record can never be mistaken for another format.
-// The zero value is ready to use.
-type Map[T any] struct {
-	// Exclusive declares that only this library writes the table's Map
-	// records (no Node.js app shares it any more). The encoding is then
-	// trusted as canonical: a repository's Save compares bytes only and
-	// skips decoding the stored value, a third of the cost of saving
-	// changed data. Leave it false while a Node.js store writes the table,
-	// or a session it wrote would be rewritten by a request that only read
-	// it (its map holds keys our struct does not, in another order).
-	Exclusive bool
+func Map[T any](optFns ...func(*Options)) Codec[T] {
+	return mapCodec[T]{exclusive: options(optFns).Exclusive}
 }
 
-// Canonical reports Exclusive: attributevalue's encoding of a value is
-// deterministic, and maps compare by key.
-func (c Map[T]) Canonical() bool { return c.Exclusive }
+type mapCodec[T any] struct{ exclusive bool }
+
+// Canonical reports Options.Exclusive: a repository then takes different
+// bytes for different data.
+func (c mapCodec[T]) Canonical() bool { return c.exclusive }
 
 var (
 	mapEncoder = attributevalue.NewEncoder(func(o *attributevalue.EncoderOptions) {
@@ -82,11 +102,9 @@ func ownsMapDecoding(t reflect.Type) bool {
 	return t.Implements(avUnmarshaler) || reflect.PointerTo(t).Implements(avUnmarshaler)
 }
 
-// Format reports [FormatMap].
-func (Map[T]) Format() Format { return FormatMap }
+func (mapCodec[T]) Format() Format { return FormatMap }
 
-// Encode returns v as an M attribute.
-func (Map[T]) Encode(_ string, v *T) (types.AttributeValue, error) {
+func (mapCodec[T]) Encode(_ string, v *T) (types.AttributeValue, error) {
 	if err := checkEncodableValue(reflect.ValueOf(v)); err != nil {
 		return nil, fmt.Errorf("codec: map encode: %w", err)
 	}
@@ -111,12 +129,18 @@ func (Map[T]) Encode(_ string, v *T) (types.AttributeValue, error) {
 	return av, nil
 }
 
-// Decode fills v from an M attribute.
-func (Map[T]) Decode(_ string, av types.AttributeValue, v *T) error {
+func (c mapCodec[T]) Decode(key string, av types.AttributeValue, v *T) error {
+	return c.DecodeInto(key, av, v)
+}
+
+// DecodeInto is Decode into ptr, a non-nil pointer to any type: what
+// internal/codecs.DecodeAs calls to read a session stored for a T as the
+// shape it had before a deploy changed it.
+func (mapCodec[T]) DecodeInto(_ string, av types.AttributeValue, ptr any) error {
 	if _, ok := av.(*types.AttributeValueMemberM); !ok {
 		return fmt.Errorf("codec: map decode: %w", wrongType("M", av))
 	}
-	if err := decodeMap(av, v); err != nil {
+	if err := decodeMap(av, ptr); err != nil {
 		return fmt.Errorf("codec: map decode: %w", err)
 	}
 	return nil

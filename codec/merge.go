@@ -15,43 +15,16 @@ import (
 
 // KeepUnknown returns fresh, the encoding of a session that was read from
 // stored and then changed, with what stored holds that the session type
-// does not declare put back, at every level: fields of the session struct,
-// of nested structs, of structs in maps and in lists. A Node.js app sharing
-// the table (or a deploy that removed a field) writes fields the Go type
-// does not know; encoding the Go value alone would delete them.
+// does not declare put back, at every level, as the package documentation
+// describes. stored may be in either of the Map and JSON formats; in any
+// other, fresh is returned unchanged: only this library writes those.
+// fresh is returned itself when there is nothing to keep; neither argument
+// is modified. internal/codecs.KeepUnknown calls it.
 //
 // It is type-aware, with the codec's own naming rules (`json` tags, and
-// `dynamodbav` for Map): a name the type declares is the session's to
-// write, so a field the program emptied (omitempty) or a map entry it
-// deleted stays deleted; only names the decoder would have ignored are
-// kept. A list element keeps its unknown fields when it is still in the
-// list unchanged, wherever it moved, or, when the list kept its length,
-// when it was changed in place; an element changed while others were
-// added or removed loses them (nothing tells which element it was).
-//
-// The Map and JSON codecs keep unknown fields, also across the two formats
-// (a JSON record saved as Map, and back); a stored value that cannot carry
-// over exactly (a binary value or a set into JSON, a lone surrogate or a
-// number DynamoDB refuses into Map) is an error wrapping [ErrLossy], and
-// nothing is written. Other codecs, and stored values in another format
-// (MessagePack, compressed, sealed), return fresh unchanged: only this
-// library writes those.
-//
-// fresh is returned itself when there is nothing to keep; neither argument
-// is modified.
-func KeepUnknown[T any](c Codec[T], stored, fresh types.AttributeValue) (types.AttributeValue, error) {
-	k, ok := c.(unknownKeeper)
-	if !ok || stored == nil || fresh == nil {
-		return fresh, nil
-	}
-	return k.keepUnknown(stored, fresh)
-}
-
-type unknownKeeper interface {
-	keepUnknown(stored, fresh types.AttributeValue) (types.AttributeValue, error)
-}
-
-func (Map[T]) keepUnknown(stored, fresh types.AttributeValue) (types.AttributeValue, error) {
+// `dynamodbav` for Map): only names the decoder would have ignored are
+// kept.
+func (mapCodec[T]) KeepUnknown(stored, fresh types.AttributeValue) (types.AttributeValue, error) {
 	out, err := keepUnknown(shapeOf(reflect.TypeFor[T](), false), stored, fresh)
 	if err != nil {
 		return nil, fmt.Errorf("codec: map encode: keeping unknown fields: %w", err)
@@ -64,12 +37,24 @@ func (Map[T]) keepUnknown(stored, fresh types.AttributeValue) (types.AttributeVa
 	return out, nil
 }
 
-func (JSON[T]) keepUnknown(stored, fresh types.AttributeValue) (types.AttributeValue, error) {
+// KeepUnknown is [mapCodec.KeepUnknown] with JSON's naming rules.
+func (jsonCodec[T]) KeepUnknown(stored, fresh types.AttributeValue) (types.AttributeValue, error) {
 	out, err := keepUnknown(shapeOf(reflect.TypeFor[T](), true), stored, fresh)
 	if err != nil {
 		return nil, fmt.Errorf("codec: json encode: keeping unknown fields: %w", err)
 	}
 	return out, nil
+}
+
+// Lossy reports, as an error wrapping [ErrUnsupported], that stored (an M
+// attribute) holds fields T does not declare, which decoding drops,
+// unless keepsUnknown (the writing codec puts them back). See
+// [jsonCodec.Lossy].
+func (mapCodec[T]) Lossy(stored types.AttributeValue, keepsUnknown bool) error {
+	if _, ok := stored.(*types.AttributeValueMemberM); !ok || keepsUnknown {
+		return nil
+	}
+	return unknownFields[T](stored, false)
 }
 
 // keepUnknown merges at the top level, where Map values are M attributes
@@ -437,7 +422,7 @@ func buildArray(like value, es []value) value {
 }
 
 // convert returns v, an unknown part of a stored value, in like's
-// representation: exactly, or an error wrapping ErrLossy.
+// representation: exactly, or an error wrapping ErrUnsupported.
 func convert(v, like value) (value, error) {
 	switch v := v.(type) {
 	case json.RawMessage:
@@ -445,7 +430,7 @@ func convert(v, like value) (value, error) {
 			return v, nil
 		}
 		if hasLoneSurrogate(string(v)) {
-			return nil, fmt.Errorf("%w: an unpaired UTF-16 surrogate escape, which a Map string cannot hold", ErrLossy)
+			return nil, fmt.Errorf("%w: an unpaired UTF-16 surrogate escape, which a Map string cannot hold", ErrUnsupported)
 		}
 		dec := json.NewDecoder(bytes.NewReader(v))
 		dec.UseNumber()
@@ -465,7 +450,7 @@ func convert(v, like value) (value, error) {
 		text, err := json.Marshal(x)
 		return json.RawMessage(text), err
 	}
-	return nil, fmt.Errorf("%w: unexpected %T", ErrLossy, v)
+	return nil, fmt.Errorf("%w: unexpected %T", ErrUnsupported, v)
 }
 
 // jsonToAV converts a JSON value decoded with UseNumber to the attribute
@@ -481,7 +466,7 @@ func jsonToAV(x any) (types.AttributeValue, error) {
 		return &types.AttributeValueMemberS{Value: x}, nil
 	case json.Number:
 		if err := checkNumber(string(x)); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrLossy, err)
+			return nil, fmt.Errorf("%w: %w", ErrUnsupported, err)
 		}
 		return &types.AttributeValueMemberN{Value: string(x)}, nil
 	case []any:
@@ -505,7 +490,7 @@ func jsonToAV(x any) (types.AttributeValue, error) {
 		}
 		return &types.AttributeValueMemberM{Value: out}, nil
 	}
-	return nil, fmt.Errorf("%w: unexpected JSON value %T", ErrLossy, x)
+	return nil, fmt.Errorf("%w: unexpected JSON value %T", ErrUnsupported, x)
 }
 
 // avToJSON converts an attribute value to a value encoding/json writes as
@@ -522,7 +507,7 @@ func avToJSON(av types.AttributeValue) (any, error) {
 	case *types.AttributeValueMemberN:
 		d, ok := attr.ParseDecimal(v.Value)
 		if !ok {
-			return nil, fmt.Errorf("%w: %q is not a number", ErrLossy, v.Value)
+			return nil, fmt.Errorf("%w: %q is not a number", ErrUnsupported, v.Value)
 		}
 		return json.Number(d.String()), nil
 	case *types.AttributeValueMemberL:
@@ -546,5 +531,5 @@ func avToJSON(av types.AttributeValue) (any, error) {
 		}
 		return out, nil
 	}
-	return nil, fmt.Errorf("%w: a %s value, which JSON cannot hold", ErrLossy, typeName(av))
+	return nil, fmt.Errorf("%w: a %s value, which JSON cannot hold", ErrUnsupported, typeName(av))
 }

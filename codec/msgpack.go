@@ -10,37 +10,41 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/vmihailenco/msgpack/v5"
+
+	"github.com/dynamosession/dynamosession/internal/wire"
 )
 
-// Msgpack stores a session as MessagePack bytes in a binary attribute (B),
-// with vmihailenco/msgpack: the smallest and fastest format.
+// Msgpack returns a codec that stores a session as MessagePack bytes in a
+// binary attribute (B), with vmihailenco/msgpack: the smallest and fastest
+// format. Only this library writes it, so it needs no options.
 //
 // Struct fields are named by their `json` tags, like the other codecs.
 // The keys of map[string]string, map[string]bool and map[string]any are
 // written sorted; vmihailenco/msgpack writes other maps (map[string]int,
 // maps with named key types, maps held in interfaces) in Go's random
-// iteration order, so equal values can encode to different bytes.
-// [Msgpack.SameData] compares regardless of that order, which is what
-// lets a repository skip saving unchanged sessions of any type.
+// iteration order, so equal values can encode to different bytes. A
+// repository compares stored and fresh MessagePack regardless of that
+// order, so it skips saving unchanged sessions of any type.
 // time.Time fields use MessagePack's timestamp extension: exact to the
 // nanosecond, but they decode in the local time zone, so compare them with
-// time.Time.Equal. The zero value is ready to use.
+// time.Time.Equal.
 //
 // Stored bytes are checked before they are decoded (see
 // [ErrMalformedMsgpack]), so that no record can make a decode allocate
-// more than [MsgpackAllocBound]; a value whose encoding would not pass
-// that check (nested deeper than [MaxMsgpackDepth], or holding an
-// extension type other than the timestamp) is refused when encoding, so
-// nothing is written that could not be read back.
-type Msgpack[T any] struct{}
+// more than the bound of the package documentation; a value whose
+// encoding would not pass that check (arrays and maps nested deeper than
+// 256 levels, or holding an extension type other than the timestamp) is
+// refused when encoding, so nothing is written that could not be read
+// back.
+func Msgpack[T any]() Binary[T] { return msgpackCodec[T]{} }
+
+type msgpackCodec[T any] struct{}
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
-// Format reports [FormatMsgpack].
-func (Msgpack[T]) Format() Format { return FormatMsgpack }
+func (msgpackCodec[T]) Format() Format { return FormatMsgpack }
 
-// Marshal returns v as MessagePack.
-func (Msgpack[T]) Marshal(v *T) ([]byte, error) {
+func (msgpackCodec[T]) Marshal(v *T) ([]byte, error) {
 	buf := bufPool.Get().(*bytes.Buffer)
 	buf.Reset()
 	enc := msgpack.GetEncoder()
@@ -68,9 +72,9 @@ func (Msgpack[T]) Marshal(v *T) ([]byte, error) {
 // types (map[string]string, map[string]bool, map[string]any), so a T that
 // holds another map type, an interface that could hold one, or a type
 // that encodes itself (MarshalMsgpack, MarshalBinary, MarshalText; a
-// time.Time excepted), is not. [Msgpack.SameData] needs no more than
-// byte comparison when it is.
-func (Msgpack[T]) Canonical() bool {
+// time.Time excepted), is not. SameData needs no more than byte
+// comparison when it is.
+func (msgpackCodec[T]) Canonical() bool {
 	t := reflect.TypeFor[T]()
 	if v, ok := canonicalTypes.Load(t); ok {
 		return v.(bool)
@@ -134,9 +138,15 @@ func ownEncoding(t reflect.Type) bool {
 // Unmarshal fills v from MessagePack. Bytes that are not exactly one
 // MessagePack value within this package's limits (trailing bytes, a
 // length header that promises more than remains, nesting deeper than
-// [MaxMsgpackDepth], an extension other than the timestamp) are refused
-// with an error wrapping [ErrMalformedMsgpack] before anything is decoded.
-func (Msgpack[T]) Unmarshal(data []byte, v *T) (err error) {
+// 256 levels, an extension other than the timestamp) are
+// refused with an error wrapping [ErrMalformedMsgpack] before anything is
+// decoded.
+func (msgpackCodec[T]) Unmarshal(data []byte, v *T) error { return unmarshalMsgpack(data, v) }
+
+func (msgpackCodec[T]) unmarshalInto(data []byte, ptr any) error { return unmarshalMsgpack(data, ptr) }
+
+// unmarshalMsgpack is Unmarshal into ptr, a non-nil pointer to any type.
+func unmarshalMsgpack(data []byte, v any) (err error) {
 	// vmihailenco/msgpack v5.4.1 panics on some malformed input (a nil
 	// where a time.Time is expected: "reflect: call of reflect.Value.IsNil
 	// on struct Value", found by fuzzing). Stored records are untrusted
@@ -146,7 +156,7 @@ func (Msgpack[T]) Unmarshal(data []byte, v *T) (err error) {
 			err = fmt.Errorf("codec: msgpack decode: malformed input: %v", p)
 		}
 	}()
-	if len(data) > 0 && data[0] == envelopeMarker {
+	if len(data) > 0 && data[0] == wire.EnvelopeMarker {
 		return fmt.Errorf("codec: msgpack decode: payload is an envelope (0x%02x), not MessagePack", data[0])
 	}
 	// vmihailenco/msgpack v5.4.1 trusts length headers: it preallocates
@@ -198,21 +208,21 @@ func ownsMsgpackDecoding(t reflect.Type) bool {
 }
 
 // SameData reports whether two B attributes hold the same MessagePack
-// value, map entries in any order; see [Comparer].
-func (c Msgpack[T]) SameData(_ string, stored, encoded types.AttributeValue) bool {
+// value, map entries in any order: what a repository asks before it saves
+// a session whose encoding has other bytes than the stored one.
+func (c msgpackCodec[T]) SameData(_ string, stored, encoded types.AttributeValue) bool {
 	a, b, ok := bothBinary(stored, encoded)
 	return ok && c.samePayload(a, b)
 }
 
-func (c Msgpack[T]) samePayload(a, b []byte) bool {
+func (c msgpackCodec[T]) samePayload(a, b []byte) bool {
 	if !bytes.Equal(a, b) && c.Canonical() {
 		return false // one value, one encoding: other bytes are other data
 	}
 	return sameMsgpack(a, b)
 }
 
-// Encode returns v as a B attribute holding MessagePack.
-func (c Msgpack[T]) Encode(_ string, v *T) (types.AttributeValue, error) {
+func (c msgpackCodec[T]) Encode(_ string, v *T) (types.AttributeValue, error) {
 	b, err := c.Marshal(v)
 	if err != nil {
 		return nil, err
@@ -220,11 +230,16 @@ func (c Msgpack[T]) Encode(_ string, v *T) (types.AttributeValue, error) {
 	return &types.AttributeValueMemberB{Value: b}, nil
 }
 
-// Decode fills v from a B attribute holding MessagePack.
-func (c Msgpack[T]) Decode(_ string, av types.AttributeValue, v *T) error {
+func (c msgpackCodec[T]) Decode(key string, av types.AttributeValue, v *T) error {
+	return c.DecodeInto(key, av, v)
+}
+
+// DecodeInto is Decode into ptr, a non-nil pointer to any type; see
+// [mapCodec.DecodeInto].
+func (msgpackCodec[T]) DecodeInto(_ string, av types.AttributeValue, ptr any) error {
 	b, ok := av.(*types.AttributeValueMemberB)
 	if !ok {
 		return fmt.Errorf("codec: msgpack decode: %w", wrongType("B", av))
 	}
-	return c.Unmarshal(b.Value, v)
+	return unmarshalMsgpack(b.Value, ptr)
 }

@@ -4,22 +4,21 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"reflect"
-	"sync"
-	"time"
+
+	"github.com/dynamosession/dynamosession/internal/wire"
 )
 
-// MaxMsgpackDepth is how deeply MessagePack arrays and maps (a struct is a
-// map) may nest in what [Msgpack] writes and reads. It bounds the
-// decoder's recursion, and so the stack a crafted record can claim; a
-// session nested this deep is a bug or an attack (DynamoDB itself stores
-// documents 32 levels deep at most).
-const MaxMsgpackDepth = 256
+// maxMsgpackDepth is how deeply MessagePack arrays and maps (a struct is a
+// map) may nest in what [Msgpack] writes and reads: 256, as the package
+// documentation states. It bounds the decoder's recursion, and so the
+// stack a crafted record can claim; a session nested this deep is a bug or
+// an attack (DynamoDB itself stores documents 32 levels deep at most).
+const maxMsgpackDepth = wire.MaxMsgpackDepth
 
 // ErrMalformedMsgpack reports bytes that are not exactly one MessagePack
 // value within this package's limits: a length header that promises more
-// bytes or elements than remain, arrays and maps nested deeper than
-// [MaxMsgpackDepth], an extension other than the timestamp, the code 0xC1
+// bytes or elements than remain, arrays and maps nested deeper than 256
+// levels, an extension other than the timestamp, the code 0xC1
 // that MessagePack never uses, or bytes after the value. [Msgpack] refuses
 // such bytes before decoding, and refuses to write a value whose encoding
 // would be one (nested too deeply, or holding another extension type).
@@ -44,7 +43,7 @@ const timestampExt = -1
 // at a byte of its own, so all the slices and maps a decoder may
 // preallocate from headers hold at most len(b) elements together.
 func checkMsgpack(b []byte) error {
-	var open [MaxMsgpackDepth]uint64 // elements still to read in each enclosing container
+	var open [maxMsgpackDepth]uint64 // elements still to read in each enclosing container
 	depth := 0
 	pending := uint64(1) // elements still to read at this depth: the value itself
 	i := 0
@@ -91,8 +90,8 @@ func checkMsgpack(b []byte) error {
 			elems = h.elems
 		}
 		pending--
-		if depth == MaxMsgpackDepth {
-			return malformed(at, "arrays and maps nested deeper than %d levels", MaxMsgpackDepth)
+		if depth == maxMsgpackDepth {
+			return malformed(at, "arrays and maps nested deeper than %d levels", maxMsgpackDepth)
 		}
 		if elems > 0 {
 			open[depth] = pending
@@ -197,7 +196,7 @@ func readHeader(b []byte, i int) (header, error) {
 // its input, when inner is a Binary codec of another package that says it
 // is MessagePack; this package's codecs check their input themselves.
 func checkForeign[T any](inner Binary[T], payload []byte) error {
-	if _, ours := inner.(Msgpack[T]); ours || inner.Format() != FormatMsgpack {
+	if _, ours := inner.(msgpackCodec[T]); ours || inner.Format() != FormatMsgpack {
 		return nil
 	}
 	return checkMsgpack(payload)
@@ -248,86 +247,4 @@ func lengthField(b []byte, i *int, c byte) (uint64, error) {
 		return uint64(binary.BigEndian.Uint16(f)), nil
 	}
 	return uint64(binary.BigEndian.Uint32(f)), nil
-}
-
-// Constants of the allocation bound; see the package doc and
-// [MsgpackAllocBound].
-const (
-	// allocFactor is k: how many units one input byte may cost. The worst
-	// case found (codec/msgpackbounds_test.go, TestMsgpackAllocWorstCases)
-	// is about 5.5: maps nested in maps, two bytes a level, each
-	// allocating a group of 8 slots (Go's map implementation) rounded up
-	// to a size class, plus the map's header. A slice decoded from an
-	// array is allocated and then copied once (reflect.AppendSlice): 2
-	// and a bit.
-	allocFactor = 8
-	// minAllocUnit is the least unit of any T: what the decoder allocates
-	// for one value of the generic types an interface decodes into (a
-	// []any slot and the value it boxes, a map[string]any slot, a
-	// time.Time) fits in it.
-	minAllocUnit = 64
-	// allocConstant covers what a decode allocates whatever its input:
-	// the reader, a pooled decoder's first buffers, an error message.
-	allocConstant = 16 << 10
-)
-
-// MsgpackAllocBound returns the most bytes, on the heap, that [Msgpack]
-// may allocate to decode n bytes into a T, whatever the bytes are:
-//
-//	k × n × unit(T) + c,   k = 8, c = 16 KiB
-//
-// where unit(T) is the largest of 64 bytes, the in-memory size of every
-// type a T can hold (its fields, slice and array elements, pointer
-// targets, map keys and values, recursively) and the slot of every map
-// type it holds (key and value, aligned). A 12-byte record decoded into a
-// struct of strings, ints and slices of them may thus allocate at most
-// 8 × 12 × 64 + 16 KiB = 22,528 bytes. The bound holds because a decode
-// refuses, before allocating, bytes whose length headers promise more
-// than remains (see [ErrMalformedMsgpack]); the tests and fuzz targets of
-// this package measure it. The first decode of a type also fills
-// vmihailenco/msgpack's per-type tables once; that is not counted.
-//
-// For a [Compressor], n is the decompressed payload, at most its
-// MaxBytes; for a [Sealer], n is the plaintext. See the package doc for
-// what those add.
-func MsgpackAllocBound[T any](n int) int64 {
-	return allocFactor*int64(n)*int64(allocUnit(reflect.TypeFor[T]())) + allocConstant
-}
-
-var allocUnits sync.Map // reflect.Type -> uintptr
-
-// allocUnit returns unit(t) of [MsgpackAllocBound].
-func allocUnit(t reflect.Type) uintptr {
-	if u, ok := allocUnits.Load(t); ok {
-		return u.(uintptr)
-	}
-	u := uintptr(minAllocUnit)
-	seen := map[reflect.Type]bool{}
-	var walk func(reflect.Type)
-	walk = func(t reflect.Type) {
-		if seen[t] {
-			return
-		}
-		seen[t] = true
-		u = max(u, t.Size())
-		switch t.Kind() {
-		case reflect.Pointer, reflect.Slice, reflect.Array:
-			walk(t.Elem())
-		case reflect.Map:
-			slot := reflect.StructOf([]reflect.StructField{{Name: "K", Type: t.Key()}, {Name: "V", Type: t.Elem()}})
-			u = max(u, slot.Size())
-			walk(t.Key())
-			walk(t.Elem())
-		case reflect.Struct:
-			if t == reflect.TypeFor[time.Time]() {
-				return
-			}
-			for i := range t.NumField() {
-				walk(t.Field(i).Type)
-			}
-		}
-	}
-	walk(t)
-	allocUnits.Store(t, u)
-	return u
 }

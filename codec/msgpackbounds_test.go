@@ -14,11 +14,13 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/dynamosession/dynamosession/codec"
+	"github.com/dynamosession/dynamosession/internal/codecs"
+	"github.com/dynamosession/dynamosession/internal/wire"
 )
 
 // The tests and fuzz targets in this file measure what a decode allocates
 // (runtime.MemStats.TotalAlloc before and after one call) against
-// codec.MsgpackAllocBound. They must not run beside other tests: none of
+// codecs.MsgpackAllocBound. They must not run beside other tests: none of
 // them calls t.Parallel.
 
 // allocatedBy returns the bytes f allocated on the heap.
@@ -93,9 +95,9 @@ func into[T any](name string, data []byte) msgpackCase {
 		data: data,
 		decode: func(b []byte) error {
 			var v T
-			return codec.Msgpack[T]{}.Unmarshal(b, &v)
+			return codec.Msgpack[T]().Unmarshal(b, &v)
 		},
-		bound: codec.MsgpackAllocBound[T],
+		bound: codecs.MsgpackAllocBound[T],
 	}
 }
 
@@ -229,9 +231,9 @@ func TestMsgpackLimits(t *testing.T) {
 		data    []byte
 		wantErr string // "" when the bytes are accepted
 	}{
-		{"nested as deep as allowed", nest(codec.MaxMsgpackDepth), ""},
-		{"nested one deeper", nest(codec.MaxMsgpackDepth + 1), "nested deeper than 256"},
-		{"maps nested one deeper", append(bytes.Repeat([]byte{0x81, 0xa0}, codec.MaxMsgpackDepth), 0x80), "nested deeper than 256"},
+		{"nested as deep as allowed", nest(wire.MaxMsgpackDepth), ""},
+		{"nested one deeper", nest(wire.MaxMsgpackDepth + 1), "nested deeper than 256"},
+		{"maps nested one deeper", append(bytes.Repeat([]byte{0x81, 0xa0}, wire.MaxMsgpackDepth), 0x80), "nested deeper than 256"},
 		{"timestamp of 4 bytes", ts(4), ""},
 		{"timestamp of 8 bytes", ts(8), ""},
 		{"timestamp of 12 bytes", ts(12), ""},
@@ -251,7 +253,7 @@ func TestMsgpackLimits(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var v any
-			err := codec.Msgpack[any]{}.Unmarshal(tt.data, &v)
+			err := codec.Msgpack[any]().Unmarshal(tt.data, &v)
 			if tt.wantErr == "" {
 				if err != nil {
 					t.Fatalf("Unmarshal = %v, want success", err)
@@ -280,13 +282,13 @@ func TestMsgpackEncodeRefusesWhatItWouldNotRead(t *testing.T) {
 		}
 		return d
 	}
-	c := codec.Msgpack[deep]{}
-	if _, err := c.Marshal(chain(codec.MaxMsgpackDepth)); err != nil {
-		t.Fatalf("Marshal of %d levels = %v, want success", codec.MaxMsgpackDepth, err)
+	c := codec.Msgpack[deep]()
+	if _, err := c.Marshal(chain(wire.MaxMsgpackDepth)); err != nil {
+		t.Fatalf("Marshal of %d levels = %v, want success", wire.MaxMsgpackDepth, err)
 	}
-	_, err := c.Encode("k", chain(codec.MaxMsgpackDepth+1))
+	_, err := c.Encode("k", chain(wire.MaxMsgpackDepth+1))
 	if !errors.Is(err, codec.ErrMalformedMsgpack) || !strings.Contains(err.Error(), "nested deeper") {
-		t.Fatalf("Encode of %d levels = %v, want ErrMalformedMsgpack (nested deeper)", codec.MaxMsgpackDepth+1, err)
+		t.Fatalf("Encode of %d levels = %v, want ErrMalformedMsgpack (nested deeper)", wire.MaxMsgpackDepth+1, err)
 	}
 }
 
@@ -305,8 +307,8 @@ func TestEnvelopedLengthHeaders(t *testing.T) {
 	stored := append([]byte("\xc1zmn"), record12...)
 	zstdRec := append([]byte("\xc1zmz"), zstdOf(t, record12)...)
 	zstdPadded := append([]byte("\xc1zmz"), zstdOf(t, padded)...)
-	compressed := codec.Compressed[withInts](codec.Msgpack[withInts]{})
-	sealed := codec.Sealed[withInts](codec.Msgpack[withInts]{}, kr)
+	compressed := codec.Compressed[withInts](codec.Msgpack[withInts]())
+	sealed := codec.Sealed[withInts](codec.Msgpack[withInts](), kr)
 	sealedCompressed := codec.Sealed[withInts](compressed, kr)
 	tests := []struct {
 		name    string
@@ -332,10 +334,10 @@ func TestEnvelopedLengthHeaders(t *testing.T) {
 	}
 }
 
-// envelopeBound is what the package doc promises for a Compressor or a
-// Sealer (around a Compressor) with the default MaxBytes.
+// envelopeBound is what the package doc promises for a compressed codec or a
+// sealed one (around a compressed one) with the default MaxBytes.
 func envelopeBound[T any](stored, payload int) int64 {
-	return codec.MsgpackAllocBound[T](payload) + compressOverhead(codec.MaxDecompressedBytes) + sealOverhead(stored)
+	return codecs.MsgpackAllocBound[T](payload) + compressOverhead(wire.MaxDecompressedBytes) + sealOverhead(stored)
 }
 
 func ExampleMsgpackAllocBound() {
@@ -345,9 +347,9 @@ func ExampleMsgpackAllocBound() {
 	}
 	rec := []byte("\x81\xa5items\xdd\xff\xff\xff\xff")
 	var s session
-	err := codec.Msgpack[session]{}.Unmarshal(rec, &s)
+	err := codec.Msgpack[session]().Unmarshal(rec, &s)
 	fmt.Println(errors.Is(err, codec.ErrMalformedMsgpack))
-	fmt.Println(codec.MsgpackAllocBound[session](len(rec)))
+	fmt.Println(codecs.MsgpackAllocBound[session](len(rec)))
 	// Output:
 	// true
 	// 22528
@@ -366,12 +368,12 @@ func decodeTwice(decode func() error) (int64, error) {
 
 // FuzzMsgpackAlloc decodes arbitrary bytes into a struct holding every
 // kind of value a header can make the decoder preallocate, and into an
-// interface, and checks the allocation bound of codec.MsgpackAllocBound.
+// interface, and checks the allocation bound of codecs.MsgpackAllocBound.
 // What decodes must encode again, and two encodings of it must be
 // SameData whatever order Go iterates its maps in.
 func FuzzMsgpackAlloc(f *testing.F) {
 	h := sampleHostile()
-	b, err := codec.Msgpack[hostile]{}.Marshal(&h)
+	b, err := codec.Msgpack[hostile]().Marshal(&h)
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -389,10 +391,10 @@ func FuzzMsgpackAlloc(f *testing.F) {
 
 func checkMsgpackAlloc[T any](t *testing.T, data []byte) {
 	t.Helper()
-	c := codec.Msgpack[T]{}
+	c := codec.Msgpack[T]()
 	var v T
 	got, err := decodeTwice(func() error { v = *new(T); return c.Unmarshal(data, &v) })
-	if bound := codec.MsgpackAllocBound[T](len(data)); got > bound {
+	if bound := codecs.MsgpackAllocBound[T](len(data)); got > bound {
 		t.Fatalf("decoding %d bytes into %T allocated %d bytes, bound %d (err %v)", len(data), v, got, bound, err)
 	}
 	if err != nil {
@@ -406,7 +408,7 @@ func checkMsgpackAlloc[T any](t *testing.T, data []byte) {
 	if err != nil {
 		t.Fatalf("second encoding failed: %v", err)
 	}
-	if !c.SameData("", x, y) {
+	if !c.(comparer).SameData("", x, y) {
 		t.Fatalf("two encodings of one value are not SameData:\n%x\n%x", x.(*types.AttributeValueMemberB).Value, y.(*types.AttributeValueMemberB).Value)
 	}
 }
@@ -421,9 +423,9 @@ const fuzzMaxBytes = 64 << 10
 // for each.
 func FuzzEnvelopeAlloc(f *testing.F) {
 	h := sampleHostile()
-	compressAll := codec.Compressed[hostile](codec.Msgpack[hostile]{}, func(o *codec.CompressOptions) { o.Threshold, o.MaxBytes = -1, fuzzMaxBytes })
-	compressed := codec.Compressed[hostile](codec.Msgpack[hostile]{}, func(o *codec.CompressOptions) { o.MaxBytes = fuzzMaxBytes })
-	for _, c := range []codec.Binary[hostile]{compressAll, compressed, codec.Msgpack[hostile]{}} {
+	compressAll := codec.Compressed[hostile](codec.Msgpack[hostile](), func(o *codec.CompressOptions) { o.Threshold, o.MaxBytes = -1, fuzzMaxBytes })
+	compressed := codec.Compressed[hostile](codec.Msgpack[hostile](), func(o *codec.CompressOptions) { o.MaxBytes = fuzzMaxBytes })
+	for _, c := range []codec.Binary[hostile]{compressAll, compressed, codec.Msgpack[hostile]()} {
 		b, err := c.Marshal(&h)
 		if err != nil {
 			f.Fatal(err)
@@ -436,13 +438,13 @@ func FuzzEnvelopeAlloc(f *testing.F) {
 	f.Add(append([]byte("\xc1zmz"), zstdOf(f, bytes.Repeat([]byte{0x91}, 70000))...))
 	kr := mustKeyring(f, sealKey("k1"))
 	sealRaw := codec.Sealed[rawPayload](rawCodec{}, kr)
-	sealed := codec.Sealed[hostile](codec.Msgpack[hostile]{}, kr)
+	sealed := codec.Sealed[hostile](codec.Msgpack[hostile](), kr)
 	sealedCompressed := codec.Sealed[hostile](compressed, kr)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		n := decompressedLen(data)
 		var v hostile
 		got, err := decodeTwice(func() error { v = hostile{}; return compressed.Unmarshal(data, &v) })
-		if bound := codec.MsgpackAllocBound[hostile](n) + compressOverhead(fuzzMaxBytes); got > bound {
+		if bound := codecs.MsgpackAllocBound[hostile](n) + compressOverhead(fuzzMaxBytes); got > bound {
 			t.Fatalf("compressed: decoding %d bytes (%d decompressed) allocated %d bytes, bound %d (err %v)", len(data), n, got, bound, err)
 		}
 
@@ -451,11 +453,11 @@ func FuzzEnvelopeAlloc(f *testing.F) {
 			t.Fatal(err)
 		}
 		got, err = decodeTwice(func() error { v = hostile{}; return sealed.Decode("session#x", env, &v) })
-		if bound := codec.MsgpackAllocBound[hostile](len(data)) + sealOverhead(len(data)); got > bound {
+		if bound := codecs.MsgpackAllocBound[hostile](len(data)) + sealOverhead(len(data)); got > bound {
 			t.Fatalf("sealed: decoding %d bytes of plaintext allocated %d bytes, bound %d (err %v)", len(data), got, bound, err)
 		}
 		got, err = decodeTwice(func() error { v = hostile{}; return sealedCompressed.Decode("session#x", env, &v) })
-		if bound := codec.MsgpackAllocBound[hostile](n) + compressOverhead(fuzzMaxBytes) + sealOverhead(len(data)); got > bound {
+		if bound := codecs.MsgpackAllocBound[hostile](n) + compressOverhead(fuzzMaxBytes) + sealOverhead(len(data)); got > bound {
 			t.Fatalf("sealed around compressed: decoding %d bytes of plaintext (%d decompressed) allocated %d bytes, bound %d (err %v)", len(data), n, got, bound, err)
 		}
 	})
@@ -485,11 +487,11 @@ var zstdLimited = sync.OnceValue(func() *zstd.Decoder {
 	return d
 })
 
-// compressOverhead is what the package doc allows a Compressor with the
+// compressOverhead is what the package doc allows a compressed codec with the
 // given MaxBytes beside the MessagePack bound: its decompression buffer
 // may grow to twice MaxBytes, plus a constant for the zstd decoder.
 func compressOverhead(maxBytes int) int64 { return 2*int64(maxBytes) + 64<<10 }
 
-// sealOverhead is what the package doc allows a Sealer beside its inner
+// sealOverhead is what the package doc allows a sealed codec beside its inner
 // codec: the plaintext it opens, the associated data, and a constant.
 func sealOverhead(stored int) int64 { return 2*int64(stored) + 4<<10 }

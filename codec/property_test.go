@@ -370,11 +370,11 @@ func propCodecs(t *testing.T) map[string]codec.Codec[propSession] {
 		t.Fatal(err)
 	}
 	return map[string]codec.Codec[propSession]{
-		"map":        codec.Map[propSession]{},
-		"json":       codec.JSON[propSession]{},
-		"msgpack":    codec.Msgpack[propSession]{},
-		"compressed": codec.Compressed[propSession](codec.Msgpack[propSession]{}, func(o *codec.CompressOptions) { o.Threshold = -1 }),
-		"sealed":     codec.Sealed[propSession](codec.Msgpack[propSession]{}, keys),
+		"map":        codec.Map[propSession](),
+		"json":       codec.JSON[propSession](),
+		"msgpack":    codec.Msgpack[propSession](),
+		"compressed": codec.Compressed[propSession](codec.Msgpack[propSession](), func(o *codec.CompressOptions) { o.Threshold = -1 }),
+		"sealed":     codec.Sealed[propSession](codec.Msgpack[propSession](), keys),
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/dynamosession/dynamosession/internal/wire"
 )
 
 // Reseal reports whether stored, a sealed value of the session key key,
@@ -15,7 +17,7 @@ import (
 // it and the key can be dropped, as [NewKeyring] describes. It returns the
 // errors of opening (such as [ErrUnknownKeyID] or [ErrNotAuthentic]) for a
 // value it cannot open.
-func (c *Sealer[T]) Reseal(key string, stored types.AttributeValue) (types.AttributeValue, bool, error) {
+func (c *sealer[T]) Reseal(key string, stored types.AttributeValue) (types.AttributeValue, bool, error) {
 	b, ok := stored.(*types.AttributeValueMemberB)
 	if !ok {
 		return nil, false, fmt.Errorf("codec: reseal: %w", wrongType("B", stored))
@@ -32,13 +34,13 @@ func (c *Sealer[T]) Reseal(key string, stored types.AttributeValue) (types.Attri
 }
 
 // seal returns plain sealed under the current key for key, in the
-// envelope layout of [Sealer].
-func (c *Sealer[T]) seal(key string, plain []byte) []byte {
+// envelope layout of [Sealed].
+func (c *sealer[T]) seal(key string, plain []byte) []byte {
 	id := c.keys.current
 	aead := c.keys.aeads[id]
 	hdr := sealFixedBytes + len(id)
 	out := make([]byte, hdr, hdr+aead.Overhead()+len(plain))
-	out[0], out[1], out[2], out[3] = envelopeMarker, sealKind, sealVersion, byte(len(id))
+	out[0], out[1], out[2], out[3] = wire.EnvelopeMarker, wire.SealedKind, sealVersion, byte(len(id))
 	copy(out[sealFixedBytes:], id)
 	return aead.Seal(out, nil, plain, sealAAD(out[:hdr], key))
 }

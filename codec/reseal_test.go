@@ -10,11 +10,18 @@ import (
 	"github.com/dynamosession/dynamosession/codec"
 )
 
+// resealer is a sealed codec with the method a repository's due touch
+// reaches by type assertion (session.go declares the same interface).
+type resealer interface {
+	codec.Codec[profile]
+	Reseal(key string, stored types.AttributeValue) (types.AttributeValue, bool, error)
+}
+
 func TestReseal(t *testing.T) {
 	k1, k2 := sealKey("k1"), sealKey("k2")
-	old := codec.Sealed[profile](codec.Msgpack[profile]{}, mustKeyring(t, k1))
-	rotated := codec.Sealed[profile](codec.Msgpack[profile]{}, mustKeyring(t, k2, k1))
-	onlyNew := codec.Sealed[profile](codec.Msgpack[profile]{}, mustKeyring(t, k2))
+	old := codec.Sealed[profile](codec.Msgpack[profile](), mustKeyring(t, k1))
+	rotated := codec.Sealed[profile](codec.Msgpack[profile](), mustKeyring(t, k2, k1)).(resealer)
+	onlyNew := codec.Sealed[profile](codec.Msgpack[profile](), mustKeyring(t, k2))
 	const key = "session#abc"
 	in := profile{User: "ada", Tags: []string{"x"}}
 	sealedOld, err := old.Encode(key, &in)

@@ -8,9 +8,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
-// A payloadComparer compares two payloads of a [Binary] codec the way a
-// [Comparer] compares attribute values. The Binary codecs of this package
-// are payloadComparers, so that a [Sealer] can compare what it opens.
+// A payloadComparer compares two payloads of a [Binary] codec the way
+// their SameData methods compare attribute values. The Msgpack and
+// Compressed codecs are payloadComparers, so that a sealed codec can
+// compare what it opens.
 type payloadComparer interface {
 	samePayload(a, b []byte) bool
 }
@@ -111,7 +112,7 @@ var errDuplicateKey = errors.New("codec: a MessagePack map holds a key twice")
 // form), and returns the offset after the value. Everything else is kept
 // byte for byte, so the result is as long as the value. A map that holds
 // a key twice is an error. b must have passed checkMsgpack, which bounds
-// the recursion to [MaxMsgpackDepth].
+// the recursion to [maxMsgpackDepth].
 func appendCanonical(dst, b []byte, i int) ([]byte, int, error) {
 	h, err := readHeader(b, i)
 	if err != nil {

@@ -10,36 +10,28 @@ import (
 	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/dynamosession/dynamosession/internal/wire"
 )
 
-// FormatSealed is the format of sessions encrypted by a [Sealer]: a binary
-// envelope of kind 'e'.
-const FormatSealed Format = "sealed"
+// The envelope of a sealed session; see [Sealed] for the layout.
+const sealVersion byte = 1
 
-// The envelope of a sealed session; see [Sealer] for the layout.
 const (
-	sealKind       byte = 'e'
-	sealVersion    byte = 1
-	sealFixedBytes      = 4  // marker, kind, version, key-ID length
-	sealNonceBytes      = 12 // GCM's standard nonce, which NewGCMWithRandomNonce draws
-	sealTagBytes        = 16
+	sealFixedBytes = 4  // marker, kind, version, key-ID length
+	sealNonceBytes = 12 // GCM's standard nonce, which NewGCMWithRandomNonce draws
+	sealTagBytes   = 16
 )
 
-// Key limits of [NewKeyring].
-const (
-	// KeyBytes is the size of a [Key]'s Secret: AES-256 takes 32 bytes.
-	KeyBytes = 32
-	// MaxKeyIDBytes is the longest [Key] ID: its length is stored in one byte.
-	MaxKeyIDBytes = 255
-)
+// KeyBytes is the size of a [Key]'s Secret: AES-256 takes 32 bytes.
+const KeyBytes = 32
 
-func init() { registerEnvelope(sealKind, FormatSealed) }
-
-// Errors of [Sealer] and [NewKeyring], checked with errors.Is. A repository
+// Errors of [Sealed] and [NewKeyring], checked with errors.Is. A repository
 // wraps decoding errors in its own *DecodeError, which unwraps to these.
 var (
 	// ErrInvalidKey reports a key NewKeyring refuses: a secret that is not
-	// exactly 32 bytes, an empty or over-long key ID, or a key ID given twice.
+	// exactly 32 bytes, an empty key ID or one over 255 bytes, or a key ID
+	// given twice.
 	ErrInvalidKey = errors.New("codec: invalid encryption key")
 
 	// ErrUnknownKeyID reports a sealed session whose key ID the keyring does
@@ -47,15 +39,14 @@ var (
 	// process was not given yet.
 	ErrUnknownKeyID = errors.New("codec: session sealed with an unknown key ID")
 
-	// ErrMalformedSeal reports bytes that are not a sealed envelope this
-	// version understands: too short, a wrong marker or kind, an unknown
-	// layout version, or a key-ID length that overruns the payload.
-	ErrMalformedSeal = errors.New("codec: malformed sealed envelope")
-
-	// ErrNotAuthentic reports a well-formed envelope that does not open: the
-	// key under its key ID is not the one it was sealed with, a byte was
+	// ErrNotAuthentic reports a sealed session that does not open: the key
+	// under its key ID is not the one it was sealed with, a byte was
 	// changed, or the record was sealed for another session key (a record
-	// copied to another ID).
+	// copied to another ID); or bytes that are not a sealed envelope this
+	// version reads at all (too short, a wrong marker or kind, an unknown
+	// layout version, a key-ID length that overruns the payload). Whoever
+	// can write to the table can produce either by changing one byte or
+	// another, so one error reports both.
 	ErrNotAuthentic = errors.New("codec: sealed session failed authentication")
 )
 
@@ -65,7 +56,8 @@ var (
 // keyring still holds can open what it sealed: choose IDs that say nothing
 // secret ("2026-11", a KMS key version). The Secret must be 32 bytes from a
 // cryptographic source: crypto/rand, or a data key from a key-management
-// service (see [Sealer]).
+// service (see [Sealed]). The ID is 1 to 255 bytes: its length is stored
+// in one byte of the envelope.
 type Key struct {
 	ID     string
 	Secret []byte
@@ -80,8 +72,8 @@ func (k Key) String() string {
 // GoString is String, for %#v.
 func (k Key) GoString() string { return k.String() }
 
-// A Keyring holds the key a [Sealer] encrypts with, and every key it may
-// decrypt with. Create it with [NewKeyring]; the zero Keyring holds no key
+// A Keyring holds the key a [Sealed] codec encrypts with, and every key it
+// may decrypt with. Create it with [NewKeyring]; the zero Keyring holds no key
 // and [Sealed] refuses it. A Keyring keeps no reference to the callers'
 // secret slices, is immutable and is safe for concurrent use; rotate keys
 // by building a new one.
@@ -93,7 +85,7 @@ type Keyring struct {
 // NewKeyring returns a keyring that seals with current and opens what
 // current or any of previous sealed. It returns an error wrapping
 // [ErrInvalidKey] for a secret that is not [KeyBytes] long, an empty key ID
-// or one longer than [MaxKeyIDBytes], and a key ID given twice (two
+// or one longer than 255 bytes, and a key ID given twice (two
 // secrets under one ID would make some records unreadable).
 //
 // Rotating keys in a fleet takes two deployments: first add the new key to
@@ -106,8 +98,8 @@ func NewKeyring(current Key, previous ...Key) (*Keyring, error) {
 		switch {
 		case k.ID == "":
 			return nil, fmt.Errorf("%w: empty key ID", ErrInvalidKey)
-		case len(k.ID) > MaxKeyIDBytes:
-			return nil, fmt.Errorf("%w: key ID is %d bytes, at most %d fit an envelope", ErrInvalidKey, len(k.ID), MaxKeyIDBytes)
+		case len(k.ID) > wire.MaxKeyIDBytes:
+			return nil, fmt.Errorf("%w: key ID is %d bytes, at most %d fit an envelope", ErrInvalidKey, len(k.ID), wire.MaxKeyIDBytes)
 		case len(k.Secret) != KeyBytes:
 			return nil, fmt.Errorf("%w: key %q is %d bytes, AES-256 needs %d", ErrInvalidKey, k.ID, len(k.Secret), KeyBytes)
 		}
@@ -130,10 +122,8 @@ func NewKeyring(current Key, previous ...Key) (*Keyring, error) {
 	return kr, nil
 }
 
-// CurrentID returns the ID of the key new sessions are sealed with.
-func (kr *Keyring) CurrentID() string { return kr.current }
-
-// String describes the keyring by its current key ID and number of keys.
+// String describes the keyring by the ID of the key new sessions are
+// sealed with and its number of keys.
 func (kr *Keyring) String() string {
 	return "codec.Keyring{current: " + strconv.Quote(kr.current) + ", keys: " + strconv.Itoa(len(kr.aeads)) + "}"
 }
@@ -141,15 +131,19 @@ func (kr *Keyring) String() string {
 // GoString is String, for %#v.
 func (kr *Keyring) GoString() string { return kr.String() }
 
-// A Sealer encrypts the bytes of an inner [Binary] codec with AES-256-GCM, so
-// that whoever can read the table (a backup, an export, a console user, a
-// stolen credential with GetItem) sees the session's length and expiry but
-// not its contents. Create it with [Sealed]; a Sealer is safe for
-// concurrent use.
+// Sealed returns a codec that encrypts the bytes of inner with AES-256-GCM
+// under keys, so that whoever can read the table (a backup, an export, a
+// console user, a stolen credential with GetItem) sees the session's
+// length and expiry but not its contents. inner is typically [Msgpack],
+// the smallest, or a [Compressed] codec around it (compress first:
+// ciphertext does not compress). Changing inner later makes existing
+// sealed sessions unreadable, because the envelope does not record which
+// codec produced the bytes it holds. A nil inner codec or a keyring not
+// made by [NewKeyring] panics, as a programming error.
 //
 // Every write draws a fresh random nonce, so equal sessions seal to
 // different bytes; a repository then spends two decryptions, not a write,
-// to see that an unchanged session needs no saving ([Sealer.SameData]). Each sealed session is
+// to see that an unchanged session needs no saving. Each sealed session is
 // bound to its stored key (prefix and session ID) as associated data: a
 // record copied to another session's key fails to open with
 // [ErrNotAuthentic] instead of logging someone in as its owner.
@@ -169,8 +163,8 @@ func (kr *Keyring) GoString() string { return kr.String() }
 // A sealed session is a B attribute holding, in version 1:
 //
 //	offset  size  field
-//	0       1     0xC1, [envelopeMarker]
-//	1       1     'e', the envelope kind of Sealer
+//	0       1     0xC1, the envelope marker
+//	1       1     'e', the envelope kind of sealed sessions
 //	2       1     1, the layout version
 //	3       1     n, the length of the key ID, 1 to 255
 //	4       n     the key ID, the bytes of Key.ID
@@ -201,34 +195,29 @@ func (kr *Keyring) GoString() string { return kr.String() }
 //     IAM on the KMS key decides which roles can read sessions at all.
 //
 // Rotation is a new data key under a new ID (step 1), added as previous
-// and then made current, as [NewKeyring] describes.
-type Sealer[T any] struct {
-	inner Binary[T]
-	keys  *Keyring
-}
-
-// Sealed returns a codec that seals inner's bytes with keys. inner is
-// typically [Msgpack], the smallest, or a [Compressor] around it (compress
-// first: ciphertext does not compress). Changing inner later makes existing
-// sealed sessions unreadable, because the envelope does not record which
-// codec produced the bytes it holds. A nil inner codec or a keyring not
-// made by [NewKeyring] panics, as a programming error.
-func Sealed[T any](inner Binary[T], keys *Keyring) *Sealer[T] {
+// and then made current, as [NewKeyring] describes. A repository seals a
+// session read under an older key again under the current one at its next
+// due touch, without decoding it, so that once the TTL has passed since
+// the switch no live session is sealed with the old key and it can be
+// dropped.
+func Sealed[T any](inner Binary[T], keys *Keyring) Codec[T] {
 	if inner == nil {
 		panic("codec: Sealed: nil inner codec")
 	}
 	if keys == nil || keys.aeads == nil {
 		panic("codec: Sealed: keyring not made by NewKeyring")
 	}
-	return &Sealer[T]{inner: inner, keys: keys}
+	return &sealer[T]{inner: inner, keys: keys}
 }
 
-// Format reports [FormatSealed].
-func (*Sealer[T]) Format() Format { return FormatSealed }
+type sealer[T any] struct {
+	inner Binary[T]
+	keys  *Keyring
+}
 
-// Encode returns v, encoded by the inner codec and sealed with the current
-// key for key, as a B attribute.
-func (c *Sealer[T]) Encode(key string, v *T) (types.AttributeValue, error) {
+func (*sealer[T]) Format() Format { return FormatSealed }
+
+func (c *sealer[T]) Encode(key string, v *T) (types.AttributeValue, error) {
 	plain, err := c.inner.Marshal(v)
 	if err != nil {
 		return nil, err
@@ -239,12 +228,8 @@ func (c *Sealer[T]) Encode(key string, v *T) (types.AttributeValue, error) {
 // Decode opens a sealed B attribute with the key its envelope names,
 // checking that it was sealed for key, and decodes the plaintext with the
 // inner codec. It never changes av.
-func (c *Sealer[T]) Decode(key string, av types.AttributeValue, v *T) error {
-	b, ok := av.(*types.AttributeValueMemberB)
-	if !ok {
-		return fmt.Errorf("codec: sealed decode: %w", wrongType("B", av))
-	}
-	plain, err := c.open(key, b.Value)
+func (c *sealer[T]) Decode(key string, av types.AttributeValue, v *T) error {
+	plain, err := c.openAttr(key, av)
 	if err != nil {
 		return err
 	}
@@ -254,11 +239,37 @@ func (c *Sealer[T]) Decode(key string, av types.AttributeValue, v *T) error {
 	return c.inner.Unmarshal(plain, v)
 }
 
+// DecodeInto is Decode into ptr, a non-nil pointer to any type; see
+// [mapCodec.DecodeInto]. It needs an inner codec of this package: the
+// inner codec of another package decodes into a T only.
+func (c *sealer[T]) DecodeInto(key string, av types.AttributeValue, ptr any) error {
+	inner, ok := c.inner.(intoUnmarshaler)
+	if !ok {
+		return fmt.Errorf("codec: sealed decode: the inner codec %T cannot decode into %T", c.inner, ptr)
+	}
+	plain, err := c.openAttr(key, av)
+	if err != nil {
+		return err
+	}
+	return inner.unmarshalInto(plain, ptr)
+}
+
+// openAttr returns the plaintext of a sealed B attribute, sealed for key.
+func (c *sealer[T]) openAttr(key string, av types.AttributeValue) ([]byte, error) {
+	b, ok := av.(*types.AttributeValueMemberB)
+	if !ok {
+		return nil, fmt.Errorf("codec: sealed decode: %w", wrongType("B", av))
+	}
+	return c.open(key, b.Value)
+}
+
 // SameData reports whether two sealed B attributes hold the same data:
 // both open for key (with whichever keys of the keyring they name), and
 // their plaintexts are equal, or hold the same value as the inner codec
-// compares them (MessagePack maps in any order). See [Comparer].
-func (c *Sealer[T]) SameData(key string, stored, encoded types.AttributeValue) bool {
+// compares them (MessagePack maps in any order): what a repository asks
+// before it saves a session whose encoding has other bytes than the
+// stored one, which a fresh nonce always gives.
+func (c *sealer[T]) SameData(key string, stored, encoded types.AttributeValue) bool {
 	a, b, ok := bothBinary(stored, encoded)
 	if !ok {
 		return false
@@ -284,15 +295,15 @@ func (c *Sealer[T]) SameData(key string, stored, encoded types.AttributeValue) b
 	return reflect.DeepEqual(x, y)
 }
 
-func (c *Sealer[T]) open(key string, env []byte) ([]byte, error) {
+func (c *sealer[T]) open(key string, env []byte) ([]byte, error) {
 	malformed := func(format string, args ...any) error {
-		return fmt.Errorf("%w: %s", ErrMalformedSeal, fmt.Sprintf(format, args...))
+		return fmt.Errorf("%w: malformed envelope: %s", ErrNotAuthentic, fmt.Sprintf(format, args...))
 	}
 	switch {
 	case len(env) < sealFixedBytes:
 		return nil, malformed("%d bytes", len(env))
-	case env[0] != envelopeMarker || env[1] != sealKind:
-		return nil, malformed("starts 0x%02x 0x%02x, want 0x%02x %q", env[0], env[1], envelopeMarker, sealKind)
+	case env[0] != wire.EnvelopeMarker || env[1] != wire.SealedKind:
+		return nil, malformed("starts 0x%02x 0x%02x, want 0x%02x %q", env[0], env[1], wire.EnvelopeMarker, wire.SealedKind)
 	case env[2] != sealVersion:
 		return nil, malformed("layout version %d, this package reads %d", env[2], sealVersion)
 	case env[3] == 0:

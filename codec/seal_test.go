@@ -21,6 +21,7 @@ import (
 	"github.com/dynamosession/dynamosession"
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/fake"
+	"github.com/dynamosession/dynamosession/internal/codecs"
 	"github.com/dynamosession/dynamosession/internal/golden"
 )
 
@@ -52,7 +53,7 @@ func envelope(t testing.TB, av types.AttributeValue) []byte {
 
 func TestSealedRoundTrip(t *testing.T) {
 	kr := mustKeyring(t, sealKey("2026-11"))
-	inners := map[string]codec.Binary[profile]{"msgpack": codec.Msgpack[profile]{}, "json": codec.JSON[profile]{}}
+	inners := map[string]codec.Binary[profile]{"msgpack": codec.Msgpack[profile](), "json": codec.JSON[profile]()}
 	for name, inner := range inners {
 		t.Run(name, func(t *testing.T) {
 			c := codec.Sealed(inner, kr)
@@ -61,7 +62,7 @@ func TestSealedRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := codec.Detect(av); got != codec.FormatSealed {
+			if got := codecs.Detect(av); got != codec.FormatSealed {
 				t.Errorf("Detect = %q, want %q", got, codec.FormatSealed)
 			}
 			env := envelope(t, av)
@@ -92,14 +93,14 @@ func TestSealedRoundTrip(t *testing.T) {
 // TestSealedAroundCompressed seals a compressed payload, the one order in
 // which both help: ciphertext does not compress.
 func TestSealedAroundCompressed(t *testing.T) {
-	c := codec.Sealed[profile](codec.Compressed[profile](codec.Msgpack[profile]{}), mustKeyring(t, sealKey("k")))
+	c := codec.Sealed[profile](codec.Compressed[profile](codec.Msgpack[profile]()), mustKeyring(t, sealKey("k")))
 	in := sample()
 	in.Tags = strings.Fields(strings.Repeat("compressible ", 500))
 	av, err := c.Encode("session#abc", &in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	plain, _ := codec.Msgpack[profile]{}.Marshal(&in)
+	plain, _ := codec.Msgpack[profile]().Marshal(&in)
 	if n := len(envelope(t, av)); n >= len(plain)/2 {
 		t.Errorf("sealed compressed envelope is %d bytes for a %d-byte payload; it did not compress", n, len(plain))
 	}
@@ -113,7 +114,7 @@ func TestSealedAroundCompressed(t *testing.T) {
 }
 
 func TestSealedNoncesAreFresh(t *testing.T) {
-	c := codec.Sealed(codec.Msgpack[profile]{}, mustKeyring(t, sealKey("k")))
+	c := codec.Sealed(codec.Msgpack[profile](), mustKeyring(t, sealKey("k")))
 	in := sample()
 	seen := map[string]bool{}
 	for range 100 {
@@ -161,8 +162,8 @@ func TestNewKeyringRejects(t *testing.T) {
 func TestSealedPanicsOnMissingParts(t *testing.T) {
 	tests := map[string]func(){
 		"nil inner":    func() { codec.Sealed[profile](nil, mustKeyring(t, sealKey("k"))) },
-		"nil keyring":  func() { codec.Sealed[profile](codec.Msgpack[profile]{}, nil) },
-		"zero keyring": func() { codec.Sealed[profile](codec.Msgpack[profile]{}, &codec.Keyring{}) },
+		"nil keyring":  func() { codec.Sealed[profile](codec.Msgpack[profile](), nil) },
+		"zero keyring": func() { codec.Sealed[profile](codec.Msgpack[profile](), &codec.Keyring{}) },
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -179,7 +180,7 @@ func TestSealedPanicsOnMissingParts(t *testing.T) {
 func TestNewKeyringCopiesSecrets(t *testing.T) {
 	k := sealKey("k")
 	secret := bytes.Clone(k.Secret)
-	c := codec.Sealed(codec.Msgpack[profile]{}, mustKeyring(t, codec.Key{ID: "k", Secret: secret}))
+	c := codec.Sealed(codec.Msgpack[profile](), mustKeyring(t, codec.Key{ID: "k", Secret: secret}))
 	in := sample()
 	av, _ := c.Encode("session#a", &in)
 	clear(secret) // a caller wiping its copy must not change the keyring
@@ -208,7 +209,7 @@ func TestKeyDoesNotPrintSecret(t *testing.T) {
 
 func TestSealedRefusesToOpen(t *testing.T) {
 	in := sample()
-	sealer := codec.Sealed(codec.Msgpack[profile]{}, mustKeyring(t, sealKey("k1")))
+	sealer := codec.Sealed(codec.Msgpack[profile](), mustKeyring(t, sealKey("k1")))
 	av, err := sealer.Encode("session#alice", &in)
 	if err != nil {
 		t.Fatal(err)
@@ -224,15 +225,15 @@ func TestSealedRefusesToOpen(t *testing.T) {
 		{"copied to another session", mustKeyring(t, sealKey("k1")), "session#mallory", av, codec.ErrNotAuthentic},
 		{"copied under another prefix", mustKeyring(t, sealKey("k1")), "sess:alice", av, codec.ErrNotAuthentic},
 		{"key retired", mustKeyring(t, sealKey("k2")), "session#alice", av, codec.ErrUnknownKeyID},
-		{"stored as a string", mustKeyring(t, sealKey("k1")), "session#alice", &types.AttributeValueMemberS{Value: string(envelope(t, av))}, codec.ErrWrongType},
-		{"plain msgpack", mustKeyring(t, sealKey("k1")), "session#alice", &types.AttributeValueMemberB{Value: []byte{0x80}}, codec.ErrMalformedSeal},
-		{"another envelope kind", mustKeyring(t, sealKey("k1")), "session#alice", &types.AttributeValueMemberB{Value: append([]byte{0xC1, 'z'}, envelope(t, av)[2:]...)}, codec.ErrMalformedSeal},
-		{"future version", mustKeyring(t, sealKey("k1")), "session#alice", &types.AttributeValueMemberB{Value: append([]byte{0xC1, 'e', 2}, envelope(t, av)[3:]...)}, codec.ErrMalformedSeal},
-		{"empty key ID", mustKeyring(t, sealKey("k1")), "session#alice", &types.AttributeValueMemberB{Value: append([]byte{0xC1, 'e', 1, 0}, make([]byte, 40)...)}, codec.ErrMalformedSeal},
+		{"stored as a string", mustKeyring(t, sealKey("k1")), "session#alice", &types.AttributeValueMemberS{Value: string(envelope(t, av))}, codec.ErrUnknownFormat},
+		{"plain msgpack", mustKeyring(t, sealKey("k1")), "session#alice", &types.AttributeValueMemberB{Value: []byte{0x80}}, codec.ErrNotAuthentic},
+		{"another envelope kind", mustKeyring(t, sealKey("k1")), "session#alice", &types.AttributeValueMemberB{Value: append([]byte{0xC1, 'z'}, envelope(t, av)[2:]...)}, codec.ErrNotAuthentic},
+		{"future version", mustKeyring(t, sealKey("k1")), "session#alice", &types.AttributeValueMemberB{Value: append([]byte{0xC1, 'e', 2}, envelope(t, av)[3:]...)}, codec.ErrNotAuthentic},
+		{"empty key ID", mustKeyring(t, sealKey("k1")), "session#alice", &types.AttributeValueMemberB{Value: append([]byte{0xC1, 'e', 1, 0}, make([]byte, 40)...)}, codec.ErrNotAuthentic},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := codec.Sealed(codec.Msgpack[profile]{}, tt.keys)
+			c := codec.Sealed(codec.Msgpack[profile](), tt.keys)
 			var out profile
 			err := c.Decode(tt.key, tt.av, &out)
 			if !errors.Is(err, tt.want) {
@@ -247,13 +248,13 @@ func TestSealedRefusesToOpen(t *testing.T) {
 
 func TestSealedRotation(t *testing.T) {
 	old, next := sealKey("2026-05"), sealKey("2026-11")
-	before := codec.Sealed(codec.Msgpack[profile]{}, mustKeyring(t, old))
+	before := codec.Sealed(codec.Msgpack[profile](), mustKeyring(t, old))
 	// Step 1 of a rotation: the new key is known everywhere, not yet used.
-	during := codec.Sealed(codec.Msgpack[profile]{}, mustKeyring(t, old, next))
+	during := codec.Sealed(codec.Msgpack[profile](), mustKeyring(t, old, next))
 	// Step 2: the new key is current, the old one still opens.
-	after := codec.Sealed(codec.Msgpack[profile]{}, mustKeyring(t, next, old))
+	after := codec.Sealed(codec.Msgpack[profile](), mustKeyring(t, next, old))
 	// Step 3, once the TTL has passed: the old key is retired.
-	retired := codec.Sealed(codec.Msgpack[profile]{}, mustKeyring(t, next))
+	retired := codec.Sealed(codec.Msgpack[profile](), mustKeyring(t, next))
 
 	in := sample()
 	oldRecord, _ := before.Encode("session#a", &in)
@@ -266,7 +267,7 @@ func TestSealedRotation(t *testing.T) {
 	}
 	tests := []struct {
 		name   string
-		c      *codec.Sealer[profile]
+		c      codec.Codec[profile]
 		key    string
 		record types.AttributeValue
 		want   error
@@ -298,7 +299,7 @@ func TestSealedRotation(t *testing.T) {
 // and expects a named error for each: no change to any byte goes unseen.
 func TestSealedTamperAnywhere(t *testing.T) {
 	kr := mustKeyring(t, sealKey("k1"), sealKey("k0"))
-	c := codec.Sealed(codec.Msgpack[profile]{}, kr)
+	c := codec.Sealed(codec.Msgpack[profile](), kr)
 	in := sample()
 	av, _ := c.Encode("session#abc", &in)
 	env := envelope(t, av)
@@ -310,9 +311,9 @@ func TestSealedTamperAnywhere(t *testing.T) {
 			var want []error
 			switch {
 			case i <= 2: // marker, kind, version
-				want = []error{codec.ErrMalformedSeal}
+				want = []error{codec.ErrNotAuthentic}
 			case i == 3: // key-ID length: a shorter or longer ID, or none
-				want = []error{codec.ErrMalformedSeal, codec.ErrUnknownKeyID}
+				want = []error{codec.ErrNotAuthentic, codec.ErrUnknownKeyID}
 			case i < hdr: // the key ID: "k0" is a known key, but not this one
 				want = []error{codec.ErrUnknownKeyID, codec.ErrNotAuthentic}
 			default: // nonce, ciphertext, tag
@@ -328,7 +329,7 @@ func TestSealedTamperAnywhere(t *testing.T) {
 }
 
 func TestSealedTruncated(t *testing.T) {
-	c := codec.Sealed(codec.Msgpack[profile]{}, mustKeyring(t, sealKey("k1")))
+	c := codec.Sealed(codec.Msgpack[profile](), mustKeyring(t, sealKey("k1")))
 	in := sample()
 	av, _ := c.Encode("session#abc", &in)
 	env := envelope(t, av)
@@ -338,7 +339,7 @@ func TestSealedTruncated(t *testing.T) {
 		err := c.Decode("session#abc", &types.AttributeValueMemberB{Value: env[:n]}, &out)
 		want := codec.ErrNotAuthentic
 		if n < shortest {
-			want = codec.ErrMalformedSeal
+			want = codec.ErrNotAuthentic
 		}
 		if !errors.Is(err, want) {
 			t.Fatalf("first %d of %d bytes: Decode = %v, want %v", n, len(env), err, want)
@@ -352,7 +353,7 @@ func TestSealedTruncated(t *testing.T) {
 }
 
 func TestSealedDecodeLeavesStoredBytes(t *testing.T) {
-	c := codec.Sealed(codec.Msgpack[profile]{}, mustKeyring(t, sealKey("k1")))
+	c := codec.Sealed(codec.Msgpack[profile](), mustKeyring(t, sealKey("k1")))
 	in := sample()
 	av, _ := c.Encode("session#abc", &in)
 	before := bytes.Clone(envelope(t, av))
@@ -423,15 +424,15 @@ func TestSealedThroughRepo(t *testing.T) {
 	ctx := context.Background()
 	db := newSealedTable(t)
 	oldKey, newKey := sealKey("2026-05"), sealKey("2026-11")
-	v1 := sealedRepo(t, db, codec.Sealed(codec.Msgpack[sealedCart]{}, mustKeyring(t, oldKey)))
-	v2 := sealedRepo(t, db, codec.Sealed(codec.Msgpack[sealedCart]{}, mustKeyring(t, newKey, oldKey)))
-	retired := sealedRepo(t, db, codec.Sealed(codec.Msgpack[sealedCart]{}, mustKeyring(t, newKey)))
+	v1 := sealedRepo(t, db, codec.Sealed(codec.Msgpack[sealedCart](), mustKeyring(t, oldKey)))
+	v2 := sealedRepo(t, db, codec.Sealed(codec.Msgpack[sealedCart](), mustKeyring(t, newKey, oldKey)))
+	retired := sealedRepo(t, db, codec.Sealed(codec.Msgpack[sealedCart](), mustKeyring(t, newKey)))
 
 	if _, err := v1.Put(ctx, "alice", sealedCart{User: "alice", Items: []string{"book"}}); err != nil {
 		t.Fatal(err)
 	}
 	stored := rawItem(t, db, "session#alice")
-	if got := codec.Detect(stored["sess"]); got != codec.FormatSealed {
+	if got := codecs.Detect(stored["sess"]); got != codec.FormatSealed {
 		t.Fatalf("stored format %q, want sealed", got)
 	}
 	if bytes.Contains(envelope(t, stored["sess"]), []byte("book")) {
@@ -496,7 +497,7 @@ func TestSealedThroughRepo(t *testing.T) {
 	})
 
 	t.Run("into encryption", func(t *testing.T) {
-		plain := sealedRepo(t, db, codec.Msgpack[sealedCart]{})
+		plain := sealedRepo(t, db, codec.Msgpack[sealedCart]())
 		if _, err := plain.Put(ctx, "bob", sealedCart{User: "bob"}); err != nil {
 			t.Fatal(err)
 		}
@@ -508,7 +509,7 @@ func TestSealedThroughRepo(t *testing.T) {
 		if err := v2.Save(ctx, s); err != nil {
 			t.Fatal(err)
 		}
-		if got := codec.Detect(rawItem(t, db, "session#bob")["sess"]); got != codec.FormatSealed {
+		if got := codecs.Detect(rawItem(t, db, "session#bob")["sess"]); got != codec.FormatSealed {
 			t.Fatalf("after Save the record is %q, want sealed", got)
 		}
 	})
@@ -516,12 +517,12 @@ func TestSealedThroughRepo(t *testing.T) {
 	t.Run("out of encryption", func(t *testing.T) {
 		// A repository that writes plain MessagePack again still reads
 		// sealed records when the sealed codec is among its Readers.
-		plain := sealedRepo(t, db, codec.Msgpack[sealedCart]{}, codec.Sealed(codec.Msgpack[sealedCart]{}, mustKeyring(t, newKey)))
+		plain := sealedRepo(t, db, codec.Msgpack[sealedCart](), codec.Sealed(codec.Msgpack[sealedCart](), mustKeyring(t, newKey)))
 		s, err := plain.Get(ctx, "bob")
 		if err != nil || s.Format() != codec.FormatSealed {
 			t.Fatalf("Get = %v, %v; want a sealed session", s, err)
 		}
-		noKeys := sealedRepo(t, db, codec.Msgpack[sealedCart]{})
+		noKeys := sealedRepo(t, db, codec.Msgpack[sealedCart]())
 		if _, err := noKeys.Get(ctx, "bob"); !errors.Is(err, codec.ErrUnknownFormat) {
 			t.Fatalf("Get without the sealed codec = %v, want ErrUnknownFormat", err)
 		}
@@ -549,14 +550,14 @@ func (c rawCodec) Encode(_ string, v *rawPayload) (types.AttributeValue, error) 
 func (c rawCodec) Decode(_ string, av types.AttributeValue, v *rawPayload) error {
 	b, ok := av.(*types.AttributeValueMemberB)
 	if !ok {
-		return codec.ErrWrongType
+		return codec.ErrUnknownFormat
 	}
 	return c.Unmarshal(b.Value, v)
 }
 
 // fuzzSealed is the codec of the fuzz targets: current key "k1", and "k0"
 // from before a rotation.
-func fuzzSealed(t testing.TB) *codec.Sealer[rawPayload] {
+func fuzzSealed(t testing.TB) codec.Codec[rawPayload] {
 	return codec.Sealed[rawPayload](rawCodec{}, mustKeyring(t, sealKey("k1"), sealKey("k0")))
 }
 
@@ -570,7 +571,7 @@ func sealCorpus(t testing.TB) map[string]struct {
 } {
 	c := fuzzSealed(t)
 	oldOnly := codec.Sealed[rawPayload](rawCodec{}, mustKeyring(t, sealKey("k0")))
-	seal := func(c *codec.Sealer[rawPayload], key, plain string) []byte {
+	seal := func(c codec.Codec[rawPayload], key, plain string) []byte {
 		av, err := c.Encode(key, &rawPayload{B: []byte(plain)})
 		if err != nil {
 			t.Fatal(err)
@@ -659,7 +660,7 @@ func FuzzSealedDecode(f *testing.F) {
 			t.Fatal("Decode changed its input")
 		}
 		if err != nil {
-			if !isAny(err, codec.ErrMalformedSeal, codec.ErrUnknownKeyID, codec.ErrNotAuthentic) {
+			if !isAny(err, codec.ErrNotAuthentic, codec.ErrUnknownKeyID, codec.ErrNotAuthentic) {
 				t.Fatalf("Decode = %v, not a named error", err)
 			}
 			return
@@ -719,7 +720,7 @@ func ExampleSealed() {
 		if err != nil {
 			panic(err)
 		}
-		sealed := codec.Sealed[Cart](codec.Msgpack[Cart]{}, keys)
+		sealed := codec.Sealed[Cart](codec.Msgpack[Cart](), keys)
 		repo, err := dynamosession.New[Cart](db, "sessions", func(o *dynamosession.Options[Cart]) { o.Codec = sealed })
 		if err != nil {
 			panic(err)
@@ -751,8 +752,8 @@ func ExampleSealed() {
 func BenchmarkSealed(b *testing.B) {
 	in := sample()
 	codecs := map[string]codec.Codec[profile]{
-		"msgpack":        codec.Msgpack[profile]{},
-		"sealed-msgpack": codec.Sealed[profile](codec.Msgpack[profile]{}, mustKeyring(b, sealKey("2026-11"))),
+		"msgpack":        codec.Msgpack[profile](),
+		"sealed-msgpack": codec.Sealed[profile](codec.Msgpack[profile](), mustKeyring(b, sealKey("2026-11"))),
 	}
 	for name, c := range codecs {
 		av, err := c.Encode("session#abc", &in)

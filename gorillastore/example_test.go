@@ -29,7 +29,7 @@ func Example() {
 		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: types.KeyTypeHash}},
 	})
 	repo, err := dynamosession.New[gorillastore.Record](db, "sessions", func(o *dynamosession.Options[gorillastore.Record]) {
-		o.Codec = codec.Msgpack[gorillastore.Record]{}
+		o.Codec = codec.Msgpack[gorillastore.Record]()
 		o.TTL = ttl.Sliding(7 * 24 * time.Hour) // how long an idle session lives
 	})
 	if err != nil {

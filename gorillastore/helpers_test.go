@@ -94,7 +94,7 @@ func newEnv(t testing.TB, db backend, fk *fake.DB, repoOpts ...func(*dynamosessi
 	e := &env{db: db, fake: fk, clock: testclock.New(time.Now()), calls: map[string]int{}}
 	e.table = dynamotest.CreateTable(t, db, "id", "expires")
 	opts := append([]func(*dynamosession.Options[gorillastore.Record]){func(o *dynamosession.Options[gorillastore.Record]) {
-		o.Codec = codec.Msgpack[gorillastore.Record]{}
+		o.Codec = codec.Msgpack[gorillastore.Record]()
 		o.TTL = ttl.Sliding(24 * time.Hour)
 		o.Touch = ttl.TouchAfter(time.Hour)
 		o.Clock = e.clock.Now

@@ -4,7 +4,7 @@
 // sit on gorilla's Store interface.
 //
 //	repo, err := dynamosession.New[gorillastore.Record](client, "sessions", func(o *dynamosession.Options[gorillastore.Record]) {
-//		o.Codec = codec.Msgpack[gorillastore.Record]{} // one binary attribute
+//		o.Codec = codec.Msgpack[gorillastore.Record]() // one binary attribute
 //	})
 //	store, err := gorillastore.New(repo, hashKey) // hashKey: 32 or 64 random bytes
 //	session, err := store.Get(r, "session-name")

@@ -70,7 +70,7 @@ func expressRepo(t *testing.T, db *fake.DB, now func() time.Time) *dynamosession
 	t.Helper()
 	repo, err := dynamosession.New[ExpressCart](db, harnessTable, func(o *dynamosession.Options[ExpressCart]) {
 		o.Prefix = "sess:" // connect-dynamodb's
-		o.Codec = codec.JSON[ExpressCart]{}
+		o.Codec = codec.JSON[ExpressCart]()
 		o.TTL = ttl.Sliding(14 * 24 * time.Hour)
 		o.Clock = now
 	})

@@ -176,7 +176,7 @@ func newExpressEnv(t *testing.T, name string, m fixtureMeta, secrets ...string) 
 	e.repo, err = dynamosession.New[ExpressCart](e.db, table, func(o *dynamosession.Options[ExpressCart]) {
 		o.Prefix = m.TablePrefix
 		if m.Store == "connect-dynamodb" {
-			o.Codec = codec.JSON[ExpressCart]{} // so that connect-dynamodb reads what Go writes
+			o.Codec = codec.JSON[ExpressCart]() // so that connect-dynamodb reads what Go writes
 		}
 		o.TTL = ttl.Sliding(14 * 24 * time.Hour) // the fixtures' maxAge
 		o.Clock = e.clock.Now
@@ -398,7 +398,7 @@ func TestExpressRememberMe(t *testing.T) {
 				"expires": &types.AttributeValueMemberN{Value: fmt.Sprint(t0.Add(month).Unix())},
 			}))
 			repo, err := dynamosession.New[ExpressCart](db, table, func(o *dynamosession.Options[ExpressCart]) {
-				o.Prefix, o.Codec, o.Clock = "sess:", codec.JSON[ExpressCart]{}, clock.Now
+				o.Prefix, o.Codec, o.Clock = "sess:", codec.JSON[ExpressCart](), clock.Now
 				o.TTL, o.Touch = ttl.Sliding(day), ttl.TouchAfter(time.Hour)
 			})
 			must(t, err)
@@ -440,7 +440,7 @@ func TestExpressRememberMeFromGo(t *testing.T) {
 	db := fake.New()
 	createTable(t, db)
 	repo, err := dynamosession.New[ExpressCart](db, table, func(o *dynamosession.Options[ExpressCart]) {
-		o.Prefix, o.Codec, o.Clock = "sess:", codec.JSON[ExpressCart]{}, clock.Now
+		o.Prefix, o.Codec, o.Clock = "sess:", codec.JSON[ExpressCart](), clock.Now
 	})
 	must(t, err)
 	m, err := httpsession.New(repo, func(o *httpsession.Options) { o.ExpressSecrets = []string{"s"} })
@@ -498,7 +498,7 @@ func TestExpressSessionEmbedding(t *testing.T) {
 	t.Run("nested by value", func(t *testing.T) {
 		db := fake.New()
 		createTable(t, db)
-		repo, err := dynamosession.New[Nested](db, table, func(o *dynamosession.Options[Nested]) { o.Codec = codec.JSON[Nested]{} })
+		repo, err := dynamosession.New[Nested](db, table, func(o *dynamosession.Options[Nested]) { o.Codec = codec.JSON[Nested]() })
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -30,9 +30,9 @@ func TestUnrepresentableRecordsAreLeftAlone(t *testing.T) {
 	}{
 		// Node's JSON.stringify writes a lone surrogate (a nickname cut in
 		// the middle of an emoji) as an escape; Go decodes it as U+FFFD.
-		{"lone UTF-16 surrogate in JSON", &types.AttributeValueMemberS{Value: `{"nick":"ab\ud83d"}`}, codec.Msgpack[anyvalue.Value]{}},
+		{"lone UTF-16 surrogate in JSON", &types.AttributeValueMemberS{Value: `{"nick":"ab\ud83d"}`}, codec.Msgpack[anyvalue.Value]()},
 		// msgpack map keys 1 and "1" would collapse into one string key.
-		{"integer and string map keys collide", &types.AttributeValueMemberB{Value: collision}, codec.JSON[anyvalue.Value]{}},
+		{"integer and string map keys collide", &types.AttributeValueMemberB{Value: collision}, codec.JSON[anyvalue.Value]()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

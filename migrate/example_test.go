@@ -56,7 +56,7 @@ func Example() {
 	}
 	repo, err := dynamosession.New[session](db, "sessions", func(o *dynamosession.Options[session]) {
 		o.Prefix = "sess:"
-		o.Codec = codec.Msgpack[session]{}
+		o.Codec = codec.Msgpack[session]()
 	})
 	if err != nil {
 		panic(err)

@@ -260,12 +260,12 @@ func encode(t *testing.T, f codec.Format, key string, s session, exp time.Time) 
 	}
 	switch f {
 	case codec.FormatJSON:
-		av, err = codec.JSON[session]{}.Encode(key, &s)
-		item["type"] = &types.AttributeValueMemberS{Value: codec.ConnectSessionType}
+		av, err = codec.JSON[session]().Encode(key, &s)
+		item["type"] = &types.AttributeValueMemberS{Value: "connect-session"}
 	case codec.FormatMap:
-		av, err = codec.Map[session]{}.Encode(key, &s)
+		av, err = codec.Map[session]().Encode(key, &s)
 	case codec.FormatMsgpack:
-		av, err = codec.Msgpack[session]{}.Encode(key, &s)
+		av, err = codec.Msgpack[session]().Encode(key, &s)
 	default:
 		t.Fatalf("no test encoding for %s", f)
 	}

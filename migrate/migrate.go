@@ -31,8 +31,8 @@
 //     reported by key and left untouched; before writing, the new value is
 //     decoded again and compared with the old one. Fields the session type
 //     does not declare (a Node.js app's) are kept where the target format
-//     can hold them (Map and JSON: codec.KeepUnknown), and refuse the
-//     record where it cannot (codec.Lossy); an upgrade decides the new
+//     can hold them (Map and JSON: codecs.KeepUnknown), and refuse the
+//     record where it cannot (codecs.Lossy); an upgrade decides the new
 //     shape itself.
 //   - Only the data attribute changes, plus the schema version after an
 //     upgrade and the attributes codecs write beside the data

@@ -21,6 +21,7 @@ import (
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/fake"
 	"github.com/dynamosession/dynamosession/internal/anyvalue"
+	"github.com/dynamosession/dynamosession/internal/codecs"
 	"github.com/dynamosession/dynamosession/internal/reader"
 	"github.com/dynamosession/dynamosession/migrate"
 )
@@ -88,7 +89,7 @@ func mixedDataset(t *testing.T, n int, target codec.Format, live, gone time.Time
 		case r == 0:
 			sess := corruptRecords[(i/100)%len(corruptRecords)]
 			fate := corrupt
-			if codec.Detect(sess) == target {
+			if codecs.Detect(sess) == target {
 				fate = untouched
 			}
 			d.add(map[string]types.AttributeValue{
@@ -156,7 +157,7 @@ func verify(t *testing.T, b *backend, d *dataset, cc *counting, workers int, rep
 			t.Errorf("%s: %d writes succeeded of %d sent, want one (or a cancelled one)", key, w, s)
 			bad++
 		}
-		if f := codec.Detect(got["sess"]); f != codec.FormatMsgpack {
+		if f := codecs.Detect(got["sess"]); f != codec.FormatMsgpack {
 			t.Errorf("%s is %s after the migration", key, f)
 			bad++
 			continue
@@ -173,7 +174,7 @@ func verify(t *testing.T, b *backend, d *dataset, cc *counting, workers int, rep
 		}
 		if s, ok := d.typed[key]; ok {
 			var back session
-			if err := (codec.Msgpack[session]{}).Decode(key, got["sess"], &back); err != nil {
+			if err := (codec.Msgpack[session]()).Decode(key, got["sess"], &back); err != nil {
 				t.Errorf("%s: typed decode: %v", key, err)
 			} else if diff := cmp.Diff(s, back); diff != "" {
 				t.Errorf("%s typed data changed (-want +got):\n%s", key, diff)
@@ -251,7 +252,7 @@ func TestKillAndResume(t *testing.T) {
 				ctx, cancel := context.WithCancel(t.Context())
 				defer cancel()
 				var killed atomic.Bool
-				repo := b.valueRepo(t, "session#", codec.Msgpack[anyvalue.Value]{}, clock)
+				repo := b.valueRepo(t, "session#", codec.Msgpack[anyvalue.Value](), clock)
 				cfg := migrate.Config{
 					Workers: 4, PageSize: 100, Checkpoint: ckpt, MaxFailures: n,
 					Progress: func(p migrate.Report) {
@@ -302,17 +303,17 @@ func TestFormatPairs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sealedValue := codec.Sealed[anyvalue.Value](codec.Msgpack[anyvalue.Value]{}, keys)
-	sealedSession := codec.Sealed[session](codec.Msgpack[session]{}, keys)
+	sealedValue := codec.Sealed[anyvalue.Value](codec.Msgpack[anyvalue.Value](), keys)
+	sealedSession := codec.Sealed[session](codec.Msgpack[session](), keys)
 	targets := []struct {
 		to    codec.Codec[anyvalue.Value]
 		typed codec.Codec[session]
 	}{
-		{codec.Map[anyvalue.Value]{}, codec.Map[session]{}},
-		{codec.JSON[anyvalue.Value]{}, codec.JSON[session]{}},
-		{codec.Msgpack[anyvalue.Value]{}, codec.Msgpack[session]{}},
+		{codec.Map[anyvalue.Value](), codec.Map[session]()},
+		{codec.JSON[anyvalue.Value](), codec.JSON[session]()},
+		{codec.Msgpack[anyvalue.Value](), codec.Msgpack[session]()},
 		{sealedValue, sealedSession},
-		{codec.Compressed[anyvalue.Value](codec.Msgpack[anyvalue.Value]{}), codec.Compressed[session](codec.Msgpack[session]{})},
+		{codec.Compressed[anyvalue.Value](codec.Msgpack[anyvalue.Value]()), codec.Compressed[session](codec.Msgpack[session]())},
 	}
 	sources := []codec.Format{codec.FormatMap, codec.FormatJSON, codec.FormatMsgpack}
 	onBackends(t, func(t *testing.T, b *backend) {
@@ -341,7 +342,7 @@ func TestFormatPairs(t *testing.T) {
 					for i, orig := range items {
 						key := prefix + strconv.Itoa(i)
 						got := b.get(t, key)
-						if f := codec.Detect(got["sess"]); f != target.to.Format() {
+						if f := codecs.Detect(got["sess"]); f != target.to.Format() {
 							t.Fatalf("%s stored as %s", key, f)
 						}
 						var back session
@@ -454,7 +455,7 @@ func TestConcurrentAppWrites(t *testing.T) {
 						}
 					}
 				}
-				rep, err := migrate.Run(t.Context(), cc, b.valueRepo(t, prefix, codec.Msgpack[anyvalue.Value]{}, nil), migrate.Config{})
+				rep, err := migrate.Run(t.Context(), cc, b.valueRepo(t, prefix, codec.Msgpack[anyvalue.Value](), nil), migrate.Config{})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -465,7 +466,7 @@ func TestConcurrentAppWrites(t *testing.T) {
 				case c.want != "" && got == nil:
 					t.Errorf("session gone")
 				case c.want != "":
-					if f := codec.Detect(got["sess"]); f != c.want {
+					if f := codecs.Detect(got["sess"]); f != c.want {
 						t.Errorf("stored as %s, want %s", f, c.want)
 					}
 					reader := reader.New[anyvalue.Value]()
@@ -509,7 +510,7 @@ func TestDryRunWritesNothing(t *testing.T) {
 	d := mixedDataset(t, 300, codec.FormatMsgpack, now.Add(48*time.Hour), now.Add(-time.Hour))
 	b.seed(t, d.items)
 	ckpt := filepath.Join(t.TempDir(), "ckpt")
-	repo := b.valueRepo(t, "session#", codec.Msgpack[anyvalue.Value]{}, nil)
+	repo := b.valueRepo(t, "session#", codec.Msgpack[anyvalue.Value](), nil)
 	cfg := migrate.Config{DryRun: true, Checkpoint: ckpt}
 	db.ResetStats()
 	dry, err := migrate.Run(t.Context(), db, repo, cfg)
@@ -543,7 +544,7 @@ func TestCheckpointMismatch(t *testing.T) {
 	now := time.Now()
 	b.seed(t, mixedDataset(t, 50, codec.FormatMsgpack, now.Add(48*time.Hour), now.Add(-time.Hour)).items)
 	ckpt := filepath.Join(t.TempDir(), "ckpt")
-	repo := b.valueRepo(t, "", codec.Msgpack[anyvalue.Value]{}, nil)
+	repo := b.valueRepo(t, "", codec.Msgpack[anyvalue.Value](), nil)
 	cfg := migrate.Config{Checkpoint: ckpt, Workers: 2}
 	first, err := migrate.Run(t.Context(), db, repo, cfg)
 	if err != nil {
@@ -571,8 +572,8 @@ func TestCheckpointMismatch(t *testing.T) {
 		cfg  migrate.Config
 		says string
 	}{
-		{"other target", b.valueRepo(t, "", codec.JSON[anyvalue.Value]{}, nil), cfg, `to "msgpack" (this run: "json")`},
-		{"other prefix", b.valueRepo(t, "sess:", codec.Msgpack[anyvalue.Value]{}, nil), cfg, `prefix "" (this run: "sess:")`},
+		{"other target", b.valueRepo(t, "", codec.JSON[anyvalue.Value](), nil), cfg, `to "msgpack" (this run: "json")`},
+		{"other prefix", b.valueRepo(t, "sess:", codec.Msgpack[anyvalue.Value](), nil), cfg, `prefix "" (this run: "sess:")`},
 		{"other source", repo, migrate.Config{Checkpoint: ckpt, Workers: 2, From: []codec.Format{codec.FormatJSON}},
 			"from every other format (this run: json)"},
 		{"other worker count", repo, migrate.Config{Checkpoint: ckpt, Workers: 3}, "one with 2 segments: resume with 2 workers"},
@@ -615,7 +616,7 @@ func TestCheckpointMismatch(t *testing.T) {
 func TestInvalidConfig(t *testing.T) {
 	db := fake.New()
 	b := newBackend(t, "fake", db, db)
-	repo := b.valueRepo(t, "session#", codec.Msgpack[anyvalue.Value]{}, nil)
+	repo := b.valueRepo(t, "session#", codec.Msgpack[anyvalue.Value](), nil)
 	cases := map[string]struct {
 		repo *dynamosession.Repo[anyvalue.Value]
 		cfg  migrate.Config
@@ -668,7 +669,7 @@ func TestKeySchema(t *testing.T) {
 				t.Fatal(err)
 			}
 			repo := newRepo(t, db, "sessions", func(o *dynamosession.Options[anyvalue.Value]) {
-				o.Codec = codec.Msgpack[anyvalue.Value]{}
+				o.Codec = codec.Msgpack[anyvalue.Value]()
 				if c.keyAttr != "" {
 					o.KeyAttr = c.keyAttr
 				}
@@ -710,7 +711,7 @@ func TestSkipReasons(t *testing.T) {
 		{"id": &types.AttributeValueMemberS{Value: "sess:c"}, "note": &types.AttributeValueMemberS{Value: "no data"}},
 		{"id": &types.AttributeValueMemberS{Value: "sess:d"}, "sess": &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{}}, "expires": exp},
 	})
-	rep, err := migrate.Run(t.Context(), db, b.valueRepo(t, "sess:", codec.Msgpack[anyvalue.Value]{}, nil), migrate.Config{From: []codec.Format{codec.FormatJSON}})
+	rep, err := migrate.Run(t.Context(), db, b.valueRepo(t, "sess:", codec.Msgpack[anyvalue.Value](), nil), migrate.Config{From: []codec.Format{codec.FormatJSON}})
 	if err != nil {
 		t.Fatal(err)
 	}

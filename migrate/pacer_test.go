@@ -101,7 +101,7 @@ func TestWriteRate(t *testing.T) {
 	}
 	ft := newFakeTime()
 	start := ft.clock.Now()
-	rep, err := Run(ctx, db, valueRepo(t, db, "sessions", codec.Msgpack[anyvalue.Value]{}), Config{WriteUnitsPerSecond: 5, Workers: 1, pacing: ft.pacing()})
+	rep, err := Run(ctx, db, valueRepo(t, db, "sessions", codec.Msgpack[anyvalue.Value]()), Config{WriteUnitsPerSecond: 5, Workers: 1, pacing: ft.pacing()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/dynamosession/dynamosession/internal/capacity"
 	"github.com/dynamosession/dynamosession/internal/expiry"
 	"github.com/dynamosession/dynamosession/internal/redact"
+	"github.com/dynamosession/dynamosession/internal/codecs"
 )
 
 // outcome is what became of one scanned item; see the fields of [Report].
@@ -88,7 +89,7 @@ func (m *migrator[T]) attempt(ctx context.Context, item map[string]types.Attribu
 		r.outcome = outNoData
 		return r, nil, nil
 	}
-	r.format = codec.Detect(data)
+	r.format = codecs.Detect(data)
 	if av, ok := item[m.cfg.ExpiresAttr]; ok {
 		n, ok := av.(*types.AttributeValueMemberN)
 		if !ok {
@@ -121,7 +122,7 @@ func (m *migrator[T]) attempt(ctx context.Context, item map[string]types.Attribu
 		return r, nil, nil
 	}
 
-	if err := codec.Lossy(m.cfg.To, data); err != nil {
+	if err := codecs.Lossy(m.cfg.To, data); err != nil {
 		return fail("%v", err)
 	}
 	var v T
@@ -144,12 +145,12 @@ func (m *migrator[T]) attempt(ctx context.Context, item map[string]types.Attribu
 	if err == nil && !upgrade {
 		// Fields T does not declare stay; not after an upgrade, which
 		// decides the new shape itself.
-		enc, err = codec.KeepUnknown(m.cfg.To, data, enc)
+		enc, err = codecs.KeepUnknown(m.cfg.To, data, enc)
 	}
 	if err != nil {
 		return fail("cannot encode as %s: %v", m.target, err)
 	}
-	if codec.Detect(enc) == r.format && !upgrade {
+	if codecs.Detect(enc) == r.format && !upgrade {
 		// The target codec would store this value in its present format.
 		r.outcome = outAlready
 		return r, nil, nil
@@ -258,15 +259,18 @@ func sameData[T any](a, b *T) bool {
 	if x, ok := any(a).(*anyvalue.Value); ok {
 		return anyvalue.Same(x, any(b).(*anyvalue.Value))
 	}
-	var mp codec.Msgpack[T]
+	mp := codec.Msgpack[T]()
 	x, err1 := mp.Marshal(a)
 	y, err2 := mp.Marshal(b)
 	if err1 != nil || err2 != nil {
 		return reflect.DeepEqual(a, b)
 	}
 	// Map entries come out in Go's random iteration order: compare values,
-	// not bytes.
-	return bytes.Equal(x, y) || mp.SameData("", &types.AttributeValueMemberB{Value: x}, &types.AttributeValueMemberB{Value: y})
+	// not bytes (codec.Msgpack's SameData, which the repository asks too).
+	sd, ok := mp.(interface {
+		SameData(key string, stored, encoded types.AttributeValue) bool
+	})
+	return bytes.Equal(x, y) || ok && sd.SameData("", &types.AttributeValueMemberB{Value: x}, &types.AttributeValueMemberB{Value: y})
 }
 
 func isValidation(err error) bool {

@@ -11,6 +11,7 @@ import (
 	"github.com/dynamosession/dynamosession"
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/internal/anyvalue"
+	"github.com/dynamosession/dynamosession/internal/codecs"
 	"github.com/dynamosession/dynamosession/migrate"
 )
 
@@ -29,7 +30,7 @@ func TestStrictFormats(t *testing.T) {
 		b.seed(t, []map[string]types.AttributeValue{planted})
 		for _, strict := range []bool{true, false} {
 			repo := newRepo(t, b.c, b.table, func(o *dynamosession.Options[session]) {
-				o.Codec = codec.Sealed[session](codec.Msgpack[session]{}, keys)
+				o.Codec = codec.Sealed[session](codec.Msgpack[session](), keys)
 				o.StrictFormats = strict
 			})
 			rep, err := migrate.Run(t.Context(), b.c, repo, migrate.Config{DryRun: true})
@@ -47,7 +48,7 @@ func TestStrictFormats(t *testing.T) {
 		}
 		// A real run: nothing written, the planted record as it was.
 		repo := newRepo(t, b.c, b.table, func(o *dynamosession.Options[session]) {
-			o.Codec = codec.Sealed[session](codec.Msgpack[session]{}, keys)
+			o.Codec = codec.Sealed[session](codec.Msgpack[session](), keys)
 			o.StrictFormats = true
 		})
 		cc := newCounting(b.c)
@@ -73,7 +74,7 @@ func TestNewerSchemaVersion(t *testing.T) {
 		item["schema"] = &types.AttributeValueMemberN{Value: "2"}
 		b.seed(t, []map[string]types.AttributeValue{item})
 
-		typed := newRepo(t, b.c, b.table, func(o *dynamosession.Options[session]) { o.Codec = codec.Msgpack[session]{} })
+		typed := newRepo(t, b.c, b.table, func(o *dynamosession.Options[session]) { o.Codec = codec.Msgpack[session]() })
 		rep, err := migrate.Run(t.Context(), b.c, typed, migrate.Config{})
 		if err != nil {
 			t.Fatal(err)
@@ -85,7 +86,7 @@ func TestNewerSchemaVersion(t *testing.T) {
 			t.Errorf("typed: schemas mismatch (-want +got):\n%s", diff)
 		}
 
-		generic := b.valueRepo(t, "session#", codec.Msgpack[anyvalue.Value]{}, nil)
+		generic := b.valueRepo(t, "session#", codec.Msgpack[anyvalue.Value](), nil)
 		rep, err = migrate.Run(t.Context(), b.c, generic, migrate.Config{})
 		if err != nil {
 			t.Fatal(err)
@@ -94,7 +95,7 @@ func TestNewerSchemaVersion(t *testing.T) {
 			t.Errorf("generic: %+v, want the record migrated", rep)
 		}
 		got := b.get(t, "session#v2")
-		if f := codec.Detect(got["sess"]); f != codec.FormatMsgpack {
+		if f := codecs.Detect(got["sess"]); f != codec.FormatMsgpack {
 			t.Errorf("generic: stored as %s", f)
 		}
 		if diff := diffItems(t, map[string]types.AttributeValue{"s": item["schema"]}, map[string]types.AttributeValue{"s": got["schema"]}); diff != "" {
@@ -114,7 +115,7 @@ func TestProgressReports(t *testing.T) {
 		items[0]["sess"] = &types.AttributeValueMemberS{Value: `{"cut`}
 		b.seed(t, items)
 		var seen []migrate.Report
-		rep, err := migrate.Run(t.Context(), b.c, b.valueRepo(t, "session#", codec.Msgpack[anyvalue.Value]{}, nil), migrate.Config{
+		rep, err := migrate.Run(t.Context(), b.c, b.valueRepo(t, "session#", codec.Msgpack[anyvalue.Value](), nil), migrate.Config{
 			Workers: 1, PageSize: 3,
 			Progress: func(r migrate.Report) {
 				seen = append(seen, r)

@@ -163,7 +163,7 @@ func (t *tally) report(resumed bool) Report {
 			r.Failures = make(map[string]string, len(t.Failures))
 		}
 		reason := f.Reason
-		if f.Format != codec.FormatUnknown {
+		if f.Format != "" {
 			reason = string(f.Format) + ": " + reason
 		}
 		r.Failures[f.Key] = reason

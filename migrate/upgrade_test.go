@@ -58,7 +58,7 @@ func TestBulkUpgrade(t *testing.T) {
 			return r
 		}
 		const perCodec = 30
-		codecs := []codec.Codec[cartV1]{codec.Map[cartV1]{}, codec.JSON[cartV1]{}, codec.Msgpack[cartV1]{}}
+		codecs := []codec.Codec[cartV1]{codec.Map[cartV1](), codec.JSON[cartV1](), codec.Msgpack[cartV1]()}
 		var ids []string
 		for _, c := range codecs {
 			v1, err := dynamosession.New[cartV1](b.c, b.table, func(o *dynamosession.Options[cartV1]) { o.Codec, o.Clock = c, clock })
@@ -76,7 +76,7 @@ func TestBulkUpgrade(t *testing.T) {
 
 		// The new deploy serves some users: their sessions reach v2 as
 		// they change.
-		app := v2(codec.Map[cartV2]{})
+		app := v2(codec.Map[cartV2]())
 		const saved = 10
 		for _, id := range ids[:saved] {
 			s, err := app.Get(ctx, id)

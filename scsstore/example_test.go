@@ -27,7 +27,7 @@ func Example() {
 		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: types.KeyTypeHash}},
 	})
 	repo, err := dynamosession.New[scsstore.Record](db, "sessions", func(o *dynamosession.Options[scsstore.Record]) {
-		o.Codec = codec.Msgpack[scsstore.Record]{}
+		o.Codec = codec.Msgpack[scsstore.Record]()
 		o.TTL = ttl.Sliding(24 * time.Hour) // scs's default Lifetime
 	})
 	if err != nil {

@@ -6,7 +6,7 @@
 // dynamosession does not pull scs in. Use it as any scs store:
 //
 //	repo, err := dynamosession.New[scsstore.Record](client, "sessions", func(o *dynamosession.Options[scsstore.Record]) {
-//		o.Codec = codec.Msgpack[scsstore.Record]{} // scs's bytes as a binary attribute
+//		o.Codec = codec.Msgpack[scsstore.Record]() // scs's bytes as a binary attribute
 //	})
 //	store, err := scsstore.New(repo)
 //	sessionManager := scs.New()

@@ -58,7 +58,7 @@ func newStore(t *testing.T, opt func(*dynamosession.Options[scsstore.Record])) (
 	}
 	clock := testclock.New(t0)
 	repo, err := dynamosession.New[scsstore.Record](db, "sessions", func(o *dynamosession.Options[scsstore.Record]) {
-		o.Codec = codec.Msgpack[scsstore.Record]{}
+		o.Codec = codec.Msgpack[scsstore.Record]()
 		o.TTL = ttl.Sliding(24 * time.Hour)
 		o.Clock = clock.Now
 		if opt != nil {

@@ -75,9 +75,9 @@ func seedDemo(ctx context.Context, db *fake.DB, now time.Time) error {
 		return err
 	}
 	codecs := map[string]codec.Codec[anyvalue.Value]{
-		"json":    codec.JSON[anyvalue.Value]{},
-		"map":     codec.Map[anyvalue.Value]{},
-		"msgpack": codec.Msgpack[anyvalue.Value]{},
+		"json":    codec.JSON[anyvalue.Value](),
+		"map":     codec.Map[anyvalue.Value](),
+		"msgpack": codec.Msgpack[anyvalue.Value](),
 	}
 	for i, s := range demoSessions {
 		key := "session#" + s.id
@@ -100,7 +100,7 @@ func seedDemo(ctx context.Context, db *fake.DB, now time.Time) error {
 			"expires": &types.AttributeValueMemberN{Value: exp},
 		}
 		if s.format == "json" {
-			item["type"] = &types.AttributeValueMemberS{Value: codec.ConnectSessionType}
+			item["type"] = &types.AttributeValueMemberS{Value: "connect-session"}
 		}
 		if s.owner != "" {
 			// The attributes the repository writes with Options.Owner, by
@@ -119,7 +119,7 @@ func seedDemo(ctx context.Context, db *fake.DB, now time.Time) error {
 		{ // a record a crashed writer left half written
 			"id":      &types.AttributeValueMemberS{Value: "session#" + demoCorruptID},
 			"sess":    &types.AttributeValueMemberS{Value: `{"user":"ken","cart":[`},
-			"type":    &types.AttributeValueMemberS{Value: codec.ConnectSessionType},
+			"type":    &types.AttributeValueMemberS{Value: "connect-session"},
 			"expires": &types.AttributeValueMemberN{Value: strconv.FormatInt(now.Add(5*time.Hour).Unix(), 10)},
 		},
 		{ // not a session: the migration leaves it alone

@@ -19,6 +19,7 @@ import (
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/internal/anyvalue"
 	"github.com/dynamosession/dynamosession/internal/capacity"
+	"github.com/dynamosession/dynamosession/internal/codecs"
 	"github.com/dynamosession/dynamosession/internal/expiry"
 	"github.com/dynamosession/dynamosession/internal/reader"
 )
@@ -86,11 +87,11 @@ With -fake, the demo table's session IDs are `+demoIDs()+`
 	w := &table{}
 	w.row("key", "%s", key)
 	data, hasData := item[rf.data]
-	format := codec.Detect(data)
+	format := codecs.Detect(data)
 	switch {
 	case !hasData:
 		w.row("format", "no %q attribute: not a session of this table's layout", rf.data)
-	case format == codec.FormatUnknown:
+	case format == "":
 		w.row("format", "unknown (attribute %s of type %s)", rf.data, attrType(data))
 	default:
 		note := ""

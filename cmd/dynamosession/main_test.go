@@ -24,6 +24,7 @@ import (
 	"github.com/dynamosession/dynamosession/cmd/dynamosession/internal/tableadmin"
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/fake"
+	"github.com/dynamosession/dynamosession/internal/codecs"
 	"github.com/dynamosession/dynamosession/internal/golden"
 	"github.com/dynamosession/dynamosession/migrate"
 )
@@ -275,7 +276,7 @@ func TestMigrateInterruptAndResume(t *testing.T) {
 		if s.expiresIn < 0 {
 			want = codec.Format(s.format)
 		}
-		if got := codec.Detect(item["sess"]); got != want {
+		if got := codecs.Detect(item["sess"]); got != want {
 			t.Errorf("%s is %s, want %s", s.id, got, want)
 		}
 	}

@@ -24,11 +24,11 @@ import (
 // Sealed (encrypted) sessions need keys, which this tool does not take:
 // migrate them with package migrate and a codec.Sealed reader.
 var formats = map[string]func() codec.Codec[anyvalue.Value]{
-	"map":     func() codec.Codec[anyvalue.Value] { return codec.Map[anyvalue.Value]{} },
-	"json":    func() codec.Codec[anyvalue.Value] { return codec.JSON[anyvalue.Value]{} },
-	"msgpack": func() codec.Codec[anyvalue.Value] { return codec.Msgpack[anyvalue.Value]{} },
+	"map":     func() codec.Codec[anyvalue.Value] { return codec.Map[anyvalue.Value]() },
+	"json":    func() codec.Codec[anyvalue.Value] { return codec.JSON[anyvalue.Value]() },
+	"msgpack": func() codec.Codec[anyvalue.Value] { return codec.Msgpack[anyvalue.Value]() },
 	"compressed": func() codec.Codec[anyvalue.Value] {
-		return codec.Compressed[anyvalue.Value](codec.Msgpack[anyvalue.Value]{})
+		return codec.Compressed[anyvalue.Value](codec.Msgpack[anyvalue.Value]())
 	},
 }
 

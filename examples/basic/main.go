@@ -40,7 +40,7 @@ func main() {
 		log.Fatal(err)
 	}
 	repo, err := dynamosession.New[Cart](db, "sessions", func(o *dynamosession.Options[Cart]) {
-		o.Codec = codec.Msgpack[Cart]{}          // smallest records
+		o.Codec = codec.Msgpack[Cart]()          // smallest records
 		o.TTL = ttl.Sliding(14 * 24 * time.Hour) // two weeks idle timeout
 		o.Touch = ttl.TouchAfter(time.Hour)      // at most one expiry write an hour
 		o.Clock = clock                          // so this demo can move time

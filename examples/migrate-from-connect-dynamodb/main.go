@@ -54,6 +54,7 @@ import (
 	"github.com/dynamosession/dynamosession/fake"
 	"github.com/dynamosession/dynamosession/httpsession"
 	"github.com/dynamosession/dynamosession/internal/capacity"
+	"github.com/dynamosession/dynamosession/internal/codecs"
 	"github.com/dynamosession/dynamosession/ttl"
 )
 
@@ -217,7 +218,7 @@ func connectItem(sd seed, t time.Time) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{
 		"id":      &types.AttributeValueMemberS{Value: "sess:" + sd.sid},
 		"expires": &types.AttributeValueMemberN{Value: fmt.Sprintf("%d.%03d", exp.Unix(), exp.Nanosecond()/1e6)},
-		"type":    &types.AttributeValueMemberS{Value: codec.ConnectSessionType},
+		"type":    &types.AttributeValueMemberS{Value: "connect-session"},
 		"sess":    &types.AttributeValueMemberS{Value: cookie + sd.sess[1:]},
 	}
 }
@@ -231,9 +232,9 @@ func newService(client dynamosession.API, table string, secrets []string, s sett
 	}
 	repo, err := dynamosession.New[Session](client, table, func(o *dynamosession.Options[Session]) {
 		o.Prefix = "sess:" // connect-dynamodb's
-		o.Codec = codec.Msgpack[Session]{}
+		o.Codec = codec.Msgpack[Session]()
 		if s.codec == "json" {
-			o.Codec = codec.JSON[Session]{}
+			o.Codec = codec.JSON[Session]()
 		}
 		o.RewriteOnRead = s.rewriteOnRead
 		o.TTL = ttl.Sliding(maxAge)
@@ -312,7 +313,7 @@ func describe(db *fake.DB, sid string) string {
 	if !ok {
 		return "record gone"
 	}
-	format := codec.Detect(item["sess"])
+	format := codecs.Detect(item["sess"])
 	_, typed := item["type"]
 	return fmt.Sprintf("record %s…: %s, %d bytes, type attribute: %v", sid[:6], format, capacity.ItemSize(item), typed)
 }

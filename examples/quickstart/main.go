@@ -29,7 +29,7 @@ func main() {
 		log.Fatal(err)
 	}
 	repo, err := dynamosession.New[Cart](dynamodb.NewFromConfig(cfg), "sessions", func(o *dynamosession.Options[Cart]) {
-		o.Codec = codec.Msgpack[Cart]{}          // smallest, fastest records
+		o.Codec = codec.Msgpack[Cart]()          // smallest, fastest records
 		o.TTL = ttl.Sliding(14 * 24 * time.Hour) // idle timeout
 		o.Touch = ttl.TouchAfter(time.Hour)      // at most one expiry write an hour
 	})

@@ -28,6 +28,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/dynamosession/dynamosession/codec"
+	"github.com/dynamosession/dynamosession/internal/codecs"
 	// This repository's implementation of DynamoDB's item-size rule
 	// ("Item sizes and formats" in the Developer Guide), the one the
 	// library checks the 400 KB limit with. An application outside this
@@ -132,7 +133,7 @@ func (c *cost) sawItem(item map[string]types.AttributeValue) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.record = &record{Format: codec.Detect(av), Bytes: capacity.ItemSize(item)}
+	c.record = &record{Format: codecs.Detect(av), Bytes: capacity.ItemSize(item)}
 }
 
 // snapshot returns what the request has cost so far.

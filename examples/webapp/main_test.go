@@ -23,9 +23,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/fake"
 	"github.com/dynamosession/dynamosession/internal/capacity"
+	"github.com/dynamosession/dynamosession/internal/codecs"
 )
 
 // site is the webapp under test, served over TLS (its cookies are
@@ -327,7 +327,7 @@ func (s *site) checkRecord(step, sid string, size int) {
 	if !ok {
 		s.t.Fatalf("%s: no item stored for the session", step)
 	}
-	if got, want := fmt.Sprintf("%s, %d bytes", codec.Detect(item[dataAttr]), size), fmt.Sprintf("msgpack, %d bytes", capacity.ItemSize(item)); got != want {
+	if got, want := fmt.Sprintf("%s, %d bytes", codecs.Detect(item[dataAttr]), size), fmt.Sprintf("msgpack, %d bytes", capacity.ItemSize(item)); got != want {
 		s.t.Errorf("%s: the panel says the record is %s, the stored item is %s", step, got, want)
 	}
 }

@@ -41,7 +41,7 @@ type app struct {
 func newSite(b backend) (http.Handler, error) {
 	tot := &totals{}
 	repo, err := dynamosession.New[Session](meter{b.client, tot}, b.table, func(o *dynamosession.Options[Session]) {
-		o.Codec = codec.Msgpack[Session]{} // the smallest records
+		o.Codec = codec.Msgpack[Session]() // the smallest records
 		o.TTL = ttl.Sliding(lifetime)
 		o.Touch = ttl.TouchAfter(touchEvery)
 		o.Owner = func(s *Session) string { return s.User } // "" for a visitor: not indexed

@@ -82,7 +82,7 @@ func newStore(t *testing.T, db backend) (*gorillastore.Store, *dynamosession.Rep
 	table := dynamotest.CreateTable(t, db, "id", "expires")
 	c := &calls{}
 	repo, err := dynamosession.New[gorillastore.Record](metered.New(db, c.observe), table, func(o *dynamosession.Options[gorillastore.Record]) {
-		o.Codec = codec.Msgpack[gorillastore.Record]{}
+		o.Codec = codec.Msgpack[gorillastore.Record]()
 		o.TTL = ttl.Sliding(24 * time.Hour)
 	})
 	if err != nil {

@@ -261,7 +261,7 @@ func encodeNumber(enc *msgpack.Encoder, n Number) error {
 // call it through msgpack.Unmarshal. It preallocates at most 16 elements
 // of an array, none of a map, and reads strings and binary data in
 // chunks, so what it allocates grows with the bytes actually read, never
-// with what a header claims (within codec.MsgpackAllocBound[Value]).
+// with what a header claims (within codecs.MsgpackAllocBound[Value]).
 func (v *Value) DecodeMsgpack(dec *msgpack.Decoder) error {
 	x, err := decodeMsgpack(dec, 0)
 	if err != nil {

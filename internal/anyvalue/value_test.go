@@ -14,6 +14,7 @@ import (
 	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/dynamosession/dynamosession/codec"
+	"github.com/dynamosession/dynamosession/internal/codecs"
 	"github.com/dynamosession/dynamosession/internal/reader"
 )
 
@@ -32,9 +33,9 @@ func msgpackAttr(t *testing.T, v any) types.AttributeValue {
 // Value and checks the result, read back as canonical JSON, or the error.
 func TestValueConversions(t *testing.T) {
 	targets := map[codec.Format]codec.Codec[Value]{
-		codec.FormatJSON:    codec.JSON[Value]{},
-		codec.FormatMap:     codec.Map[Value]{},
-		codec.FormatMsgpack: codec.Msgpack[Value]{},
+		codec.FormatJSON:    codec.JSON[Value](),
+		codec.FormatMap:     codec.Map[Value](),
+		codec.FormatMsgpack: codec.Msgpack[Value](),
 	}
 	ts := time.Date(2026, 11, 21, 9, 30, 0, 123456789, time.UTC)
 	cases := []struct {
@@ -158,10 +159,10 @@ func FuzzValue(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	codecs := []codec.Codec[Value]{codec.JSON[Value]{}, codec.Map[Value]{}, codec.Msgpack[Value]{}}
+	codecs := []codec.Codec[Value]{codec.JSON[Value](), codec.Map[Value](), codec.Msgpack[Value]()}
 	f.Fuzz(func(t *testing.T, s string) {
 		var v Value
-		if err := (codec.JSON[Value]{}).Decode("k", jsonAttr(s), &v); err != nil {
+		if err := (codec.JSON[Value]()).Decode("k", jsonAttr(s), &v); err != nil {
 			return
 		}
 		for _, c := range codecs {
@@ -195,9 +196,9 @@ func allocatedBy(f func()) int64 {
 // envelope, and through vmihailenco/msgpack directly, which calls
 // DecodeMsgpack without the codec's checks.
 var valueDecoders = map[string]func([]byte, *Value) error{
-	"codec.Msgpack": func(b []byte, v *Value) error { return codec.Msgpack[Value]{}.Unmarshal(b, v) },
+	"codec.Msgpack": func(b []byte, v *Value) error { return codec.Msgpack[Value]().Unmarshal(b, v) },
 	"codec.Compressed": func(b []byte, v *Value) error {
-		return codec.Compressed[Value](codec.Msgpack[Value]{}).Unmarshal(append([]byte("\xc1zmn"), b...), v)
+		return codec.Compressed[Value](codec.Msgpack[Value]()).Unmarshal(append([]byte("\xc1zmn"), b...), v)
 	},
 	"msgpack.Unmarshal": func(b []byte, v *Value) error { return msgpack.Unmarshal(b, v) },
 }
@@ -205,7 +206,7 @@ var valueDecoders = map[string]func([]byte, *Value) error{
 // TestValueLengthHeaders: length headers that claim far more than
 // follows made `dynamosession inspect` allocate what they claimed (issue
 // 12: 23 GB RSS for one record; 4 GiB headers end the process). Each
-// decoder must fail within codec.MsgpackAllocBound, through the codec
+// decoder must fail within codecs.MsgpackAllocBound, through the codec
 // with ErrMalformedMsgpack.
 func TestValueLengthHeaders(t *testing.T) {
 	const u32 = "\xff\xff\xff\xff"
@@ -231,7 +232,7 @@ func TestValueLengthHeaders(t *testing.T) {
 				if via != "msgpack.Unmarshal" && !errors.Is(err, codec.ErrMalformedMsgpack) {
 					t.Errorf("decode = %v, want ErrMalformedMsgpack", err)
 				}
-				if bound := codec.MsgpackAllocBound[Value](len(b)); got > bound {
+				if bound := codecs.MsgpackAllocBound[Value](len(b)); got > bound {
 					t.Errorf("decoding %d bytes allocated %d, bound %d", len(b), got, bound)
 				}
 			})
@@ -251,7 +252,7 @@ func FuzzValueMsgpack(f *testing.F) {
 	// made DecodeMsgpack allocate 32 KB when it sized maps by their header.
 	f.Add(bytes.Repeat([]byte{0x8f}, 26))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		bound := codec.MsgpackAllocBound[Value](len(data) + len("\xc1zmn"))
+		bound := codecs.MsgpackAllocBound[Value](len(data) + len("\xc1zmn"))
 		for via, decode := range valueDecoders {
 			_ = decode(data, new(Value))
 			var err error
@@ -260,7 +261,7 @@ func FuzzValueMsgpack(f *testing.F) {
 			}
 		}
 		var v Value
-		c := codec.Msgpack[Value]{}
+		c := codec.Msgpack[Value]()
 		if err := c.Unmarshal(data, &v); err != nil {
 			return
 		}
@@ -291,7 +292,7 @@ func TestHugeExponentIsCheap(t *testing.T) {
 		runtime.GC()
 		runtime.ReadMemStats(&ms)
 		before := ms.TotalAlloc
-		_, err := codec.Msgpack[Value]{}.Encode("k", &v)
+		_, err := codec.Msgpack[Value]().Encode("k", &v)
 		runtime.ReadMemStats(&ms)
 		if err == nil {
 			t.Errorf("%s encoded as MessagePack, want it refused", in)
@@ -306,20 +307,20 @@ func TestHugeExponentIsCheap(t *testing.T) {
 // dynamosession.New checks of a repository's codec; codec.Map, which
 // stores only maps, writes an empty one.
 func TestZeroValue(t *testing.T) {
-	codecs := []codec.Codec[Value]{codec.JSON[Value]{}, codec.Map[Value]{}, codec.Msgpack[Value]{}, codec.Compressed[Value](codec.Msgpack[Value]{})}
-	for _, c := range codecs {
+	cs := []codec.Codec[Value]{codec.JSON[Value](), codec.Map[Value](), codec.Msgpack[Value](), codec.Compressed[Value](codec.Msgpack[Value]())}
+	for _, c := range cs {
 		t.Run(string(c.Format()), func(t *testing.T) {
 			var zero Value
 			av, err := c.Encode("k", &zero)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := codec.Detect(av); got != c.Format() {
+			if got := codecs.Detect(av); got != c.Format() {
 				t.Errorf("zero Value detected as %q", got)
 			}
 		})
 	}
-	av, _ := codec.Map[Value]{}.Encode("k", new(Value))
+	av, _ := codec.Map[Value]().Encode("k", new(Value))
 	if diff := cmp.Diff(`{}`, canonicalJSON(t, av)); diff != "" {
 		t.Errorf("zero Value in Map mismatch (-want +got):\n%s", diff)
 	}
@@ -328,7 +329,7 @@ func TestZeroValue(t *testing.T) {
 func canonicalJSON(t *testing.T, av types.AttributeValue) string {
 	t.Helper()
 	var v Value
-	if err := (codec.Map[Value]{}).Decode("k", av, &v); err != nil {
+	if err := (codec.Map[Value]()).Decode("k", av, &v); err != nil {
 		t.Fatal(err)
 	}
 	b, err := v.MarshalJSON()

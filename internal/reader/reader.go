@@ -1,5 +1,5 @@
 // Package reader decodes a stored data attribute in whatever format it was
-// written, choosing the codec by codec.Detect: how a repository, the
+// written, choosing the codec by codecs.Detect: how a repository, the
 // migration tool and the CLI that write one format keep reading the others.
 package reader
 
@@ -10,10 +10,11 @@ import (
 
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/internal/attr"
+	"github.com/dynamosession/dynamosession/internal/codecs"
 )
 
 // A Reader decodes a stored data attribute in whatever format it was written,
-// choosing the codec by [codec.Detect]. It is how a repository that writes one
+// choosing the codec by [codecs.Detect]. It is how a repository that writes one
 // format keeps reading the others.
 //
 // A Reader is safe for concurrent use once built.
@@ -22,14 +23,15 @@ type Reader[T any] struct {
 }
 
 // New returns a Reader that decodes with the given codecs, the first
-// one given for a format winning, and falls back to the zero [codec.Map], [codec.JSON]
-// and [codec.Msgpack] codecs and a default [codec.Compressed] one (decompression needs
-// no configuration) for formats none of them writes. Pass the codec a
+// one given for a format winning, and falls back to the default
+// [codec.Map], [codec.JSON], [codec.Msgpack] and [codec.Compressed] codecs
+// (decoding needs no configuration but a compressed codec's MaxBytes) for
+// formats none of them writes. Pass the codec a
 // repository writes with first, then any that can only be configured by the
 // caller (an encrypting codec with its keys).
 func New[T any](codecs ...codec.Codec[T]) *Reader[T] {
 	r := &Reader[T]{byFormat: make(map[codec.Format]codec.Codec[T], len(codecs)+3)}
-	for _, c := range append(codecs, codec.Map[T]{}, codec.JSON[T]{}, codec.Msgpack[T]{}, codec.Compressed[T](codec.Msgpack[T]{})) {
+	for _, c := range append(codecs, codec.Map[T](), codec.JSON[T](), codec.Msgpack[T](), codec.Compressed(codec.Msgpack[T]())) {
 		if c == nil {
 			continue
 		}
@@ -60,10 +62,10 @@ func NewStrict[T any](codecs ...codec.Codec[T]) *Reader[T] {
 
 // Decode fills v from av and reports the format it found.
 func (r *Reader[T]) Decode(key string, av types.AttributeValue, v *T) (codec.Format, error) {
-	f := codec.Detect(av)
+	f := codecs.Detect(av)
 	c, ok := r.byFormat[f]
 	if !ok {
-		if f == codec.FormatUnknown {
+		if f == "" {
 			return f, fmt.Errorf("%w: attribute of type %s", codec.ErrUnknownFormat, typeName(av))
 		}
 		return f, fmt.Errorf("%w: no codec configured for %q", codec.ErrUnknownFormat, f)

@@ -64,7 +64,7 @@ func TestSCS(t *testing.T) {
 	}
 	clk := &clock{}
 	repo, err := dynamosession.New[scsstore.Record](db, "sessions", func(o *dynamosession.Options[scsstore.Record]) {
-		o.Codec = codec.Msgpack[scsstore.Record]{}
+		o.Codec = codec.Msgpack[scsstore.Record]()
 		o.TTL = ttl.Sliding(24 * time.Hour) // reaches beyond scs's Lifetime below
 		o.Clock = clk.Now
 	})

@@ -32,7 +32,7 @@ func TestLoginSurvivesStaleRead(t *testing.T) {
 		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: types.KeyTypeHash}},
 	})
 	repo, _ := dynamosession.New[scsstore.Record](db, "sessions", func(o *dynamosession.Options[scsstore.Record]) {
-		o.Codec = codec.Msgpack[scsstore.Record]{}
+		o.Codec = codec.Msgpack[scsstore.Record]()
 		o.TTL = ttl.Sliding(24 * time.Hour)
 	})
 	store, _ := scsstore.New(repo)

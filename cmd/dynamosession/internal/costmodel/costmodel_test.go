@@ -284,7 +284,7 @@ func TestTouchNames(t *testing.T) {
 func goldenResults() []costmodel.Result {
 	w := costmodel.Workload{
 		SessionBytes: 2048, RequestsPerMinute: 100_000, NewSessionsPerMonth: 1e6, UpdatesPerMonth: 2e6,
-		LiveSessions: 8e6, Utilization: 0.7, Codec: codec.Map[costmodel.Session]{},
+		LiveSessions: 8e6, Utilization: 0.7, Codec: codec.Map[costmodel.Session](),
 	}
 	mk := func(c string, touch ttl.Throttle, item, reads, writes float64, od, prov float64) costmodel.Result {
 		w := w

@@ -59,7 +59,7 @@ type Workload struct {
 	ThinkTime         time.Duration
 
 	// Codec is the codec sessions are written with. Default
-	// codec.Map[Session]{}, the repository's default. See [CodecByName].
+	// codec.Map[Session](), the repository's default. See [CodecByName].
 	Codec codec.Codec[Session]
 
 	// TTL is the session lifetime policy. Default
@@ -129,7 +129,7 @@ func (w Workload) withDefaults() Workload {
 		w.ThinkTime = 30 * time.Second
 	}
 	if w.Codec == nil {
-		w.Codec = codec.Map[Session]{}
+		w.Codec = codec.Map[Session]()
 	}
 	if w.TTL == nil {
 		w.TTL = ttl.Sliding(14 * 24 * time.Hour)
@@ -182,13 +182,13 @@ var CodecNames = []string{"map", "json", "msgpack", "compressed"}
 func CodecByName(name string) (codec.Codec[Session], error) {
 	switch strings.ToLower(name) {
 	case "map":
-		return codec.Map[Session]{}, nil
+		return codec.Map[Session](), nil
 	case "json":
-		return codec.JSON[Session]{}, nil
+		return codec.JSON[Session](), nil
 	case "msgpack":
-		return codec.Msgpack[Session]{}, nil
+		return codec.Msgpack[Session](), nil
 	case "compressed":
-		return codec.Compressed[Session](codec.Msgpack[Session]{}), nil
+		return codec.Compressed[Session](codec.Msgpack[Session]()), nil
 	}
 	return nil, fmt.Errorf("costmodel: unknown codec %q (want one of %s)", name, strings.Join(CodecNames, ", "))
 }
