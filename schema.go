@@ -8,8 +8,8 @@ import (
 
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/internal/attr"
-	"github.com/dynamosession/dynamosession/internal/upgrade"
 	"github.com/dynamosession/dynamosession/internal/codecs"
+	"github.com/dynamosession/dynamosession/internal/upgrade"
 )
 
 // An Upgrade reads session data stored under an older schema version of

@@ -19,9 +19,9 @@ import (
 	"github.com/dynamosession/dynamosession/internal/anyvalue"
 	"github.com/dynamosession/dynamosession/internal/attr"
 	"github.com/dynamosession/dynamosession/internal/capacity"
+	"github.com/dynamosession/dynamosession/internal/codecs"
 	"github.com/dynamosession/dynamosession/internal/expiry"
 	"github.com/dynamosession/dynamosession/internal/redact"
-	"github.com/dynamosession/dynamosession/internal/codecs"
 )
 
 // outcome is what became of one scanned item; see the fields of [Report].
