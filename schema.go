@@ -129,6 +129,3 @@ func (r *Repo[T]) upgrade(s *Session[T], up *upgrade.Func[T], data types.Attribu
 	return nil
 }
 
-// Schema reports the schema version the session's data was stored under:
-// lower than Options.Schema when it was read through an upgrade.
-func (s *Session[T]) Schema() int { return s.schema }

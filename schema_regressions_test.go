@@ -69,8 +69,8 @@ func TestUpgradeCacheTouch(t *testing.T) {
 		}
 		s2, err := v2.Get(ctx, id)
 		must(t, err)
-		if s2.Schema() != 2 || s2.Data.Visited != 0 {
-			t.Errorf("cached Get after touch: schema %d visited %d, want 2 0", s2.Schema(), s2.Data.Visited)
+		if dynamosession.SchemaOf(s2) != 2 || s2.Data.Visited != 0 {
+			t.Errorf("cached Get after touch: schema %d visited %d, want 2 0", dynamosession.SchemaOf(s2), s2.Data.Visited)
 		}
 		raw := e.raw(t, "session#"+id)
 		if avString(raw["schema"]) != "N:2" {

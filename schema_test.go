@@ -128,8 +128,8 @@ func testSchemaUpgrade(t *testing.T, e *env) {
 			if diff := cmp.Diff(want, s.Data); diff != "" {
 				t.Errorf("upgraded data mismatch (-want +got):\n%s", diff)
 			}
-			if s.Schema() != 1 {
-				t.Errorf("Schema() = %d, want 1 (as stored)", s.Schema())
+			if dynamosession.SchemaOf(s) != 1 {
+				t.Errorf("Schema() = %d, want 1 (as stored)", dynamosession.SchemaOf(s))
 			}
 			if err := v2.Save(ctx, s); err != nil {
 				t.Fatal(err)
@@ -212,8 +212,8 @@ func testSchemaUpgradeAtTouch(t *testing.T, e *env) {
 	if diff := cmp.Diff(want, s2.Data); diff != "" {
 		t.Errorf("after the touch (-want +got):\n%s", diff)
 	}
-	if s2.Schema() != 2 {
-		t.Errorf("Schema() = %d after the touch, want 2", s2.Schema())
+	if dynamosession.SchemaOf(s2) != 2 {
+		t.Errorf("Schema() = %d after the touch, want 2", dynamosession.SchemaOf(s2))
 	}
 }
 

@@ -23,8 +23,8 @@ const (
 	sealTagBytes   = 16
 )
 
-// KeyBytes is the size of a [Key]'s Secret: AES-256 takes 32 bytes.
-const KeyBytes = 32
+// keyBytes is the size of a [Key]'s Secret: AES-256 takes 32 bytes.
+const keyBytes = 32
 
 // Errors of [Sealed] and [NewKeyring], checked with errors.Is. A repository
 // wraps decoding errors in its own *DecodeError, which unwraps to these.
@@ -84,7 +84,7 @@ type Keyring struct {
 
 // NewKeyring returns a keyring that seals with current and opens what
 // current or any of previous sealed. It returns an error wrapping
-// [ErrInvalidKey] for a secret that is not [KeyBytes] long, an empty key ID
+// [ErrInvalidKey] for a secret that is not 32 bytes long, an empty key ID
 // or one longer than 255 bytes, and a key ID given twice (two
 // secrets under one ID would make some records unreadable).
 //
@@ -100,8 +100,8 @@ func NewKeyring(current Key, previous ...Key) (*Keyring, error) {
 			return nil, fmt.Errorf("%w: empty key ID", ErrInvalidKey)
 		case len(k.ID) > wire.MaxKeyIDBytes:
 			return nil, fmt.Errorf("%w: key ID is %d bytes, at most %d fit an envelope", ErrInvalidKey, len(k.ID), wire.MaxKeyIDBytes)
-		case len(k.Secret) != KeyBytes:
-			return nil, fmt.Errorf("%w: key %q is %d bytes, AES-256 needs %d", ErrInvalidKey, k.ID, len(k.Secret), KeyBytes)
+		case len(k.Secret) != keyBytes:
+			return nil, fmt.Errorf("%w: key %q is %d bytes, AES-256 needs %d", ErrInvalidKey, k.ID, len(k.Secret), keyBytes)
 		}
 		if _, dup := kr.aeads[k.ID]; dup {
 			return nil, fmt.Errorf("%w: key ID %q given twice", ErrInvalidKey, k.ID)

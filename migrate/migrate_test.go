@@ -299,7 +299,7 @@ func TestKillAndResume(t *testing.T) {
 // into an encrypting codec, and checks the data reads back equal, both
 // untyped and as the Go type it was written from.
 func TestFormatPairs(t *testing.T) {
-	keys, err := codec.NewKeyring(codec.Key{ID: "k1", Secret: make([]byte, codec.KeyBytes)})
+	keys, err := codec.NewKeyring(codec.Key{ID: "k1", Secret: make([]byte, 32)})
 	if err != nil {
 		t.Fatal(err)
 	}

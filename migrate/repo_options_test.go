@@ -20,7 +20,7 @@ import (
 // format, as its Get does, rather than rewrite a plain record someone
 // planted into the trusted sealed format.
 func TestStrictFormats(t *testing.T) {
-	keys, err := codec.NewKeyring(codec.Key{ID: "k1", Secret: make([]byte, codec.KeyBytes)})
+	keys, err := codec.NewKeyring(codec.Key{ID: "k1", Secret: make([]byte, 32)})
 	if err != nil {
 		t.Fatal(err)
 	}

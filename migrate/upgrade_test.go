@@ -112,8 +112,9 @@ func TestBulkUpgrade(t *testing.T) {
 			if i < saved {
 				wantQty = 5
 			}
-			if s.Schema() != 2 || s.Format() != codec.FormatMap || s.Data.Items[0].Qty != wantQty || s.Data.User != id {
-				t.Errorf("%s: schema %d, format %s, data %+v", id, s.Schema(), s.Format(), s.Data)
+			// The schema versions stored are counted by the run below.
+			if s.Format() != codec.FormatMap || s.Data.Items[0].Qty != wantQty || s.Data.User != id {
+				t.Errorf("%s: format %s, data %+v", id, s.Format(), s.Data)
 			}
 		}
 

@@ -29,7 +29,7 @@ type cartV2 struct {
 
 func testKeys(t *testing.T) *codec.Keyring {
 	t.Helper()
-	kr, err := codec.NewKeyring(codec.Key{ID: "k1", Secret: bytes.Repeat([]byte{7}, codec.KeyBytes)})
+	kr, err := codec.NewKeyring(codec.Key{ID: "k1", Secret: bytes.Repeat([]byte{7}, 32)})
 	if err != nil {
 		t.Fatal(err)
 	}
