@@ -128,14 +128,14 @@ func ExampleRepo_RevokeOwner() {
 	ctx := context.Background()
 	// A session table with its owner index, as `dynamosession create-table`
 	// makes it, and one clock for the fake and the repository.
-	db := fake.NewSessions(func(t *fake.SessionTable) { t.OwnerIndex = "owner-index" })
+	db := fake.New("sessions")
 	type Session struct {
 		UserID string
 		Theme  string
 	}
 	repo, err := dynamosession.New[Session](db, "sessions", func(o *dynamosession.Options[Session]) {
 		o.Owner = func(s *Session) string { return s.UserID }
-		o.Clock = db.Clock().Now
+		o.Clock = db.Now
 	})
 	if err != nil {
 		panic(err)

@@ -239,7 +239,7 @@ func (c *demoClock) Advance(d time.Duration) { c.ahead.Add(int64(d)) }
 func openTable(ctx context.Context) (backend, error) {
 	if os.Getenv("DYNAMODB_ENDPOINT") == "" && os.Getenv("DYNAMOSESSION_TABLE") == "" {
 		clock := &demoClock{}
-		db := fake.New(func(o *fake.Options) { o.Clock = clock.Now })
+		db := fake.New()
 		_, err := db.CreateTable(ctx, tableSchema(table()))
 		return backend{client: db, table: table(), where: "embedded in-memory DynamoDB", clock: clock}, err
 	}

@@ -165,7 +165,7 @@ func newSimulation(w Workload, m model) (*simulation, error) {
 		rnd:   rand.New(rand.NewPCG(w.Seed, 0x5e55)),
 		kinds: map[string]*tally{KindLogin: {}, KindUpdate: {}, KindPageView: {}},
 	}
-	s.db = fake.New(func(o *fake.Options) { o.Clock = s.clock.Now })
+	s.db = fake.New()
 	_, err := s.db.CreateTable(context.Background(), &dynamodb.CreateTableInput{
 		TableName:            aws.String(table),
 		BillingMode:          types.BillingModePayPerRequest,
