@@ -18,8 +18,7 @@ import (
 // Example shows the life of one session on the in-memory fake.
 func Example() {
 	ctx := context.Background()
-	db := fake.New()
-	_ = createSessions(db)
+	db := fake.New("sessions")
 
 	type Cart struct {
 		User  string   `json:"user"`
@@ -52,8 +51,7 @@ func Example() {
 // nothing; the first read after it extends the expiry with one write.
 func ExampleRepo_Touch() {
 	ctx := context.Background()
-	db := fake.New()
-	_ = createSessions(db)
+	db := fake.New("sessions")
 	clock := testclock.New(time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC))
 	repo, _ := dynamosession.New[cart](db, "sessions", func(o *dynamosession.Options[cart]) {
 		o.TTL = ttl.Sliding(24 * time.Hour)
@@ -78,8 +76,7 @@ func ExampleRepo_Touch() {
 // ExampleRepo_Update shows a read-modify-write that retries on conflict.
 func ExampleRepo_Update() {
 	ctx := context.Background()
-	db := fake.New()
-	_ = createSessions(db)
+	db := fake.New("sessions")
 	repo, _ := dynamosession.New[cart](db, "sessions", func(o *dynamosession.Options[cart]) { o.Versioned = true })
 	_, _ = repo.Put(ctx, "id-1", cart{})
 	s, err := repo.Update(ctx, "id-1", func(c *cart) error {
@@ -95,8 +92,7 @@ func ExampleRepo_Update() {
 // passed.
 func ExampleCacheOptions() {
 	ctx := context.Background()
-	db := fake.New()
-	_ = createSessions(db)
+	db := fake.New("sessions")
 	clock := testclock.New(time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC))
 	web, _ := dynamosession.New[cart](db, "sessions", func(o *dynamosession.Options[cart]) {
 		o.Cache.MaxStale = 2 * time.Second

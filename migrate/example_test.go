@@ -6,8 +6,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/dynamosession/dynamosession/codec"
@@ -20,16 +18,7 @@ import (
 // digits, and fields no Go type declares survive.
 func Example() {
 	ctx := context.Background()
-	db := fake.New() // a *dynamodb.Client in real life
-	_, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:            aws.String("sessions"),
-		BillingMode:          types.BillingModePayPerRequest,
-		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("id"), AttributeType: types.ScalarAttributeTypeS}},
-		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: types.KeyTypeHash}},
-	})
-	if err != nil {
-		panic(err)
-	}
+	db := fake.New("sessions") // a *dynamodb.Client in real life
 	exp := &types.AttributeValueMemberN{Value: fmt.Sprint(time.Now().Add(time.Hour).Unix())}
 	for id, sess := range map[string]string{
 		"sess:a": `{"cookie":{"path":"/"},"passport":{"user":"ada"},"orderId":9007199254740993}`,

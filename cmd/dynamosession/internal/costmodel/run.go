@@ -40,9 +40,9 @@ const table = "sessions"
 // date keeps runs reproducible.
 var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// Run simulates w through a real [dynamosession.Repo] on an in-memory
-// [fake.DB] with a simulated clock, and returns the capacity it consumed,
-// scaled to a month, and what that costs.
+// Run simulates w through a real [dynamosession.Repo], on a simulated
+// clock, over an in-memory [fake.DB], and returns the capacity it
+// consumed, scaled to a month, and what that costs.
 //
 // The simulation plays a sample of whole session lives (see
 // Workload.SampleRequests), interleaved in time as real traffic is: each
