@@ -9,8 +9,8 @@ import (
 // The attribute and index names of a session table, as a dynamosession
 // repository's Options default them (KeyAttr, ExpiresAttr, OwnerIndex,
 // OwnerAttr). The fake cannot import the repository's package to read
-// them (the repository's tests import the fake), so the repository's
-// tests check that the two agree.
+// them (the repository's tests import the fake), so
+// TestNewMatchesARepository checks that the two agree.
 const (
 	sessionKeyAttr     = "id"
 	sessionExpiresAttr = "expires"
