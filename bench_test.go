@@ -263,7 +263,7 @@ func rawCompressed() benchRaw {
 // benchFake returns a fake with a sessions table and a repository on it.
 func benchFake(b *testing.B, c codec.Codec[samplesession.Session]) (*fake.DB, *dynamosession.Repo[samplesession.Session]) {
 	b.Helper()
-	db := fake.New(func(o *fake.Options) { o.Clock = func() time.Time { return benchNow } })
+	db := fake.New()
 	if err := createSessions(db); err != nil {
 		b.Fatal(err)
 	}

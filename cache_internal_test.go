@@ -297,7 +297,7 @@ type pageEnv struct {
 func newPageEnv(tb testing.TB) pageEnv {
 	tb.Helper()
 	clock := testclock.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	db := fake.New(func(o *fake.Options) { o.Clock = clock.Now })
+	db := fake.New()
 	return pageEnv{db: db, table: dynamotest.CreateTable(tb, db, "id", "expires"), clock: clock}
 }
 
@@ -312,7 +312,7 @@ func (p pageEnv) repo(tb testing.TB, optFns ...func(*Options[pageSession])) *Rep
 
 // TestCacheHidesStaleReadsAfterLocalDelete: right after a delete, an
 // eventually consistent read may still return the deleted item (the fake
-// replays that with SetStaleReads). Without the cache a logout can thus
+// replays that with SetReplicaLag). Without the cache a logout can thus
 // seem undone for a moment; with it, the repository that deleted the
 // session reports it not found, and keeps no stale copy.
 func TestCacheHidesStaleReadsAfterLocalDelete(t *testing.T) {
@@ -324,7 +324,7 @@ func TestCacheHidesStaleReadsAfterLocalDelete(t *testing.T) {
 			if _, err := repo.Put(ctx, "s1", newPageSession("ada")); err != nil {
 				t.Fatal(err)
 			}
-			p.db.SetStaleReads(true)
+			p.db.SetReplicaLag(time.Hour)
 			if err := repo.Delete(ctx, "s1"); err != nil {
 				t.Fatal(err)
 			}

@@ -59,7 +59,7 @@ func testDecodeError(t *testing.T, e *env) {
 func TestSDKErrorsStayReachable(t *testing.T) {
 	db := newFake(t)
 	repo, _ := dynamosession.New[cart](db, "sessions")
-	db.ThrottleNext("GetItem", 1)
+	db.FailNext("GetItem", 1, &types.ProvisionedThroughputExceededException{})
 	_, err := repo.Get(context.Background(), "abc")
 	var pte *types.ProvisionedThroughputExceededException
 	if !errors.As(err, &pte) {
@@ -157,7 +157,7 @@ func TestIsRetryableOnTheFake(t *testing.T) {
 		errs[name] = err
 	}
 
-	db.ThrottleNext("GetItem", 1)
+	db.FailNext("GetItem", 1, &types.ProvisionedThroughputExceededException{})
 	_, err := repo.Get(ctx, id)
 	add("throttled", err)
 

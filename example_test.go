@@ -23,8 +23,7 @@ import (
 // Example shows the life of one session on the in-memory fake.
 func Example() {
 	ctx := context.Background()
-	db := fake.New()
-	_ = createSessions(db)
+	db := fake.New("sessions")
 
 	type Cart struct {
 		User  string   `json:"user"`
@@ -57,8 +56,7 @@ func Example() {
 // nothing; the first read after it extends the expiry with one write.
 func ExampleRepo_Touch() {
 	ctx := context.Background()
-	db := fake.New()
-	_ = createSessions(db)
+	db := fake.New("sessions")
 	clock := testclock.New(time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC))
 	repo, _ := dynamosession.New[cart](db, "sessions", func(o *dynamosession.Options[cart]) {
 		o.TTL = ttl.Sliding(24 * time.Hour)
@@ -83,8 +81,7 @@ func ExampleRepo_Touch() {
 // ExampleRepo_Update shows a read-modify-write that retries on conflict.
 func ExampleRepo_Update() {
 	ctx := context.Background()
-	db := fake.New()
-	_ = createSessions(db)
+	db := fake.New("sessions")
 	repo, _ := dynamosession.New[cart](db, "sessions", func(o *dynamosession.Options[cart]) { o.Versioned = true })
 	_, _ = repo.Put(ctx, "id-1", cart{})
 	s, err := repo.Update(ctx, "id-1", func(c *cart) error {
@@ -156,9 +153,9 @@ func (m *meter) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, op
 // passes it through untouched.
 func ExampleAPI_capacity() {
 	ctx := context.Background()
-	db := fake.NewSessions()
+	db := fake.New("sessions")
 	m := &meter{API: db}
-	repo, _ := dynamosession.New[cart](m, "sessions", func(o *dynamosession.Options[cart]) { o.Clock = db.Clock().Now })
+	repo, _ := dynamosession.New[cart](m, "sessions", func(o *dynamosession.Options[cart]) { o.Clock = db.Now })
 
 	_, _ = repo.Put(ctx, "id-1", cart{User: "ada"})
 	s, _ := repo.Get(ctx, "id-1")
@@ -180,8 +177,7 @@ func ExampleAPI_capacity() {
 // passed.
 func ExampleCacheOptions() {
 	ctx := context.Background()
-	db := fake.New()
-	_ = createSessions(db)
+	db := fake.New("sessions")
 	clock := testclock.New(time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC))
 	web, _ := dynamosession.New[cart](db, "sessions", func(o *dynamosession.Options[cart]) {
 		o.Cache.MaxStale = 2 * time.Second
@@ -213,14 +209,14 @@ func ExampleRepo_RevokeOwner() {
 	ctx := context.Background()
 	// A session table with its owner index, as `dynamosession create-table`
 	// makes it, and one clock for the fake and the repository.
-	db := fake.NewSessions(func(t *fake.SessionTable) { t.OwnerIndex = "owner-index" })
+	db := fake.New("sessions")
 	type Session struct {
 		UserID string
 		Theme  string
 	}
 	repo, err := dynamosession.New[Session](db, "sessions", func(o *dynamosession.Options[Session]) {
 		o.Owner = func(s *Session) string { return s.UserID }
-		o.Clock = db.Clock().Now
+		o.Clock = db.Now
 	})
 	if err != nil {
 		panic(err)

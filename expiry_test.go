@@ -50,7 +50,7 @@ func TestSaveTouchResurrectExpired(t *testing.T) {
 	for _, op := range []string{"save", "touch"} {
 		t.Run(op, func(t *testing.T) {
 			clk := testclock.New(time.Unix(1_800_000_000, 0))
-			db := fake.New(func(o *fake.Options) { o.Clock = clk.Now })
+			db := fake.New()
 			_ = createSessions(db)
 			repo, _ := dynamosession.New[cart](db, "sessions", func(o *dynamosession.Options[cart]) { o.Clock = clk.Now })
 			ctx := context.Background()
@@ -78,7 +78,7 @@ func TestSaveTouchResurrectExpired(t *testing.T) {
 // An expired record that cannot be decoded is a *DecodeError, not ErrNotFound.
 func TestExpiredUndecodable(t *testing.T) {
 	clk := testclock.New(time.Unix(1_800_000_000, 0))
-	db := fake.New(func(o *fake.Options) { o.Clock = clk.Now })
+	db := fake.New()
 	_ = createSessions(db)
 	putRawItem(t, db, map[string]types.AttributeValue{
 		"id": &types.AttributeValueMemberS{Value: "session#abc"}, "expires": &types.AttributeValueMemberN{Value: "1799999000"},

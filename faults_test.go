@@ -106,8 +106,8 @@ func TestFaultsLeaveRecordIntact(t *testing.T) {
 		timeout time.Duration
 		check   func(err error) bool
 	}{
-		{"throttled once", func(db *fake.DB, op string) { db.ThrottleNext(op, 1) }, 0, isThrottled},
-		{"throttled without end", func(db *fake.DB, op string) { db.ThrottleNext(op, 1000) }, 0, isThrottled},
+		{"throttled once", func(db *fake.DB, op string) { db.FailNext(op, 1, &types.ProvisionedThroughputExceededException{}) }, 0, isThrottled},
+		{"throttled without end", func(db *fake.DB, op string) { db.FailNext(op, 1000, &types.ProvisionedThroughputExceededException{}) }, 0, isThrottled},
 		{"internal server error", func(db *fake.DB, op string) {
 			db.FailNext(op, 1, &smithy.OperationError{ServiceID: "DynamoDB", OperationName: op,
 				Err: &types.InternalServerError{Message: aws.String("Internal server error")}})

@@ -84,7 +84,7 @@ func FuzzGet(f *testing.F) {
 
 func fuzzGetOne[T any](t *testing.T, config byte, item map[string]types.AttributeValue, change func(*T), changed func(T) bool) {
 	ctx := context.Background()
-	db := fake.New(func(o *fake.Options) { o.Clock = func() time.Time { return fuzzNow } })
+	db := fake.New()
 	if err := createSessions(db); err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +194,7 @@ func warmGet[T any](t *testing.T) {
 		return
 	}
 	ctx := context.Background()
-	db := fake.New(func(o *fake.Options) { o.Clock = func() time.Time { return fuzzNow } })
+	db := fake.New()
 	if err := createSessions(db); err != nil {
 		t.Fatal(err)
 	}
@@ -265,7 +265,7 @@ func TestGetLengthHeaderRecord(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
-			db := fake.New(func(o *fake.Options) { o.Clock = func() time.Time { return fuzzNow } })
+			db := fake.New()
 			if err := createSessions(db); err != nil {
 				t.Fatal(err)
 			}

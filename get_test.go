@@ -144,7 +144,7 @@ func testRewriteMapRecord(t *testing.T, e *env) {
 // RewriteOnRead overwrites a write made between its GetItem and its rewrite.
 func TestRewriteOnReadLostUpdate(t *testing.T) {
 	clk := testclock.New(time.Unix(1_800_000_000, 0))
-	db := fake.New(func(o *fake.Options) { o.Clock = clk.Now })
+	db := fake.New()
 	if err := createSessions(db); err != nil {
 		t.Fatal(err)
 	}

@@ -184,7 +184,7 @@ func TestStoredVersionZero(t *testing.T) {
 // unconditional touch after a logout: the session is resurrected.
 func TestSaveIntoHusk(t *testing.T) {
 	clk := testclock.New(time.Unix(1_800_000_000, 0))
-	db := fake.New(func(o *fake.Options) { o.Clock = clk.Now })
+	db := fake.New()
 	_ = createSessions(db)
 	repo, _ := dynamosession.New[cart](db, "sessions", func(o *dynamosession.Options[cart]) { o.Clock = clk.Now })
 	ctx := context.Background()

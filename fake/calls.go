@@ -6,7 +6,6 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -17,34 +16,33 @@ import (
 // story, bounded so a long soak does not hold every request it made.
 const maxCalls = 1000
 
-// Call is one call a [DB] answered, as [DB.Calls] records it for a test
-// to inspect or print.
-type Call struct {
-	Seq   int       // 1 for the first call since the DB was made or reset
-	At    time.Time // the DB's clock when the call was answered
-	Op    string    // "GetItem", "UpdateItem", …
-	Table string    // the table named; for BatchGetItem, each, comma-separated
-	Input any       // the request, as the caller passed it
-	Err   error     // what the call returned, before the *smithy.OperationError wrapper; nil on success
+// callRecord is one call a [DB] answered, as [DB.Calls] renders it. The
+// request is kept as the caller passed it and rendered only when a test
+// asks, so that recording costs a call next to nothing.
+type callRecord struct {
+	seq   int    // 1 for the first call since the DB was made or reset
+	op    string // "GetItem", "UpdateItem", …
+	table string // the table named; for BatchGetItem, each, comma-separated
+	input any    // the request, as the caller passed it
+	err   error  // what the call returned, before the *smithy.OperationError wrapper; nil on success
 }
 
 // String renders the call on one line, with the key and expressions of the
 // request and the outcome, for instance
 //
 //	#3 UpdateItem sessions id=session#abc SET #d = :d IF attribute_exists(#d): ConditionalCheckFailedException
-func (c Call) String() string {
+func (c callRecord) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "#%d %s %s", c.Seq, c.Op, c.Table)
-	for _, part := range describeInput(c.Input) {
+	fmt.Fprintf(&b, "#%d %s %s", c.seq, c.op, c.table)
+	for _, part := range describeInput(c.input) {
 		if part != "" {
 			b.WriteString(" " + part)
 		}
 	}
-	switch {
-	case c.Err == nil:
+	if c.err == nil {
 		b.WriteString(": ok")
-	default:
-		b.WriteString(": " + c.Err.Error())
+	} else {
+		b.WriteString(": " + c.err.Error())
 	}
 	return b.String()
 }
@@ -103,12 +101,12 @@ func describeKey(key map[string]types.AttributeValue) string {
 // callLog keeps the most recent maxCalls calls.
 type callLog struct {
 	seq   int
-	calls []Call // a ring once full: the oldest at seq % maxCalls
+	calls []callRecord // a ring once full: the oldest at seq % maxCalls
 }
 
-func (l *callLog) add(c Call) {
+func (l *callLog) add(c callRecord) {
 	l.seq++
-	c.Seq = l.seq
+	c.seq = l.seq
 	if len(l.calls) < maxCalls {
 		l.calls = append(l.calls, c)
 		return
@@ -116,15 +114,15 @@ func (l *callLog) add(c Call) {
 	l.calls[(l.seq-1)%maxCalls] = c
 }
 
-func (l *callLog) list() []Call {
+func (l *callLog) list() []callRecord {
 	out := slices.Clone(l.calls)
-	slices.SortFunc(out, func(a, b Call) int { return a.Seq - b.Seq })
+	slices.SortFunc(out, func(a, b callRecord) int { return a.seq - b.seq })
 	return out
 }
 
 // record notes a call that was answered with err.
 func (db *DB) record(op string, in any, err error) {
-	c := Call{At: db.clock.Now(), Op: op, Input: in, Err: err, Table: tableOf(in)}
+	c := callRecord{op: op, input: in, err: err, table: tableOf(in)}
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	db.calls.add(c)
@@ -146,15 +144,29 @@ func tableOf(in any) string {
 	return ""
 }
 
-// Calls returns the calls the DB answered since it was made or its stats
-// were last reset, oldest first: at most the last 1,000. A failed
-// assertion can print them, one line each:
+// Calls returns the calls the DB answered since it was made or last
+// reset ([DB.ResetStats]), oldest first, at most the last 1,000, one line
+// each: the call's number, the operation, the table, the key and
+// expressions of the request, and the outcome (the error, without the
+// *smithy.OperationError around it, or "ok"):
 //
-//	for _, c := range db.Calls() {
-//		t.Log(c)
-//	}
-func (db *DB) Calls() []Call {
+//	#1 GetItem sessions id=session#abc: ok
+//	#2 UpdateItem sessions id=session#abc SET #e = :e IF #v = :v: ConditionalCheckFailedException: The conditional request failed
+//
+// A failed assertion can print them:
+//
+//	t.Errorf("got %d writes, want 1; calls:\n%s", n, strings.Join(db.Calls(), "\n"))
+//
+// To count calls by operation, use [DB.Stats]; for each request's
+// consumed capacity and latency as the code under test saw them, a
+// dynamosession repository's Options.Observer.
+func (db *DB) Calls() []string {
 	db.mu.Lock()
-	defer db.mu.Unlock()
-	return db.calls.list()
+	list := db.calls.list()
+	db.mu.Unlock()
+	lines := make([]string, len(list))
+	for i, c := range list {
+		lines[i] = c.String()
+	}
+	return lines
 }

@@ -78,7 +78,7 @@ func TestConsumedCapacity(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			db, _ := newDB(t)
+			db := newDB(t)
 			if tt.seed != nil {
 				mustPut(t, db, "sessions", tt.seed)
 				db.ResetStats()
@@ -113,7 +113,7 @@ func TestConsumedCapacityModes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.mode), func(t *testing.T) {
-			db, _ := newDB(t)
+			db := newDB(t)
 			out, err := db.PutItem(context.Background(), &dynamodb.PutItemInput{
 				TableName: aws.String("sessions"), Item: item{"id": s("a")}, ReturnConsumedCapacity: tt.mode,
 			})
@@ -132,7 +132,7 @@ func TestConsumedCapacityModes(t *testing.T) {
 }
 
 func TestFailedConditionStillCostsAWrite(t *testing.T) {
-	db, _ := newDB(t)
+	db := newDB(t)
 	ctx := context.Background()
 	mustPut(t, db, "sessions", sized(2500))
 	mustPut(t, db, "events", item{"pk": s("p"), "sk": n("1")})
@@ -162,7 +162,7 @@ func TestFailedConditionStillCostsAWrite(t *testing.T) {
 }
 
 func TestStatsAndReset(t *testing.T) {
-	db, _ := newDB(t)
+	db := newDB(t)
 	ctx := context.Background()
 	mustPut(t, db, "sessions", item{"id": s("a")})
 	for range 3 {

@@ -6,101 +6,46 @@ import (
 	"time"
 )
 
-// Clock is the time a [DB] follows: it decides which items
-// [DB.SweepExpired] deletes, how long injected latency lasts
-// ([DB.SetLatency]) and when a lagging replica catches up
-// ([DB.SetReplicaLag]). Its Now method has the type of the Clock option of
-// a dynamosession repository and of the middleware, so one Clock can drive
-// the fake and the code under test alike:
-//
-//	db := fake.NewSessions()
-//	repo, err := dynamosession.New[Cart](db, "sessions", func(o *dynamosession.Options[Cart]) { o.Clock = db.Clock().Now })
-//	db.Clock().Advance(25 * time.Hour) // the session has expired, for both
-//
-// A Clock made by [NewClock] (as [NewSessions] does) stands still until a
-// test moves it with Advance or Set. The Clock of a DB made by [New]
-// follows Options.Clock (time.Now by default), shifted by however far the
-// test has moved it. A Clock is safe for concurrent use.
-type Clock struct {
-	mu     sync.Mutex
-	base   func() time.Time // nil: the clock stands still at at
-	at     time.Time        // the time, when base is nil
-	offset time.Duration    // how far Advance and Set moved a running clock
-	moved  chan struct{}    // closed, and replaced, whenever the time is moved
+// start is where every DB's clock starts: fixed, so that what a test
+// stores and prints is the same on every run.
+var start = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// clock is the time a DB follows. It stands still until a test moves it
+// ([DB.Advance]), so that nothing in the fake depends on wall time.
+type clock struct {
+	mu    sync.Mutex
+	at    time.Time
+	moved chan struct{} // closed, and replaced, whenever the time is moved
 }
 
-// NewClock returns a Clock standing still at t.
-func NewClock(t time.Time) *Clock {
-	return &Clock{at: t, moved: make(chan struct{})}
-}
+func newClock() *clock { return &clock{at: start, moved: make(chan struct{})} }
 
-// followClock returns a Clock that runs with now.
-func followClock(now func() time.Time) *Clock {
-	return &Clock{base: now, moved: make(chan struct{})}
-}
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time {
+func (c *clock) now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.now()
+	return c.at
 }
 
-func (c *Clock) now() time.Time {
-	if c.base == nil {
-		return c.at
-	}
-	return c.base().Add(c.offset)
-}
-
-// Advance moves the clock forward by d (back, when d is negative), and
-// wakes what waits on it: calls held by latency, lagging replicas.
-func (c *Clock) Advance(d time.Duration) {
+// advance moves the clock by d and wakes what waits on it.
+func (c *clock) advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.base == nil {
-		c.at = c.at.Add(d)
-	} else {
-		c.offset += d
-	}
-	c.wake()
-}
-
-// Set moves the clock to t.
-func (c *Clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.base == nil {
-		c.at = t
-	} else {
-		c.offset += t.Sub(c.now())
-	}
-	c.wake()
-}
-
-func (c *Clock) wake() {
+	c.at = c.at.Add(d)
 	close(c.moved)
 	c.moved = make(chan struct{})
 }
 
-// sleep waits out d of the clock, or until ctx is done, and returns
-// ctx.Err() in that case. A standing clock ([NewClock]) gets there only
-// when a test moves it. A running one follows another clock the fake
-// cannot wait on (time.Now, or a test's own), so d passes in real time,
-// or sooner when the test moves this Clock past it.
-func (c *Clock) sleep(ctx context.Context, d time.Duration) error {
+// sleep waits until the clock has moved d, or until ctx is done, and
+// returns ctx.Err() in that case. The clock moves only when a test
+// advances it, so a call held here waits for the test (or for its own
+// context's deadline, which is wall time).
+func (c *clock) sleep(ctx context.Context, d time.Duration) error {
 	c.mu.Lock()
-	end, running := c.now().Add(d), c.base != nil
+	end := c.at.Add(d)
 	c.mu.Unlock()
-	var tick <-chan time.Time
-	if running {
-		timer := time.NewTimer(d)
-		defer timer.Stop()
-		tick = timer.C
-	}
 	for {
 		c.mu.Lock()
-		now, moved := c.now(), c.moved
+		now, moved := c.at, c.moved
 		c.mu.Unlock()
 		if !now.Before(end) {
 			return nil
@@ -108,9 +53,22 @@ func (c *Clock) sleep(ctx context.Context, d time.Duration) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-tick:
-			return nil
 		case <-moved:
 		}
 	}
 }
+
+// Now returns the DB's clock: 2025-01-01 00:00:00 UTC when the DB was
+// made, plus however far [DB.Advance] has moved it since. It has the type
+// of the Clock option of a dynamosession repository and of the
+// middleware: give db.Now to them, so that the fake and the code under
+// test see one time.
+func (db *DB) Now() time.Time { return db.clock.now() }
+
+// Advance moves the DB's clock forward by d (back, when d is negative),
+// instead of a test sleeping: for code under test that follows [DB.Now],
+// sessions expire; calls held by [DB.SetLatency] return once the clock
+// has moved past their latency; eventually consistent reads catch up
+// with writes older than the replica lag ([DB.SetReplicaLag]). Advance
+// is safe to call while other goroutines' calls wait on the clock.
+func (db *DB) Advance(d time.Duration) { db.clock.advance(d) }

@@ -18,7 +18,7 @@ import (
 // still holds what was read), alongside reads and scans. A conditional
 // write is atomic, so no increment is lost and none is counted twice.
 func TestConcurrentUse(t *testing.T) {
-	db, _ := newDB(t)
+	db := newDB(t)
 	ctx := context.Background()
 	const workers, perWorker = 8, 50
 	key := item{"id": s("counter")}

@@ -3,6 +3,7 @@ package fake_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -11,7 +12,7 @@ import (
 )
 
 func TestStaleReads(t *testing.T) {
-	db, _ := newDB(t)
+	db := newDB(t)
 	ctx := context.Background()
 	table := aws.String("sessions")
 	key := item{"id": s("a")}
@@ -41,7 +42,7 @@ func TestStaleReads(t *testing.T) {
 		}
 	}
 
-	db.SetStaleReads(true)
+	db.SetReplicaLag(time.Hour)
 	type view struct {
 		Eventual, Strong         string
 		EventualScan, StrongScan int32
@@ -56,8 +57,8 @@ func TestStaleReads(t *testing.T) {
 		{"replaced again", func() { put("three") }, view{"two", "three", 1, 1}},
 		{"deleted", del, view{"three", "<none>", 1, 0}},
 		{"recreated", func() { put("four") }, view{"<none>", "four", 0, 1}},
-		{"caught up", func() { db.SetStaleReads(false) }, view{"four", "four", 1, 1}},
-		{"stale again, no write yet", func() { db.SetStaleReads(true) }, view{"four", "four", 1, 1}},
+		{"caught up", func() { db.SetReplicaLag(0) }, view{"four", "four", 1, 1}},
+		{"stale again, no write yet", func() { db.SetReplicaLag(time.Hour) }, view{"four", "four", 1, 1}},
 	}
 	for _, st := range steps {
 		st.do()

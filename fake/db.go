@@ -4,22 +4,22 @@
 //
 // A [*DB] has the same method signatures as *dynamodb.Client for the
 // operations it implements, so code that depends on a small interface of
-// those methods accepts either. [NewSessions] makes one holding a table
-// ready for a dynamosession repository, and one [Clock] for the fake and
-// the code under test to share; a handler test needs two lines of setup:
+// those methods accepts either. [New] makes one holding a session table
+// ready for a dynamosession repository with default attribute names, on
+// a clock that the fake and the code under test share; a handler test
+// needs two lines of setup:
 //
-//	db := fake.NewSessions()
-//	repo, err := dynamosession.New[Cart](db, "sessions", func(o *dynamosession.Options[Cart]) { o.Clock = db.Clock().Now })
+//	db := fake.New("sessions")
+//	repo, err := dynamosession.New[Cart](db, "sessions", func(o *dynamosession.Options[Cart]) { o.Clock = db.Now })
 //
-// Then db.Clock().Advance(25 * time.Hour) expires sessions for the
-// repository, its middleware and the fake's [DB.SweepExpired] alike, and
-// a failed assertion can print what the code under test asked of DynamoDB:
+// Then db.Advance(25 * time.Hour) expires sessions for the repository and
+// its middleware alike, and a failed assertion can print what the code
+// under test asked of DynamoDB, one line per call:
 //
-//	for _, c := range db.Calls() {
-//		t.Log(c) // #2 GetItem sessions id=session#…: ok
-//	}
+//	t.Errorf("…; calls:\n%s", strings.Join(db.Calls(), "\n")) // #2 GetItem sessions id=session#…: ok
 //
-// [New] makes an empty DB, for tables of other shapes (CreateTable).
+// fake.New() with no table names makes an empty DB, for tables of other
+// shapes ([DB.CreateTable]).
 //
 // # Scope
 //
@@ -63,9 +63,11 @@
 // Tables are ACTIVE as soon as they are created and gone as soon as they
 // are deleted; TTL is ENABLED at once and the fake does not enforce the
 // one-hour wait between TTL changes. Provisioned throughput is recorded but
-// not enforced: use [DB.ThrottleNext] to test throttling. The SDK's retryer
-// is not involved, so an injected throttle reaches the caller on the first
-// attempt.
+// not enforced: use [DB.FailNext] with a
+// *types.ProvisionedThroughputExceededException to test throttling. Table
+// ARNs name region us-east-1 and account 000000000000. The SDK's retryer is
+// not involved: an injected fault reaches the caller at once, shaped as the
+// SDK reports it after its last attempt.
 //
 // # What is faithful
 //
@@ -95,13 +97,14 @@
 //     numbers as DynamoDB Local charges them: the rules the repository
 //     itself predicts costs with), including the write a failed condition
 //     still costs, and keeps running totals in [DB.Stats];
-//   - treats TTL as DynamoDB does: lazily. Expired items stay readable until
-//     [DB.SweepExpired] deletes them, as the real background sweeper
-//     eventually would;
+//   - treats TTL as DynamoDB does: lazily. DynamoDB deletes expired items
+//     "within a few days" (Developer Guide, "Time to Live"), with no
+//     promise code could rely on; the fake never deletes them, so expired
+//     items stay readable and code must treat them as gone itself;
 //   - keeps global secondary indexes as DynamoDB does: sparse (an item
 //     without the index key is not in the index), projected, eventually
-//     consistent (with [DB.SetStaleReads] on, a Query of an index sees
-//     what a stale table read sees), and charged per index by the
+//     consistent (with [DB.SetReplicaLag], a Query of an index sees what a
+//     lagging table read sees), and charged per index by the
 //     published rules: nothing for a write that leaves an item's entry as
 //     it was, one write to add, change in place or remove an entry, two
 //     when the index key changes;
@@ -137,25 +140,24 @@
 //
 // # Test hooks
 //
-//   - Time: [DB.Clock] returns the [Clock] the DB follows; Advance and Set
-//     move it, and every wait in the fake (latency, replica lag, TTL) is
-//     measured on it, so no test needs to sleep.
+//   - Time: [DB.Now] is the DB's clock, standing still until [DB.Advance]
+//     moves it; every wait in the fake (latency, replica lag) is measured
+//     on it, so no test needs to sleep.
 //   - Data: [DB.Item] and [DB.PutRaw] read and seed items directly,
-//     bypassing validation and capacity; [DB.SweepExpired] runs the TTL
-//     sweeper.
+//     bypassing validation, capacity, faults and the call record.
 //   - Consistency: [DB.SetReplicaLag] makes eventually consistent reads
 //     (and Queries of indexes) trail each write by a span of the clock, as
-//     DynamoDB's replicas do; [DB.SetStaleReads] keeps them stale until
-//     turned off.
-//   - Faults, shaped like the SDK's own errors: [DB.FailNext] with
-//     [Throttling], [ServerError], [NetworkError] or any error;
-//     [DB.ThrottleNext]; [DB.LoseResponseNext], a write that landed but
-//     whose response was lost, so the SDK sent it again; [DB.SetLatency],
-//     on the clock, with a context's deadline reported as the SDK reports
-//     it.
-//   - Inspection: [DB.Calls] records each call (operation, table, key,
-//     expressions, outcome) for an assertion to print; [DB.Stats] and
-//     [DB.ResetStats] keep capacity totals and call counts.
+//     DynamoDB's replicas do.
+//   - Faults, shaped as the SDK reports them: [DB.FailNext] with the
+//     SDK's exception types (throttling, server errors), a network error
+//     or a context's error; [DB.LoseResponseNext], a write that landed but
+//     whose response was lost, so the SDK sent it again;
+//     [DB.SetLatency], on the clock, with a context's deadline reported as
+//     the SDK reports it.
+//   - Inspection: [DB.Calls] renders each call (operation, table, key,
+//     expressions, outcome) on a line for an assertion to print;
+//     [DB.Stats] keeps capacity totals and call counts; [DB.ResetStats]
+//     starts both afresh.
 //
 // A DB is safe for concurrent use. Items are deep-copied on the way in and
 // out, so a caller that changes a map after a call cannot change what the
@@ -168,24 +170,7 @@ import (
 	"time"
 )
 
-// Options configures a [DB]. The zero value of every field selects its
-// default.
-type Options struct {
-	// Clock returns the current time: the DB's [Clock] follows it, shifted
-	// by however far a test moves that Clock. It decides which items
-	// [DB.SweepExpired] deletes, stamps table creation times, and times
-	// latency and replica lag. Default: time.Now. [NewSessions] uses a
-	// Clock that stands still instead.
-	Clock func() time.Time
-
-	// Region appears in table ARNs. Default: "us-east-1".
-	Region string
-
-	// AccountID appears in table ARNs. Default: "000000000000".
-	AccountID string
-}
-
-// Stats are running totals since the DB was created or last reset. They are
+// Stats are running totals since the DB was made or last reset. They are
 // kept whether or not requests ask for ReturnConsumedCapacity.
 type Stats struct {
 	// ReadUnits is the read capacity consumed by GetItem, BatchGetItem,
@@ -197,60 +182,62 @@ type Stats struct {
 	WriteUnits float64
 	// Calls counts calls per operation name ("GetItem", "UpdateItem", …):
 	// every call that got past its context check, including calls that then
-	// failed, injected failures included.
+	// failed, injected failures included. [DB.Calls] says which they were.
 	Calls map[string]int
 }
 
-// DB is an in-memory DynamoDB. Create one with [New] or [NewSessions]; the
-// zero value is not usable. A DB is safe for concurrent use.
+// DB is an in-memory DynamoDB. Create one with [New]; the zero value is
+// not usable. A DB is safe for concurrent use.
 type DB struct {
-	clock     *Clock
-	region    string
-	accountID string
+	clock *clock
 
-	mu           sync.Mutex
-	tables       map[string]*table
-	stats        Stats
-	faults       []*fault
-	latency      time.Duration
-	staleForever bool          // SetStaleReads(true)
-	replicaLag   time.Duration // SetReplicaLag
-	calls        callLog
+	mu         sync.Mutex
+	tables     map[string]*table
+	stats      Stats
+	faults     []*fault
+	latency    time.Duration
+	replicaLag time.Duration // SetReplicaLag
+	calls      callLog
 }
 
-// New returns an empty DB with no tables, whose clock follows
-// Options.Clock (time.Now by default).
-func New(optFns ...func(*Options)) *DB {
-	var o Options
-	for _, fn := range optFns {
-		fn(&o)
-	}
-	if o.Clock == nil {
-		o.Clock = time.Now
-	}
-	return newDB(followClock(o.Clock), o)
-}
+// region and accountID appear in table and index ARNs.
+const (
+	region    = "us-east-1"
+	accountID = "000000000000"
+)
 
-func newDB(clock *Clock, o Options) *DB {
-	if o.Region == "" {
-		o.Region = "us-east-1"
+// New returns a DB holding an empty session table for each name in
+// tables, ready for a dynamosession repository with default attribute
+// names, in the spirit of httptest.NewRecorder: one line of setup. Each
+// table is PAY_PER_REQUEST, keyed by the string attribute "id"
+// (Options.KeyAttr), with TTL enabled on "expires" (Options.ExpiresAttr)
+// and the sparse global secondary index "owner-index" on the string
+// attribute "owner" (Options.OwnerIndex and Options.OwnerAttr) projecting
+// KEYS_ONLY, which costs nothing until a repository with an Owner
+// function writes owners. With no names, the DB is empty: create tables
+// of other shapes, or session tables with other attribute names, with
+// [DB.CreateTable] and [DB.UpdateTimeToLive].
+//
+// The DB's clock stands still at 2025-01-01 00:00:00 UTC until the test
+// moves it with [DB.Advance]; give [DB.Now] to the repository and the
+// middleware so that all of them see one time:
+//
+//	db := fake.New("sessions")
+//	repo, err := dynamosession.New[Cart](db, "sessions", func(o *dynamosession.Options[Cart]) { o.Clock = db.Now })
+//
+// Creating the tables counts in neither [DB.Stats] nor [DB.Calls]. New
+// panics if a name is one DynamoDB refuses (3 to 255 of a-z, A-Z, 0-9,
+// '_', '-' and '.') or comes twice, as a test could not go on.
+func New(tables ...string) *DB {
+	db := &DB{clock: newClock(), tables: map[string]*table{}, stats: Stats{Calls: map[string]int{}}}
+	for _, name := range tables {
+		if err := db.createSessionTable(name); err != nil {
+			panic("fake.New: " + err.Error())
+		}
 	}
-	if o.AccountID == "" {
-		o.AccountID = "000000000000"
-	}
-	return &DB{
-		clock:     clock,
-		region:    o.Region,
-		accountID: o.AccountID,
-		tables:    map[string]*table{},
-		stats:     Stats{Calls: map[string]int{}},
-	}
+	db.ResetStats()
+	return db
 }
-
-// Clock returns the clock the DB follows. Give its Now method to the code
-// under test (a repository's or middleware's Clock option) so that both
-// see the same time, and move it with Advance instead of sleeping.
-func (db *DB) Clock() *Clock { return db.clock }
 
 // Stats returns a copy of the running totals.
 func (db *DB) Stats() Stats {
@@ -261,7 +248,9 @@ func (db *DB) Stats() Stats {
 	return s
 }
 
-// ResetStats sets every total to zero and forgets the recorded calls.
+// ResetStats sets every total to zero and forgets the recorded calls, so
+// that a test can measure one step (what a page view costs after a login,
+// say).
 func (db *DB) ResetStats() {
 	db.mu.Lock()
 	defer db.mu.Unlock()
@@ -269,32 +258,18 @@ func (db *DB) ResetStats() {
 	db.calls = callLog{}
 }
 
-// SetStaleReads turns stale eventually consistent reads on or off. While
-// on, an eventually consistent GetItem, BatchGetItem, Scan or Query (and
-// every Query of an index) sees each item as it was before its most recent
-// write: the previous version, or nothing when the most recent write
-// created it, or the deleted item when it was a delete. Strongly
-// consistent reads always see the latest version. Turning stale reads off
-// lets every replica catch up. Stale reads stay until turned off, whatever
-// the clock says; [DB.SetReplicaLag] makes them catch up as the clock
-// moves, as DynamoDB's replicas do.
-func (db *DB) SetStaleReads(on bool) {
-	db.mu.Lock()
-	defer db.mu.Unlock()
-	db.staleForever = on
-	if !on {
-		db.settle()
-	}
-}
-
-// SetReplicaLag makes eventually consistent reads (and every Query of an
-// index) trail each write by d of the DB's clock: until the clock has
-// moved d past a write, they see the item as it was before it. DynamoDB
-// documents no bound, only that "if you repeat your read request after a
-// short time, the response should eventually return the more recent item"
-// (Developer Guide, "DynamoDB read consistency"); a second is a realistic
-// lag to test with. Zero (the default) makes every replica current at
-// once.
+// SetReplicaLag makes eventually consistent reads (GetItem, BatchGetItem,
+// Scan and Query without ConsistentRead, and every Query of an index)
+// trail each later write by d of the DB's clock: until [DB.Advance] has
+// moved the clock d past a write, they see the item as it was before it
+// (the previous version, nothing when the write created it, the deleted
+// item when it was a delete). Strongly consistent reads always see the
+// latest version. DynamoDB documents no bound, only that "if you repeat
+// your read request after a short time, the response should eventually
+// return the more recent item" (Developer Guide, "DynamoDB read
+// consistency"); a second is a realistic lag to test with, and a lag the
+// test never advances past keeps reads stale for as long as it needs.
+// Zero (the default), or any d <= 0, makes every replica current at once.
 func (db *DB) SetReplicaLag(d time.Duration) {
 	db.mu.Lock()
 	defer db.mu.Unlock()
@@ -314,5 +289,5 @@ func (db *DB) settle() {
 // lag returns how far eventually consistent reads trail now. The caller
 // holds db.mu.
 func (db *DB) lag() lag {
-	return lag{forever: db.staleForever, d: db.replicaLag, now: db.clock.Now()}
+	return lag{d: db.replicaLag, now: db.clock.now()}
 }

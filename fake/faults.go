@@ -5,63 +5,69 @@ import (
 	"errors"
 	"net"
 	"net/http"
-	"os"
-	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
-// Faults as the SDK reports them. A *dynamodb.Client with its default
-// retryer makes up to 3 attempts before it gives up on a throttled
-// request, a server error or a broken connection, and then returns the
-// last attempt's error in a *retry.MaxAttemptsError, inside the
-// *smithy.OperationError every operation error is wrapped in. The
-// constructors below build that inner error, so that code under test sees
-// exactly what it would see from DynamoDB: errors.As finds the
-// *types.ProvisionedThroughputExceededException, the HTTP status, the
-// *smithyhttp.RequestSendError, and the SDK's own retry rules classify it
-// as they would. Give them to [DB.FailNext].
+// Faults as the SDK reports them. A *dynamodb.Client answers a request
+// DynamoDB refused with an HTTP error response around DynamoDB's
+// exception; with its default retryer it makes up to 3 attempts at a
+// throttled request, a server error or a broken connection before it
+// gives up and returns the last attempt's error in a
+// *retry.MaxAttemptsError; it reports a context that ended first as a
+// *smithy.CanceledError; and it wraps every error in a
+// *smithy.OperationError. [DB.FailNext] shapes the error a test gives it
+// the same way, so that code under test sees exactly what it would see
+// from DynamoDB: errors.As finds the exception and the HTTP status, and
+// the SDK's own retry rules classify it as they would.
 
 // sdkAttempts is how many attempts the SDK's default retryer makes
 // (retry.DefaultMaxAttempts).
 const sdkAttempts = retry.DefaultMaxAttempts
 
-// Throttling returns the error of a request DynamoDB throttled on every
-// attempt: a *types.ProvisionedThroughputExceededException in an HTTP 400
-// response.
-func Throttling() error {
-	return gaveUp(httpError(http.StatusBadRequest, &types.ProvisionedThroughputExceededException{
-		Message: aws.String("The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API."),
-	}))
-}
+// sdkRetries are the SDK's default rules for what its retryer retries
+// (throttling codes, HTTP 500, 502, 503 and 504, connection errors).
+var sdkRetries = retry.IsErrorRetryables(retry.DefaultRetryables)
 
-// ServerError returns the error of a request DynamoDB failed with an
-// internal error on every attempt: a *types.InternalServerError in an HTTP
-// 500 response.
-func ServerError() error {
-	return gaveUp(httpError(http.StatusInternalServerError, &types.InternalServerError{
-		Message: aws.String("Internal server error"),
-	}))
-}
-
-// NetworkError returns the error of a request whose connection broke on
-// every attempt before an answer came: a *smithyhttp.RequestSendError
-// around the connection reset the operating system reports. Whether
-// DynamoDB applied a write that fails this way is unknown to the caller;
-// [DB.LoseResponseNext] shows the case where it did.
-func NetworkError() error {
-	return gaveUp(&smithyhttp.RequestSendError{Err: &net.OpError{
-		Op: "read", Net: "tcp",
-		Source: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 49152},
-		Addr:   &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 443},
-		Err:    os.NewSyscallError("read", syscall.ECONNRESET),
-	}})
+// asTheSDKReports returns err in the wrappers the SDK would put around it
+// before the *smithy.OperationError (which [call] adds).
+func asTheSDKReports(err error) error {
+	var (
+		oe  *smithy.OperationError
+		mae *retry.MaxAttemptsError
+		ce  *smithy.CanceledError
+		re  *smithyhttp.ResponseError
+		rse *smithyhttp.RequestSendError
+		ae  smithy.APIError
+		ne  net.Error
+	)
+	switch {
+	case errors.As(err, &oe), errors.As(err, &mae), errors.As(err, &ce):
+		return err // shaped by the test itself
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return &smithy.CanceledError{Err: err}
+	case errors.As(err, &re), errors.As(err, &rse):
+		// In its transport's wrapper already: only the retries are missing.
+	case errors.As(err, &ae):
+		status := http.StatusBadRequest
+		if ae.ErrorFault() == smithy.FaultServer {
+			status = http.StatusInternalServerError
+		}
+		err = httpError(status, err)
+	case errors.As(err, &ne):
+		err = &smithyhttp.RequestSendError{Err: err}
+	default:
+		return err
+	}
+	if sdkRetries.IsErrorRetryable(err) == aws.TrueTernary {
+		err = &retry.MaxAttemptsError{Attempt: sdkAttempts, Err: err}
+	}
+	return err
 }
 
 // httpError wraps an API error in the HTTP response errors the SDK reports
@@ -76,10 +82,6 @@ func httpError(status int, err error) error {
 	}
 }
 
-func gaveUp(err error) error {
-	return &retry.MaxAttemptsError{Attempt: sdkAttempts, Err: err}
-}
-
 // fault is a queued failure for calls of op ("" for any).
 type fault struct {
 	op  string
@@ -91,22 +93,33 @@ type fault struct {
 }
 
 // FailNext makes the next n calls of operation op ("GetItem", "PutItem", …;
-// "" matches every operation) return err without doing anything else,
-// wrapped in a *smithy.OperationError naming the operation as the SDK
-// wraps every error (an err that already is one is returned as it is).
-// Use [Throttling], [ServerError] and [NetworkError] for the failures
-// DynamoDB and the network cause. Rules queue up: a call consumes the
-// oldest rule that matches it. n <= 0 or a nil err adds nothing.
+// "" matches every operation) fail with err without doing anything else,
+// err shaped as the SDK reports such a failure (every error in a
+// *smithy.OperationError naming the operation):
+//
+//   - DynamoDB's exceptions, from the SDK's types package or any
+//     smithy.APIError: in the HTTP response error the SDK reports them in
+//     (status 500 for a server fault, 400 otherwise), and, when the SDK's
+//     retryer would retry them, in the *retry.MaxAttemptsError of its last
+//     attempt. &types.ProvisionedThroughputExceededException{} is a
+//     throttled request, &types.InternalServerError{} a server error.
+//   - A network error (a net.Error, such as a *net.OpError or
+//     syscall.ECONNRESET): in the *smithyhttp.RequestSendError of a
+//     request whose connection broke, after the last attempt. Whether
+//     DynamoDB applied a write that fails this way is unknown to the
+//     caller; [DB.LoseResponseNext] is the case where it did.
+//   - context.DeadlineExceeded or context.Canceled: in a
+//     *smithy.CanceledError, as when the caller's context ended while the
+//     request was in flight ([DB.SetLatency] makes that happen for real).
+//   - A *smithy.OperationError, or any other error: as it is.
+//
+// Rules queue up: a call consumes the oldest rule that matches it. n <= 0
+// or a nil err adds nothing.
 func (db *DB) FailNext(op string, n int, err error) {
 	if err == nil {
 		return
 	}
-	db.addFault(&fault{op: op, n: n, err: err})
-}
-
-// ThrottleNext is FailNext(op, n, Throttling()).
-func (db *DB) ThrottleNext(op string, n int) {
-	db.FailNext(op, n, Throttling())
+	db.addFault(&fault{op: op, n: n, err: asTheSDKReports(err)})
 }
 
 // LoseResponseNext makes the next n calls of op ("" for any) lose their
@@ -128,14 +141,13 @@ func (db *DB) addFault(f *fault) {
 	db.faults = append(db.faults, f)
 }
 
-// SetLatency makes every later call wait until the DB's [Clock] has moved
-// d past the moment the call arrived, as a slow network would hold it:
-// with a standing clock ([NewSessions]) until the test advances it, with a
-// running one (following time.Now or Options.Clock) for d of real time or
-// until the test advances the Clock past it. A call whose context ends
-// first fails as the SDK fails it, with the context's error in a
-// *smithy.CanceledError inside a *smithy.OperationError. Zero removes the
-// latency.
+// SetLatency makes every later call wait until the DB's clock has moved d
+// past the moment the call arrived, as a slow network would hold it: the
+// call returns once the test has moved the clock that far with
+// [DB.Advance]. A call whose context ends first fails as the SDK fails
+// it, with the context's error in a *smithy.CanceledError inside a
+// *smithy.OperationError: a latency the test never advances past stands
+// for a server that does not answer. Zero removes the latency.
 func (db *DB) SetLatency(d time.Duration) {
 	db.mu.Lock()
 	defer db.mu.Unlock()

@@ -3,8 +3,11 @@ package fake_test
 import (
 	"context"
 	"errors"
+	"net"
+	"os"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -21,7 +24,7 @@ import (
 )
 
 func TestFailNext(t *testing.T) {
-	db, _ := newDB(t)
+	db := newDB(t)
 	ctx := context.Background()
 	boom := errors.New("boom")
 	get := func() error {
@@ -68,39 +71,89 @@ func TestFailNext(t *testing.T) {
 }
 
 // TestFaultsLookLikeTheSDKs checks each injected fault against the shape
-// a *dynamodb.Client returns once its retryer gives up, and against the
-// SDK's own retry rules, which code under test may use to classify it.
+// a *dynamodb.Client returns for it (once its retryer gives up, for what
+// it retries), and against the SDK's own retry rules, which code under
+// test may use to classify it.
 func TestFaultsLookLikeTheSDKs(t *testing.T) {
+	const requestID = "RequestID: FAKE00000000000000000000000000000000000000000000000000"
+	reset := &net.OpError{Op: "read", Net: "tcp",
+		Source: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 49152},
+		Addr:   &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 443},
+		Err:    os.NewSyscallError("read", syscall.ECONNRESET)}
 	tests := []struct {
-		name   string
-		inject func(db *fake.DB)
-		want   string // the error, as the SDK words it
-		check  func(error) bool
+		name    string
+		err     error
+		want    string // the error, as the SDK words it
+		check   func(error) bool
+		retried bool // the SDK would have retried it, so it says it gave up
 	}{
-		{"throttling", func(db *fake.DB) { db.ThrottleNext("GetItem", 1) },
-			"operation error DynamoDB: GetItem, exceeded maximum number of attempts, 3, https response error StatusCode: 400, RequestID: FAKE00000000000000000000000000000000000000000000000000, ProvisionedThroughputExceededException: The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.",
+		{"throttling", &types.ProvisionedThroughputExceededException{Message: aws.String("Throughput exceeds the current capacity of your table or index.")},
+			"operation error DynamoDB: GetItem, exceeded maximum number of attempts, 3, https response error StatusCode: 400, " + requestID + ", ProvisionedThroughputExceededException: Throughput exceeds the current capacity of your table or index.",
 			func(err error) bool {
 				var pte *types.ProvisionedThroughputExceededException
-				return errors.As(err, &pte)
-			}},
-		{"server error", func(db *fake.DB) { db.FailNext("GetItem", 1, fake.ServerError()) },
-			"operation error DynamoDB: GetItem, exceeded maximum number of attempts, 3, https response error StatusCode: 500, RequestID: FAKE00000000000000000000000000000000000000000000000000, InternalServerError: Internal server error",
+				var re *awshttp.ResponseError
+				return errors.As(err, &pte) && errors.As(err, &re) && re.HTTPStatusCode() == 400
+			}, true},
+		{"request limit", &types.RequestLimitExceeded{},
+			"operation error DynamoDB: GetItem, exceeded maximum number of attempts, 3, https response error StatusCode: 400, " + requestID + ", RequestLimitExceeded: ",
+			func(err error) bool {
+				var rle *types.RequestLimitExceeded
+				return errors.As(err, &rle)
+			}, true},
+		{"server error", &types.InternalServerError{Message: aws.String("Internal server error")},
+			"operation error DynamoDB: GetItem, exceeded maximum number of attempts, 3, https response error StatusCode: 500, " + requestID + ", InternalServerError: Internal server error",
 			func(err error) bool {
 				var re *awshttp.ResponseError
 				var ise *types.InternalServerError
 				return errors.As(err, &re) && re.HTTPStatusCode() == 500 && errors.As(err, &ise)
-			}},
-		{"network error", func(db *fake.DB) { db.FailNext("GetItem", 1, fake.NetworkError()) },
+			}, true},
+		{"client error, not retried", &types.ResourceNotFoundException{Message: aws.String("Requested resource not found")},
+			"operation error DynamoDB: GetItem, https response error StatusCode: 400, " + requestID + ", ResourceNotFoundException: Requested resource not found",
+			func(err error) bool {
+				var rnf *types.ResourceNotFoundException
+				return errors.As(err, &rnf)
+			}, false},
+		{"validation error", &smithy.GenericAPIError{Code: "ValidationException", Message: "bad", Fault: smithy.FaultClient},
+			"operation error DynamoDB: GetItem, https response error StatusCode: 400, " + requestID + ", api error ValidationException: bad",
+			func(err error) bool {
+				var ae smithy.APIError
+				return errors.As(err, &ae) && ae.ErrorCode() == "ValidationException"
+			}, false},
+		{"network error", reset,
 			"operation error DynamoDB: GetItem, exceeded maximum number of attempts, 3, request send failed, read tcp 127.0.0.1:49152->127.0.0.1:443: read: connection reset by peer",
 			func(err error) bool {
 				var rse *smithyhttp.RequestSendError
-				return errors.As(err, &rse)
-			}},
+				return errors.As(err, &rse) && errors.Is(err, syscall.ECONNRESET)
+			}, true},
+		{"bare errno", syscall.ECONNRESET,
+			"operation error DynamoDB: GetItem, exceeded maximum number of attempts, 3, request send failed, connection reset by peer",
+			func(err error) bool {
+				var rse *smithyhttp.RequestSendError
+				return errors.As(err, &rse) && errors.Is(err, syscall.ECONNRESET)
+			}, true},
+		{"deadline", context.DeadlineExceeded,
+			"operation error DynamoDB: GetItem, canceled, context deadline exceeded",
+			func(err error) bool {
+				var ce *smithy.CanceledError
+				return errors.As(err, &ce) && errors.Is(err, context.DeadlineExceeded)
+			}, false},
+		{"canceled", context.Canceled,
+			"operation error DynamoDB: GetItem, canceled, context canceled",
+			func(err error) bool {
+				var ce *smithy.CanceledError
+				return errors.As(err, &ce) && errors.Is(err, context.Canceled)
+			}, false},
+		{"shaped by the test", &retry.MaxAttemptsError{Attempt: 5, Err: &smithyhttp.RequestSendError{Err: reset}},
+			"operation error DynamoDB: GetItem, exceeded maximum number of attempts, 5, request send failed, read tcp 127.0.0.1:49152->127.0.0.1:443: read: connection reset by peer",
+			func(err error) bool {
+				var mae *retry.MaxAttemptsError
+				return errors.As(err, &mae) && mae.Attempt == 5
+			}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			db := fake.NewSessions()
-			tt.inject(db)
+			db := fake.New("sessions")
+			db.FailNext("GetItem", 1, tt.err)
 			_, err := db.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: aws.String("sessions"), Key: item{"id": s("a")}})
 			if diff := cmp.Diff(tt.want, errString(err)); diff != "" {
 				t.Errorf("error mismatch (-want +got):\n%s", diff)
@@ -108,13 +161,22 @@ func TestFaultsLookLikeTheSDKs(t *testing.T) {
 			if !tt.check(err) {
 				t.Errorf("error %v does not unwrap as the SDK's does", err)
 			}
-			var mae *retry.MaxAttemptsError
-			if !errors.As(err, &mae) {
-				t.Errorf("error %v does not say the retryer gave up", err)
+			var oe *smithy.OperationError
+			if !errors.As(err, &oe) || oe.Operation() != "GetItem" || oe.Service() != "DynamoDB" {
+				t.Errorf("error %v is not a *smithy.OperationError of DynamoDB GetItem", err)
 			}
-			// The SDK's rules would have retried the attempt inside.
-			if got := retry.IsErrorRetryables(retry.DefaultRetryables).IsErrorRetryable(mae.Err); got != aws.TrueTernary {
-				t.Errorf("the SDK classes the attempt's error %v as retryable = %v, want true", mae.Err, got)
+			var mae *retry.MaxAttemptsError
+			if diff := cmp.Diff(tt.retried, errors.As(err, &mae)); diff != "" {
+				t.Errorf("error %v says the retryer gave up mismatch (-want +got):\n%s", err, diff)
+			}
+			// The SDK's rules would have retried the last attempt's error
+			// inside, and would not retry what it does not give up on.
+			inner := oe.Err
+			if tt.retried {
+				inner = mae.Err
+			}
+			if got := retry.IsErrorRetryables(retry.DefaultRetryables).IsErrorRetryable(inner) == aws.TrueTernary; got != tt.retried {
+				t.Errorf("the SDK classes %v as retryable: %v, want %v", inner, got, tt.retried)
 			}
 		})
 	}
@@ -128,7 +190,7 @@ func errString(err error) string {
 }
 
 func TestLoseResponseNext(t *testing.T) {
-	db := fake.NewSessions()
+	db := fake.New("sessions")
 	ctx := context.Background()
 	db.LoseResponseNext("PutItem", 1)
 	// A create-only write: its first attempt lands, the response is lost,
@@ -174,13 +236,13 @@ func TestContext(t *testing.T) {
 		{"deadline during latency", func() (context.Context, context.CancelFunc) {
 			return context.WithTimeout(context.Background(), time.Millisecond)
 		}, time.Hour, context.DeadlineExceeded},
-		{"short latency then success", func() (context.Context, context.CancelFunc) {
+		{"no latency", func() (context.Context, context.CancelFunc) {
 			return context.WithCancel(context.Background())
-		}, time.Millisecond, nil},
+		}, 0, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			db, _ := newDB(t)
+			db := newDB(t)
 			db.SetLatency(tt.latency)
 			ctx, cancel := tt.ctx()
 			defer cancel()
@@ -212,13 +274,13 @@ func TestContext(t *testing.T) {
 	}
 }
 
-// TestLatencyFollowsTheClock: on the standing clock of NewSessions, a call
-// held by latency returns once the test has moved the clock past it, and
-// not by waiting.
+// TestLatencyFollowsTheClock: on the DB's standing clock, a call held by
+// latency returns once the test has moved the clock past it, and not by
+// waiting.
 func TestLatencyFollowsTheClock(t *testing.T) {
-	db := fake.NewSessions()
+	db := fake.New("sessions")
 	db.SetLatency(time.Minute)
-	start := db.Clock().Now()
+	start := db.Now()
 	done := make(chan error, 1)
 	go func() {
 		_, err := db.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: aws.String("sessions"), Key: item{"id": s("a")}})
@@ -233,19 +295,19 @@ func TestLatencyFollowsTheClock(t *testing.T) {
 			if err != nil {
 				t.Fatalf("GetItem: %v", err)
 			}
-			if moved := db.Clock().Now().Sub(start); moved < time.Minute {
+			if moved := db.Now().Sub(start); moved < time.Minute {
 				t.Errorf("the call returned after the clock moved %v, want at least a minute", moved)
 			}
 			return
 		default:
-			db.Clock().Advance(time.Second)
+			db.Advance(time.Second)
 			runtime.Gosched()
 		}
 	}
 }
 
 func TestReplicaLagConvergesWithTheClock(t *testing.T) {
-	db := fake.NewSessions()
+	db := fake.New("sessions")
 	ctx := context.Background()
 	db.SetReplicaLag(time.Second)
 	mustPut(t, db, "sessions", item{"id": s("a"), "v": n("1")})
@@ -270,7 +332,7 @@ func TestReplicaLagConvergesWithTheClock(t *testing.T) {
 		{time.Millisecond, "2", "2"},
 	}
 	for _, st := range steps {
-		db.Clock().Advance(st.advance)
+		db.Advance(st.advance)
 		got := [2]string{read(false), read(true)}
 		if diff := cmp.Diff([2]string{st.eventual, st.stronglyRead}, got); diff != "" {
 			t.Errorf("after %v more: eventual and strong reads mismatch (-want +got):\n%s", st.advance, diff)
@@ -279,28 +341,27 @@ func TestReplicaLagConvergesWithTheClock(t *testing.T) {
 }
 
 func TestCallsRecordWhatHappened(t *testing.T) {
-	db := fake.NewSessions()
+	db := fake.New("sessions")
 	ctx := context.Background()
 	mustPut(t, db, "sessions", item{"id": s("session#a")})
-	db.ThrottleNext("GetItem", 1)
-	_, _ = db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("sessions"), Key: item{"id": s("session#a")}})
+	db.FailNext("GetItem", 1, &types.ProvisionedThroughputExceededException{Message: aws.String("slow down")})
+	_, _ = db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("sessions"), Key: item{"id": s("session#a")}, ConsistentRead: aws.Bool(true)})
 	_, _ = db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String("sessions"), Key: item{"id": s("session#a")},
 		UpdateExpression: aws.String("SET #d = :d"), ConditionExpression: aws.String("attribute_exists(#x)"),
 		ExpressionAttributeNames: map[string]string{"#d": "sess", "#x": "x"}, ExpressionAttributeValues: item{":d": s("{}")}})
-	var lines []string
-	for _, c := range db.Calls() {
-		lines = append(lines, c.String())
-	}
+	_, _ = db.Query(ctx, &dynamodb.QueryInput{TableName: aws.String("sessions"), IndexName: aws.String("owner-index"),
+		KeyConditionExpression: aws.String("#o = :o"), ExpressionAttributeNames: map[string]string{"#o": "owner"},
+		ExpressionAttributeValues: item{":o": s("ada")}})
+	_, _ = db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String("nope"), Key: item{"id": s("x")}})
 	want := []string{
 		"#1 PutItem sessions (1 attributes): ok",
-		"#2 GetItem sessions id=session#a: exceeded maximum number of attempts, 3, https response error StatusCode: 400, RequestID: FAKE00000000000000000000000000000000000000000000000000, ProvisionedThroughputExceededException: The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.",
+		"#2 GetItem sessions id=session#a (strong): exceeded maximum number of attempts, 3, https response error StatusCode: 400, RequestID: FAKE00000000000000000000000000000000000000000000000000, ProvisionedThroughputExceededException: slow down",
 		"#3 UpdateItem sessions id=session#a SET #d = :d IF attribute_exists(#x): ConditionalCheckFailedException: The conditional request failed",
+		"#4 Query sessions INDEX owner-index #o = :o: ok",
+		"#5 DeleteItem nope id=x: ResourceNotFoundException: Requested resource not found",
 	}
-	if diff := cmp.Diff(want, lines); diff != "" {
+	if diff := cmp.Diff(want, db.Calls()); diff != "" {
 		t.Errorf("calls mismatch (-want +got):\n%s", diff)
-	}
-	if c := db.Calls()[2]; c.Op != "UpdateItem" || c.Table != "sessions" || !c.At.Equal(db.Clock().Now()) {
-		t.Errorf("call #3 = %+v", c)
 	}
 	db.ResetStats()
 	if got := db.Calls(); len(got) != 0 {
@@ -309,43 +370,12 @@ func TestCallsRecordWhatHappened(t *testing.T) {
 }
 
 func TestCallsKeepTheLastThousand(t *testing.T) {
-	db := fake.NewSessions()
+	db := fake.New("sessions")
 	for range 1005 {
 		_, _ = db.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: aws.String("sessions"), Key: item{"id": s("a")}})
 	}
 	calls := db.Calls()
-	if len(calls) != 1000 || calls[0].Seq != 6 || calls[999].Seq != 1005 {
-		t.Errorf("kept %d calls, #%d to #%d; want 1000, #6 to #1005", len(calls), calls[0].Seq, calls[len(calls)-1].Seq)
-	}
-}
-
-func TestNewSessions(t *testing.T) {
-	db := fake.NewSessions(func(st *fake.SessionTable) { st.Name, st.OwnerIndex = "carts", "byOwner" })
-	ctx := context.Background()
-	if calls := db.Stats().Calls; len(calls) != 0 {
-		t.Errorf("setup left calls in the stats: %v", calls)
-	}
-	out, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String("carts")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ttl, err := db.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String("carts")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	got = append(got, aws.ToString(out.Table.KeySchema[0].AttributeName), string(out.Table.BillingModeSummary.BillingMode),
-		aws.ToString(ttl.TimeToLiveDescription.AttributeName), aws.ToString(out.Table.GlobalSecondaryIndexes[0].IndexName),
-		aws.ToString(out.Table.GlobalSecondaryIndexes[0].KeySchema[0].AttributeName), db.Clock().Now().Format(time.RFC3339))
-	want := []string{"id", "PAY_PER_REQUEST", "expires", "byOwner", "owner", "2025-01-01T00:00:00Z"}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("table mismatch (-want +got):\n%s", diff)
-	}
-	if !strings.Contains(func() (msg string) {
-		defer func() { msg, _ = recover().(string) }()
-		fake.NewSessions(func(st *fake.SessionTable) { st.Name = "x" })
-		return ""
-	}(), "fake.NewSessions: ") {
-		t.Error("NewSessions with an invalid table name did not panic with a message naming it")
+	if len(calls) != 1000 || !strings.HasPrefix(calls[0], "#6 ") || !strings.HasPrefix(calls[999], "#1005 ") {
+		t.Errorf("kept %d calls, %q to %q; want 1000, #6 to #1005", len(calls), calls[0], calls[len(calls)-1])
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -29,21 +28,11 @@ func b(v []byte) types.AttributeValue { return &types.AttributeValueMemberB{Valu
 // unexported, empty marker field.
 var avCmp = cmp.Options{cmp.Exporter(func(reflect.Type) bool { return true }), cmpopts.EquateEmpty()}
 
-// testClock is a clock a test moves by hand.
-type testClock struct{ now time.Time }
-
-func (c *testClock) Now() time.Time          { return c.now }
-func (c *testClock) Advance(d time.Duration) { c.now = c.now.Add(d) }
-
-var epoch = time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
-
 // newDB returns a DB with two tables: "sessions" keyed by id (S), and
 // "events" keyed by pk (S) and sk (N).
-func newDB(t testing.TB) (*fake.DB, *testClock) {
+func newDB(t testing.TB) *fake.DB {
 	t.Helper()
-	clock := &testClock{now: epoch}
-	db := fake.New(func(o *fake.Options) { o.Clock = clock.Now })
-	ctx := context.Background()
+	db := fake.New()
 	mustCreate(t, db, &dynamodb.CreateTableInput{
 		TableName:            aws.String("sessions"),
 		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("id"), AttributeType: types.ScalarAttributeTypeS}},
@@ -62,9 +51,8 @@ func newDB(t testing.TB) (*fake.DB, *testClock) {
 		},
 		ProvisionedThroughput: &types.ProvisionedThroughput{ReadCapacityUnits: aws.Int64(5), WriteCapacityUnits: aws.Int64(5)},
 	})
-	_ = ctx
 	db.ResetStats()
-	return db, clock
+	return db
 }
 
 func mustCreate(t testing.TB, db *fake.DB, in *dynamodb.CreateTableInput) {

@@ -21,8 +21,8 @@ import (
 //     attributes (none for KEYS_ONLY, the listed ones for INCLUDE, all for
 //     ALL), and a Query of the index reads and returns entries;
 //   - eventually consistent: a Query of an index cannot ask for a strongly
-//     consistent read, and with stale reads on it sees the entries of the
-//     versions stale table reads see;
+//     consistent read, and while replicas lag ([DB.SetReplicaLag]) it sees
+//     the entries of the versions lagging table reads see;
 //   - a write to the table writes each index it changes: one write of the
 //     entry's size to add or remove an entry, one of the larger entry's
 //     size to change projected attributes in place, and two (a delete and
@@ -257,7 +257,7 @@ func longType(t types.ScalarAttributeType) string {
 }
 
 // describe reports the index as DescribeTable does.
-func (ix *index) describe(t *table, region, account string) types.GlobalSecondaryIndexDescription {
+func (ix *index) describe(t *table) types.GlobalSecondaryIndexDescription {
 	var count, size int64
 	for e := range ix.entries.all() {
 		if !e.prev {
@@ -267,7 +267,7 @@ func (ix *index) describe(t *table, region, account string) types.GlobalSecondar
 	}
 	d := types.GlobalSecondaryIndexDescription{
 		IndexName:      aws.String(ix.name),
-		IndexArn:       aws.String(fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s/index/%s", region, account, t.name, ix.name)),
+		IndexArn:       aws.String(fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s/index/%s", region, accountID, t.name, ix.name)),
 		IndexStatus:    types.IndexStatusActive,
 		KeySchema:      copyKeySchema(ix.keySchema),
 		Projection:     &types.Projection{ProjectionType: ix.projection, NonKeyAttributes: slices.Clone(ix.include)},

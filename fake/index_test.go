@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -20,7 +21,7 @@ import (
 
 func newIndexedDB(t *testing.T) *fake.DB {
 	t.Helper()
-	db, _ := newDB(t)
+	db := newDB(t)
 	in := ownerTable()
 	in.TableName = aws.String("owned")
 	mustCreate(t, db, in)
@@ -120,7 +121,7 @@ func TestIndexReadsAreStaleWithTheTable(t *testing.T) {
 	ctx := context.Background()
 	mustPut(t, db, "owned", owned("a", "u1"))
 	mustPut(t, db, "owned", owned("b", "u1"))
-	db.SetStaleReads(true)
+	db.SetReplicaLag(time.Hour)
 	mustPut(t, db, "owned", owned("new", "u1"))
 	if _, err := db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String("owned"), Key: item{"id": s("a")}}); err != nil {
 		t.Fatal(err)
@@ -136,7 +137,7 @@ func TestIndexReadsAreStaleWithTheTable(t *testing.T) {
 	if got := ownerIDs(t, db, "u2"); got != nil {
 		t.Errorf("stale index read of u2 = %v, want none yet", got)
 	}
-	db.SetStaleReads(false)
+	db.SetReplicaLag(0)
 	if diff := cmp.Diff([]string{"new"}, ownerIDs(t, db, "u1")); diff != "" {
 		t.Errorf("settled index read of u1 mismatch (-want +got):\n%s", diff)
 	}
@@ -203,7 +204,7 @@ func TestQueryStopsAfterOneMegabyte(t *testing.T) {
 }
 
 func TestBatchGetItemUnprocessedBeyond16MB(t *testing.T) {
-	db, _ := newDB(t)
+	db := newDB(t)
 	var keys []item
 	for i := range 45 {
 		id := string(rune('A'+i/26)) + string(rune('a'+i%26))

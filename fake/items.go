@@ -135,8 +135,8 @@ func current(t *table, enc string) map[string]types.AttributeValue {
 }
 
 // GetItem reads one item. ConsistentRead selects a strongly consistent
-// read; otherwise, with [DB.SetStaleReads] on, the read may see the
-// previous version. A missing item costs the minimum read.
+// read; otherwise, while replicas lag ([DB.SetReplicaLag]), the read may
+// see the previous version. A missing item costs the minimum read.
 func (db *DB) GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
 	return call(db, ctx, "GetItem", in, db.getItem)
 }

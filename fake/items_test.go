@@ -63,7 +63,7 @@ func TestPutItemValidation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			db, _ := newDB(t)
+			db := newDB(t)
 			_, err := db.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String(tt.table), Item: tt.item})
 			if diff := cmp.Diff(tt.want, apiError(err)); diff != "" {
 				t.Errorf("PutItem error mismatch (-want +got):\n%s", diff)
@@ -75,7 +75,7 @@ func TestPutItemValidation(t *testing.T) {
 func TestSortKeyLimit(t *testing.T) {
 	// Sort keys are limited to 1024 bytes; a binary sort key makes the
 	// boundary exact.
-	db, _ := newDB(t)
+	db := newDB(t)
 	mustCreate(t, db, &dynamodb.CreateTableInput{
 		TableName: aws.String("blobs"),
 		AttributeDefinitions: []types.AttributeDefinition{
@@ -126,7 +126,7 @@ func TestKeyParameterValidation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			db, _ := newDB(t)
+			db := newDB(t)
 			ctx := context.Background()
 			_, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(tt.table), Key: tt.key})
 			if diff := cmp.Diff(tt.want, apiError(err)); diff != "" {
@@ -145,7 +145,7 @@ func TestKeyParameterValidation(t *testing.T) {
 }
 
 func TestNumbersAreCanonical(t *testing.T) {
-	db, _ := newDB(t)
+	db := newDB(t)
 	ctx := context.Background()
 	mustPut(t, db, "events", item{"pk": s("a"), "sk": n("1.50"), "x": n("0012.3400"), "e": n("1E3"), "neg": n("-0.0050")})
 	// The sort key is found by its value, not its spelling.
@@ -160,7 +160,7 @@ func TestNumbersAreCanonical(t *testing.T) {
 }
 
 func TestWriteAndReadBack(t *testing.T) {
-	db, _ := newDB(t)
+	db := newDB(t)
 	ctx := context.Background()
 	table := aws.String("sessions")
 	key := item{"id": s("a")}
@@ -221,7 +221,7 @@ func TestReturnValuesAllowed(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.rv), func(t *testing.T) {
-			db, _ := newDB(t)
+			db := newDB(t)
 			ctx := context.Background()
 			_, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("sessions"), Item: item{"id": s("a")}, ReturnValues: tt.rv})
 			if diff := cmp.Diff(tt.put, apiError(err)); diff != "" {
@@ -304,7 +304,7 @@ func TestUpdateItem(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			db, _ := newDB(t)
+			db := newDB(t)
 			ctx := context.Background()
 			if tt.seed {
 				mustPut(t, db, "sessions", seed)
@@ -351,7 +351,7 @@ func TestConditionalCheckFailed(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			db, _ := newDB(t)
+			db := newDB(t)
 			ctx := context.Background()
 			if tt.seed {
 				mustPut(t, db, "sessions", old)
@@ -413,7 +413,7 @@ func TestConditionalCheckFailed(t *testing.T) {
 }
 
 func TestDeepCopies(t *testing.T) {
-	db, _ := newDB(t)
+	db := newDB(t)
 	ctx := context.Background()
 	in := item{"id": s("a"), "l": &types.AttributeValueMemberL{Value: []types.AttributeValue{s("x")}}, "b": b([]byte("raw"))}
 	mustPut(t, db, "sessions", in)
@@ -505,7 +505,7 @@ func TestNotImplementedNamed(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			db, _ := newDB(t)
+			db := newDB(t)
 			err := tt.call(context.Background(), db)
 			if diff := cmp.Diff(tt.want, apiError(err)); diff != "" {
 				t.Errorf("error mismatch (-want +got):\n%s", diff)
@@ -523,7 +523,7 @@ func TestNotImplementedNamed(t *testing.T) {
 }
 
 func TestPutRaw(t *testing.T) {
-	db, _ := newDB(t)
+	db := newDB(t)
 	// PutRaw accepts what PutItem refuses: here an empty set, left by some
 	// older writer.
 	raw := item{"id": s("a"), "legacy": &types.AttributeValueMemberSS{}}

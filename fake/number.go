@@ -113,26 +113,6 @@ digitLoop:
 	return decimal{coef: coef, exp: exp}, true
 }
 
-// normalize strips trailing zeros so that equal values compare equal
-// structurally and print canonically.
-func (d decimal) normalize() decimal {
-	if d.coef.Sign() == 0 {
-		return decimal{coef: new(big.Int)}
-	}
-	c := new(big.Int).Set(d.coef)
-	exp := d.exp
-	q, r := new(big.Int), new(big.Int)
-	for {
-		q.QuoRem(c, bigTen, r)
-		if r.Sign() != 0 {
-			break
-		}
-		c, q = q, c
-		exp++
-	}
-	return decimal{coef: c, exp: exp}
-}
-
 func (d decimal) digits() int {
 	if d.coef.Sign() == 0 {
 		return 0

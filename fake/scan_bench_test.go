@@ -17,7 +17,7 @@ import (
 func BenchmarkFullScan(b *testing.B) {
 	for _, size := range []int{1000, 10000, 100000} {
 		b.Run(fmt.Sprintf("items=%d", size), func(b *testing.B) {
-			db, _ := newDB(b)
+			db := newDB(b)
 			for i := range size {
 				mustPut(b, db, "sessions", item{"id": s("session#" + strconv.Itoa(i)), "sess": s("{}"), "expires": n("1700000000")})
 			}
@@ -51,7 +51,7 @@ func BenchmarkFullScan(b *testing.B) {
 // items take minutes) allocates in proportion to the table and fails.
 func TestScanPageCostIndependentOfTableSize(t *testing.T) {
 	perPage := func(size int) uint64 {
-		db, _ := newDB(t)
+		db := newDB(t)
 		for i := range size {
 			mustPut(t, db, "sessions", item{"id": s("session#" + strconv.Itoa(i))})
 		}

@@ -49,7 +49,7 @@ func scanAll(t *testing.T, db *fake.DB, in dynamodb.ScanInput) (ids []string, pa
 }
 
 func TestScanPagination(t *testing.T) {
-	db, _ := newDB(t)
+	db := newDB(t)
 	all := seedSessions(t, db, 50)
 	ids, pages := scanAll(t, db, dynamodb.ScanInput{TableName: aws.String("sessions"), Limit: aws.Int32(7)})
 	sort.Strings(ids)
@@ -63,7 +63,7 @@ func TestScanPagination(t *testing.T) {
 }
 
 func TestScanSegments(t *testing.T) {
-	db, _ := newDB(t)
+	db := newDB(t)
 	all := seedSessions(t, db, 60)
 	var union []string
 	seen := map[string]int{}
@@ -103,7 +103,7 @@ func TestScanCapacity(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			db, _ := newDB(t)
+			db := newDB(t)
 			for i, size := range tt.sizes {
 				id := fmt.Sprintf("%c", 'a'+i)
 				mustPut(t, db, "sessions", item{"id": s(id), "d": s(strings.Repeat("x", size-4))})
@@ -126,7 +126,7 @@ func TestScanCapacity(t *testing.T) {
 }
 
 func TestScanStopsAfterOneMegabyte(t *testing.T) {
-	db, _ := newDB(t)
+	db := newDB(t)
 	for i := range 5 {
 		mustPut(t, db, "sessions", item{"id": s(fmt.Sprintf("big%d", i)), "d": s(strings.Repeat("x", 300*1024))})
 	}
@@ -153,7 +153,7 @@ func TestScanErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			db, _ := newDB(t)
+			db := newDB(t)
 			tt.in.TableName = aws.String("sessions")
 			_, err := db.Scan(context.Background(), &tt.in)
 			if diff := cmp.Diff(validation(tt.want), apiError(err)); diff != "" {
@@ -164,7 +164,7 @@ func TestScanErrors(t *testing.T) {
 }
 
 func TestScanOrdersSortKeysWithinAPartition(t *testing.T) {
-	db, _ := newDB(t)
+	db := newDB(t)
 	for _, sk := range []string{"10", "2", "-1", "1.5"} {
 		mustPut(t, db, "events", item{"pk": s("p"), "sk": n(sk)})
 	}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
-	"math/big"
 	"regexp"
 	"slices"
 	"strconv"
@@ -44,7 +43,7 @@ type table struct {
 	indexes []*index         // the global secondary indexes
 }
 
-// record holds one item and, while stale reads are on, the version an
+// record holds one item and, while replicas lag, the version an
 // eventually consistent replica still serves.
 type record struct {
 	key   map[string]types.AttributeValue // the key attributes, canonical
@@ -54,7 +53,7 @@ type record struct {
 	item  map[string]types.AttributeValue // nil once deleted
 	prev  map[string]types.AttributeValue // the version before the latest write
 	stale bool                            // prev is what a lagging replica serves…
-	until time.Time                       // …until then, unless replicas lag for good
+	until time.Time                       // …until then
 	// entries holds the record's entry in each index (nil where the item
 	// is not in it), and prevEntries those of prev while it is stale.
 	entries, prevEntries []*indexEntry
@@ -72,22 +71,20 @@ func (r *record) visible(strong bool, l lag) map[string]types.AttributeValue {
 }
 
 // lag is how far eventually consistent reads trail the latest writes at
-// one moment: not at all, by a duration of the DB's clock
-// ([DB.SetReplicaLag]), or until stale reads are turned off
-// ([DB.SetStaleReads]).
+// one moment: not at all, or by a duration of the DB's clock
+// ([DB.SetReplicaLag]).
 type lag struct {
-	forever bool
-	d       time.Duration
-	now     time.Time
+	d   time.Duration
+	now time.Time
 }
 
 // on reports whether a write should keep the version it replaces.
-func (l lag) on() bool { return l.forever || l.d > 0 }
+func (l lag) on() bool { return l.d > 0 }
 
 // behind reports whether eventually consistent reads of r still see its
 // previous version.
 func (l lag) behind(r *record) bool {
-	return r.stale && (l.forever || l.now.Before(r.until))
+	return r.stale && l.now.Before(r.until)
 }
 
 // newRecord makes the record of a canonical key, not yet stored.
@@ -284,7 +281,7 @@ func (t *table) checkKeyValues(key map[string]types.AttributeValue) error {
 	return nil
 }
 
-func (t *table) describe(region, account string) *types.TableDescription {
+func (t *table) describe() *types.TableDescription {
 	var count, size int64
 	for _, r := range t.records {
 		if r.item != nil {
@@ -295,7 +292,7 @@ func (t *table) describe(region, account string) *types.TableDescription {
 	created := t.created
 	d := &types.TableDescription{
 		TableName:                 aws.String(t.name),
-		TableArn:                  aws.String(fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", region, account, t.name)),
+		TableArn:                  aws.String(fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", region, accountID, t.name)),
 		TableId:                   aws.String(t.id),
 		TableStatus:               types.TableStatusActive,
 		AttributeDefinitions:      copyAttrDefs(t.attrDefs),
@@ -311,7 +308,7 @@ func (t *table) describe(region, account string) *types.TableDescription {
 		},
 	}
 	for _, ix := range t.indexes {
-		d.GlobalSecondaryIndexes = append(d.GlobalSecondaryIndexes, ix.describe(t, region, account))
+		d.GlobalSecondaryIndexes = append(d.GlobalSecondaryIndexes, ix.describe(t))
 	}
 	// A table that never chose a billing mode has no summary; DynamoDB
 	// reports one once the mode has been set explicitly.
@@ -400,10 +397,10 @@ func (db *DB) createTable(in *dynamodb.CreateTableInput) (*dynamodb.CreateTableO
 	if _, ok := db.tables[name]; ok {
 		return nil, &types.ResourceInUseException{Message: aws.String("Table already exists: " + name)}
 	}
-	t.created = db.clock.Now()
+	t.created = db.clock.now()
 	t.id = tableID(name, t.created)
 	db.tables[name] = t
-	return &dynamodb.CreateTableOutput{TableDescription: t.describe(db.region, db.accountID)}, nil
+	return &dynamodb.CreateTableOutput{TableDescription: t.describe()}, nil
 }
 
 // unsupportedTableOptions names the first CreateTable parameter the fake
@@ -654,7 +651,7 @@ func (db *DB) deleteTable(in *dynamodb.DeleteTableInput) (*dynamodb.DeleteTableO
 	if t.deletionProtection {
 		return nil, validationError("Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.")
 	}
-	d := t.describe(db.region, db.accountID)
+	d := t.describe()
 	d.TableStatus = types.TableStatusDeleting
 	delete(db.tables, t.name)
 	return &dynamodb.DeleteTableOutput{TableDescription: d}, nil
@@ -677,11 +674,13 @@ func (db *DB) describeTable(in *dynamodb.DescribeTableInput) (*dynamodb.Describe
 	if !ok {
 		return nil, tableNotFoundNamed(*in.TableName)
 	}
-	return &dynamodb.DescribeTableOutput{Table: t.describe(db.region, db.accountID)}, nil
+	return &dynamodb.DescribeTableOutput{Table: t.describe()}, nil
 }
 
 // UpdateTimeToLive enables or disables TTL on an attribute. The change is
 // immediate; DynamoDB's one-hour wait between changes is not enforced.
+// Like DynamoDB's sweeper within a test's span, the fake deletes no
+// expired item (see the package documentation).
 func (db *DB) UpdateTimeToLive(ctx context.Context, in *dynamodb.UpdateTimeToLiveInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateTimeToLiveOutput, error) {
 	return call(db, ctx, "UpdateTimeToLive", in, db.updateTimeToLive)
 }
@@ -758,47 +757,10 @@ func (db *DB) describeTimeToLive(in *dynamodb.DescribeTimeToLiveInput) (*dynamod
 	return &dynamodb.DescribeTimeToLiveOutput{TimeToLiveDescription: d}, nil
 }
 
-// SweepExpired deletes, in every table with TTL enabled, the items whose
-// TTL attribute is a number of epoch seconds earlier than the DB's Clock,
-// as DynamoDB's background sweeper eventually does, and returns how many
-// it deleted. Like DynamoDB it ignores items whose TTL attribute is
-// missing or not a number, and items that expired more than five years
-// ago (a TTL in milliseconds, for instance, is far in the future and never
-// expires). The deletes consume no capacity and are not counted as calls.
-func (db *DB) SweepExpired() int {
-	now := db.clock.Now()
-	nowSec := decimal{coef: big.NewInt(now.UnixNano()), exp: -9}.normalize()
-	oldest := decimal{coef: big.NewInt(now.AddDate(-5, 0, 0).Unix())}.normalize()
-	db.mu.Lock()
-	defer db.mu.Unlock()
-	n := 0
-	for _, t := range db.tables {
-		if !t.ttlEnabled {
-			continue
-		}
-		for enc, r := range t.records {
-			if r.item == nil {
-				continue
-			}
-			v, ok := r.item[t.ttlAttr].(*types.AttributeValueMemberN)
-			if !ok {
-				continue
-			}
-			exp, ok := numberOf(v.Value)
-			if !ok || exp.cmp(nowSec) >= 0 || exp.cmp(oldest) < 0 {
-				continue
-			}
-			t.write(r.key, enc, nil, db.lag())
-			n++
-		}
-	}
-	return n
-}
-
 // Item returns a copy of the latest version of the item with the given key,
-// as a strongly consistent read would, without consuming capacity or
-// counting a call. It reports false when the table or the item does not
-// exist.
+// as a strongly consistent read would, without consuming capacity,
+// counting or recording a call, or meeting an injected fault or latency.
+// It reports false when the table or the item does not exist.
 func (db *DB) Item(tableName string, key map[string]types.AttributeValue) (map[string]types.AttributeValue, bool) {
 	db.mu.Lock()
 	defer db.mu.Unlock()
@@ -819,9 +781,10 @@ func (db *DB) Item(tableName string, key map[string]types.AttributeValue) (map[s
 
 // PutRaw stores a copy of item as is, to seed a test with data that the
 // API would refuse or that an older writer left behind: no expression,
-// size or value validation, no capacity, no call counted, and no stale
-// version. The table must exist and the item must carry its key
-// attributes with the right types.
+// size or value validation, no capacity, no call counted or recorded, no
+// injected fault or latency, and no lagging version (eventually
+// consistent reads see it at once). The table must exist and the item
+// must carry its key attributes with the right types.
 func (db *DB) PutRaw(tableName string, item map[string]types.AttributeValue) error {
 	db.mu.Lock()
 	defer db.mu.Unlock()

@@ -13,7 +13,7 @@ import (
 )
 
 func TestDescribeTable(t *testing.T) {
-	db, _ := newDB(t)
+	db := newDB(t)
 	ctx := context.Background()
 	mustPut(t, db, "sessions", item{"id": s("a"), "v": s("xyz")})
 
@@ -57,13 +57,13 @@ func TestDescribeTable(t *testing.T) {
 		{"sessions", summary{
 			Status: types.TableStatusActive, Billing: types.BillingModePayPerRequest,
 			Keys: []string{"id:HASH"}, ItemCount: 1, SizeBytes: 2 + 1 + 1 + 3,
-			Arn: "arn:aws:dynamodb:us-east-1:000000000000:table/sessions", Created: epoch.String(),
+			Arn: "arn:aws:dynamodb:us-east-1:000000000000:table/sessions", Created: db.Now().String(),
 		}},
 		{"events", summary{
 			// No BillingMode in CreateTable: PROVISIONED by default, no summary.
 			Status: types.TableStatusActive, RCU: 5, WCU: 5,
 			Keys: []string{"pk:HASH", "sk:RANGE"},
-			Arn:  "arn:aws:dynamodb:us-east-1:000000000000:table/events", Created: epoch.String(),
+			Arn:  "arn:aws:dynamodb:us-east-1:000000000000:table/events", Created: db.Now().String(),
 		}},
 	}
 	for _, tt := range tests {
@@ -129,7 +129,7 @@ func TestCreateTableErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			db, _ := newDB(t)
+			db := newDB(t)
 			_, err := db.CreateTable(context.Background(), &tt.in)
 			if diff := cmp.Diff(tt.want, apiError(err)); diff != "" {
 				t.Errorf("CreateTable error mismatch (-want +got):\n%s", diff)
@@ -139,7 +139,7 @@ func TestCreateTableErrors(t *testing.T) {
 }
 
 func TestMissingTable(t *testing.T) {
-	db, _ := newDB(t)
+	db := newDB(t)
 	ctx := context.Background()
 	name := aws.String("nope")
 	key := item{"id": s("a")}
@@ -207,7 +207,7 @@ func TestMissingTable(t *testing.T) {
 }
 
 func TestDeleteTable(t *testing.T) {
-	db, _ := newDB(t)
+	db := newDB(t)
 	ctx := context.Background()
 	out, err := db.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String("sessions")})
 	if err != nil {
@@ -238,7 +238,7 @@ func TestDeleteTable(t *testing.T) {
 }
 
 func TestTimeToLiveSettings(t *testing.T) {
-	db, _ := newDB(t)
+	db := newDB(t)
 	ctx := context.Background()
 	table := aws.String("sessions")
 	update := func(attr string, on bool) error {
@@ -280,7 +280,7 @@ func TestTimeToLiveSettings(t *testing.T) {
 }
 
 func TestMissingParams(t *testing.T) {
-	db, _ := newDB(t)
+	db := newDB(t)
 	_, err := db.GetItem(context.Background(), &dynamodb.GetItemInput{})
 	var ipe smithy.InvalidParamsError
 	if !errors.As(err, &ipe) {

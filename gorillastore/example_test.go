@@ -1,15 +1,10 @@
 package gorillastore_test
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/dynamosession/dynamosession"
 	"github.com/dynamosession/dynamosession/codec"
@@ -21,13 +16,7 @@ import (
 // A store on the in-memory DynamoDB, used through gorilla's API: a login
 // that stores a value, then a page view that reads it, each a request.
 func Example() {
-	db := fake.New()
-	db.CreateTable(context.Background(), &dynamodb.CreateTableInput{
-		TableName:            aws.String("sessions"),
-		BillingMode:          types.BillingModePayPerRequest,
-		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("id"), AttributeType: types.ScalarAttributeTypeS}},
-		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: types.KeyTypeHash}},
-	})
+	db := fake.New("sessions")
 	repo, err := dynamosession.New[gorillastore.Record](db, "sessions", func(o *dynamosession.Options[gorillastore.Record]) {
 		o.Codec = codec.Msgpack[gorillastore.Record]()
 		o.TTL = ttl.Sliding(7 * 24 * time.Hour) // how long an idle session lives
@@ -56,5 +45,5 @@ func Example() {
 	fmt.Printf("%+v\n", db.Stats())
 	// Output:
 	// ada false <nil>
-	// {ReadUnits:0.5 WriteUnits:1 Calls:map[CreateTable:1 GetItem:1 PutItem:1]}
+	// {ReadUnits:0.5 WriteUnits:1 Calls:map[GetItem:1 PutItem:1]}
 }

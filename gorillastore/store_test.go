@@ -234,7 +234,7 @@ func TestLoginSurvivesStaleRead(t *testing.T) {
 	fk := fake.New()
 	e := newEnv(t, fk, fk)
 	b := newBrowser()
-	fk.SetStaleReads(true)
+	fk.SetReplicaLag(time.Hour)
 	b.save(e.store, func(s *sessions.Session) { s.Values["user"] = "ada" })
 	s, err := b.load(e.store)
 	if err != nil || s.Values["user"] != "ada" {

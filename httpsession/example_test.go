@@ -1,7 +1,6 @@
 package httpsession_test
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -9,10 +8,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/dynamosession/dynamosession"
 	"github.com/dynamosession/dynamosession/fake"
@@ -27,13 +22,7 @@ type Session struct {
 // The login flow of a small app, on the in-memory DynamoDB: anonymous
 // pages cost nothing, the login is one write, later pages one read each.
 func Example() {
-	db := fake.New()
-	db.CreateTable(context.Background(), &dynamodb.CreateTableInput{
-		TableName:            aws.String("sessions"),
-		BillingMode:          types.BillingModePayPerRequest,
-		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("id"), AttributeType: types.ScalarAttributeTypeS}},
-		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: types.KeyTypeHash}},
-	})
+	db := fake.New("sessions")
 	repo, err := dynamosession.New[Session](db, "sessions")
 	if err != nil {
 		panic(err)

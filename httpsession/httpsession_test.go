@@ -249,7 +249,7 @@ func TestBadCookiesStartFreshSessions(t *testing.T) {
 func TestStaleReadAfterLogin(t *testing.T) {
 	e := newEnv(t, nil)
 	b := newBrowser()
-	e.db.SetStaleReads(true)
+	e.db.SetReplicaLag(time.Hour)
 	b.do(e.handler(func(w http.ResponseWriter, r *http.Request, s *httpsession.State[Cart]) { s.Data.User = "ada" }), "POST", "/login")
 	e.calls()
 	var seen string

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/dynamosession/dynamosession"
@@ -21,16 +19,7 @@ import (
 // the service's own repository.
 func Example() {
 	ctx := context.Background()
-	db := fake.New() // a *dynamodb.Client in real life
-	_, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:            aws.String("sessions"),
-		BillingMode:          types.BillingModePayPerRequest,
-		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("id"), AttributeType: types.ScalarAttributeTypeS}},
-		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: types.KeyTypeHash}},
-	})
-	if err != nil {
-		panic(err)
-	}
+	db := fake.New("sessions") // a *dynamodb.Client in real life
 	exp := &types.AttributeValueMemberN{Value: fmt.Sprint(time.Now().Add(time.Hour).Unix())}
 	for id, sess := range map[string]string{
 		"sess:a": `{"cookie":{"path":"/"},"passport":{"user":"ada"},"orderId":9007199254740993}`,

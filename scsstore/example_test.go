@@ -1,13 +1,8 @@
 package scsstore_test
 
 import (
-	"context"
 	"fmt"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/dynamosession/dynamosession"
 	"github.com/dynamosession/dynamosession/codec"
@@ -19,13 +14,7 @@ import (
 // A store on the in-memory DynamoDB, driven as scs drives it. With scs:
 // sessionManager.Store = store.
 func Example() {
-	db := fake.New()
-	db.CreateTable(context.Background(), &dynamodb.CreateTableInput{
-		TableName:            aws.String("sessions"),
-		BillingMode:          types.BillingModePayPerRequest,
-		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("id"), AttributeType: types.ScalarAttributeTypeS}},
-		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: types.KeyTypeHash}},
-	})
+	db := fake.New("sessions")
 	repo, err := dynamosession.New[scsstore.Record](db, "sessions", func(o *dynamosession.Options[scsstore.Record]) {
 		o.Codec = codec.Msgpack[scsstore.Record]()
 		o.TTL = ttl.Sliding(24 * time.Hour) // scs's default Lifetime

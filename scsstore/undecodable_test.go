@@ -33,11 +33,11 @@ func TestUndecodableRecord(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(map[dynamosession.UndecodablePolicy]string{0: "keep", 1: "delete", 2: "fail"}[tt.policy], func(t *testing.T) {
-			db := fake.NewSessions()
+			db := fake.New("sessions")
 			repo, err := dynamosession.New[scsstore.Record](db, "sessions", func(o *dynamosession.Options[scsstore.Record]) {
 				o.Codec = codec.Msgpack[scsstore.Record]()
 				o.TTL = ttl.Sliding(24 * time.Hour)
-				o.Clock = db.Clock().Now
+				o.Clock = db.Now
 			})
 			if err != nil {
 				t.Fatal(err)

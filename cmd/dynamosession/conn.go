@@ -94,7 +94,7 @@ func (c *connFlags) connect(ctx context.Context, e *env, demo bool) (client, err
 		if e.db != nil {
 			return e.db, nil
 		}
-		db := fake.New(func(o *fake.Options) { o.Clock = e.now })
+		db := fake.New()
 		if demo {
 			if err := seedDemo(ctx, db, e.now()); err != nil {
 				return nil, fmt.Errorf("seeding the demo table: %w", err)

@@ -36,7 +36,7 @@ var now = time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)
 // demoDB returns an in-memory DynamoDB holding the demo table.
 func demoDB(t *testing.T) *fake.DB {
 	t.Helper()
-	db := fake.New(func(o *fake.Options) { o.Clock = func() time.Time { return now } })
+	db := fake.New()
 	if err := seedDemo(t.Context(), db, now); err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +240,7 @@ func TestCommands(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			db := fake.New(func(o *fake.Options) { o.Clock = func() time.Time { return now } })
+			db := fake.New()
 			if !c.empty {
 				db = demoDB(t)
 			}
@@ -459,7 +459,7 @@ func TestRevokeThenList(t *testing.T) {
 // finishes the job; the second run does, and ends only what was left.
 func TestRevokeFailsPartWay(t *testing.T) {
 	db := demoDB(t)
-	db.ThrottleNext("DeleteItem", 1)
+	db.FailNext("DeleteItem", 1, &types.ProvisionedThroughputExceededException{})
 	args := []string{"revoke", "-fake", "-owner", "grace"}
 	first := cli(t, t.Context(), db, nil, args...)
 	// Which of the three deletes, sent in parallel, was throttled varies:
@@ -504,7 +504,7 @@ func TestRevokeFailsPartWay(t *testing.T) {
 // by its ID, and without -hash-ids it matches no stored key, so nothing
 // is revoked rather than the session meant to be kept.
 func TestHashedIDs(t *testing.T) {
-	db := fake.New(func(o *fake.Options) { o.Clock = func() time.Time { return now } })
+	db := fake.New()
 	create := cli(t, t.Context(), db, nil, "create-table", "-fake", "-table", "hashed")
 	for i, id := range []string{"laptop-session-id", "phone-session-id"} {
 		at := now.Add(time.Duration(i-2) * time.Hour)

@@ -14,10 +14,6 @@ import (
 	"log"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
 	"github.com/dynamosession/dynamosession"
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/fake"
@@ -32,18 +28,12 @@ type Cart struct {
 
 func main() {
 	ctx := context.Background()
-	now := time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)
-	clock := func() time.Time { return now }
-
-	db := fake.New()
-	if err := createTable(ctx, db); err != nil {
-		log.Fatal(err)
-	}
+	db := fake.New("sessions") // a ready session table, on a clock this demo moves
 	repo, err := dynamosession.New[Cart](db, "sessions", func(o *dynamosession.Options[Cart]) {
 		o.Codec = codec.Msgpack[Cart]()          // smallest records
 		o.TTL = ttl.Sliding(14 * 24 * time.Hour) // two weeks idle timeout
 		o.Touch = ttl.TouchAfter(time.Hour)      // at most one expiry write an hour
-		o.Clock = clock                          // so this demo can move time
+		o.Clock = db.Now                         // the fake's clock, which this demo moves
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -66,21 +56,21 @@ func main() {
 
 	// Page views that only read: Save and Touch send nothing.
 	for range 3 {
-		now = now.Add(10 * time.Minute)
+		db.Advance(10 * time.Minute)
 		s, err := repo.Get(ctx, "a1b2c3")
 		if err != nil {
 			log.Fatal(err)
 		}
 		_ = repo.Save(ctx, s) // unchanged: no request
 		touched, _ := repo.Touch(ctx, s)
-		fmt.Printf("%s: %s has %v, touched=%v\n", now.Format("15:04"), s.Data.User, s.Data.Items, touched)
+		fmt.Printf("%s: %s has %v, touched=%v\n", db.Now().Format("15:04"), s.Data.User, s.Data.Items, touched)
 	}
 
 	// Two hours later the touch policy pays for one write to slide the expiry.
-	now = now.Add(2 * time.Hour)
+	db.Advance(2 * time.Hour)
 	s, _ = repo.Get(ctx, "a1b2c3")
 	touched, _ := repo.Touch(ctx, s)
-	fmt.Printf("%s: touched=%v, expires %s\n", now.Format("15:04"), touched, s.ExpiresAt.UTC().Format(time.DateOnly))
+	fmt.Printf("%s: touched=%v, expires %s\n", db.Now().Format("15:04"), touched, s.ExpiresAt.UTC().Format(time.DateOnly))
 
 	// Logout.
 	if err := repo.Delete(ctx, "a1b2c3"); err != nil {
@@ -93,14 +83,4 @@ func main() {
 	st := db.Stats()
 	fmt.Printf("requests: %d GetItem, %d PutItem, %d UpdateItem, %d DeleteItem; %.1f read units, %.0f write units\n",
 		st.Calls["GetItem"], st.Calls["PutItem"], st.Calls["UpdateItem"], st.Calls["DeleteItem"], st.ReadUnits, st.WriteUnits)
-}
-
-func createTable(ctx context.Context, db *fake.DB) error {
-	_, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:            aws.String("sessions"),
-		BillingMode:          types.BillingModePayPerRequest,
-		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("id"), AttributeType: types.ScalarAttributeTypeS}},
-		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: types.KeyTypeHash}},
-	})
-	return err
 }

@@ -223,9 +223,10 @@ type backend struct {
 	clock  *demoClock // the embedded fake's clock, which the demo can move; nil on a real DynamoDB
 }
 
-// demoClock is the time of the embedded fake and of the repository over
-// it: the wall clock plus an offset the demo moves forward, so that a
-// visitor can see a touch without waiting an hour. It is safe for
+// demoClock is the repository's time: the wall clock plus an offset the
+// demo moves forward, so that a visitor can see a touch without waiting
+// an hour. (The embedded fake has a clock of its own, which times only
+// injected latency and replica lag, neither used here.) It is safe for
 // concurrent use.
 type demoClock struct{ ahead atomic.Int64 }
 
@@ -239,7 +240,7 @@ func (c *demoClock) Advance(d time.Duration) { c.ahead.Add(int64(d)) }
 func openTable(ctx context.Context) (backend, error) {
 	if os.Getenv("DYNAMODB_ENDPOINT") == "" && os.Getenv("DYNAMOSESSION_TABLE") == "" {
 		clock := &demoClock{}
-		db := fake.New(func(o *fake.Options) { o.Clock = clock.Now })
+		db := fake.New()
 		_, err := db.CreateTable(ctx, tableSchema(table()))
 		return backend{client: db, table: table(), where: "embedded in-memory DynamoDB", clock: clock}, err
 	}

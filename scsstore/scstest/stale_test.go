@@ -50,7 +50,7 @@ func TestLoginSurvivesStaleRead(t *testing.T) {
 	defer srv.Close()
 	c := srv.Client()
 	c.Jar, _ = cookiejar.New(nil)
-	db.SetStaleReads(true)
+	db.SetReplicaLag(time.Hour)
 	res, _ := c.Post(srv.URL+"/login", "", nil)
 	res.Body.Close()
 	res, _ = c.Get(srv.URL + "/")

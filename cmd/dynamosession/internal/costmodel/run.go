@@ -41,9 +41,9 @@ const table = "sessions"
 // date keeps runs reproducible.
 var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// Run simulates w through a real [dynamosession.Repo] on an in-memory
-// [fake.DB] with a simulated clock, and returns the capacity it consumed,
-// scaled to a month, and what that costs.
+// Run simulates w through a real [dynamosession.Repo], on a simulated
+// clock, over an in-memory [fake.DB], and returns the capacity it
+// consumed, scaled to a month, and what that costs.
 //
 // The simulation plays a sample of whole session lives (see
 // Workload.SampleRequests), interleaved in time as real traffic is: each
@@ -166,7 +166,7 @@ func newSimulation(w Workload, m model) (*simulation, error) {
 		rnd:   rand.New(rand.NewPCG(w.Seed, 0x5e55)),
 		kinds: map[string]*tally{KindLogin: {}, KindUpdate: {}, KindPageView: {}},
 	}
-	s.db = fake.New(func(o *fake.Options) { o.Clock = s.clock.Now })
+	s.db = fake.New()
 	_, err := s.db.CreateTable(context.Background(), &dynamodb.CreateTableInput{
 		TableName:            aws.String(table),
 		BillingMode:          types.BillingModePayPerRequest,
