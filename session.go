@@ -501,6 +501,11 @@ func (r *Repo[T]) unchanged(s *Session[T], encoded types.AttributeValue) bool {
 			return false // our own deterministic encoding: different bytes, different data
 		}
 	}
+	if format == r.opts.Codec.Format() {
+		if same, ok := r.sameMembers(s.key, format, s.baseline, encoded); ok {
+			return same
+		}
+	}
 	var orig T
 	if _, err := r.reader.Decode(s.key, s.baseline, &orig); err != nil {
 		return false
