@@ -303,6 +303,20 @@ type Options struct {
 	// the request ran. Session IDs appear in it shortened to their first
 	// six characters. Default slog.Default().
 	Logger *slog.Logger
+
+	// MarkedChangesOnly makes the Manager save a stored session's Data
+	// only in a request whose handler called [State.MarkChanged] (or
+	// [State.Save]); any other request only touches the session when its
+	// touch is due. Default false: the Manager finds a change itself, by
+	// encoding Data and comparing it with what was stored
+	// ([dynamosession.Repo.Save]), which catches every change, made in
+	// place or not, and costs one encode per request: for a 2 KB session
+	// with the Map codec that makes a page view that only reads about
+	// twice the CPU of a GetItem and an unmarshal by hand (`make bench`).
+	// Set it when every handler that changes the session says so: a
+	// change made without MarkChanged is then not stored. Regenerate,
+	// Destroy and a new session's first Data are stored either way.
+	MarkedChangesOnly bool
 }
 
 // An UndecodablePolicy decides what a [Manager] does with a request whose

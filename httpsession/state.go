@@ -37,8 +37,9 @@ type State[T any] struct {
 	superseded bool  // ...that a regeneration replaced: write nothing, send no cookie
 	dropped    error // ...that could not be decoded and was dropped
 
-	reqCtx context.Context // the request's context, for the store's calls
-	closed bool            // State.Save failed: the Manager writes nothing more
+	reqCtx  context.Context // the request's context, for the store's calls
+	closed  bool            // State.Save failed: the Manager writes nothing more
+	changed bool            // MarkChanged or Save was called: see Options.MarkedChangesOnly
 }
 
 type ctxKey[T any] struct{}
@@ -143,6 +144,19 @@ func (s *State[T]) dropStored() {
 // otherwise. An app can use it to say "please sign in again".
 func (s *State[T]) Dropped() error { return s.dropped }
 
+// MarkChanged tells the Manager that the handler changed Data. Under
+// [Options.MarkedChangesOnly] a stored session's Data is saved only in a
+// request that called it (or Save), once, at any point of the request:
+// from then on every save of the request compares Data with what was
+// stored and writes what changed. Without that option it does nothing:
+// the Manager finds changes itself.
+func (s *State[T]) MarkChanged() { s.changed = true }
+
+// unmarked reports whether the Manager may skip saving the stored
+// session's Data: MarkedChangesOnly is set and the handler never said it
+// changed it.
+func (s *State[T]) unmarked() bool { return s.m.opts.MarkedChangesOnly && !s.changed }
+
 // Save saves the session now instead of when the response starts, and
 // says how it went, for a handler whose answer depends on the write (a
 // "201 Created" for an item added to a cart). It does what the Manager
@@ -171,6 +185,7 @@ func (s *State[T]) Save() error {
 	if s.closed || s.w == nil || s.w.hijacked {
 		return fmt.Errorf("httpsession: save: %w", ErrCommitFailed)
 	}
+	s.changed = true
 	if s.w.started {
 		return s.late(true)
 	}
@@ -222,25 +237,29 @@ func (s *State[T]) save(h http.Header) (lost, err error) {
 		}
 		return nil, nil
 	case s.sess != nil:
-		s.sess.Data = s.Data
-		before := s.sess.ExpiresAt
-		err := m.repo.Save(ctx, s.sess)
-		if errors.Is(err, dynamosession.ErrNotFound) {
-			c, lost = s.lost(ctx, err)
-			break
+		moved := false
+		if !s.unmarked() { // else only the touch, when it is due
+			s.sess.Data = s.Data
+			before := s.sess.ExpiresAt
+			err := m.repo.Save(ctx, s.sess)
+			if errors.Is(err, dynamosession.ErrNotFound) {
+				c, lost = s.lost(ctx, err)
+				break
+			}
+			if errors.Is(err, dynamosession.ErrSchemaTooNew) {
+				// A newer deploy stored this session (a rolling deploy): this
+				// code can serve it but not save it in its older shape.
+				m.opts.Logger.WarnContext(ctx, "httpsession: session change dropped: a newer deploy stored this session", "err", err)
+				lost = fmt.Errorf("httpsession: session change dropped: %w", err)
+				break
+			}
+			if err != nil {
+				return nil, err
+			}
+			moved = !s.sess.ExpiresAt.Equal(before)
 		}
-		if errors.Is(err, dynamosession.ErrSchemaTooNew) {
-			// A newer deploy stored this session (a rolling deploy): this
-			// code can serve it but not save it in its older shape.
-			m.opts.Logger.WarnContext(ctx, "httpsession: session change dropped: a newer deploy stored this session", "err", err)
-			lost = fmt.Errorf("httpsession: session change dropped: %w", err)
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		moved := !s.sess.ExpiresAt.Equal(before)
 		if !moved {
+			var err error
 			if moved, err = m.repo.Touch(ctx, s.sess); err != nil {
 				// Only the expiry's extension failed: serve the page, and
 				// let the next request, for which the touch is still due,
@@ -358,6 +377,9 @@ func (s *State[T]) late(explicit bool) error {
 		}
 		return nil
 	}
+	if len(s.doomed) == 0 && s.sess != nil && s.unmarked() {
+		return nil // nothing to write: spare the page view a context and its timer
+	}
 	ctx, cancel := s.storeContext()
 	defer cancel()
 	if err := s.deleteDoomed(ctx, false); err != nil {
@@ -365,6 +387,8 @@ func (s *State[T]) late(explicit bool) error {
 	}
 	var saved *dynamosession.Session[T]
 	switch {
+	case s.sess != nil && s.unmarked():
+		return nil
 	case s.sess != nil:
 		saved = s.sess
 	case s.fresh != nil:

@@ -1,0 +1,133 @@
+package httpsession_test
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/dynamosession/dynamosession/httpsession"
+)
+
+// TestMarkedChangesOnly: under Options.MarkedChangesOnly a stored
+// session's Data is written only in a request that called MarkChanged (or
+// State.Save), before or after the response started; Regenerate and
+// Destroy still act, and a due touch still extends the expiry. Without
+// the option the Manager finds the change itself.
+func TestMarkedChangesOnly(t *testing.T) {
+	tests := []struct {
+		name      string
+		marked    bool // Options.MarkedChangesOnly
+		handler   func(w http.ResponseWriter, s *httpsession.State[Cart])
+		wantItems []string // stored afterwards; nil when the session is gone
+		wantCalls map[string]int
+	}{
+		{
+			name:   "a change without a mark is not written",
+			marked: true,
+			handler: func(w http.ResponseWriter, s *httpsession.State[Cart]) {
+				s.Data.Items = append(s.Data.Items, "tea")
+				_, _ = w.Write([]byte("ok"))
+			},
+			wantItems: []string{"book"},
+			wantCalls: map[string]int{"GetItem": 1},
+		},
+		{
+			name:   "a marked change is written",
+			marked: true,
+			handler: func(w http.ResponseWriter, s *httpsession.State[Cart]) {
+				s.Data.Items = append(s.Data.Items, "tea")
+				s.MarkChanged()
+			},
+			wantItems: []string{"book", "tea"},
+			wantCalls: map[string]int{"GetItem": 1, "UpdateItem": 1},
+		},
+		{
+			name:   "a change marked after the response started is written",
+			marked: true,
+			handler: func(w http.ResponseWriter, s *httpsession.State[Cart]) {
+				_, _ = w.Write([]byte("ok"))
+				s.Data.Items = append(s.Data.Items, "tea")
+				s.MarkChanged()
+			},
+			wantItems: []string{"book", "tea"},
+			wantCalls: map[string]int{"GetItem": 1, "UpdateItem": 1},
+		},
+		{
+			name:   "State.Save marks",
+			marked: true,
+			handler: func(w http.ResponseWriter, s *httpsession.State[Cart]) {
+				s.Data.Items = append(s.Data.Items, "tea")
+				if err := s.Save(); err != nil {
+					http.Error(w, err.Error(), http.StatusInternalServerError)
+				}
+			},
+			wantItems: []string{"book", "tea"},
+			wantCalls: map[string]int{"GetItem": 1, "UpdateItem": 1},
+		},
+		{
+			name:      "Destroy still deletes",
+			marked:    true,
+			handler:   func(w http.ResponseWriter, s *httpsession.State[Cart]) { s.Destroy() },
+			wantCalls: map[string]int{"GetItem": 1, "DeleteItem": 1},
+		},
+		{
+			name: "without the option a change is found",
+			handler: func(w http.ResponseWriter, s *httpsession.State[Cart]) {
+				s.Data.Items = append(s.Data.Items, "tea")
+				_, _ = w.Write([]byte("ok"))
+			},
+			wantItems: []string{"book", "tea"},
+			wantCalls: map[string]int{"GetItem": 1, "UpdateItem": 1},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, nil, func(o *httpsession.Options) { o.MarkedChangesOnly = tt.marked })
+			b := newBrowser()
+			b.do(e.handler(func(w http.ResponseWriter, r *http.Request, s *httpsession.State[Cart]) {
+				s.Data = Cart{User: "ada", Items: []string{"book"}} // a new session is stored unmarked
+			}), http.MethodGet, "/login")
+			id := b.jar["sid"]
+			if e.stored(id) == nil {
+				t.Fatal("the new session was not stored")
+			}
+			e.calls()
+			b.do(e.handler(func(w http.ResponseWriter, r *http.Request, s *httpsession.State[Cart]) { tt.handler(w, s) }), http.MethodGet, "/")
+			if diff := cmp.Diff(tt.wantCalls, e.calls()); diff != "" {
+				t.Errorf("requests mismatch (-want +got):\n%s", diff)
+			}
+			var got []string
+			if c := e.stored(id); c != nil {
+				got = c.Items
+			}
+			if diff := cmp.Diff(tt.wantItems, got); diff != "" {
+				t.Errorf("stored items mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestMarkedChangesOnlyTouches: a request that changes nothing still
+// extends the expiry when the touch is due, and sends the cookie again.
+func TestMarkedChangesOnlyTouches(t *testing.T) {
+	e := newEnv(t, nil, func(o *httpsession.Options) { o.MarkedChangesOnly = true })
+	b := newBrowser()
+	b.do(e.handler(func(w http.ResponseWriter, r *http.Request, s *httpsession.State[Cart]) {
+		s.Data.User = "ada"
+	}), http.MethodGet, "/login")
+	id := b.jar["sid"]
+	e.clock.Advance(2 * time.Hour) // past the one-hour touch interval
+	e.calls()
+	b.setCookie = nil
+	b.do(e.handler(func(w http.ResponseWriter, r *http.Request, s *httpsession.State[Cart]) {
+		_, _ = w.Write([]byte(s.Data.User))
+	}), http.MethodGet, "/")
+	if diff := cmp.Diff(map[string]int{"GetItem": 1, "UpdateItem": 1}, e.calls()); diff != "" {
+		t.Errorf("requests mismatch (-want +got):\n%s", diff)
+	}
+	if len(b.setCookie) != 1 || b.setCookie[0].Value != id {
+		t.Errorf("cookies sent = %v, want the session's again (its expiry moved)", b.setCookie)
+	}
+}
