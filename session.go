@@ -339,12 +339,19 @@ func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) (err erro
 		return fmt.Errorf("dynamosession: save session %s: %w: stored under version %d, this code writes %d", redact(s.ID), ErrSchemaTooNew, s.schema, r.opts.Schema)
 	}
 	av, err := r.opts.Codec.Encode(s.key, &s.Data)
+	var diff *memberDiff
 	if err == nil && !s.upgraded {
 		// Fields T does not declare (a Node.js app's, a removed field's)
 		// stay as stored. Not after an upgrade: the stored data is the old
 		// shape, and what the upgrade dropped or renamed must go (found by
 		// a breaker), as a due touch of the upgrade's encoding drops it.
-		av, err = codec.KeepUnknown(r.opts.Codec, s.stored, av)
+		// Only members that differ can hold them (samedata.go).
+		switch diff = r.diffMembers(s, av); {
+		case diff == nil:
+			av, err = codec.KeepUnknown(r.opts.Codec, s.stored, av)
+		case !diff.none():
+			av, err = codec.KeepUnknown(r.opts.Codec, diff.stored, av)
+		}
 	}
 	if err != nil {
 		return &EncodeError{ID: s.ID, Format: r.opts.Codec.Format(), Err: err}
@@ -353,8 +360,17 @@ func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) (err erro
 	if err != nil {
 		return err
 	}
-	if !force && owner == nil && r.unchanged(s, av) {
-		return nil
+	if !force && owner == nil {
+		same, ok := false, false
+		if diff != nil {
+			same, ok = r.sameData(s.key, diff)
+		}
+		if !ok {
+			same = r.unchanged(s, av)
+		}
+		if same {
+			return nil
+		}
 	}
 	now := r.now()
 	if !s.ExpiresAt.IsZero() && !s.ExpiresAt.After(now) {
@@ -499,11 +515,6 @@ func (r *Repo[T]) unchanged(s *Session[T], encoded types.AttributeValue) bool {
 		}
 		if c, ok := r.opts.Codec.(canonical); ok && c.Canonical() {
 			return false // our own deterministic encoding: different bytes, different data
-		}
-	}
-	if format == r.opts.Codec.Format() {
-		if same, ok := r.sameMembers(s.key, format, s.baseline, encoded); ok {
-			return same
 		}
 	}
 	var orig T
