@@ -1,7 +1,11 @@
 package httpsession_test
 
 import (
+	"bytes"
+	"context"
+	"log/slog"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -129,5 +133,35 @@ func TestMarkedChangesOnlyTouches(t *testing.T) {
 	}
 	if len(b.setCookie) != 1 || b.setCookie[0].Value != id {
 		t.Errorf("cookies sent = %v, want the session's again (its expiry moved)", b.setCookie)
+	}
+}
+
+// TestTouchTimeout: the commit's context, whose timer is made only when a
+// request needs it, still bounds a due touch by Options.Timeout: the touch
+// fails with context.DeadlineExceeded (reported to the Logger, the page
+// served) rather than waiting for a DynamoDB that does not answer.
+func TestTouchTimeout(t *testing.T) {
+	for _, marked := range []bool{false, true} {
+		t.Run(map[bool]string{false: "default", true: "marked changes only"}[marked], func(t *testing.T) {
+			var log bytes.Buffer
+			e := newEnv(t, nil, func(o *httpsession.Options) {
+				o.Timeout = 20 * time.Millisecond
+				o.Logger = slog.New(slog.NewTextHandler(&log, nil))
+				o.MarkedChangesOnly = marked
+			})
+			b := newBrowser()
+			b.do(e.handler(func(w http.ResponseWriter, r *http.Request, s *httpsession.State[Cart]) { s.Data.User = "ada" }), http.MethodGet, "/")
+			e.clock.Advance(2 * time.Hour) // the touch is due
+			res := b.do(e.handler(func(w http.ResponseWriter, r *http.Request, s *httpsession.State[Cart]) {
+				e.db.SetLatency(5 * time.Second) // after the load: only the touch hangs
+			}), http.MethodGet, "/")
+			e.db.SetLatency(0)
+			if res.StatusCode != http.StatusOK || len(e.errs) != 0 {
+				t.Errorf("status %d, errors %v; want 200 and none", res.StatusCode, e.errs)
+			}
+			if got := log.String(); !strings.Contains(got, "touch failed") || !strings.Contains(got, context.DeadlineExceeded.Error()) {
+				t.Errorf("log = %q, want a touch that failed with %v", got, context.DeadlineExceeded)
+			}
+		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"sync"
 	"time"
 
 	"github.com/dynamosession/dynamosession"
@@ -203,12 +204,54 @@ func (s *State[T]) Save() error {
 // must not cut a regeneration between its create and its delete), bounded
 // by Options.Timeout, and in Express mode carrying the session's own
 // lifetime.
+//
+// The timeout's timer is made only when a request to DynamoDB needs it (a
+// page view that only reads makes none at commit: Save finds nothing
+// changed, the touch is not due), so the clock starts when the work that
+// waits does.
 func (s *State[T]) storeContext() (context.Context, context.CancelFunc) {
 	ctx := context.WithoutCancel(s.reqCtx)
 	if d := s.m.lifetime(&s.Data); d > 0 {
 		ctx = dynamosession.WithLifetime(ctx, d)
 	}
-	return context.WithTimeout(ctx, s.m.opts.Timeout)
+	lt := &lazyTimeout{values: ctx, d: s.m.opts.Timeout}
+	return lt, lt.cancel
+}
+
+// lazyTimeout is context.WithTimeout(values, d), made on the first call
+// that needs the deadline (Deadline, Done, Err); Value needs none. It is
+// safe for concurrent use, as contexts must be.
+type lazyTimeout struct {
+	values context.Context
+	d      time.Duration
+	once   sync.Once
+	ctx    context.Context
+	stop   context.CancelFunc
+}
+
+// canceled stands in for the timeout of a lazyTimeout canceled before any
+// call needed it.
+var canceled = func() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}()
+
+func (c *lazyTimeout) timeout() context.Context {
+	c.once.Do(func() { c.ctx, c.stop = context.WithTimeout(c.values, c.d) })
+	return c.ctx
+}
+
+func (c *lazyTimeout) Deadline() (time.Time, bool) { return c.timeout().Deadline() }
+func (c *lazyTimeout) Done() <-chan struct{}       { return c.timeout().Done() }
+func (c *lazyTimeout) Err() error                  { return c.timeout().Err() }
+func (c *lazyTimeout) Value(key any) any           { return c.values.Value(key) }
+
+func (c *lazyTimeout) cancel() {
+	c.once.Do(func() { c.ctx = canceled })
+	if c.stop != nil {
+		c.stop()
+	}
 }
 
 // commit saves the session and adds the cookie to h, as the response
