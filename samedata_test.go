@@ -28,9 +28,10 @@ type sameLine struct {
 // changed from the top-level members whose encodings differ. A record
 // another program wrote, with a time spelled otherwise than Go spells it
 // and fields the type does not declare (at the top, and in a list
-// element), is not written by a request that only read it (and JSON with
-// an escaped key, which falls back to decoding the whole record, neither);
-// a change is written, and the unknown fields stay.
+// element), is not written by a request that only read it, whatever the
+// order of its members (and JSON with an escaped or repeated key, which
+// falls back to decoding the whole record, neither); a change is written,
+// and the unknown fields stay.
 func TestSaveComparesDifferingMembers(t *testing.T) {
 	jsText := `{"us\u0065r":"ada","seen":"2026-11-21T12:00:00.000Z","visits":3,"lines":[{"sku":"A","note":"node"}],"extra":"node"}`
 	records := []struct {
@@ -49,6 +50,8 @@ func TestSaveComparesDifferingMembers(t *testing.T) {
 		}}},
 		{"json", codec.JSON[sameView]{}, &types.AttributeValueMemberS{Value: `{"user":"ada","seen":"2026-11-21T12:00:00.000Z","visits":3,"lines":[{"sku":"A","note":"node"}],"extra":"node"}`}},
 		{"json with an escaped key", codec.JSON[sameView]{}, &types.AttributeValueMemberS{Value: jsText}},
+		{"json in another order", codec.JSON[sameView]{}, &types.AttributeValueMemberS{Value: `{"extra":"node","lines":[{"note":"node","sku":"A"}],"visits":3,"seen":"2026-11-21T12:00:00.000Z","user":"ada"}`}},
+		{"json with a repeated key", codec.JSON[sameView]{}, &types.AttributeValueMemberS{Value: `{"user":"bob","seen":"2026-11-21T12:00:00.000Z","visits":3,"lines":[{"sku":"A","note":"node"}],"extra":"node","user":"ada"}`}},
 	}
 	cases := map[string]func(t *testing.T, e *env){}
 	for _, rec := range records {
