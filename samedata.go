@@ -55,9 +55,6 @@ func (r *Repo[T]) diffMembers(s *Session[T], fresh types.AttributeValue) *member
 		if st, ok := s.stored.(*types.AttributeValueMemberS); ok && attr.Equal(st, fresh) {
 			return &memberDiff{} // the same text: spare the scans
 		}
-		if isCanonical(r.opts.Codec) {
-			return nil // one scan for unknown fields is cheaper than two for members
-		}
 		return diffJSON(s.stored, fresh)
 	}
 	return nil
