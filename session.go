@@ -493,7 +493,9 @@ func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) (err erro
 // a comparer tells (MessagePack map order, a sealed nonce); otherwise
 // (another format, JSON a Node.js app wrote with other spacing) it decodes
 // the stored value afresh and compares values, so a session that was only
-// read never costs a write.
+// read never costs a write. Save asks it only when the member-by-member
+// comparison of samedata.go cannot tell (another format, an upgraded
+// session, a T that decodes itself, JSON with escaped or repeated keys).
 //
 // An upgraded session is compared with the encoding of the upgrade's
 // result, not with the old shape stored: reading through an upgrade is

@@ -310,12 +310,15 @@ type Options struct {
 	// touch is due. Default false: the Manager finds a change itself, by
 	// encoding Data and comparing it with what was stored
 	// ([dynamosession.Repo.Save]), which catches every change, made in
-	// place or not, and costs one encode per request: for a 2 KB session
-	// with the Map codec that makes a page view that only reads about
-	// twice the CPU of a GetItem and an unmarshal by hand (`make bench`).
-	// Set it when every handler that changes the session says so: a
-	// change made without MarkChanged is then not stored. Regenerate,
-	// Destroy and a new session's first Data are stored either way.
+	// place or not, and costs an encode as the response starts and, when
+	// the handler wrote the response, another after it returns (a change
+	// made after the first byte is saved too): a page view that only
+	// reads then costs several times the CPU of a GetItem and an
+	// unmarshal by hand, most with the Map codec (the README's table,
+	// `make bench`). Set it when every handler that changes the session
+	// says so: a change made without MarkChanged is then not stored.
+	// Regenerate, Destroy and a new session's first Data are stored
+	// either way.
 	MarkedChangesOnly bool
 }
 
