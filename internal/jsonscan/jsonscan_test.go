@@ -3,6 +3,7 @@ package jsonscan_test
 import (
 	"encoding/json"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -56,4 +57,39 @@ func TestEachMember(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzEachMember: on any text EachMember returns without panicking, and on
+// valid UTF-8 that encoding/json reads as an object (without repeated
+// keys) it finds the same members with the same value text.
+func FuzzEachMember(f *testing.F) {
+	for _, s := range []string{`{}`, `{"a":1}`, `{"a":"\"}","b":[{"c":"\\"}]}`, `{"a" : [ 1 , "]" ] }`, `[1]`, `{"a":"x\\\"y"}`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		got := map[string]string{}
+		n := 0
+		ok := jsonscan.EachMember([]byte(text), func(key, val []byte) bool {
+			got[jsonscan.Key(key)] = string(val)
+			n++
+			return true
+		})
+		var ref map[string]json.RawMessage
+		if !utf8.ValidString(text) || json.Unmarshal([]byte(text), &ref) != nil || ref == nil {
+			return // encoding/json reads invalid UTF-8 as U+FFFD: text it wrote has none
+		}
+		if !ok {
+			t.Fatalf("EachMember(%q) refused an object encoding/json reads", text)
+		}
+		if n != len(got) {
+			return // a repeated key: encoding/json keeps the last
+		}
+		want := map[string]string{}
+		for k, v := range ref {
+			want[k] = string(v)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("EachMember(%q) members mismatch (-want +got):\n%s", text, diff)
+		}
+	})
 }
