@@ -19,7 +19,7 @@ MODULES = $(shell $(GO) list -m -f '{{.Dir}}')
 # nothing and slows it down.
 NORACE  = $(CURDIR)/e2e
 
-.PHONY: test unit fuzz check fmt vet staticcheck bench costmodel readme download tidy
+.PHONY: test unit fuzz check fmt vet staticcheck bench bench-all costmodel readme download tidy
 
 # test runs every test of every module with the race detector in shuffled
 # order, with DynamoDB Local started for the contract suite
@@ -88,7 +88,15 @@ tidy:
 		(cd "$$m" && { GOWORK=off $(GO) mod tidy; s=$$?; for mod in $$reps; do $(GO) mod edit -dropreplace=$$mod; done; exit $$s; }); \
 	done
 
+# bench runs the CPU ratio benchmarks (the repository against the raw SDK
+# on a stub client, alternated in one run) and prints their table, which it
+# also writes to benchmarks/ratios.md and into the README.
 bench:
+	GO=$(GO) scripts/bench-table
+
+# bench-all runs every benchmark of the library module, DynamoDB Local's
+# latency benchmarks included.
+bench-all:
 	scripts/dynamodb-local run -- $(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./...
 
 # readme regenerates the README's computed figures (the cost table) and

@@ -447,7 +447,12 @@ func BenchmarkFakeVsMap(b *testing.B) {
 // ratio of the two holds on a shared machine; allocations are left to the
 // plain benchmarks.
 func benchAlternate(b *testing.B, x, y func() error) (time.Duration, time.Duration) {
-	const batch = 16
+	return benchAlternateN(b, 16, x, y)
+}
+
+// benchAlternateN is benchAlternate with batches of the given number of
+// calls.
+func benchAlternateN(b *testing.B, batch int, x, y func() error) (time.Duration, time.Duration) {
 	timeBatch := func(f func() error) time.Duration {
 		start := time.Now()
 		for range batch {
@@ -455,7 +460,7 @@ func benchAlternate(b *testing.B, x, y func() error) (time.Duration, time.Durati
 				b.Fatal(err)
 			}
 		}
-		return time.Since(start) / batch
+		return time.Since(start) / time.Duration(batch)
 	}
 	var xs, ys []time.Duration
 	round := 0
@@ -738,4 +743,151 @@ func benchLatency(b *testing.B, goroutines int, repo, sdk func(g int) error) {
 	}
 	report("", repoAll)
 	report("sdk-", sdkAll)
+}
+
+// stubClient is a DynamoDB client that does no work, so that a benchmark
+// times only the code on either side of it: GetItem returns one prebuilt
+// item whatever the key, and the writes return an empty output. Both
+// sides of a ratio call the same stub.
+type stubClient struct {
+	item map[string]types.AttributeValue
+}
+
+var _ dynamosession.API = stubClient{}
+
+func (c stubClient) GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	return &dynamodb.GetItemOutput{Item: c.item}, nil
+}
+
+func (stubClient) PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	return &dynamodb.PutItemOutput{}, nil
+}
+
+func (stubClient) UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	return &dynamodb.UpdateItemOutput{}, nil
+}
+
+func (stubClient) DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
+	return &dynamodb.DeleteItemOutput{}, nil
+}
+
+// benchStub returns a repository with codec c on a stub client whose
+// GetItem returns data as the repository stores it (written once through
+// the fake, so the item is exactly what a Put leaves in a table).
+func benchStub(b *testing.B, c codec.Codec[samplesession.Session], data samplesession.Session) (stubClient, *dynamosession.Repo[samplesession.Session]) {
+	b.Helper()
+	db, repo := benchFake(b, c)
+	if _, err := repo.Put(context.Background(), "stub", data); err != nil {
+		b.Fatal(err)
+	}
+	item, ok := db.Item("sessions", map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: repo.Options().Prefix + "stub"}})
+	if !ok {
+		b.Fatal("the fake lost the item")
+	}
+	stub := stubClient{item: item}
+	repo, err := dynamosession.New[samplesession.Session](stub, "sessions", func(o *dynamosession.Options[samplesession.Session]) {
+		o.Codec = c
+		o.Clock = func() time.Time { return benchNow }
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return stub, repo
+}
+
+// BenchmarkRatio is the table `make bench` prints (scripts/bench-table):
+// each row is a repository call and the raw SDK doing the same request by
+// hand (rawSDK), on a stub client that does no work, timed alternately by
+// benchRatio in one run. Rows: Get, Put and Save (data changed) for every
+// codec on the 2 KB session, then Get and Save of the Map and msgpack
+// codecs from 0.5 KB to 350 KB (JSON size), for the cost per KB.
+func BenchmarkRatio(b *testing.B) {
+	ctx := context.Background()
+	expires := benchNow.Add(24 * time.Hour).Unix()
+	type sized struct {
+		name  string
+		bytes int
+		ops   []string
+	}
+	all := []string{"Get", "Put", "Save"}
+	sizes := []sized{{"", benchSessionBytes, all}}
+	for _, n := range []int{512, 16 << 10, 64 << 10, 350 << 10} {
+		sizes = append(sizes, sized{"/" + benchKB(n), n, []string{"Get", "Save"}})
+	}
+	for _, sz := range sizes {
+		data := samplesession.New(rand.New(rand.NewPCG(1, 0)), sz.bytes, benchNow)
+		for _, bc := range benchCodecs() {
+			if sz.name != "" && bc.name != "map" && bc.name != "msgpack" {
+				continue
+			}
+			stub, repo := benchStub(b, bc.c, data)
+			key := repo.Options().Prefix + "stub"
+			s, err := repo.Get(ctx, "stub")
+			if err != nil {
+				b.Fatal(err)
+			}
+			raw, err := bc.raw.get(ctx, stub, "sessions", key, benchNow)
+			if err != nil {
+				b.Fatal(err)
+			}
+			calls := map[string][2]func() error{
+				"Get": {
+					func() error { _, err := repo.Get(ctx, "stub"); return err },
+					func() error { _, err := bc.raw.get(ctx, stub, "sessions", key, benchNow); return err },
+				},
+				"Put": {
+					func() error { _, err := repo.Put(ctx, "stub", data); return err },
+					func() error { return bc.raw.put(ctx, stub, "sessions", key, &data, expires) },
+				},
+				"Save": { // a change every call, or Save sends nothing
+					func() error { s.Data.Views++; return repo.Save(ctx, s) },
+					func() error { raw.Views++; return bc.raw.save(ctx, stub, "sessions", key, &raw, expires) },
+				},
+			}
+			for _, op := range sz.ops {
+				b.Run(op+"/"+bc.name+sz.name, func(b *testing.B) {
+					benchRatio(b, sz.bytes, calls[op][0], calls[op][1])
+				})
+			}
+		}
+	}
+}
+
+// benchKB names a size in KB, "0.5KB" for 512 bytes.
+func benchKB(n int) string {
+	return strconv.FormatFloat(float64(n)/1024, 'f', -1, 64) + "KB"
+}
+
+// benchRatio times repo and raw with benchAlternate, in batches of about
+// 200 µs (at least one call), and reports both sides' ns per call, their
+// ratio, their allocations per call (testing.AllocsPerRun, outside the
+// timing) and the repository's ns per KB of session (JSON size).
+func benchRatio(b *testing.B, sessionBytes int, repo, raw func() error) {
+	for _, f := range []func() error{repo, raw} { // warm both sides, and fail early
+		if err := f(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var failed error
+	allocs := func(f func() error) float64 {
+		return testing.AllocsPerRun(20, func() {
+			if err := f(); err != nil {
+				failed = err
+			}
+		})
+	}
+	repoAllocs, rawAllocs := allocs(repo), allocs(raw)
+	if failed != nil {
+		b.Fatal(failed)
+	}
+	start := time.Now()
+	_ = repo()
+	batch := max(1, int(200*time.Microsecond/max(time.Since(start), 1)))
+	r, k := benchAlternateN(b, batch, repo, raw)
+	b.ReportMetric(float64(r.Nanoseconds()), "repo-ns/op")
+	b.ReportMetric(float64(k.Nanoseconds()), "raw-ns/op")
+	b.ReportMetric(float64(r)/float64(k), "ratio")
+	b.ReportMetric(repoAllocs, "repo-allocs/op")
+	b.ReportMetric(rawAllocs, "raw-allocs/op")
+	b.ReportMetric(float64(r.Nanoseconds())/(float64(sessionBytes)/1024), "repo-ns/KB")
 }

@@ -204,7 +204,7 @@ func testCacheNoResurrection(t *testing.T, e *env) {
 	for _, v := range []bool{false, true} {
 		t.Run(fmt.Sprintf("versioned=%v", v), func(t *testing.T) {
 			ctx := context.Background()
-			opts := func(o *dynamosession.Options[cart]) { o.Versioned = v; o.Touch = ttl.Always() }
+			opts := func(o *dynamosession.Options[cart]) { o.Versioned = v; o.Touch = ttl.TouchAfter(0) }
 			a, b := cached(t, e, time.Minute, opts), cached(t, e, time.Minute, opts)
 			id := newID(t)
 			if _, err := a.Put(ctx, id, cart{User: "ada"}); err != nil {
@@ -587,7 +587,7 @@ func testCacheNeverServesExpired(t *testing.T, e *env) {
 // order at the server is unknown leave nothing behind.
 func testCacheCoherent(t *testing.T, e *env) {
 	ctx := context.Background()
-	opts := func(o *dynamosession.Options[cart]) { o.Versioned = true; o.Touch = ttl.Always() }
+	opts := func(o *dynamosession.Options[cart]) { o.Versioned = true; o.Touch = ttl.TouchAfter(0) }
 	repo, truth := cached(t, e, time.Hour, opts), newRepo(t, e, opts)
 	ids := []string{newID(t), newID(t), newID(t)}
 	const goroutines, ops = 8, 40

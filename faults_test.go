@@ -127,7 +127,7 @@ func TestFaultsLeaveRecordIntact(t *testing.T) {
 				db := newFake(t)
 				h := &hookDB{DB: db, before: func(string) {}}
 				var calls callLog
-				repo := faultRepo[cart](t, h, &calls, versioned, func(o *dynamosession.Options[cart]) { o.Touch = ttl.Always() })
+				repo := faultRepo[cart](t, h, &calls, versioned, func(o *dynamosession.Options[cart]) { o.Touch = ttl.TouchAfter(0) })
 				s, before := faultSession(t, db, repo)
 				calls.reset()
 				db.ResetStats()
@@ -196,7 +196,7 @@ func TestCancelMidCall(t *testing.T) {
 			inFlight := make(chan struct{})
 			h := &hookDB{DB: db, before: func(string) {}}
 			var calls callLog
-			repo := faultRepo[cart](t, h, &calls, versioned, func(o *dynamosession.Options[cart]) { o.Touch = ttl.Always() })
+			repo := faultRepo[cart](t, h, &calls, versioned, func(o *dynamosession.Options[cart]) { o.Touch = ttl.TouchAfter(0) })
 			s, before := faultSession(t, db, repo)
 			calls.reset()
 			// The target request finds a table that does not answer; the
@@ -281,7 +281,7 @@ func TestFailedConditionalWrites(t *testing.T) {
 			var calls callLog
 			clock := testclock.New(faultNow)
 			repo := faultRepo[cart](t, db, &calls, versioned, func(o *dynamosession.Options[cart]) {
-				o.Touch = ttl.Always()
+				o.Touch = ttl.TouchAfter(0)
 				o.Clock = clock.Now
 			})
 			id := newID(t)

@@ -102,7 +102,7 @@ func fuzzGetOne[T any](t *testing.T, config byte, item map[string]types.Attribut
 		o.Versioned = config&2 != 0
 		o.Codec = codecs[config>>2&3]
 		o.RewriteOnRead = config&16 != 0
-		o.Touch = ttl.Always()
+		o.Touch = ttl.TouchAfter(0)
 		o.Clock = func() time.Time { return fuzzNow }
 	})
 	if err != nil {

@@ -281,7 +281,7 @@ func testOwnerRevokes2500(t *testing.T, e *env) {
 // that clears the owner takes the session out of the index.
 func testOwnerAnonymousNeverIndexed(t *testing.T, e *env) {
 	ownerTable(t, e, keysOnly)
-	repo := ownerRepo(t, e, nil, func(o *dynamosession.Options[cart]) { o.Touch = ttl.Always() })
+	repo := ownerRepo(t, e, nil, func(o *dynamosession.Options[cart]) { o.Touch = ttl.TouchAfter(0) })
 	ctx := context.Background()
 	id := newID(t)
 	var s *dynamosession.Session[cart]
@@ -343,7 +343,7 @@ func testOwnerCapacityByProjection(t *testing.T, e *env) {
 		t.Run(string(tc.proj.ProjectionType), func(t *testing.T) {
 			e := &env{client: e.client, clock: e.clock}
 			ownerTable(t, e, tc.proj)
-			repo := ownerRepo(t, e, nil, func(o *dynamosession.Options[cart]) { o.Touch = ttl.Always() })
+			repo := ownerRepo(t, e, nil, func(o *dynamosession.Options[cart]) { o.Touch = ttl.TouchAfter(0) })
 			ctx := context.Background()
 			id := newID(t)
 			var s *dynamosession.Session[cart]
@@ -691,7 +691,7 @@ func TestOwnerFollowsTheData(t *testing.T) {
 	var calls callLog
 	repo := faultRepo[cart](t, db, &calls, withCartOwner, func(o *dynamosession.Options[cart]) {
 		o.Clock = func() time.Time { return now }
-		o.Touch = ttl.Always()
+		o.Touch = ttl.TouchAfter(0)
 	})
 	ctx := context.Background()
 	ms := func(t time.Time) string { return "N:" + strconv.FormatInt(t.UnixMilli(), 10) }

@@ -128,4 +128,3 @@ func (r *Repo[T]) upgrade(s *Session[T], up *upgrade.Func[T], data types.Attribu
 	s.baseline = base
 	return nil
 }
-

@@ -305,12 +305,19 @@ func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) (err erro
 		return fmt.Errorf("dynamosession: save session %s: %w: stored under version %d, this code writes %d", redact(s.ID), ErrSchemaTooNew, s.schema, r.opts.Schema)
 	}
 	av, err := r.opts.Codec.Encode(s.key, &s.Data)
+	var diff *memberDiff
 	if err == nil && !s.upgraded {
 		// Fields T does not declare (a Node.js app's, a removed field's)
 		// stay as stored. Not after an upgrade: the stored data is the old
 		// shape, and what the upgrade dropped or renamed must go (found by
 		// a breaker), as a due touch of the upgrade's encoding drops it.
-		av, err = codecs.KeepUnknown(r.opts.Codec, s.stored, av)
+		// Only members that differ can hold them (samedata.go).
+		switch diff = r.diffMembers(s, av); {
+		case diff == nil:
+			av, err = codecs.KeepUnknown(r.opts.Codec, s.stored, av)
+		case !diff.none():
+			av, err = codecs.KeepUnknown(r.opts.Codec, diff.stored, av)
+		}
 	}
 	if err != nil {
 		return encodeError(s.ID, r.opts.Codec.Format(), err)
@@ -319,8 +326,17 @@ func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) (err erro
 	if err != nil {
 		return err
 	}
-	if !force && owner == nil && r.unchanged(s, av) {
-		return nil
+	if !force && owner == nil {
+		same, ok := false, false
+		if diff != nil {
+			same, ok = r.sameData(s.key, diff)
+		}
+		if !ok {
+			same = r.unchanged(s, av)
+		}
+		if same {
+			return nil
+		}
 	}
 	now := r.now()
 	if !s.ExpiresAt.IsZero() && !s.ExpiresAt.After(now) {
@@ -440,7 +456,9 @@ func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) (err erro
 // a comparer tells (MessagePack map order, a sealed nonce); otherwise
 // (another format, JSON a Node.js app wrote with other spacing) it decodes
 // the stored value afresh and compares values, so a session that was only
-// read never costs a write.
+// read never costs a write. Save asks it only when the member-by-member
+// comparison of samedata.go cannot tell (another format, an upgraded
+// session, a T that decodes itself, JSON with escaped or repeated keys).
 //
 // An upgraded session is compared with the encoding of the upgrade's
 // result, not with the old shape stored: reading through an upgrade is

@@ -173,7 +173,7 @@ func testTouchLosesRace(t *testing.T, e *env) {
 }
 
 func testTouchRacingDelete(t *testing.T, e *env) {
-	repo := newRepo[cart](t, e, func(o *dynamosession.Options[cart]) { o.Touch = ttl.Always() })
+	repo := newRepo[cart](t, e, func(o *dynamosession.Options[cart]) { o.Touch = ttl.TouchAfter(0) })
 	ctx := context.Background()
 	for i := range 20 {
 		id := newID(t)

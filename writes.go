@@ -26,10 +26,17 @@ type write struct {
 	set    []string
 	remove []string
 	cond   []string
+
+	// The clauses' first backing arrays, in the write itself (a write
+	// rarely has more clauses): growing the slices from nil cost every
+	// write an allocation or two.
+	setBuf, condBuf [6]string
 }
 
 func newWrite() *write {
-	return &write{names: make(map[string]string, 6), values: make(map[string]types.AttributeValue, 8)}
+	w := &write{names: make(map[string]string, 6), values: make(map[string]types.AttributeValue, 8)}
+	w.set, w.cond = w.setBuf[:0], w.condBuf[:0]
+	return w
 }
 
 // update returns the update expression, "SET a = :a, b = :b REMOVE c".

@@ -323,6 +323,25 @@ type Options struct {
 	// the request ran. Session IDs appear in it shortened to their first
 	// six characters. Default slog.Default().
 	Logger *slog.Logger
+
+	// ExplicitSave makes the Manager save a stored session's Data only in
+	// a request whose handler called [State.Save], as gorilla/sessions
+	// does; from then on, every save of that request (Save itself, and
+	// the one after the handler returns, which catches changes made after
+	// Save) compares Data with what was stored and writes what changed.
+	// Any other request only touches the session when its touch is due.
+	// Default false: the Manager finds a change itself, by encoding Data
+	// and comparing it with what was stored ([dynamosession.Repo.Save]),
+	// which catches every change, made in place or not, and costs an
+	// encode as the response starts and, when the handler wrote the
+	// response, another after it returns (a change made after the first
+	// byte is saved too): a page view that only reads then costs several
+	// times the CPU of a GetItem and an unmarshal by hand, most with the
+	// Map codec (the README's table, `make bench`). Set it when every
+	// handler that changes the session calls Save: a change made without
+	// it is then not stored. Regenerate, Destroy and a new session's first
+	// Data are stored either way.
+	ExplicitSave bool
 }
 
 // defaultTimeout bounds each phase of a request's session work unless

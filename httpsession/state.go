@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"sync"
 	"time"
 
 	"github.com/dynamosession/dynamosession"
@@ -39,8 +40,9 @@ type State[T any] struct {
 	superseded bool  // ...that a regeneration replaced: write nothing, send no cookie
 	dropped    error // ...that could not be decoded and was dropped
 
-	reqCtx context.Context // the request's context, for the store's calls
-	closed bool            // State.Save failed: the Manager writes nothing more
+	reqCtx  context.Context // the request's context, for the store's calls
+	closed  bool            // State.Save failed: the Manager writes nothing more
+	changed bool            // Save was called: see Options.ExplicitSave
 }
 
 type ctxKey[T any] struct{}
@@ -137,6 +139,10 @@ func (s *State[T]) dropStored() {
 // otherwise. An app can use it to say "please sign in again".
 func (s *State[T]) Dropped() error { return s.dropped }
 
+// unmarked reports whether the Manager may skip saving the stored
+// session's Data: ExplicitSave is set and the handler never called Save.
+func (s *State[T]) unmarked() bool { return s.m.opts.ExplicitSave && !s.changed }
+
 // Save saves the session now instead of when the response starts, and
 // says how it went, for a handler whose answer depends on the write (a
 // "201 Created" for an item added to a cart). It does what the Manager
@@ -165,6 +171,7 @@ func (s *State[T]) Save() error {
 	if s.closed || s.w == nil || s.w.hijacked {
 		return fmt.Errorf("httpsession: save: %w", ErrCommitFailed)
 	}
+	s.changed = true
 	if s.w.started {
 		return s.late(true)
 	}
@@ -182,12 +189,54 @@ func (s *State[T]) Save() error {
 // must not cut a regeneration between its create and its delete), bounded
 // by Options.Timeout, and in Express mode carrying the session's own
 // lifetime.
+//
+// The timeout's timer is made only when a request to DynamoDB needs it (a
+// page view that only reads makes none at commit: Save finds nothing
+// changed, the touch is not due), so the clock starts when the work that
+// waits does.
 func (s *State[T]) storeContext() (context.Context, context.CancelFunc) {
 	ctx := context.WithoutCancel(s.reqCtx)
 	if d := s.m.lifetime(&s.Data); d > 0 {
 		ctx = dynamosession.WithLifetime(ctx, d)
 	}
-	return context.WithTimeout(ctx, s.m.opts.Timeout)
+	lt := &lazyTimeout{values: ctx, d: s.m.opts.Timeout}
+	return lt, lt.cancel
+}
+
+// lazyTimeout is context.WithTimeout(values, d), made on the first call
+// that needs the deadline (Deadline, Done, Err); Value needs none. It is
+// safe for concurrent use, as contexts must be.
+type lazyTimeout struct {
+	values context.Context
+	d      time.Duration
+	once   sync.Once
+	ctx    context.Context
+	stop   context.CancelFunc
+}
+
+// canceled stands in for the timeout of a lazyTimeout canceled before any
+// call needed it.
+var canceled = func() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}()
+
+func (c *lazyTimeout) timeout() context.Context {
+	c.once.Do(func() { c.ctx, c.stop = context.WithTimeout(c.values, c.d) })
+	return c.ctx
+}
+
+func (c *lazyTimeout) Deadline() (time.Time, bool) { return c.timeout().Deadline() }
+func (c *lazyTimeout) Done() <-chan struct{}       { return c.timeout().Done() }
+func (c *lazyTimeout) Err() error                  { return c.timeout().Err() }
+func (c *lazyTimeout) Value(key any) any           { return c.values.Value(key) }
+
+func (c *lazyTimeout) cancel() {
+	c.once.Do(func() { c.ctx = canceled })
+	if c.stop != nil {
+		c.stop()
+	}
 }
 
 // commit saves the session and adds the cookie to h, as the response
@@ -216,25 +265,29 @@ func (s *State[T]) save(h http.Header) (lost, err error) {
 		}
 		return nil, nil
 	case s.sess != nil:
-		s.sess.Data = s.Data
-		before := s.sess.ExpiresAt
-		err := m.repo.Save(ctx, s.sess)
-		if errors.Is(err, dynamosession.ErrNotFound) {
-			c, lost = s.lost(ctx, err)
-			break
+		moved := false
+		if !s.unmarked() { // else only the touch, when it is due
+			s.sess.Data = s.Data
+			before := s.sess.ExpiresAt
+			err := m.repo.Save(ctx, s.sess)
+			if errors.Is(err, dynamosession.ErrNotFound) {
+				c, lost = s.lost(ctx, err)
+				break
+			}
+			if errors.Is(err, dynamosession.ErrSchemaTooNew) {
+				// A newer deploy stored this session (a rolling deploy): this
+				// code can serve it but not save it in its older shape.
+				m.opts.Logger.WarnContext(ctx, "httpsession: session change dropped: a newer deploy stored this session", "err", err)
+				lost = fmt.Errorf("httpsession: session change dropped: %w", err)
+				break
+			}
+			if err != nil {
+				return nil, err
+			}
+			moved = !s.sess.ExpiresAt.Equal(before)
 		}
-		if errors.Is(err, dynamosession.ErrSchemaTooNew) {
-			// A newer deploy stored this session (a rolling deploy): this
-			// code can serve it but not save it in its older shape.
-			m.opts.Logger.WarnContext(ctx, "httpsession: session change dropped: a newer deploy stored this session", "err", err)
-			lost = fmt.Errorf("httpsession: session change dropped: %w", err)
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		moved := !s.sess.ExpiresAt.Equal(before)
 		if !moved {
+			var err error
 			if moved, err = m.repo.Touch(ctx, s.sess); err != nil {
 				// Only the expiry's extension failed: serve the page, and
 				// let the next request, for which the touch is still due,
@@ -352,6 +405,9 @@ func (s *State[T]) late(explicit bool) error {
 		}
 		return nil
 	}
+	if len(s.doomed) == 0 && s.sess != nil && s.unmarked() {
+		return nil // nothing to write: spare the page view a context and its timer
+	}
 	ctx, cancel := s.storeContext()
 	defer cancel()
 	if err := s.deleteDoomed(ctx, false); err != nil {
@@ -359,6 +415,8 @@ func (s *State[T]) late(explicit bool) error {
 	}
 	var saved *dynamosession.Session[T]
 	switch {
+	case s.sess != nil && s.unmarked():
+		return nil
 	case s.sess != nil:
 		saved = s.sess
 	case s.fresh != nil:

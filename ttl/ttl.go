@@ -72,7 +72,8 @@ type Throttle interface {
 // TouchAfter returns a Throttle that touches a session only when at least d
 // has passed since its expiry was last written (the expiry minus the
 // lifetime). With a one-hour interval a session read every minute costs
-// one write an hour instead of sixty.
+// one write an hour instead of sixty. TouchAfter(0) touches on every
+// read: what naive stores do, and the most expensive choice.
 //
 // d must be shorter than the TTL lifetime, or a session would expire before
 // its first touch: dynamosession.New rejects such a configuration with an
@@ -116,17 +117,13 @@ const defaultFraction = 10
 // for the README's workload with a 14-day lifetime, the cost model
 // (dynamosession cost) counts 57 write units per 1,000 requests with this
 // default against 188 with TouchAfter(time.Hour). A nil p, which has no
-// lifetime to derive an interval from, gets [Always].
+// lifetime to derive an interval from, gets TouchAfter(0).
 func DefaultThrottle(p Policy) Throttle {
 	if p == nil {
-		return Always()
+		return TouchAfter(0)
 	}
 	return TouchAfter(p.Lifetime() / defaultFraction)
 }
-
-// Always returns a Throttle that touches on every read: what naive stores do,
-// and the most expensive choice. It is here to compare against.
-func Always() Throttle { return touchAfter(0) }
 
 // Never returns a Throttle that never touches: sessions expire a fixed
 // lifetime after their last write (Put or Save), however often they are read.

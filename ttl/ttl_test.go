@@ -54,7 +54,7 @@ func TestTouchAfter(t *testing.T) {
 		{"no expiry stored", ttl.TouchAfter(time.Hour), written, time.Time{}, true},
 		{"lifetime shortened since", ttl.TouchAfter(time.Hour), written, expires.Add(48 * time.Hour), true},
 		{"another server's clock a second ahead", ttl.TouchAfter(time.Hour), written.Add(-time.Second), expires, false},
-		{"always", ttl.Always(), written, expires, true},
+		{"always", ttl.TouchAfter(0), written, expires, true},
 		{"never", ttl.Never(), written.Add(23 * time.Hour), expires, false},
 	}
 	for _, tt := range tests {

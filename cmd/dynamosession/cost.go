@@ -95,7 +95,7 @@ func parseTouch(s string) (ttl.Throttle, error) {
 	case "":
 		return nil, nil
 	case "always":
-		return ttl.Always(), nil
+		return ttl.TouchAfter(0), nil
 	case "never":
 		return ttl.Never(), nil
 	}

@@ -173,7 +173,7 @@ func newRepo(cfg aws.Config, s settings, wrap func(dynamosession.API) dynamosess
 	return dynamosession.New[Session](wrap(client), s.table, func(o *dynamosession.Options[Session]) {
 		o.Codec = codec.Msgpack[Session]()
 		o.TTL = ttl.Sliding(time.Hour) // a probe should not linger
-		o.Touch = ttl.Always()         // so that the probe's Touch writes
+		o.Touch = ttl.TouchAfter(0)    // so that the probe's Touch writes
 	})
 }
 

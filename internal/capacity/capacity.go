@@ -128,19 +128,38 @@ func AttributeSize(av types.AttributeValue) int {
 // number. Zero takes 1 byte. The function does not validate s; it never
 // fails on input DynamoDB would reject.
 func NumberSize(s string) int {
+	// It allocates nothing: a Map session holds a number per integer
+	// field, and every write sizes every one of them.
 	neg := strings.HasPrefix(s, "-")
-	mant, exp, _ := strings.Cut(strings.ToLower(strings.TrimLeft(s, "+-")), "e")
-	e, _ := strconv.Atoi(exp)
+	s = strings.TrimLeft(s, "+-")
+	mant, e := s, 0
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		mant = s[:i]
+		e, _ = strconv.Atoi(s[i+1:])
+	}
 	intPart, frac, _ := strings.Cut(mant, ".")
-	all := intPart + frac
-	digits := strings.TrimLeft(all, "0")
-	if digits == "" {
+	// The digits are intPart followed by frac, read in place.
+	all := len(intPart) + len(frac)
+	digit := func(i int) byte {
+		if i < len(intPart) {
+			return intPart[i]
+		}
+		return frac[i-len(intPart)]
+	}
+	lead := 0
+	for lead < all && digit(lead) == '0' {
+		lead++
+	}
+	if lead == all {
 		return 1
 	}
-	point := len(intPart) - (len(all) - len(digits)) + e // digits before the decimal point
-	digits = strings.TrimRight(digits, "0")
-	offset := ((point % 2) + 2) % 2 // an odd count: the first digit shares its byte with a 0
-	n := (len(digits)+offset+1)/2 + 1
+	trail := 0
+	for digit(all-1-trail) == '0' {
+		trail++
+	}
+	point := len(intPart) - lead + e // digits before the decimal point
+	offset := ((point % 2) + 2) % 2  // an odd count: the first digit shares its byte with a 0
+	n := (all-lead-trail+offset+1)/2 + 1
 	if neg {
 		n++
 	}

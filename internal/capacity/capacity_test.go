@@ -1,6 +1,7 @@
 package capacity_test
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -170,5 +171,47 @@ func TestNumberSizeMatchesDynamoDBLocal(t *testing.T) {
 		if got := capacity.NumberSize(n); got != want {
 			t.Errorf("NumberSize(%q) = %d, DynamoDB Local charges %d", n, got, want)
 		}
+	}
+}
+
+// numberSizeBefore is NumberSize as it was before it stopped allocating,
+// kept as the reference the rewrite must agree with.
+func numberSizeBefore(s string) int {
+	neg := strings.HasPrefix(s, "-")
+	mant, exp, _ := strings.Cut(strings.ToLower(strings.TrimLeft(s, "+-")), "e")
+	e, _ := strconv.Atoi(exp)
+	intPart, frac, _ := strings.Cut(mant, ".")
+	all := intPart + frac
+	digits := strings.TrimLeft(all, "0")
+	if digits == "" {
+		return 1
+	}
+	point := len(intPart) - (len(all) - len(digits)) + e
+	digits = strings.TrimRight(digits, "0")
+	offset := ((point % 2) + 2) % 2
+	n := (len(digits)+offset+1)/2 + 1
+	if neg {
+		n++
+	}
+	return n
+}
+
+// TestNumberSizeSpellings checks NumberSize against the reference on the
+// spellings DynamoDB accepts and some it refuses (which must not panic),
+// and that it allocates nothing: every write sizes every number of a Map
+// session.
+func TestNumberSizeSpellings(t *testing.T) {
+	numbers := []string{
+		"", "0", "-0", "+0", "00", "0.0", ".5", "5.", "007", "1", "-1", "10", "100", "1000", "12.50", "0.001",
+		"1e5", "1E5", "1e+5", "1e-5", "1.5e3", "-2.5E-7", "0e9", "123456789012345678901234567890123456789",
+		"9.9999999999999999999999999999999999999E+125", "1E-130", "1e", "e5", "-", "+", ".", "1.2.3", "1e99999999999999999999",
+	}
+	for _, n := range numbers {
+		if got, want := capacity.NumberSize(n), numberSizeBefore(n); got != want {
+			t.Errorf("NumberSize(%q) = %d, want %d", n, got, want)
+		}
+	}
+	if a := testing.AllocsPerRun(100, func() { capacity.NumberSize("1700000000") }); a != 0 {
+		t.Errorf("NumberSize allocates %v times per call, want 0", a)
 	}
 }

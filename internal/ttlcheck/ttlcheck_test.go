@@ -27,11 +27,11 @@ func TestCheck(t *testing.T) {
 		{"interval shorter", ttl.Sliding(24 * time.Hour), ttl.TouchAfter(time.Hour), nil, ""},
 		{"interval equals lifetime", ttl.Sliding(time.Hour), ttl.TouchAfter(time.Hour), ttlcheck.ErrThrottleOutlivesTTL, "interval 1h0m0s, lifetime 1h0m0s"},
 		{"interval longer", ttl.Sliding(time.Hour), ttl.TouchAfter(2 * time.Hour), ttlcheck.ErrThrottleOutlivesTTL, "interval 2h0m0s"},
-		{"always", ttl.Sliding(time.Minute), ttl.Always(), nil, ""},
+		{"always", ttl.Sliding(time.Minute), ttl.TouchAfter(0), nil, ""},
 		{"never", ttl.Sliding(time.Minute), ttl.Never(), nil, ""},
 		{"default of a nanosecond", ttl.Sliding(time.Nanosecond), ttl.DefaultThrottle(ttl.Sliding(time.Nanosecond)), nil, ""},
-		{"no lifetime", noLifetime{}, ttl.Always(), nil, "lifetime 0s must be positive"},
-		{"nil policy", nil, ttl.Always(), nil, "nil policy"},
+		{"no lifetime", noLifetime{}, ttl.TouchAfter(0), nil, "lifetime 0s must be positive"},
+		{"nil policy", nil, ttl.TouchAfter(0), nil, "nil policy"},
 		{"nil throttle", ttl.Sliding(time.Hour), nil, nil, "nil policy or throttle"},
 	}
 	for _, tt := range tests {

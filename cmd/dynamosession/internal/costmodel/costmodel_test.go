@@ -72,13 +72,13 @@ func TestUnitsPerRequest(t *testing.T) {
 		update   perRequest
 		pageView perRequest
 	}{
-		{"msgpack, touch every read", small("msgpack", ttl.Always()),
+		{"msgpack, touch every read", small("msgpack", ttl.TouchAfter(0)),
 			perRequest{0, 2, 1}, perRequest{0.5, 2, 1}, perRequest{0.5, 2, 1}},
 		{"map, never touch", longTTL(small("map", ttl.Never())),
 			perRequest{0, 2, 1}, perRequest{0.5, 2, 1}, perRequest{0.5, 0, 0}},
-		{"json, touch every read", small("json", ttl.Always()),
+		{"json, touch every read", small("json", ttl.TouchAfter(0)),
 			perRequest{0, 3, 1}, perRequest{0.5, 3, 1}, perRequest{0.5, 3, 1}},
-		{"compressed, touch every read", small("compressed", ttl.Always()),
+		{"compressed, touch every read", small("compressed", ttl.TouchAfter(0)),
 			perRequest{0, 1, 1}, perRequest{0.5, 1, 1}, perRequest{0.5, 1, 1}},
 		{"strong reads", func() costmodel.Workload {
 			w := longTTL(small("msgpack", ttl.Never()))
@@ -127,7 +127,7 @@ func TestRunIsDeterministic(t *testing.T) {
 // TestScaling checks the arithmetic from the sample to the month on the
 // README's workload.
 func TestScaling(t *testing.T) {
-	r := run(t, small("msgpack", ttl.Always()))
+	r := run(t, small("msgpack", ttl.TouchAfter(0)))
 	const perMonth = 100_000 * 60 * 730
 	got := map[string]float64{}
 	total := 0.0
@@ -237,7 +237,7 @@ func TestRunAll(t *testing.T) {
 func TestRunHonoursCancellation(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := costmodel.Run(ctx, small("map", ttl.Always())); err == nil {
+	if _, err := costmodel.Run(ctx, small("map", ttl.TouchAfter(0))); err == nil {
 		t.Error("Run with a canceled context succeeded")
 	}
 }
@@ -262,7 +262,7 @@ func TestTouchNames(t *testing.T) {
 		t          ttl.Throttle
 		label, api string
 	}{
-		{ttl.Always(), "every read", "ttl.Always()"},
+		{ttl.TouchAfter(0), "every read", "ttl.TouchAfter(0)"},
 		{ttl.Never(), "never", "ttl.Never()"},
 		{ttl.TouchAfter(time.Hour), "after 1h", "ttl.TouchAfter(1h)"},
 		{ttl.TouchAfter(90 * time.Minute), "after 1h30m", "ttl.TouchAfter(1h30m)"},
@@ -296,8 +296,8 @@ func goldenResults() []costmodel.Result {
 		}
 	}
 	return []costmodel.Result{
-		mk("map", ttl.Always(), 1765, 499.9, 2000, 5752.16, 2375.95),
-		mk("compressed", ttl.Always(), 883, 499.9, 1000, 3013.02, 1244.54),
+		mk("map", ttl.TouchAfter(0), 1765, 499.9, 2000, 5752.16, 2375.95),
+		mk("compressed", ttl.TouchAfter(0), 883, 499.9, 1000, 3013.02, 1244.54),
 		mk("map", ttl.TouchAfter(time.Hour), 1765, 499.9, 188.5, 793.14, 329.37),
 		mk("compressed", ttl.TouchAfter(time.Hour), 883, 499.9, 94.2, 533.51, 221.25),
 	}
@@ -325,7 +325,7 @@ func Example() {
 	c, _ := costmodel.CodecByName("compressed")
 	r, err := costmodel.Run(context.Background(), costmodel.Workload{
 		Codec:          c,
-		Touch:          ttl.Always(),
+		Touch:          ttl.TouchAfter(0),
 		SampleRequests: 300,
 	})
 	if err != nil {

@@ -69,7 +69,7 @@ type Workload struct {
 
 	// Touch decides when a page view extends the expiry. Default
 	// ttl.DefaultThrottle(TTL), the repository's default (a touch after
-	// a tenth of the lifetime); ttl.Always() is what naive stores do.
+	// a tenth of the lifetime); ttl.TouchAfter(0) is what naive stores do.
 	Touch ttl.Throttle
 
 	// StrongReads makes every read strongly consistent (1 read unit per
@@ -209,7 +209,7 @@ func TouchLabel(t ttl.Throttle) string {
 	}
 }
 
-// TouchAPI names a touch throttle as Go code: "ttl.Always()",
+// TouchAPI names a touch throttle as Go code: "ttl.TouchAfter(0)",
 // "ttl.TouchAfter(1h)", "ttl.Never()".
 func TouchAPI(t ttl.Throttle) string {
 	if t == nil {
@@ -217,7 +217,7 @@ func TouchAPI(t ttl.Throttle) string {
 	}
 	switch iv := t.Interval(); {
 	case iv == 0:
-		return "ttl.Always()"
+		return "ttl.TouchAfter(0)"
 	case iv < 0:
 		return "ttl.Never()"
 	default:
@@ -243,7 +243,7 @@ func shortDuration(d time.Duration) string {
 func Scenarios(base Workload) []Workload {
 	life := base.withDefaults().TTL
 	var out []Workload
-	for _, touch := range []ttl.Throttle{ttl.Always(), ttl.TouchAfter(time.Hour), ttl.DefaultThrottle(life)} {
+	for _, touch := range []ttl.Throttle{ttl.TouchAfter(0), ttl.TouchAfter(time.Hour), ttl.DefaultThrottle(life)} {
 		for _, name := range CodecNames {
 			w := base
 			w.Touch = touch

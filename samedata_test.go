@@ -1,0 +1,94 @@
+package dynamosession_test
+
+import (
+	"context"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/dynamosession/dynamosession"
+	"github.com/dynamosession/dynamosession/codec"
+)
+
+type sameView struct {
+	User   string     `json:"user"`
+	Seen   time.Time  `json:"seen"`
+	Visits int        `json:"visits"`
+	Lines  []sameLine `json:"lines"`
+}
+
+type sameLine struct {
+	SKU string `json:"sku"`
+}
+
+// TestSaveComparesDifferingMembers: Save decides whether Map or JSON data
+// changed from the top-level members whose encodings differ. A record
+// another program wrote, with a time spelled otherwise than Go spells it
+// and fields the type does not declare (at the top, and in a list
+// element), is not written by a request that only read it, whatever the
+// order of its members (and JSON with an escaped or repeated key, which
+// falls back to decoding the whole record, neither); a change is written,
+// and the unknown fields stay.
+func TestSaveComparesDifferingMembers(t *testing.T) {
+	jsText := `{"us\u0065r":"ada","seen":"2026-11-21T12:00:00.000Z","visits":3,"lines":[{"sku":"A","note":"node"}],"extra":"node"}`
+	records := []struct {
+		name  string
+		codec codec.Codec[sameView]
+		sess  types.AttributeValue
+	}{
+		{"map", codec.Map[sameView](), &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{
+			"user":   &types.AttributeValueMemberS{Value: "ada"},
+			"seen":   &types.AttributeValueMemberS{Value: "2026-11-21T12:00:00.000Z"},
+			"visits": &types.AttributeValueMemberN{Value: "3"},
+			"lines": &types.AttributeValueMemberL{Value: []types.AttributeValue{&types.AttributeValueMemberM{Value: map[string]types.AttributeValue{
+				"sku": &types.AttributeValueMemberS{Value: "A"}, "note": &types.AttributeValueMemberS{Value: "node"},
+			}}}},
+			"extra": &types.AttributeValueMemberS{Value: "node"},
+		}}},
+		{"json", codec.JSON[sameView](), &types.AttributeValueMemberS{Value: `{"user":"ada","seen":"2026-11-21T12:00:00.000Z","visits":3,"lines":[{"sku":"A","note":"node"}],"extra":"node"}`}},
+		{"json with an escaped key", codec.JSON[sameView](), &types.AttributeValueMemberS{Value: jsText}},
+		{"json in another order", codec.JSON[sameView](), &types.AttributeValueMemberS{Value: `{"extra":"node","lines":[{"note":"node","sku":"A"}],"visits":3,"seen":"2026-11-21T12:00:00.000Z","user":"ada"}`}},
+		{"json with a repeated key", codec.JSON[sameView](), &types.AttributeValueMemberS{Value: `{"user":"bob","seen":"2026-11-21T12:00:00.000Z","visits":3,"lines":[{"sku":"A","note":"node"}],"extra":"node","user":"ada"}`}},
+	}
+	cases := map[string]func(t *testing.T, e *env){}
+	for _, rec := range records {
+		cases[rec.name] = func(t *testing.T, e *env) {
+			ctx := context.Background()
+			repo := newRepo(t, e, func(o *dynamosession.Options[sameView]) { o.Codec = rec.codec })
+			key := repo.Options().Prefix + "same"
+			e.putRaw(t, map[string]types.AttributeValue{
+				"id":      &types.AttributeValueMemberS{Value: key},
+				"sess":    rec.sess,
+				"expires": &types.AttributeValueMemberN{Value: strconv.FormatInt(e.clock.Now().Add(time.Hour).Unix(), 10)},
+			})
+			s, err := repo.Get(ctx, "same")
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.reset()
+			if err := repo.Save(ctx, s); err != nil || e.count("") != 0 {
+				t.Fatalf("Save of a session only read = %v after %d requests, want nil after 0", err, e.count(""))
+			}
+			s.Data.Visits++
+			if err := repo.Save(ctx, s); err != nil || e.count("UpdateItem") != 1 {
+				t.Fatalf("Save of a change = %v after %d UpdateItems, want nil after 1", err, e.count("UpdateItem"))
+			}
+			got, err := repo.Get(ctx, "same")
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := sameView{User: "ada", Seen: time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC), Visits: 4, Lines: []sameLine{{SKU: "A"}}}
+			if diff := cmp.Diff(want, got.Data); diff != "" {
+				t.Errorf("read back mismatch (-want +got):\n%s", diff)
+			}
+			stored := nodeView(t, e.raw(t, key)["sess"])
+			if stored["extra"] != "node" || stored["lines"].([]any)[0].(map[string]any)["note"] != "node" {
+				t.Errorf("stored %v, want the unknown fields extra and lines[0].note kept", stored)
+			}
+		}
+	}
+	onBackends(t, cases)
+}
