@@ -24,7 +24,7 @@ var (
 
 	// ErrExpired reports a record that is still stored but whose expiry has
 	// passed. errors.Is(err, ErrNotFound) is true for it as well.
-	ErrExpired error = expiredError{}
+	ErrExpired = fmt.Errorf("%w: expired", ErrNotFound)
 
 	// ErrInvalidID reports a session ID that cannot be a DynamoDB key: empty,
 	// not UTF-8, or too long once prefixed. No request is sent.
@@ -57,11 +57,6 @@ var (
 	// Options.Versioned).
 	ErrInvalidOptions = errors.New("dynamosession: invalid options")
 )
-
-type expiredError struct{}
-
-func (expiredError) Error() string        { return "dynamosession: session expired" }
-func (expiredError) Is(target error) bool { return target == ErrNotFound }
 
 // A DecodeError reports a stored record that could not be decoded. The
 // record is left untouched: a repository never overwrites what it cannot

@@ -2,6 +2,7 @@ package dynamosession
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -17,12 +18,7 @@ const supersededAttr = "superseded"
 // ErrSuperseded reports a session ID that a regeneration replaced with a
 // new one a moment ago ([Repo.Supersede]). errors.Is(err, ErrNotFound)
 // holds for it as well: the old ID names no session.
-var ErrSuperseded error = supersededError{}
-
-type supersededError struct{}
-
-func (supersededError) Error() string        { return "dynamosession: session superseded by a new ID" }
-func (supersededError) Is(target error) bool { return target == ErrNotFound }
+var ErrSuperseded = fmt.Errorf("%w: superseded by a new ID", ErrNotFound)
 
 // Supersede ends the live session id in favour of a new ID (a login's
 // regeneration: create the new session first, then supersede the old
