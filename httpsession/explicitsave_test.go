@@ -14,9 +14,9 @@ import (
 	"github.com/dynamosession/dynamosession/httpsession"
 )
 
-// TestExplicitSave: under Options.ExplicitSave a stored
-// session's Data is written only in a request that called MarkChanged (or
-// State.Save), before or after the response started; Regenerate and
+// TestExplicitSave: under Options.ExplicitSave a stored session's Data
+// is written only in a request that called State.Save, before or after
+// the response started (and changes made after Save too); Regenerate and
 // Destroy still act, and a due touch still extends the expiry. Without
 // the option the Manager finds the change itself.
 func TestExplicitSave(t *testing.T) {
