@@ -47,12 +47,16 @@ func asTheSDKReports(err error) error {
 		ne  net.Error
 	)
 	switch {
-	case errors.As(err, &oe), errors.As(err, &mae), errors.As(err, &ce):
+	case errors.As(err, &oe), errors.As(err, &mae):
 		return err // shaped by the test itself
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return &smithy.CanceledError{Err: err}
-	case errors.As(err, &re), errors.As(err, &rse):
+	case errors.As(err, &re):
 		// In its transport's wrapper already: only the retries are missing.
+	case errors.As(err, &ce):
+		return noResponse(err)
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return inFlight(err)
+	case errors.As(err, &rse):
+		err = noResponse(err)
 	case errors.As(err, &ae):
 		status := http.StatusBadRequest
 		if ae.ErrorFault() == smithy.FaultServer {
@@ -60,7 +64,7 @@ func asTheSDKReports(err error) error {
 		}
 		err = httpError(status, err)
 	case errors.As(err, &ne):
-		err = &smithyhttp.RequestSendError{Err: err}
+		err = noResponse(&smithyhttp.RequestSendError{Err: err})
 	default:
 		return err
 	}
@@ -80,6 +84,29 @@ func httpError(status int, err error) error {
 		},
 		RequestID: "FAKE00000000000000000000000000000000000000000000000000",
 	}
+}
+
+// noResponse wraps the error of an attempt that got no response (a broken
+// connection, a context that ended in flight) as the SDK does: its
+// transport answers such an attempt with an empty response, which the
+// SDK's ResponseErrorWrapper puts around the error anyway, with status 0
+// and no request ID ("https response error StatusCode: 0, RequestID: ,
+// request send failed, …"; smithy-go transport/http/client.go,
+// aws-sdk-go-v2 aws/transport/http/response_error_middleware.go).
+func noResponse(err error) error {
+	return &awshttp.ResponseError{
+		ResponseError: &smithyhttp.ResponseError{
+			Response: &smithyhttp.Response{Response: &http.Response{Header: http.Header{}, Body: http.NoBody}},
+			Err:      err,
+		},
+	}
+}
+
+// inFlight is the error of a request whose context ended while it was in
+// flight: the SDK's transport reports the context's error in a
+// *smithy.CanceledError, with no response.
+func inFlight(ctxErr error) error {
+	return noResponse(&smithy.CanceledError{Err: ctxErr})
 }
 
 // fault is a queued failure for calls of op ("" for any).
@@ -105,12 +132,16 @@ type fault struct {
 //     throttled request, &types.InternalServerError{} a server error.
 //   - A network error (a net.Error, such as a *net.OpError or
 //     syscall.ECONNRESET): in the *smithyhttp.RequestSendError of a
-//     request whose connection broke, after the last attempt. Whether
+//     request whose connection broke, inside an HTTP response error with
+//     status 0 (the SDK's wrapping of an attempt that got no response),
+//     after the last attempt. Whether
 //     DynamoDB applied a write that fails this way is unknown to the
 //     caller; [DB.LoseResponseNext] is the case where it did.
 //   - context.DeadlineExceeded or context.Canceled: in a
-//     *smithy.CanceledError, as when the caller's context ended while the
-//     request was in flight ([DB.SetLatency] makes that happen for real).
+//     *smithy.CanceledError inside an HTTP response error with status 0,
+//     as when the caller's context ended while the request was in flight
+//     ([DB.SetLatency] makes that happen for real). A context that ended
+//     before the call is the context's error alone, as the SDK returns it.
 //   - A *smithy.OperationError, or any other error: as it is.
 //
 // Rules queue up: a call consumes the oldest rule that matches it. n <= 0
@@ -145,8 +176,8 @@ func (db *DB) addFault(f *fault) {
 // past the moment the call arrived, as a slow network would hold it: the
 // call returns once the test has moved the clock that far with
 // [DB.Advance]. A call whose context ends first fails as the SDK fails
-// it, with the context's error in a *smithy.CanceledError inside a
-// *smithy.OperationError: a latency the test never advances past stands
+// it, with the context's error in a *smithy.CanceledError inside an HTTP
+// response error with status 0 inside a *smithy.OperationError: a latency the test never advances past stands
 // for a server that does not answer. Zero removes the latency.
 func (db *DB) SetLatency(d time.Duration) {
 	db.mu.Lock()
@@ -161,14 +192,16 @@ func (db *DB) SetLatency(d time.Duration) {
 func call[I, O any](db *DB, ctx context.Context, op string, in I, do func(I) (O, error)) (O, error) {
 	var zero O
 	if err := ctx.Err(); err != nil {
-		return zero, opError(op, &smithy.CanceledError{Err: err})
+		// The SDK's retryer checks the context before each attempt and
+		// returns its error as it is (aws/retry/middleware.go).
+		return zero, opError(op, err)
 	}
 	db.mu.Lock()
 	d := db.latency
 	db.mu.Unlock()
 	if d > 0 {
 		if err := db.clock.sleep(ctx, d); err != nil {
-			return zero, opError(op, &smithy.CanceledError{Err: err})
+			return zero, opError(op, inFlight(err))
 		}
 	}
 	f := db.nextFault(op)

@@ -120,25 +120,25 @@ func TestFaultsLookLikeTheSDKs(t *testing.T) {
 				return errors.As(err, &ae) && ae.ErrorCode() == "ValidationException"
 			}, false},
 		{"network error", reset,
-			"operation error DynamoDB: GetItem, exceeded maximum number of attempts, 3, request send failed, read tcp 127.0.0.1:49152->127.0.0.1:443: read: connection reset by peer",
+			"operation error DynamoDB: GetItem, exceeded maximum number of attempts, 3, https response error StatusCode: 0, RequestID: , request send failed, read tcp 127.0.0.1:49152->127.0.0.1:443: read: connection reset by peer",
 			func(err error) bool {
 				var rse *smithyhttp.RequestSendError
 				return errors.As(err, &rse) && errors.Is(err, syscall.ECONNRESET)
 			}, true},
 		{"bare errno", syscall.ECONNRESET,
-			"operation error DynamoDB: GetItem, exceeded maximum number of attempts, 3, request send failed, connection reset by peer",
+			"operation error DynamoDB: GetItem, exceeded maximum number of attempts, 3, https response error StatusCode: 0, RequestID: , request send failed, connection reset by peer",
 			func(err error) bool {
 				var rse *smithyhttp.RequestSendError
 				return errors.As(err, &rse) && errors.Is(err, syscall.ECONNRESET)
 			}, true},
 		{"deadline", context.DeadlineExceeded,
-			"operation error DynamoDB: GetItem, canceled, context deadline exceeded",
+			"operation error DynamoDB: GetItem, https response error StatusCode: 0, RequestID: , canceled, context deadline exceeded",
 			func(err error) bool {
 				var ce *smithy.CanceledError
 				return errors.As(err, &ce) && errors.Is(err, context.DeadlineExceeded)
 			}, false},
 		{"canceled", context.Canceled,
-			"operation error DynamoDB: GetItem, canceled, context canceled",
+			"operation error DynamoDB: GetItem, https response error StatusCode: 0, RequestID: , canceled, context canceled",
 			func(err error) bool {
 				var ce *smithy.CanceledError
 				return errors.As(err, &ce) && errors.Is(err, context.Canceled)
@@ -251,11 +251,16 @@ func TestContext(t *testing.T) {
 				t.Fatalf("PutItem: got %v, want %v", err, tt.want)
 			}
 			if tt.want != nil {
-				// As the SDK reports a request its context cut short.
+				// As the SDK reports it: a context that ended before the
+				// call is its error alone (the retryer checks it before
+				// each attempt); one that ended in flight is a
+				// *smithy.CanceledError in a response error of status 0.
 				var ce *smithy.CanceledError
 				var oe *smithy.OperationError
-				if !errors.As(err, &ce) || !errors.As(err, &oe) {
-					t.Errorf("PutItem error %v is not a *smithy.CanceledError in a *smithy.OperationError", err)
+				var re *awshttp.ResponseError
+				inFlight := tt.latency > 0
+				if !errors.As(err, &oe) || errors.As(err, &ce) != inFlight || errors.As(err, &re) != inFlight {
+					t.Errorf("PutItem error %v: want the context's error in a *smithy.OperationError, in a *smithy.CanceledError and a response error only in flight (%v)", err, inFlight)
 				}
 			}
 			_, stored := db.Item("sessions", item{"id": s("a")})
