@@ -172,15 +172,17 @@ func (s *State[T]) Save() error {
 		return fmt.Errorf("httpsession: save: %w", ErrCommitFailed)
 	}
 	s.changed = true
+	var err error
 	if s.w.started {
-		return s.late(true)
+		err = s.late(true)
+	} else {
+		s.w.started = true
+		var lost error
+		if lost, err = s.save(s.w.Header()); err == nil {
+			err = lost
+		}
 	}
-	s.w.started = true
-	lost, err := s.save(s.w.Header())
-	if err == nil {
-		err = lost
-	}
-	s.closed = err != nil
+	s.closed = err != nil // the handler has the error: write and report nothing more
 	return err
 }
 
