@@ -104,3 +104,66 @@ func TestLateSaveFailsOnce(t *testing.T) {
 		})
 	}
 }
+
+// TestExplicitSaveNewSession: under ExplicitSave a new session's Data is
+// stored as the response starts without State.Save, as documented; a
+// change the handler makes after that, without Save, is not (found by a
+// breaker: it was saved after the handler returned, unlike the same
+// change to a session stored by an earlier request).
+func TestExplicitSaveNewSession(t *testing.T) {
+	tests := []struct {
+		name      string
+		handler   func(w http.ResponseWriter, s *httpsession.State[Cart])
+		wantItems []string
+		wantCalls map[string]int
+	}{
+		{
+			name: "data set before the response, changed after it without Save",
+			handler: func(w http.ResponseWriter, s *httpsession.State[Cart]) {
+				s.Data.Items = []string{"book"}
+				_, _ = w.Write([]byte("ok"))
+				s.Data.Items = append(s.Data.Items, "tea")
+			},
+			wantItems: []string{"book"},
+			wantCalls: map[string]int{"PutItem": 1},
+		},
+		{
+			name: "changed after the response with Save",
+			handler: func(w http.ResponseWriter, s *httpsession.State[Cart]) {
+				s.Data.Items = []string{"book"}
+				_, _ = w.Write([]byte("ok"))
+				s.Data.Items = append(s.Data.Items, "tea")
+				if err := s.Save(); err != nil {
+					panic(err)
+				}
+			},
+			wantItems: []string{"book", "tea"},
+			wantCalls: map[string]int{"PutItem": 1, "UpdateItem": 1},
+		},
+		{
+			name: "data set and never changed",
+			handler: func(w http.ResponseWriter, s *httpsession.State[Cart]) {
+				s.Data.Items = []string{"book"}
+			},
+			wantItems: []string{"book"},
+			wantCalls: map[string]int{"PutItem": 1},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, nil, func(o *httpsession.Options) { o.ExplicitSave = true })
+			b := newBrowser()
+			b.do(e.handler(func(w http.ResponseWriter, _ *http.Request, s *httpsession.State[Cart]) { tt.handler(w, s) }), "GET", "/")
+			if diff := cmp.Diff(tt.wantCalls, e.calls()); diff != "" {
+				t.Errorf("requests mismatch (-want +got):\n%s", diff)
+			}
+			var got []string
+			if c := e.stored(b.jar["sid"]); c != nil {
+				got = c.Items
+			}
+			if diff := cmp.Diff(tt.wantItems, got); diff != "" {
+				t.Errorf("stored items mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
