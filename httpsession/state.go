@@ -407,7 +407,7 @@ func (s *State[T]) late(explicit bool) error {
 		}
 		return nil
 	}
-	if len(s.doomed) == 0 && s.sess != nil && s.unmarked() {
+	if len(s.doomed) == 0 && (s.sess != nil || s.fresh != nil) && s.unmarked() {
 		return nil // nothing to write: spare the page view a context and its timer
 	}
 	ctx, cancel := s.storeContext()
@@ -417,8 +417,8 @@ func (s *State[T]) late(explicit bool) error {
 	}
 	var saved *dynamosession.Session[T]
 	switch {
-	case s.sess != nil && s.unmarked():
-		return nil
+	case (s.sess != nil || s.fresh != nil) && s.unmarked():
+		return nil // ExplicitSave: only the first Data of a new session is stored without Save
 	case s.sess != nil:
 		saved = s.sess
 	case s.fresh != nil:
