@@ -4,6 +4,7 @@
 package dynamosession_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -93,6 +94,21 @@ func TestNewRejectsBadOptions(t *testing.T) {
 			o.Upgrades = []dynamosession.Upgrade[cart]{up, up}
 		}, "two upgrades"},
 		{"zero upgrade", "sessions", func(o *dynamosession.Options[cart]) { o.Upgrades = make([]dynamosession.Upgrade[cart], 1) }, "UpgradeFrom"},
+		// A reader of a format another codec already reads was never used
+		// (found by a breaker): old keys given as a Reader beside a sealing
+		// Codec left every record sealed under them undecodable.
+		{"reader of the codec's format", "sessions", func(o *dynamosession.Options[cart]) {
+			o.Codec = codec.Sealed(codec.Msgpack[cart](), mustKeyring(t, 1))
+			o.Readers = []codec.Codec[cart]{codec.Sealed(codec.Msgpack[cart](), mustKeyring(t, 2))}
+		}, `Readers[0] reads format "sealed", which Codec reads`},
+		{"sealed reader of another inner format", "sessions", func(o *dynamosession.Options[cart]) {
+			o.Codec = codec.Sealed(codec.Msgpack[cart](), mustKeyring(t, 1))
+			o.Readers = []codec.Codec[cart]{codec.Sealed(codec.JSON[cart](), mustKeyring(t, 1))}
+		}, `Readers[0] reads format "sealed", which Codec reads`},
+		{"two readers of one format", "sessions", func(o *dynamosession.Options[cart]) {
+			o.Readers = []codec.Codec[cart]{codec.Sealed(codec.Msgpack[cart](), mustKeyring(t, 1)), codec.Sealed(codec.Msgpack[cart](), mustKeyring(t, 2))}
+		}, `Readers[1] reads format "sealed", which Readers[0] reads`},
+		{"nil reader", "sessions", func(o *dynamosession.Options[cart]) { o.Readers = []codec.Codec[cart]{nil} }, "Readers[0] is nil"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -149,4 +165,14 @@ func TestMeteringWrapper(t *testing.T) {
 	if got := strings.Join(ops, ","); got != "PutItem,GetItem,DeleteItem" {
 		t.Errorf("observed %s", got)
 	}
+}
+
+// mustKeyring returns a keyring of one key whose 32 bytes are all b.
+func mustKeyring(t *testing.T, b byte) *codec.Keyring {
+	t.Helper()
+	k, err := codec.NewKeyring(codec.Key{ID: fmt.Sprint("k", b), Secret: bytes.Repeat([]byte{b}, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }
