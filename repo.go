@@ -114,8 +114,12 @@ type Options[T any] struct {
 	Codec codec.Codec[T]
 
 	// Readers are extra codecs for reading formats Codec does not write and
-	// that need configuration (an encrypting codec with its keys). Map,
-	// JSON, Msgpack and compressed msgpack are always readable.
+	// that need configuration (an encrypting codec with its keys, on a
+	// table leaving encryption). Map, JSON, Msgpack and compressed msgpack
+	// are always readable. One codec reads each format, so New refuses a
+	// Reader of a format Codec or an earlier Reader reads (error wrapping
+	// ErrInvalidOptions): a sealing Codec reads old keys from its keyring,
+	// not from a second sealed Reader.
 	Readers []codec.Codec[T]
 
 	// StrictFormats makes the repository read only the formats of Codec
@@ -370,6 +374,27 @@ func validateAttrs[T any](o Options[T]) error {
 	return nil
 }
 
+// validateReaders refuses a Reader that would never be used: a stored
+// value's format (its attribute type and envelope, which say nothing of a
+// sealed value's keys or inner codec) picks one codec, the Codec first,
+// then the Readers in order, so a second codec for one format is dead. A
+// sealed Reader beside a sealing Codec is the likely mistake: old keys
+// belong in the Codec's keyring (codec.NewKeyring(current, previous...)).
+func validateReaders[T any](o Options[T]) error {
+	seen := map[codec.Format]string{o.Codec.Format(): "Codec"}
+	for i, c := range o.Readers {
+		if c == nil {
+			return fmt.Errorf("Readers[%d] is nil", i)
+		}
+		f, name := c.Format(), fmt.Sprintf("Readers[%d]", i)
+		if prev, ok := seen[f]; ok {
+			return fmt.Errorf("%s reads format %q, which %s reads: one codec reads each format, so it would never be used (old keys of a sealed table go in the Codec's keyring: codec.NewKeyring(current, previous...))", name, f, prev)
+		}
+		seen[f] = name
+	}
+	return nil
+}
+
 func validate[T any](client API, table string, o Options[T]) error {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: %s", ErrInvalidOptions, fmt.Sprintf(format, args...))
@@ -401,6 +426,9 @@ func validate[T any](client API, table string, o Options[T]) error {
 			return bad("two upgrades from schema version %d", f.From)
 		}
 		seenUp[f.From] = true
+	}
+	if err := validateReaders(o); err != nil {
+		return bad("%v", err)
 	}
 	if err := o.Cache.validate(); err != nil {
 		return bad("%v", err)
