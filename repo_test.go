@@ -83,6 +83,21 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		{"schema is reserved", "sessions", func(o *dynamosession.Options[cart]) { o.KeyAttr = "schema" }, `KeyAttr "schema" is a name`},
 		{"superseded is reserved", "sessions", func(o *dynamosession.Options[cart]) { o.ExpiresAttr = "superseded" }, `ExpiresAttr "superseded" is a name`},
 		{"type is reserved with the JSON codec", "sessions", func(o *dynamosession.Options[cart]) { o.Codec = codec.JSON[cart](); o.DataAttr = "type" }, `DataAttr "type" is a name`},
+		// Every repository reads connect-dynamodb's records and removes
+		// their `type` when it saves one in another format (found by a
+		// breaker: an owner in "type" left the owner index at that save,
+		// and an expiry there made the save's update invalid).
+		{"type is reserved with the Map codec", "sessions", func(o *dynamosession.Options[cart]) { o.ExpiresAttr = "type" }, `ExpiresAttr "type" is a name`},
+		{"type is reserved for owners", "sessions", func(o *dynamosession.Options[cart]) {
+			o.Codec = codec.Msgpack[cart]()
+			o.Owner = func(c *cart) string { return c.User }
+			o.OwnerAttr = "type"
+		}, `OwnerAttr "type" is a name`},
+		// DynamoDB's limits on attribute names: 1 to 65,535 bytes, a
+		// partition key's at most 255.
+		{"key attribute name over 255 bytes", "sessions", func(o *dynamosession.Options[cart]) { o.KeyAttr = strings.Repeat("k", 256) }, "KeyAttr is 256 bytes"},
+		{"attribute name over 65535 bytes", "sessions", func(o *dynamosession.Options[cart]) { o.DataAttr = strings.Repeat("d", 65536) }, "DataAttr is 65536 bytes"},
+		{"attribute name not UTF-8", "sessions", func(o *dynamosession.Options[cart]) { o.ExpiresAttr = "exp\xff" }, "ExpiresAttr is not valid UTF-8"},
 		{"negative schema", "sessions", func(o *dynamosession.Options[cart]) { o.Schema = -1 }, "positive"},
 		{"upgrade from a future version", "sessions", func(o *dynamosession.Options[cart]) {
 			o.Schema = 2
