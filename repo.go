@@ -32,6 +32,7 @@ import (
 	"fmt"
 	"slices"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -88,10 +89,12 @@ var _ API = (*dynamodb.Client)(nil)
 //	superseded   N     a tombstone Supersede left
 //	revoked_before, revoked_keep  a revocation marker's, with RevocationCheck
 //
-// These names are reserved: KeyAttr, DataAttr, ExpiresAttr, and OwnerAttr
-// when Owner or RevocationCheck is set, must be none of them (nor "type"
-// with the JSON codec, which writes connect-dynamodb's marker there), or
-// New returns ErrInvalidOptions.
+// These names are reserved, and so is "type" (connect-dynamodb's marker,
+// which the JSON codec writes and a save in another format removes, with
+// any codec): KeyAttr, DataAttr, ExpiresAttr, and OwnerAttr when Owner or
+// RevocationCheck is set, must be none of them, distinct, and names
+// DynamoDB takes (valid UTF-8, at most 65,535 bytes, KeyAttr at most
+// 255), or New returns an error wrapping ErrInvalidOptions.
 type Options[T any] struct {
 	// KeyAttr is the table's partition key attribute, of type S.
 	// Default "id".
@@ -350,18 +353,32 @@ func withDefaults[T any](o Options[T]) Options[T] {
 	return withOwnerDefaults(o)
 }
 
-// validateAttrs checks that the attributes Options names are distinct
-// and none of the reserved names.
+// validateAttrs checks that the attributes Options names are distinct,
+// none of the reserved names, and names DynamoDB takes.
 func validateAttrs[T any](o Options[T]) error {
-	reserved := []string{versionAttr, tokenAttr, schemaAttr, ownedAtAttr, ownerCheckAttr, supersededAttr, markerAtAttr, markerKeepAttr}
-	if o.Codec.Format() == codec.FormatJSON {
-		reserved = append(reserved, "type")
-	}
+	// connect-dynamodb's "type" is reserved whatever the codec: every
+	// repository reads its records, and removes "type" when it saves one
+	// in another format (so an owner stored there would leave the index,
+	// and an expiry there would make the save's update invalid).
+	reserved := []string{versionAttr, tokenAttr, schemaAttr, ownedAtAttr, ownerCheckAttr, supersededAttr, markerAtAttr, markerKeepAttr, "type"}
 	named := []struct{ field, name string }{{"KeyAttr", o.KeyAttr}, {"DataAttr", o.DataAttr}, {"ExpiresAttr", o.ExpiresAttr}}
 	if ownersOn(o) {
 		named = append(named, struct{ field, name string }{"OwnerAttr", o.OwnerAttr})
 	}
 	for i, a := range named {
+		// DynamoDB's limits on attribute names ("Service, account, and
+		// table quotas in Amazon DynamoDB"): 1 to 64 KB, a partition key's
+		// 1 to 255 bytes; the SDK sends UTF-8.
+		limit := 65535
+		if a.field == "KeyAttr" {
+			limit = 255
+		}
+		switch {
+		case len(a.name) > limit:
+			return fmt.Errorf("%s is %d bytes, DynamoDB allows %d", a.field, len(a.name), limit)
+		case !utf8.ValidString(a.name):
+			return fmt.Errorf("%s is not valid UTF-8", a.field)
+		}
 		if slices.Contains(reserved, a.name) {
 			return fmt.Errorf("%s %q is a name the repository reserves (see Options)", a.field, a.name)
 		}
