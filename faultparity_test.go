@@ -113,13 +113,20 @@ func shapeOf(err error) errorShape {
 // them as its mode says.
 type faultProxy struct {
 	mode atomic.Value // string
+	op   atomic.Value // the operation it fails ("" for all)
 }
 
 func (p *faultProxy) handler(target *url.URL) http.Handler {
 	forward := httputil.NewSingleHostReverseProxy(target)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		switch p.mode.Load().(string) {
+		mode := p.mode.Load().(string)
+		if op := p.op.Load().(string); op != "" && r.Header.Get("X-Amz-Target") != "DynamoDB_20120810."+op {
+			mode = ""
+		}
+		if mode != "" {
+			_, _ = io.Copy(io.Discard, r.Body)
+		}
+		switch mode {
 		case "throttle":
 			w.Header().Set("Content-Type", "application/x-amz-json-1.0")
 			w.WriteHeader(http.StatusBadRequest)
@@ -151,6 +158,7 @@ func TestFaultsMatchTheRealSDK(t *testing.T) {
 	}
 	p := &faultProxy{}
 	p.mode.Store("")
+	p.op.Store("")
 	srv := httptest.NewServer(p.handler(endpoint))
 	t.Cleanup(srv.Close)
 	table := dynamotest.CreateTable(t, local, "id", "expires")
@@ -170,6 +178,10 @@ func TestFaultsMatchTheRealSDK(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	realVersioned, err := dynamosession.New[cart](client, table, func(o *dynamosession.Options[cart]) { o.Versioned = true })
+	if err != nil {
+		t.Fatal(err)
+	}
 	// Each fault is produced for real by the proxy (mode) within the
 	// context ctx returns, and on the fake by fakeSetup, with fakeCtx.
 	type fault struct {
@@ -178,6 +190,7 @@ func TestFaultsMatchTheRealSDK(t *testing.T) {
 		ctx       func() (context.Context, context.CancelFunc)
 		fakeSetup func(db *fake.DB)
 		fakeCtx   func() (context.Context, context.CancelFunc)
+		op        string // "" for a Get, "PutItem" for a versioned Put
 	}
 	background := func() (context.Context, context.CancelFunc) { return context.WithCancel(context.Background()) }
 	expired := func() (context.Context, context.CancelFunc) {
@@ -199,24 +212,38 @@ func TestFaultsMatchTheRealSDK(t *testing.T) {
 	failNext := func(err error) func(*fake.DB) {
 		return func(db *fake.DB) { db.FailNext("GetItem", 1, err) }
 	}
+	failPut := func(err error) func(*fake.DB) {
+		return func(db *fake.DB) { db.FailNext("PutItem", 1, err) }
+	}
 	latency := func(db *fake.DB) { db.SetLatency(time.Hour) } // never advanced: a server that does not answer
 	tests := []fault{
-		{"throttling", "throttle", background, failNext(&types.ProvisionedThroughputExceededException{}), background},
-		{"server error", "500", background, failNext(&types.InternalServerError{}), background},
-		{"connection reset", "reset", background, failNext(syscall.ECONNRESET), background},
-		{"deadline in flight", "hang", shortly, failNext(context.DeadlineExceeded), background},
-		{"deadline in flight, latency", "hang", shortly, latency, shortly},
-		{"canceled in flight", "hang", cancelShortly, failNext(context.Canceled), background},
-		{"canceled in flight, latency", "hang", cancelShortly, latency, cancelShortly},
-		{"deadline before the call", "", expired, func(*fake.DB) {}, expired},
-		{"canceled before the call", "", canceled, func(*fake.DB) {}, canceled},
+		{"throttling", "throttle", background, failNext(&types.ProvisionedThroughputExceededException{}), background, ""},
+		{"server error", "500", background, failNext(&types.InternalServerError{}), background, ""},
+		{"connection reset", "reset", background, failNext(syscall.ECONNRESET), background, ""},
+		{"deadline in flight", "hang", shortly, failNext(context.DeadlineExceeded), background, ""},
+		{"deadline in flight, latency", "hang", shortly, latency, shortly, ""},
+		{"canceled in flight", "hang", cancelShortly, failNext(context.Canceled), background, ""},
+		{"canceled in flight, latency", "hang", cancelShortly, latency, cancelShortly, ""},
+		{"deadline before the call", "", expired, func(*fake.DB) {}, expired, ""},
+		{"canceled before the call", "", canceled, func(*fake.DB) {}, canceled, ""},
+		// A versioned write retries only what proves it was not applied,
+		// and settles the rest by reading the item back.
+		{"versioned put, throttling", "throttle", background, failPut(&types.ProvisionedThroughputExceededException{}), background, "PutItem"},
+		{"versioned put, server error", "500", background, failPut(&types.InternalServerError{}), background, "PutItem"},
+		{"versioned put, connection reset", "reset", background, failPut(syscall.ECONNRESET), background, "PutItem"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx, cancel := tt.ctx()
 			defer cancel()
 			p.mode.Store(tt.mode)
-			_, realErr := real.Get(ctx, "session-1")
+			p.op.Store(tt.op)
+			var realErr error
+			if tt.op == "PutItem" {
+				_, realErr = realVersioned.Put(ctx, "session-"+tt.name, cart{User: "ada"})
+			} else {
+				_, realErr = real.Get(ctx, "session-1")
+			}
 			p.mode.Store("")
 
 			db := fake.New("sessions")
@@ -224,10 +251,19 @@ func TestFaultsMatchTheRealSDK(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			fakeVersioned, err := dynamosession.New[cart](db, "sessions", func(o *dynamosession.Options[cart]) { o.Clock = db.Now; o.Versioned = true })
+			if err != nil {
+				t.Fatal(err)
+			}
 			tt.fakeSetup(db)
 			fctx, fcancel := tt.fakeCtx()
 			defer fcancel()
-			_, fakeErr := fakeRepo.Get(fctx, "session-1")
+			var fakeErr error
+			if tt.op == "PutItem" {
+				_, fakeErr = fakeVersioned.Put(fctx, "session-1", cart{User: "ada"})
+			} else {
+				_, fakeErr = fakeRepo.Get(fctx, "session-1")
+			}
 			if realErr == nil || fakeErr == nil {
 				t.Fatalf("real %v, fake %v; want two errors", realErr, fakeErr)
 			}
