@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -12,6 +13,8 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 )
 
 // Faults as the SDK reports them. A *dynamodb.Client answers a request
@@ -26,16 +29,9 @@ import (
 // from DynamoDB: errors.As finds the exception and the HTTP status, and
 // the SDK's own retry rules classify it as they would.
 
-// sdkAttempts is how many attempts the SDK's default retryer makes
-// (retry.DefaultMaxAttempts).
-const sdkAttempts = retry.DefaultMaxAttempts
-
-// sdkRetries are the SDK's default rules for what its retryer retries
-// (throttling codes, HTTP 500, 502, 503 and 504, connection errors).
-var sdkRetries = retry.IsErrorRetryables(retry.DefaultRetryables)
-
-// asTheSDKReports returns err in the wrappers the SDK would put around it
-// before the *smithy.OperationError (which [call] adds).
+// asTheSDKReports returns err in the wrappers the SDK's transport would
+// put around it; [afterRetries] adds the retryer's, and [call] the
+// *smithy.OperationError.
 func asTheSDKReports(err error) error {
 	var (
 		oe  *smithy.OperationError
@@ -68,10 +64,44 @@ func asTheSDKReports(err error) error {
 	default:
 		return err
 	}
-	if sdkRetries.IsErrorRetryable(err) == aws.TrueTernary {
-		err = &retry.MaxAttemptsError{Attempt: sdkAttempts, Err: err}
+	return retried{err}
+}
+
+// retried marks an error of one attempt, which [call] puts in a
+// *retry.MaxAttemptsError when the call's retryer would have retried it
+// to the last attempt ([afterRetries]).
+type retried struct{ error }
+
+// afterRetries returns err as the SDK returns it after its retryer: the
+// last attempt's error in a *retry.MaxAttemptsError when the retryer the
+// call's options give would retry it, else as it is. A per-call option
+// can change the retryer (dynamosession's versioned writes retry only
+// what proves a write was not applied), so the fake asks the retryer that
+// a *dynamodb.Client would use for this call: the default standard
+// retryer, with optFns applied.
+func afterRetries(err error, optFns []func(*dynamodb.Options)) error {
+	r, ok := err.(retried)
+	if !ok {
+		return err
 	}
-	return err
+	rt := callRetryer(optFns)
+	if rt.IsErrorRetryable(r.error) {
+		return &retry.MaxAttemptsError{Attempt: rt.MaxAttempts(), Err: r.error}
+	}
+	return r.error
+}
+
+// callRetryer is the retryer a *dynamodb.Client with the default retryer
+// uses for a call with optFns.
+func callRetryer(optFns []func(*dynamodb.Options)) aws.Retryer {
+	o := dynamodb.Options{Retryer: retry.NewStandard()}
+	for _, fn := range optFns {
+		fn(&o)
+	}
+	if o.Retryer == nil {
+		return aws.NopRetryer{}
+	}
+	return o.Retryer
 }
 
 // httpError wraps an API error in the HTTP response errors the SDK reports
@@ -126,9 +156,10 @@ type fault struct {
 //
 //   - DynamoDB's exceptions, from the SDK's types package or any
 //     smithy.APIError: in the HTTP response error the SDK reports them in
-//     (status 500 for a server fault, 400 otherwise), and, when the SDK's
-//     retryer would retry them, in the *retry.MaxAttemptsError of its last
-//     attempt. &types.ProvisionedThroughputExceededException{} is a
+//     (status 500 for a server fault, 400 otherwise), and, when the
+//     call's retryer would retry them, in the *retry.MaxAttemptsError of
+//     its last attempt (the call's retryer: the SDK's default, changed by
+//     any per-call option the call is given, as a *dynamodb.Client would). &types.ProvisionedThroughputExceededException{} is a
 //     throttled request, &types.InternalServerError{} a server error.
 //   - A network error (a net.Error, such as a *net.OpError or
 //     syscall.ECONNRESET): in the *smithyhttp.RequestSendError of a
@@ -154,11 +185,15 @@ func (db *DB) FailNext(op string, n int, err error) {
 }
 
 // LoseResponseNext makes the next n calls of op ("" for any) lose their
-// response after DynamoDB applied them: the SDK's retryer, seeing the
-// connection break, sends the same request again, and the caller gets the
-// answer to that second attempt. A conditional write then typically fails
-// its condition against its own first attempt, the case idempotent writes
-// must recognise. Each such call counts as two calls.
+// response after DynamoDB applied them: the connection breaks. When the
+// call's retryer retries a broken connection (the SDK's default does),
+// it sends the same request again and the caller gets the answer to that
+// second attempt: a conditional write then typically fails its condition
+// against its own first attempt, the case idempotent writes must
+// recognise, and the call counts as two calls. When it does not (a
+// per-call option, such as dynamosession's for versioned writes, can say
+// so), the caller gets the broken connection's error, as [DB.FailNext]
+// shapes syscall.ECONNRESET, though the write was applied.
 func (db *DB) LoseResponseNext(op string, n int) {
 	db.addFault(&fault{op: op, n: n, lost: true})
 }
@@ -189,7 +224,7 @@ func (db *DB) SetLatency(d time.Duration) {
 // context, wait out any latency, count and record the call, fire any
 // injected fault, then run the operation, its error wrapped in a
 // *smithy.OperationError as the SDK wraps errors.
-func call[I, O any](db *DB, ctx context.Context, op string, in I, do func(I) (O, error)) (O, error) {
+func call[I, O any](db *DB, ctx context.Context, op string, in I, do func(I) (O, error), optFns []func(*dynamodb.Options)) (O, error) {
 	var zero O
 	if err := ctx.Err(); err != nil {
 		// The SDK's retryer checks the context before each attempt and
@@ -209,10 +244,18 @@ func call[I, O any](db *DB, ctx context.Context, op string, in I, do func(I) (O,
 	case f == nil:
 	case f.lost:
 		_, _ = do(in) // the attempt whose answer the network lost
-		db.count(op)
+		reset := asTheSDKReports(syscall.ECONNRESET)
+		if callRetryer(optFns).IsErrorRetryable(reset.(retried).error) {
+			db.count(op) // sent again
+			break
+		}
+		reset = afterRetries(reset, optFns)
+		db.record(op, in, reset)
+		return zero, opError(op, reset)
 	default:
-		db.record(op, in, f.err)
-		return zero, opError(op, f.err)
+		err := afterRetries(f.err, optFns)
+		db.record(op, in, err)
+		return zero, opError(op, err)
 	}
 	out, err := do(in)
 	db.record(op, in, err)

@@ -384,3 +384,46 @@ func TestCallsKeepTheLastThousand(t *testing.T) {
 		t.Errorf("kept %d calls, %q to %q; want 1000, #6 to #1005", len(calls), calls[0], calls[len(calls)-1])
 	}
 }
+
+// TestFaultsFollowTheCallsRetryer: a per-call option that changes the
+// retryer changes what the SDK would have done, so the fake follows it
+// (found by a breaker: a versioned write of dynamosession, whose option
+// retries only what proves a write was not applied, got "exceeded maximum
+// number of attempts, 3" for a server error the real client tried once).
+func TestFaultsFollowTheCallsRetryer(t *testing.T) {
+	noRetries := func(o *dynamodb.Options) { o.Retryer = aws.NopRetryer{} }
+	put := &dynamodb.PutItemInput{TableName: aws.String("sessions"), Item: item{"id": s("a")}}
+	tests := []struct {
+		name      string
+		setup     func(db *fake.DB)
+		optFns    []func(*dynamodb.Options)
+		want      string
+		wantCalls int
+		stored    bool
+	}{
+		{"server error, default retryer", func(db *fake.DB) { db.FailNext("PutItem", 1, &types.InternalServerError{}) }, nil,
+			"operation error DynamoDB: PutItem, exceeded maximum number of attempts, 3, https response error StatusCode: 500, RequestID: FAKE00000000000000000000000000000000000000000000000000, InternalServerError: ", 1, false},
+		{"server error, no retries", func(db *fake.DB) { db.FailNext("PutItem", 1, &types.InternalServerError{}) }, []func(*dynamodb.Options){noRetries},
+			"operation error DynamoDB: PutItem, https response error StatusCode: 500, RequestID: FAKE00000000000000000000000000000000000000000000000000, InternalServerError: ", 1, false},
+		{"lost response, default retryer", func(db *fake.DB) { db.LoseResponseNext("PutItem", 1) }, nil, "<nil>", 2, true},
+		{"lost response, no retries", func(db *fake.DB) { db.LoseResponseNext("PutItem", 1) }, []func(*dynamodb.Options){noRetries},
+			"operation error DynamoDB: PutItem, https response error StatusCode: 0, RequestID: , request send failed, connection reset by peer", 1, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db := fake.New("sessions")
+			tt.setup(db)
+			_, err := db.PutItem(context.Background(), put, tt.optFns...)
+			if diff := cmp.Diff(tt.want, errString(err)); diff != "" {
+				t.Errorf("error mismatch (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.wantCalls, db.Stats().Calls["PutItem"]); diff != "" {
+				t.Errorf("calls mismatch (-want +got):\n%s", diff)
+			}
+			_, stored := db.Item("sessions", item{"id": s("a")})
+			if diff := cmp.Diff(tt.stored, stored); diff != "" {
+				t.Errorf("stored mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
