@@ -221,8 +221,9 @@ const (
 // [DB.CreateTable] and [DB.UpdateTimeToLive].
 //
 // The DB's clock stands still at 2025-01-01 00:00:00 UTC until the test
-// moves it with [DB.Advance]; give [DB.Now] to the repository and the
-// middleware so that all of them see one time:
+// moves it with [DB.Advance]; give [DB.Now] to the repository (the
+// middleware and the stores follow the repository's clock) so that all of
+// them see one time:
 //
 //	db := fake.New("sessions")
 //	repo, err := dynamosession.New[Cart](db, "sessions", func(o *dynamosession.Options[Cart]) { o.Clock = db.Now })
