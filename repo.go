@@ -32,6 +32,7 @@ import (
 	"fmt"
 	"slices"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -88,10 +89,12 @@ var _ API = (*dynamodb.Client)(nil)
 //	superseded   N     a tombstone Supersede left
 //	revoked_before, revoked_keep  a revocation marker's, with RevocationCheck
 //
-// These names are reserved: KeyAttr, DataAttr, ExpiresAttr, and OwnerAttr
-// when Owner or RevocationCheck is set, must be none of them (nor "type"
-// with the JSON codec, which writes connect-dynamodb's marker there), or
-// New returns ErrInvalidOptions.
+// These names are reserved, and so is "type" (connect-dynamodb's marker,
+// which the JSON codec writes and a save in another format removes, with
+// any codec): KeyAttr, DataAttr, ExpiresAttr, and OwnerAttr when Owner or
+// RevocationCheck is set, must be none of them, distinct, and names
+// DynamoDB takes (valid UTF-8, at most 65,535 bytes, KeyAttr at most
+// 255), or New returns an error wrapping ErrInvalidOptions.
 type Options[T any] struct {
 	// KeyAttr is the table's partition key attribute, of type S.
 	// Default "id".
@@ -114,8 +117,12 @@ type Options[T any] struct {
 	Codec codec.Codec[T]
 
 	// Readers are extra codecs for reading formats Codec does not write and
-	// that need configuration (an encrypting codec with its keys). Map,
-	// JSON, Msgpack and compressed msgpack are always readable.
+	// that need configuration (an encrypting codec with its keys, on a
+	// table leaving encryption). Map, JSON, Msgpack and compressed msgpack
+	// are always readable. One codec reads each format, so New refuses a
+	// Reader of a format Codec or an earlier Reader reads (error wrapping
+	// ErrInvalidOptions): a sealing Codec reads old keys from its keyring,
+	// not from a second sealed Reader.
 	Readers []codec.Codec[T]
 
 	// StrictFormats makes the repository read only the formats of Codec
@@ -346,18 +353,32 @@ func withDefaults[T any](o Options[T]) Options[T] {
 	return withOwnerDefaults(o)
 }
 
-// validateAttrs checks that the attributes Options names are distinct
-// and none of the reserved names.
+// validateAttrs checks that the attributes Options names are distinct,
+// none of the reserved names, and names DynamoDB takes.
 func validateAttrs[T any](o Options[T]) error {
-	reserved := []string{versionAttr, tokenAttr, schemaAttr, ownedAtAttr, ownerCheckAttr, supersededAttr, markerAtAttr, markerKeepAttr}
-	if o.Codec.Format() == codec.FormatJSON {
-		reserved = append(reserved, "type")
-	}
+	// connect-dynamodb's "type" is reserved whatever the codec: every
+	// repository reads its records, and removes "type" when it saves one
+	// in another format (so an owner stored there would leave the index,
+	// and an expiry there would make the save's update invalid).
+	reserved := []string{versionAttr, tokenAttr, schemaAttr, ownedAtAttr, ownerCheckAttr, supersededAttr, markerAtAttr, markerKeepAttr, "type"}
 	named := []struct{ field, name string }{{"KeyAttr", o.KeyAttr}, {"DataAttr", o.DataAttr}, {"ExpiresAttr", o.ExpiresAttr}}
 	if ownersOn(o) {
 		named = append(named, struct{ field, name string }{"OwnerAttr", o.OwnerAttr})
 	}
 	for i, a := range named {
+		// DynamoDB's limits on attribute names ("Service, account, and
+		// table quotas in Amazon DynamoDB"): 1 to 64 KB, a partition key's
+		// 1 to 255 bytes; the SDK sends UTF-8.
+		limit := 65535
+		if a.field == "KeyAttr" {
+			limit = 255
+		}
+		switch {
+		case len(a.name) > limit:
+			return fmt.Errorf("%s is %d bytes, DynamoDB allows %d", a.field, len(a.name), limit)
+		case !utf8.ValidString(a.name):
+			return fmt.Errorf("%s is not valid UTF-8", a.field)
+		}
 		if slices.Contains(reserved, a.name) {
 			return fmt.Errorf("%s %q is a name the repository reserves (see Options)", a.field, a.name)
 		}
@@ -366,6 +387,27 @@ func validateAttrs[T any](o Options[T]) error {
 				return fmt.Errorf("%s and %s are both %q", b.field, a.field, a.name)
 			}
 		}
+	}
+	return nil
+}
+
+// validateReaders refuses a Reader that would never be used: a stored
+// value's format (its attribute type and envelope, which say nothing of a
+// sealed value's keys or inner codec) picks one codec, the Codec first,
+// then the Readers in order, so a second codec for one format is dead. A
+// sealed Reader beside a sealing Codec is the likely mistake: old keys
+// belong in the Codec's keyring (codec.NewKeyring(current, previous...)).
+func validateReaders[T any](o Options[T]) error {
+	seen := map[codec.Format]string{o.Codec.Format(): "Codec"}
+	for i, c := range o.Readers {
+		if c == nil {
+			return fmt.Errorf("Readers[%d] is nil", i)
+		}
+		f, name := c.Format(), fmt.Sprintf("Readers[%d]", i)
+		if prev, ok := seen[f]; ok {
+			return fmt.Errorf("%s reads format %q, which %s reads: one codec reads each format, so it would never be used (old keys of a sealed table go in the Codec's keyring: codec.NewKeyring(current, previous...))", name, f, prev)
+		}
+		seen[f] = name
 	}
 	return nil
 }
@@ -401,6 +443,9 @@ func validate[T any](client API, table string, o Options[T]) error {
 			return bad("two upgrades from schema version %d", f.From)
 		}
 		seenUp[f.From] = true
+	}
+	if err := validateReaders(o); err != nil {
+		return bad("%v", err)
 	}
 	if err := o.Cache.validate(); err != nil {
 		return bad("%v", err)

@@ -4,6 +4,7 @@
 package dynamosession_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -82,6 +83,21 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		{"schema is reserved", "sessions", func(o *dynamosession.Options[cart]) { o.KeyAttr = "schema" }, `KeyAttr "schema" is a name`},
 		{"superseded is reserved", "sessions", func(o *dynamosession.Options[cart]) { o.ExpiresAttr = "superseded" }, `ExpiresAttr "superseded" is a name`},
 		{"type is reserved with the JSON codec", "sessions", func(o *dynamosession.Options[cart]) { o.Codec = codec.JSON[cart](); o.DataAttr = "type" }, `DataAttr "type" is a name`},
+		// Every repository reads connect-dynamodb's records and removes
+		// their `type` when it saves one in another format (found by a
+		// breaker: an owner in "type" left the owner index at that save,
+		// and an expiry there made the save's update invalid).
+		{"type is reserved with the Map codec", "sessions", func(o *dynamosession.Options[cart]) { o.ExpiresAttr = "type" }, `ExpiresAttr "type" is a name`},
+		{"type is reserved for owners", "sessions", func(o *dynamosession.Options[cart]) {
+			o.Codec = codec.Msgpack[cart]()
+			o.Owner = func(c *cart) string { return c.User }
+			o.OwnerAttr = "type"
+		}, `OwnerAttr "type" is a name`},
+		// DynamoDB's limits on attribute names: 1 to 65,535 bytes, a
+		// partition key's at most 255.
+		{"key attribute name over 255 bytes", "sessions", func(o *dynamosession.Options[cart]) { o.KeyAttr = strings.Repeat("k", 256) }, "KeyAttr is 256 bytes"},
+		{"attribute name over 65535 bytes", "sessions", func(o *dynamosession.Options[cart]) { o.DataAttr = strings.Repeat("d", 65536) }, "DataAttr is 65536 bytes"},
+		{"attribute name not UTF-8", "sessions", func(o *dynamosession.Options[cart]) { o.ExpiresAttr = "exp\xff" }, "ExpiresAttr is not valid UTF-8"},
 		{"negative schema", "sessions", func(o *dynamosession.Options[cart]) { o.Schema = -1 }, "positive"},
 		{"upgrade from a future version", "sessions", func(o *dynamosession.Options[cart]) {
 			o.Schema = 2
@@ -93,6 +109,21 @@ func TestNewRejectsBadOptions(t *testing.T) {
 			o.Upgrades = []dynamosession.Upgrade[cart]{up, up}
 		}, "two upgrades"},
 		{"zero upgrade", "sessions", func(o *dynamosession.Options[cart]) { o.Upgrades = make([]dynamosession.Upgrade[cart], 1) }, "UpgradeFrom"},
+		// A reader of a format another codec already reads was never used
+		// (found by a breaker): old keys given as a Reader beside a sealing
+		// Codec left every record sealed under them undecodable.
+		{"reader of the codec's format", "sessions", func(o *dynamosession.Options[cart]) {
+			o.Codec = codec.Sealed(codec.Msgpack[cart](), mustKeyring(t, 1))
+			o.Readers = []codec.Codec[cart]{codec.Sealed(codec.Msgpack[cart](), mustKeyring(t, 2))}
+		}, `Readers[0] reads format "sealed", which Codec reads`},
+		{"sealed reader of another inner format", "sessions", func(o *dynamosession.Options[cart]) {
+			o.Codec = codec.Sealed(codec.Msgpack[cart](), mustKeyring(t, 1))
+			o.Readers = []codec.Codec[cart]{codec.Sealed(codec.JSON[cart](), mustKeyring(t, 1))}
+		}, `Readers[0] reads format "sealed", which Codec reads`},
+		{"two readers of one format", "sessions", func(o *dynamosession.Options[cart]) {
+			o.Readers = []codec.Codec[cart]{codec.Sealed(codec.Msgpack[cart](), mustKeyring(t, 1)), codec.Sealed(codec.Msgpack[cart](), mustKeyring(t, 2))}
+		}, `Readers[1] reads format "sealed", which Readers[0] reads`},
+		{"nil reader", "sessions", func(o *dynamosession.Options[cart]) { o.Readers = []codec.Codec[cart]{nil} }, "Readers[0] is nil"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -149,4 +180,14 @@ func TestMeteringWrapper(t *testing.T) {
 	if got := strings.Join(ops, ","); got != "PutItem,GetItem,DeleteItem" {
 		t.Errorf("observed %s", got)
 	}
+}
+
+// mustKeyring returns a keyring of one key whose 32 bytes are all b.
+func mustKeyring(t *testing.T, b byte) *codec.Keyring {
+	t.Helper()
+	k, err := codec.NewKeyring(codec.Key{ID: fmt.Sprint("k", b), Secret: bytes.Repeat([]byte{b}, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }

@@ -28,8 +28,10 @@ import (
 //
 // encoding/json (and so the JSON codec connect-dynamodb tables need)
 // flattens it into the session's "cookie" property. Embed it by value,
-// once: httpsession.New refuses a session type for ExpressSecrets that
-// does not, or that reaches it through a pointer.
+// once, without a JSON name, and give no other field the JSON name
+// "cookie": httpsession.New refuses a session type for ExpressSecrets
+// that does not embed it, reaches it through a pointer, or would not
+// store its cookie object as "cookie".
 type Session struct {
 	Cookie *Cookie `json:"cookie,omitempty"`
 }

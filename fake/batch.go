@@ -28,7 +28,7 @@ const (
 // 16 MB come back in UnprocessedKeys, as DynamoDB returns them;
 // UnprocessedKeys is empty otherwise.
 func (db *DB) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
-	return call(db, ctx, "BatchGetItem", in, db.batchGetItem)
+	return call(db, ctx, "BatchGetItem", in, db.batchGetItem, optFns)
 }
 
 // batchTable is one table's part of a BatchGetItem, validated.

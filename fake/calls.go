@@ -158,9 +158,8 @@ func tableOf(in any) string {
 //	t.Errorf("got %d writes, want 1; calls:\n%s", n, strings.Join(db.Calls(), "\n"))
 //
 // To count calls by operation, use [DB.Stats]; for each request's
-// consumed capacity and latency as the code under test saw them, wrap
-// the client given to the code under test (dynamosession's API doc shows
-// how).
+// consumed capacity and latency as the code under test saw them, wrap the
+// client given to dynamosession.New (its ExampleAPI_capacity).
 func (db *DB) Calls() []string {
 	db.mu.Lock()
 	list := db.calls.list()

@@ -60,9 +60,10 @@ func (c *clock) sleep(ctx context.Context, d time.Duration) error {
 
 // Now returns the DB's clock: 2025-01-01 00:00:00 UTC when the DB was
 // made, plus however far [DB.Advance] has moved it since. It has the type
-// of the Clock option of a dynamosession repository and of the
-// middleware: give db.Now to them, so that the fake and the code under
-// test see one time.
+// of a dynamosession repository's Clock option: give db.Now to the
+// repository, so that the fake and the code under test see one time (the
+// httpsession middleware and the scs and gorilla stores have no clock of
+// their own; they follow their repository's).
 func (db *DB) Now() time.Time { return db.clock.now() }
 
 // Advance moves the DB's clock forward by d (back, when d is negative),

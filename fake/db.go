@@ -150,8 +150,10 @@
 //     DynamoDB's replicas do.
 //   - Faults, shaped as the SDK reports them: [DB.FailNext] with the
 //     SDK's exception types (throttling, server errors), a network error
-//     or a context's error; [DB.LoseResponseNext], a write that landed but
-//     whose response was lost, so the SDK sent it again;
+//     or a context's error, each after the retries the call's retryer
+//     would make; [DB.LoseResponseNext], a write that landed but whose
+//     response was lost, sent again when the call's retryer retries a
+//     broken connection;
 //     [DB.SetLatency], on the clock, with a context's deadline reported as
 //     the SDK reports it.
 //   - Inspection: [DB.Calls] renders each call (operation, table, key,
@@ -219,8 +221,9 @@ const (
 // [DB.CreateTable] and [DB.UpdateTimeToLive].
 //
 // The DB's clock stands still at 2025-01-01 00:00:00 UTC until the test
-// moves it with [DB.Advance]; give [DB.Now] to the repository and the
-// middleware so that all of them see one time:
+// moves it with [DB.Advance]; give [DB.Now] to the repository (the
+// middleware and the stores follow the repository's clock) so that all of
+// them see one time:
 //
 //	db := fake.New("sessions")
 //	repo, err := dynamosession.New[Cart](db, "sessions", func(o *dynamosession.Options[Cart]) { o.Clock = db.Now })

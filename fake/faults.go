@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -12,6 +13,8 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 )
 
 // Faults as the SDK reports them. A *dynamodb.Client answers a request
@@ -26,16 +29,9 @@ import (
 // from DynamoDB: errors.As finds the exception and the HTTP status, and
 // the SDK's own retry rules classify it as they would.
 
-// sdkAttempts is how many attempts the SDK's default retryer makes
-// (retry.DefaultMaxAttempts).
-const sdkAttempts = retry.DefaultMaxAttempts
-
-// sdkRetries are the SDK's default rules for what its retryer retries
-// (throttling codes, HTTP 500, 502, 503 and 504, connection errors).
-var sdkRetries = retry.IsErrorRetryables(retry.DefaultRetryables)
-
-// asTheSDKReports returns err in the wrappers the SDK would put around it
-// before the *smithy.OperationError (which [call] adds).
+// asTheSDKReports returns err in the wrappers the SDK's transport would
+// put around it; [afterRetries] adds the retryer's, and [call] the
+// *smithy.OperationError.
 func asTheSDKReports(err error) error {
 	var (
 		oe  *smithy.OperationError
@@ -47,12 +43,16 @@ func asTheSDKReports(err error) error {
 		ne  net.Error
 	)
 	switch {
-	case errors.As(err, &oe), errors.As(err, &mae), errors.As(err, &ce):
+	case errors.As(err, &oe), errors.As(err, &mae):
 		return err // shaped by the test itself
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return &smithy.CanceledError{Err: err}
-	case errors.As(err, &re), errors.As(err, &rse):
+	case errors.As(err, &re):
 		// In its transport's wrapper already: only the retries are missing.
+	case errors.As(err, &ce):
+		return noResponse(err)
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return inFlight(err)
+	case errors.As(err, &rse):
+		err = noResponse(err)
 	case errors.As(err, &ae):
 		status := http.StatusBadRequest
 		if ae.ErrorFault() == smithy.FaultServer {
@@ -60,14 +60,48 @@ func asTheSDKReports(err error) error {
 		}
 		err = httpError(status, err)
 	case errors.As(err, &ne):
-		err = &smithyhttp.RequestSendError{Err: err}
+		err = noResponse(&smithyhttp.RequestSendError{Err: err})
 	default:
 		return err
 	}
-	if sdkRetries.IsErrorRetryable(err) == aws.TrueTernary {
-		err = &retry.MaxAttemptsError{Attempt: sdkAttempts, Err: err}
+	return retried{err}
+}
+
+// retried marks an error of one attempt, which [call] puts in a
+// *retry.MaxAttemptsError when the call's retryer would have retried it
+// to the last attempt ([afterRetries]).
+type retried struct{ error }
+
+// afterRetries returns err as the SDK returns it after its retryer: the
+// last attempt's error in a *retry.MaxAttemptsError when the retryer the
+// call's options give would retry it, else as it is. A per-call option
+// can change the retryer (dynamosession's versioned writes retry only
+// what proves a write was not applied), so the fake asks the retryer that
+// a *dynamodb.Client would use for this call: the default standard
+// retryer, with optFns applied.
+func afterRetries(err error, optFns []func(*dynamodb.Options)) error {
+	r, ok := err.(retried)
+	if !ok {
+		return err
 	}
-	return err
+	rt := callRetryer(optFns)
+	if rt.IsErrorRetryable(r.error) {
+		return &retry.MaxAttemptsError{Attempt: rt.MaxAttempts(), Err: r.error}
+	}
+	return r.error
+}
+
+// callRetryer is the retryer a *dynamodb.Client with the default retryer
+// uses for a call with optFns.
+func callRetryer(optFns []func(*dynamodb.Options)) aws.Retryer {
+	o := dynamodb.Options{Retryer: retry.NewStandard()}
+	for _, fn := range optFns {
+		fn(&o)
+	}
+	if o.Retryer == nil {
+		return aws.NopRetryer{}
+	}
+	return o.Retryer
 }
 
 // httpError wraps an API error in the HTTP response errors the SDK reports
@@ -80,6 +114,29 @@ func httpError(status int, err error) error {
 		},
 		RequestID: "FAKE00000000000000000000000000000000000000000000000000",
 	}
+}
+
+// noResponse wraps the error of an attempt that got no response (a broken
+// connection, a context that ended in flight) as the SDK does: its
+// transport answers such an attempt with an empty response, which the
+// SDK's ResponseErrorWrapper puts around the error anyway, with status 0
+// and no request ID ("https response error StatusCode: 0, RequestID: ,
+// request send failed, …"; smithy-go transport/http/client.go,
+// aws-sdk-go-v2 aws/transport/http/response_error_middleware.go).
+func noResponse(err error) error {
+	return &awshttp.ResponseError{
+		ResponseError: &smithyhttp.ResponseError{
+			Response: &smithyhttp.Response{Response: &http.Response{Header: http.Header{}, Body: http.NoBody}},
+			Err:      err,
+		},
+	}
+}
+
+// inFlight is the error of a request whose context ended while it was in
+// flight: the SDK's transport reports the context's error in a
+// *smithy.CanceledError, with no response.
+func inFlight(ctxErr error) error {
+	return noResponse(&smithy.CanceledError{Err: ctxErr})
 }
 
 // fault is a queued failure for calls of op ("" for any).
@@ -99,18 +156,23 @@ type fault struct {
 //
 //   - DynamoDB's exceptions, from the SDK's types package or any
 //     smithy.APIError: in the HTTP response error the SDK reports them in
-//     (status 500 for a server fault, 400 otherwise), and, when the SDK's
-//     retryer would retry them, in the *retry.MaxAttemptsError of its last
-//     attempt. &types.ProvisionedThroughputExceededException{} is a
+//     (status 500 for a server fault, 400 otherwise), and, when the
+//     call's retryer would retry them, in the *retry.MaxAttemptsError of
+//     its last attempt (the call's retryer: the SDK's default, changed by
+//     any per-call option the call is given, as a *dynamodb.Client would). &types.ProvisionedThroughputExceededException{} is a
 //     throttled request, &types.InternalServerError{} a server error.
 //   - A network error (a net.Error, such as a *net.OpError or
 //     syscall.ECONNRESET): in the *smithyhttp.RequestSendError of a
-//     request whose connection broke, after the last attempt. Whether
+//     request whose connection broke, inside an HTTP response error with
+//     status 0 (the SDK's wrapping of an attempt that got no response),
+//     after the last attempt. Whether
 //     DynamoDB applied a write that fails this way is unknown to the
 //     caller; [DB.LoseResponseNext] is the case where it did.
 //   - context.DeadlineExceeded or context.Canceled: in a
-//     *smithy.CanceledError, as when the caller's context ended while the
-//     request was in flight ([DB.SetLatency] makes that happen for real).
+//     *smithy.CanceledError inside an HTTP response error with status 0,
+//     as when the caller's context ended while the request was in flight
+//     ([DB.SetLatency] makes that happen for real). A context that ended
+//     before the call is the context's error alone, as the SDK returns it.
 //   - A *smithy.OperationError, or any other error: as it is.
 //
 // Rules queue up: a call consumes the oldest rule that matches it. n <= 0
@@ -123,11 +185,15 @@ func (db *DB) FailNext(op string, n int, err error) {
 }
 
 // LoseResponseNext makes the next n calls of op ("" for any) lose their
-// response after DynamoDB applied them: the SDK's retryer, seeing the
-// connection break, sends the same request again, and the caller gets the
-// answer to that second attempt. A conditional write then typically fails
-// its condition against its own first attempt, the case idempotent writes
-// must recognise. Each such call counts as two calls.
+// response after DynamoDB applied them: the connection breaks. When the
+// call's retryer retries a broken connection (the SDK's default does),
+// it sends the same request again and the caller gets the answer to that
+// second attempt: a conditional write then typically fails its condition
+// against its own first attempt, the case idempotent writes must
+// recognise, and the call counts as two calls. When it does not (a
+// per-call option, such as dynamosession's for versioned writes, can say
+// so), the caller gets the broken connection's error, as [DB.FailNext]
+// shapes syscall.ECONNRESET, though the write was applied.
 func (db *DB) LoseResponseNext(op string, n int) {
 	db.addFault(&fault{op: op, n: n, lost: true})
 }
@@ -145,8 +211,8 @@ func (db *DB) addFault(f *fault) {
 // past the moment the call arrived, as a slow network would hold it: the
 // call returns once the test has moved the clock that far with
 // [DB.Advance]. A call whose context ends first fails as the SDK fails
-// it, with the context's error in a *smithy.CanceledError inside a
-// *smithy.OperationError: a latency the test never advances past stands
+// it, with the context's error in a *smithy.CanceledError inside an HTTP
+// response error with status 0 inside a *smithy.OperationError: a latency the test never advances past stands
 // for a server that does not answer. Zero removes the latency.
 func (db *DB) SetLatency(d time.Duration) {
 	db.mu.Lock()
@@ -158,17 +224,19 @@ func (db *DB) SetLatency(d time.Duration) {
 // context, wait out any latency, count and record the call, fire any
 // injected fault, then run the operation, its error wrapped in a
 // *smithy.OperationError as the SDK wraps errors.
-func call[I, O any](db *DB, ctx context.Context, op string, in I, do func(I) (O, error)) (O, error) {
+func call[I, O any](db *DB, ctx context.Context, op string, in I, do func(I) (O, error), optFns []func(*dynamodb.Options)) (O, error) {
 	var zero O
 	if err := ctx.Err(); err != nil {
-		return zero, opError(op, &smithy.CanceledError{Err: err})
+		// The SDK's retryer checks the context before each attempt and
+		// returns its error as it is (aws/retry/middleware.go).
+		return zero, opError(op, err)
 	}
 	db.mu.Lock()
 	d := db.latency
 	db.mu.Unlock()
 	if d > 0 {
 		if err := db.clock.sleep(ctx, d); err != nil {
-			return zero, opError(op, &smithy.CanceledError{Err: err})
+			return zero, opError(op, inFlight(err))
 		}
 	}
 	f := db.nextFault(op)
@@ -176,10 +244,18 @@ func call[I, O any](db *DB, ctx context.Context, op string, in I, do func(I) (O,
 	case f == nil:
 	case f.lost:
 		_, _ = do(in) // the attempt whose answer the network lost
-		db.count(op)
+		reset := asTheSDKReports(syscall.ECONNRESET)
+		if callRetryer(optFns).IsErrorRetryable(reset.(retried).error) {
+			db.count(op) // sent again
+			break
+		}
+		reset = afterRetries(reset, optFns)
+		db.record(op, in, reset)
+		return zero, opError(op, reset)
 	default:
-		db.record(op, in, f.err)
-		return zero, opError(op, f.err)
+		err := afterRetries(f.err, optFns)
+		db.record(op, in, err)
+		return zero, opError(op, err)
 	}
 	out, err := do(in)
 	db.record(op, in, err)

@@ -120,25 +120,25 @@ func TestFaultsLookLikeTheSDKs(t *testing.T) {
 				return errors.As(err, &ae) && ae.ErrorCode() == "ValidationException"
 			}, false},
 		{"network error", reset,
-			"operation error DynamoDB: GetItem, exceeded maximum number of attempts, 3, request send failed, read tcp 127.0.0.1:49152->127.0.0.1:443: read: connection reset by peer",
+			"operation error DynamoDB: GetItem, exceeded maximum number of attempts, 3, https response error StatusCode: 0, RequestID: , request send failed, read tcp 127.0.0.1:49152->127.0.0.1:443: read: connection reset by peer",
 			func(err error) bool {
 				var rse *smithyhttp.RequestSendError
 				return errors.As(err, &rse) && errors.Is(err, syscall.ECONNRESET)
 			}, true},
 		{"bare errno", syscall.ECONNRESET,
-			"operation error DynamoDB: GetItem, exceeded maximum number of attempts, 3, request send failed, connection reset by peer",
+			"operation error DynamoDB: GetItem, exceeded maximum number of attempts, 3, https response error StatusCode: 0, RequestID: , request send failed, connection reset by peer",
 			func(err error) bool {
 				var rse *smithyhttp.RequestSendError
 				return errors.As(err, &rse) && errors.Is(err, syscall.ECONNRESET)
 			}, true},
 		{"deadline", context.DeadlineExceeded,
-			"operation error DynamoDB: GetItem, canceled, context deadline exceeded",
+			"operation error DynamoDB: GetItem, https response error StatusCode: 0, RequestID: , canceled, context deadline exceeded",
 			func(err error) bool {
 				var ce *smithy.CanceledError
 				return errors.As(err, &ce) && errors.Is(err, context.DeadlineExceeded)
 			}, false},
 		{"canceled", context.Canceled,
-			"operation error DynamoDB: GetItem, canceled, context canceled",
+			"operation error DynamoDB: GetItem, https response error StatusCode: 0, RequestID: , canceled, context canceled",
 			func(err error) bool {
 				var ce *smithy.CanceledError
 				return errors.As(err, &ce) && errors.Is(err, context.Canceled)
@@ -251,11 +251,16 @@ func TestContext(t *testing.T) {
 				t.Fatalf("PutItem: got %v, want %v", err, tt.want)
 			}
 			if tt.want != nil {
-				// As the SDK reports a request its context cut short.
+				// As the SDK reports it: a context that ended before the
+				// call is its error alone (the retryer checks it before
+				// each attempt); one that ended in flight is a
+				// *smithy.CanceledError in a response error of status 0.
 				var ce *smithy.CanceledError
 				var oe *smithy.OperationError
-				if !errors.As(err, &ce) || !errors.As(err, &oe) {
-					t.Errorf("PutItem error %v is not a *smithy.CanceledError in a *smithy.OperationError", err)
+				var re *awshttp.ResponseError
+				inFlight := tt.latency > 0
+				if !errors.As(err, &oe) || errors.As(err, &ce) != inFlight || errors.As(err, &re) != inFlight {
+					t.Errorf("PutItem error %v: want the context's error in a *smithy.OperationError, in a *smithy.CanceledError and a response error only in flight (%v)", err, inFlight)
 				}
 			}
 			_, stored := db.Item("sessions", item{"id": s("a")})
@@ -377,5 +382,48 @@ func TestCallsKeepTheLastThousand(t *testing.T) {
 	calls := db.Calls()
 	if len(calls) != 1000 || !strings.HasPrefix(calls[0], "#6 ") || !strings.HasPrefix(calls[999], "#1005 ") {
 		t.Errorf("kept %d calls, %q to %q; want 1000, #6 to #1005", len(calls), calls[0], calls[len(calls)-1])
+	}
+}
+
+// TestFaultsFollowTheCallsRetryer: a per-call option that changes the
+// retryer changes what the SDK would have done, so the fake follows it
+// (found by a breaker: a versioned write of dynamosession, whose option
+// retries only what proves a write was not applied, got "exceeded maximum
+// number of attempts, 3" for a server error the real client tried once).
+func TestFaultsFollowTheCallsRetryer(t *testing.T) {
+	noRetries := func(o *dynamodb.Options) { o.Retryer = aws.NopRetryer{} }
+	put := &dynamodb.PutItemInput{TableName: aws.String("sessions"), Item: item{"id": s("a")}}
+	tests := []struct {
+		name      string
+		setup     func(db *fake.DB)
+		optFns    []func(*dynamodb.Options)
+		want      string
+		wantCalls int
+		stored    bool
+	}{
+		{"server error, default retryer", func(db *fake.DB) { db.FailNext("PutItem", 1, &types.InternalServerError{}) }, nil,
+			"operation error DynamoDB: PutItem, exceeded maximum number of attempts, 3, https response error StatusCode: 500, RequestID: FAKE00000000000000000000000000000000000000000000000000, InternalServerError: ", 1, false},
+		{"server error, no retries", func(db *fake.DB) { db.FailNext("PutItem", 1, &types.InternalServerError{}) }, []func(*dynamodb.Options){noRetries},
+			"operation error DynamoDB: PutItem, https response error StatusCode: 500, RequestID: FAKE00000000000000000000000000000000000000000000000000, InternalServerError: ", 1, false},
+		{"lost response, default retryer", func(db *fake.DB) { db.LoseResponseNext("PutItem", 1) }, nil, "<nil>", 2, true},
+		{"lost response, no retries", func(db *fake.DB) { db.LoseResponseNext("PutItem", 1) }, []func(*dynamodb.Options){noRetries},
+			"operation error DynamoDB: PutItem, https response error StatusCode: 0, RequestID: , request send failed, connection reset by peer", 1, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db := fake.New("sessions")
+			tt.setup(db)
+			_, err := db.PutItem(context.Background(), put, tt.optFns...)
+			if diff := cmp.Diff(tt.want, errString(err)); diff != "" {
+				t.Errorf("error mismatch (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.wantCalls, db.Stats().Calls["PutItem"]); diff != "" {
+				t.Errorf("calls mismatch (-want +got):\n%s", diff)
+			}
+			_, stored := db.Item("sessions", item{"id": s("a")})
+			if diff := cmp.Diff(tt.stored, stored); diff != "" {
+				t.Errorf("stored mismatch (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

@@ -138,7 +138,7 @@ func current(t *table, enc string) map[string]types.AttributeValue {
 // read; otherwise, while replicas lag ([DB.SetReplicaLag]), the read may
 // see the previous version. A missing item costs the minimum read.
 func (db *DB) GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
-	return call(db, ctx, "GetItem", in, db.getItem)
+	return call(db, ctx, "GetItem", in, db.getItem, optFns)
 }
 
 func (db *DB) getItem(in *dynamodb.GetItemInput) (*dynamodb.GetItemOutput, error) {
@@ -200,7 +200,7 @@ func required(context string, tableName *string, other bool, otherName string) e
 
 // PutItem creates or replaces an item, subject to ConditionExpression.
 func (db *DB) PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
-	return call(db, ctx, "PutItem", in, db.putItem)
+	return call(db, ctx, "PutItem", in, db.putItem, optFns)
 }
 
 func (db *DB) putItem(in *dynamodb.PutItemInput) (*dynamodb.PutItemOutput, error) {
@@ -276,7 +276,7 @@ func firstError(errs ...error) error {
 // not exist (unless ConditionExpression fails). Without UpdateExpression it
 // creates an item of just the key, as DynamoDB does.
 func (db *DB) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
-	return call(db, ctx, "UpdateItem", in, db.updateItem)
+	return call(db, ctx, "UpdateItem", in, db.updateItem, optFns)
 }
 
 func (db *DB) updateItem(in *dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutput, error) {
@@ -367,7 +367,7 @@ func (db *DB) updateItem(in *dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutp
 // DeleteItem deletes an item, subject to ConditionExpression. Deleting a
 // missing item succeeds and still costs one write unit.
 func (db *DB) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
-	return call(db, ctx, "DeleteItem", in, db.deleteItem)
+	return call(db, ctx, "DeleteItem", in, db.deleteItem, optFns)
 }
 
 func (db *DB) deleteItem(in *dynamodb.DeleteItemInput) (*dynamodb.DeleteItemOutput, error) {

@@ -23,7 +23,7 @@ import (
 // Sort key conditions, ScanIndexForward false and FilterExpression are not
 // implemented and are refused with an error wrapping [ErrNotImplemented].
 func (db *DB) Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
-	return call(db, ctx, "Query", in, db.query)
+	return call(db, ctx, "Query", in, db.query, optFns)
 }
 
 func (db *DB) query(in *dynamodb.QueryInput) (*dynamodb.QueryOutput, error) {

@@ -26,7 +26,7 @@ const maxPageBytes = 1024 * 1024
 // implemented (nothing in dynamosession sends them) and are refused with
 // an error wrapping [ErrNotImplemented].
 func (db *DB) Scan(ctx context.Context, in *dynamodb.ScanInput, optFns ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error) {
-	return call(db, ctx, "Scan", in, db.scan)
+	return call(db, ctx, "Scan", in, db.scan, optFns)
 }
 
 func (db *DB) scan(in *dynamodb.ScanInput) (*dynamodb.ScanOutput, error) {

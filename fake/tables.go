@@ -369,7 +369,7 @@ func (db *DB) lookup(name string) (*table, error) {
 // fake does not implement are refused with an error wrapping
 // [ErrNotImplemented], never silently ignored.
 func (db *DB) CreateTable(ctx context.Context, in *dynamodb.CreateTableInput, optFns ...func(*dynamodb.Options)) (*dynamodb.CreateTableOutput, error) {
-	return call(db, ctx, "CreateTable", in, db.createTable)
+	return call(db, ctx, "CreateTable", in, db.createTable, optFns)
 }
 
 func (db *DB) createTable(in *dynamodb.CreateTableInput) (*dynamodb.CreateTableOutput, error) {
@@ -635,7 +635,7 @@ func checkThroughput(pt *types.ProvisionedThroughput, member string) (int64, int
 // DeleteTable deletes a table and its items at once. The returned
 // description says DELETING, as DynamoDB's does.
 func (db *DB) DeleteTable(ctx context.Context, in *dynamodb.DeleteTableInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteTableOutput, error) {
-	return call(db, ctx, "DeleteTable", in, db.deleteTable)
+	return call(db, ctx, "DeleteTable", in, db.deleteTable, optFns)
 }
 
 func (db *DB) deleteTable(in *dynamodb.DeleteTableInput) (*dynamodb.DeleteTableOutput, error) {
@@ -661,7 +661,7 @@ func (db *DB) deleteTable(in *dynamodb.DeleteTableInput) (*dynamodb.DeleteTableO
 // ItemCount and TableSizeBytes about every six hours, the fake reports
 // them live.
 func (db *DB) DescribeTable(ctx context.Context, in *dynamodb.DescribeTableInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error) {
-	return call(db, ctx, "DescribeTable", in, db.describeTable)
+	return call(db, ctx, "DescribeTable", in, db.describeTable, optFns)
 }
 
 func (db *DB) describeTable(in *dynamodb.DescribeTableInput) (*dynamodb.DescribeTableOutput, error) {
@@ -682,7 +682,7 @@ func (db *DB) describeTable(in *dynamodb.DescribeTableInput) (*dynamodb.Describe
 // Like DynamoDB's sweeper within a test's span, the fake deletes no
 // expired item (see the package documentation).
 func (db *DB) UpdateTimeToLive(ctx context.Context, in *dynamodb.UpdateTimeToLiveInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateTimeToLiveOutput, error) {
-	return call(db, ctx, "UpdateTimeToLive", in, db.updateTimeToLive)
+	return call(db, ctx, "UpdateTimeToLive", in, db.updateTimeToLive, optFns)
 }
 
 func (db *DB) updateTimeToLive(in *dynamodb.UpdateTimeToLiveInput) (*dynamodb.UpdateTimeToLiveOutput, error) {
@@ -736,7 +736,7 @@ func (db *DB) updateTimeToLive(in *dynamodb.UpdateTimeToLiveInput) (*dynamodb.Up
 // DescribeTimeToLive reports whether TTL is ENABLED (and on which
 // attribute) or DISABLED.
 func (db *DB) DescribeTimeToLive(ctx context.Context, in *dynamodb.DescribeTimeToLiveInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DescribeTimeToLiveOutput, error) {
-	return call(db, ctx, "DescribeTimeToLive", in, db.describeTimeToLive)
+	return call(db, ctx, "DescribeTimeToLive", in, db.describeTimeToLive, optFns)
 }
 
 func (db *DB) describeTimeToLive(in *dynamodb.DescribeTimeToLiveInput) (*dynamodb.DescribeTimeToLiveOutput, error) {

@@ -1,6 +1,7 @@
 package httpsession
 
 import (
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"time"
@@ -36,9 +37,38 @@ func expressSessionIndex(t reflect.Type) ([]int, error) {
 				return nil, fmt.Errorf("%v reaches express.Session through the pointer %v, which may be nil", t, typ)
 			}
 		}
+		if err := storedAsCookie(t, f.Index); err != nil {
+			return nil, err
+		}
 		return f.Index, nil
 	}
 	return nil, fmt.Errorf("%v does not embed express.Session (or embeds it twice at one depth, which promotes neither)", t)
+}
+
+// storedAsCookie checks that the express.Session at index in t is what
+// encoding/json, and so every codec (they name fields by their json
+// tags), stores as the record's "cookie" property, where express-session
+// reads it: a JSON name on the embedded field nests it, "-" leaves it
+// out, and another field of t named "cookie" in JSON at a shallower depth
+// shadows it. It encodes a zero t with a marked cookie object and looks
+// for the mark: encoding/json's rules for embedded fields and names are
+// the authority, not a copy of them. A t that encoding/json cannot encode
+// at all (a custom MarshalJSON that fails on the zero value) is left to
+// the codec, which reports it on the first write.
+func storedAsCookie(t reflect.Type, index []int) error {
+	const mark = "/dynamosession-probe"
+	v := reflect.New(t)
+	v.Elem().FieldByIndex(index).Addr().Interface().(*express.Session).Cookie = &express.Cookie{Path: mark}
+	b, err := json.Marshal(v.Interface())
+	if err != nil {
+		return nil
+	}
+	var stored map[string]json.RawMessage
+	var c express.Cookie
+	if json.Unmarshal(b, &stored) == nil && json.Unmarshal(stored["cookie"], &c) == nil && c.Path == mark {
+		return nil
+	}
+	return fmt.Errorf("%v embeds express.Session, but its cookie object would not be stored as the session's \"cookie\" property, which express-session needs: another field named \"cookie\" in JSON shadows it, or the embedded field has a JSON name or \"-\"", t)
 }
 
 // expressSession returns the express.Session embedded in *data, at the

@@ -172,15 +172,17 @@ func (s *State[T]) Save() error {
 		return fmt.Errorf("httpsession: save: %w", ErrCommitFailed)
 	}
 	s.changed = true
+	var err error
 	if s.w.started {
-		return s.late(true)
+		err = s.late(true)
+	} else {
+		s.w.started = true
+		var lost error
+		if lost, err = s.save(s.w.Header()); err == nil {
+			err = lost
+		}
 	}
-	s.w.started = true
-	lost, err := s.save(s.w.Header())
-	if err == nil {
-		err = lost
-	}
-	s.closed = err != nil
+	s.closed = err != nil // the handler has the error: write and report nothing more
 	return err
 }
 
@@ -405,7 +407,7 @@ func (s *State[T]) late(explicit bool) error {
 		}
 		return nil
 	}
-	if len(s.doomed) == 0 && s.sess != nil && s.unmarked() {
+	if len(s.doomed) == 0 && (s.sess != nil || s.fresh != nil) && s.unmarked() {
 		return nil // nothing to write: spare the page view a context and its timer
 	}
 	ctx, cancel := s.storeContext()
@@ -415,8 +417,8 @@ func (s *State[T]) late(explicit bool) error {
 	}
 	var saved *dynamosession.Session[T]
 	switch {
-	case s.sess != nil && s.unmarked():
-		return nil
+	case (s.sess != nil || s.fresh != nil) && s.unmarked():
+		return nil // ExplicitSave: only the first Data of a new session is stored without Save
 	case s.sess != nil:
 		saved = s.sess
 	case s.fresh != nil:

@@ -222,7 +222,7 @@ changed during the run (run again to migrate those).
 func valueRepo(c client, tf tableFlags, rf recordFlags, to codec.Codec[anyvalue.Value], now func() time.Time) (*dynamosession.Repo[anyvalue.Value], error) {
 	repo, err := dynamosession.New[anyvalue.Value](c, tf.table, func(o *dynamosession.Options[anyvalue.Value]) {
 		o.KeyAttr, o.ExpiresAttr, o.Prefix, o.DataAttr = tf.key, tf.expires, rf.prefix, rf.data
-		o.Codec, o.Readers, o.Clock = to, readers(), now
+		o.Codec, o.Clock = to, now // every format the CLI names is read by default
 	})
 	if err != nil {
 		return nil, usageError{strings.TrimPrefix(err.Error(), dynamosession.ErrInvalidOptions.Error()+": ")}
