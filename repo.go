@@ -199,8 +199,11 @@ type Options[T any] struct {
 	// staleness bound; see [CacheOptions]. Default: off.
 	Cache CacheOptions
 
-	// Clock returns the current time. Default time.Now. Tests inject one.
-	// The read cache measures staleness with it too.
+	// Clock returns the current time. Default: the client's own Now
+	// method when it has one (fake.DB does, so a repository on the fake
+	// follows the clock that db.Advance moves, with no option to set),
+	// time.Now otherwise. Tests may inject another. The read cache
+	// measures staleness with it too.
 	Clock func() time.Time
 
 	// Owner, if set, returns the ID of the user a session belongs to, or
@@ -282,11 +285,22 @@ type Repo[T any] struct {
 	cache    *itemCache // nil when Options.Cache is off
 }
 
+// clientClock returns the client's Now method, if it has one: an
+// in-memory DynamoDB such as fake.DB keeps a clock of its own, and a
+// repository that followed another would disagree with it about which
+// sessions expired. Nil otherwise.
+func clientClock(client API) func() time.Time {
+	if c, ok := client.(interface{ Now() time.Time }); ok {
+		return c.Now
+	}
+	return nil
+}
+
 // New returns a repository of sessions of type T in table, configured by
 // optFns applied in order to the default [Options]. It returns an error
 // wrapping [ErrInvalidOptions] for a bad configuration.
 func New[T any](client API, table string, optFns ...func(*Options[T])) (*Repo[T], error) {
-	o := withDefaults(Options[T]{Prefix: "session#"})
+	o := withDefaults(Options[T]{Prefix: "session#", Clock: clientClock(client)})
 	o.Touch = nil // derived from the TTL the option functions choose, below
 	for _, fn := range optFns {
 		fn(&o)

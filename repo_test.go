@@ -191,3 +191,33 @@ func mustKeyring(t *testing.T, b byte) *codec.Keyring {
 	}
 	return k
 }
+
+// TestClockFollowsTheFake: a repository on the fake follows the fake's
+// clock with no option set, so db.Advance expires sessions for both; a
+// Clock set in the options still wins.
+func TestClockFollowsTheFake(t *testing.T) {
+	ctx := context.Background()
+	db := fake.New("sessions")
+	repo, err := dynamosession.New[cart](db, "sessions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := repo.Put(ctx, "a", cart{User: "ada"}); err != nil {
+		t.Fatal(err)
+	}
+	db.Advance(25 * time.Hour) // past the default TTL of a day
+	if _, err := repo.Get(ctx, "a"); !errors.Is(err, dynamosession.ErrExpired) {
+		t.Errorf("Get after db.Advance(25h) = %v, want ErrExpired", err)
+	}
+
+	fixed := db.Now().Add(-48 * time.Hour)
+	own, err := dynamosession.New[cart](db, "sessions", func(o *dynamosession.Options[cart]) {
+		o.Clock = func() time.Time { return fixed }
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := own.Options().Clock(); !got.Equal(fixed) {
+		t.Errorf("Options().Clock() = %v, want the injected %v", got, fixed)
+	}
+}
