@@ -200,11 +200,15 @@ func (r *Repo[T]) Put(ctx context.Context, id string, data T) (_ *Session[T], er
 	}
 	var av types.AttributeValue
 	var payload []byte
-	if pc, ok := r.opts.Codec.(payloadCodec[T]); ok {
-		if payload, err = pc.EncodePayload(&data); err == nil {
-			av = pc.WrapPayload(payload)
+	dataSize := -1 // unknown
+	switch c := r.opts.Codec.(type) {
+	case payloadCodec[T]:
+		if payload, err = c.EncodePayload(&data); err == nil {
+			av = c.WrapPayload(payload)
 		}
-	} else {
+	case sizedEncoder[T]:
+		av, dataSize, err = c.EncodeSized(k, &data)
+	default:
 		av, err = r.opts.Codec.Encode(k, &data)
 	}
 	if err != nil {
@@ -243,7 +247,7 @@ func (r *Repo[T]) Put(ctx context.Context, id string, data T) (_ *Session[T], er
 		in.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
 		optFns = append(optFns, tries.option, provenRetries)
 	}
-	if err := checkSize(item); err != nil {
+	if err := r.checkSize(item, dataSize); err != nil {
 		return nil, fmt.Errorf("dynamosession: put session %s: %w", redact(id), err)
 	}
 	defer r.cache.created(k, item, now, r.cache.begin(k), &err)
@@ -288,8 +292,17 @@ func (r *Repo[T]) expiry(ctx context.Context, now time.Time) (time.Time, string)
 	return time.Unix(sec, 0), strconv.FormatInt(sec, 10)
 }
 
-func checkSize(item map[string]types.AttributeValue) error {
-	if n := capacity.ItemSize(item); n > capacity.MaxItemBytes {
+// checkSize returns an error wrapping ErrItemTooLarge when item is larger
+// than DynamoDB stores. dataSize is the size of its data attribute when
+// the encoding measured it (sizedEncoder), or negative.
+func (r *Repo[T]) checkSize(item map[string]types.AttributeValue, dataSize int) error {
+	n := 0
+	if dataSize < 0 {
+		n = capacity.ItemSize(item)
+	} else {
+		n = capacity.ItemSizeKnown(item, r.opts.DataAttr, dataSize)
+	}
+	if n > capacity.MaxItemBytes {
 		return fmt.Errorf("%w: %d bytes", ErrItemTooLarge, n)
 	}
 	return nil
@@ -323,11 +336,15 @@ func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) (err erro
 	var av types.AttributeValue
 	pc, byPayload := r.opts.Codec.(payloadCodec[T])
 	var payload []byte
+	dataSize := -1 // unknown
 	if byPayload {
 		payload, err = pc.EncodePayload(&s.Data)
+	} else if sc, ok := r.opts.Codec.(sizedEncoder[T]); ok {
+		av, dataSize, err = sc.EncodeSized(s.key, &s.Data)
 	} else {
 		av, err = r.opts.Codec.Encode(s.key, &s.Data)
 	}
+	sized := av // what dataSize measures
 	var diff *memberDiff
 	if err == nil && !s.upgraded && !byPayload {
 		// Fields T does not declare (a Node.js app's, a removed field's)
@@ -429,7 +446,10 @@ func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) (err erro
 		}
 		optFns = append(optFns, tries.option, provenRetries)
 	}
-	if err := checkSize(item); err != nil {
+	if av != sized {
+		dataSize = -1 // unknown fields put back: measure again
+	}
+	if err := r.checkSize(item, dataSize); err != nil {
 		return fmt.Errorf("dynamosession: save session %s: %w", redact(s.ID), err)
 	}
 	defer r.cache.wrote(s.key, w, r.cache.begin(s.key), &err)
@@ -554,6 +574,14 @@ type payloadCodec[T any] interface {
 	EncodePayload(v *T) ([]byte, error)
 	WrapPayload(payload []byte) types.AttributeValue
 	SamePayload(a, b []byte) bool
+}
+
+// sizedEncoder is implemented by codecs whose Encode walks the value it
+// returns anyway (codec.Map checks every string, number and key): they
+// measure its size, as internal/capacity counts it, on the way, so that
+// the item's size check does not walk the data again.
+type sizedEncoder[T any] interface {
+	EncodeSized(key string, v *T) (types.AttributeValue, int, error)
 }
 
 // canonical is implemented by codecs whose Encode is a deterministic

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/dynamosession/dynamosession/codec"
+	"github.com/dynamosession/dynamosession/internal/capacity"
 	"github.com/dynamosession/dynamosession/internal/codecs"
 	"github.com/dynamosession/dynamosession/internal/reader"
 )
@@ -331,5 +332,51 @@ func TestMsgpackCanonical(t *testing.T) {
 		if want := name == "sorted maps only"; got != want {
 			t.Errorf("%s: Canonical = %v, want %v", name, got, want)
 		}
+	}
+}
+
+// TestMapEncodeSized: the size the Map codec measures while it checks an
+// encoding is the one internal/capacity counts for it, for every kind of
+// attribute value (strings, numbers, binary, booleans, nulls, sets, maps
+// and lists, nested): a repository's item-size check relies on it instead
+// of walking the data again.
+func TestMapEncodeSized(t *testing.T) {
+	type sets struct {
+		Strings []string  `json:"ss,stringset"`
+		Numbers []float64 `json:"ns,numberset"`
+		Blobs   [][]byte  `json:"bs,binaryset"`
+	}
+	type kinds struct {
+		P    profile        `json:"p"`
+		Any  map[string]any `json:"any"`
+		List []any          `json:"list"`
+		Nil  *int           `json:"nil"`
+		Sets sets           `json:"sets"`
+	}
+	values := map[string]kinds{
+		"zero": {},
+		"every kind": {
+			P:    sample(),
+			Any:  map[string]any{"n": -12.5, "s": "x", "b": false, "deep": map[string]any{"l": []any{1, "two", nil, []byte{3}}}},
+			List: []any{int64(-7), 1e-20, "", map[string]any{}},
+			Sets: sets{Strings: []string{"a", "bé"}, Numbers: []float64{1, -0.25, 1e30}, Blobs: [][]byte{{1}, {2, 3}}},
+		},
+	}
+	enc, ok := codec.Map[kinds]().(interface {
+		EncodeSized(key string, v *kinds) (types.AttributeValue, int, error)
+	})
+	if !ok {
+		t.Fatal("the Map codec has no EncodeSized")
+	}
+	for name, v := range values {
+		t.Run(name, func(t *testing.T) {
+			av, size, err := enc.EncodeSized("k", &v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := capacity.AttributeSize(av); size != want {
+				t.Errorf("EncodeSized measured %d bytes, capacity.AttributeSize counts %d", size, want)
+			}
+		})
 	}
 }
