@@ -479,7 +479,8 @@ func (m *Manager[T]) Handler(next http.Handler) http.Handler {
 			return
 		}
 		st.reqCtx = r.Context()
-		sw := newResponseWriter(w, st)
+		st.writer = responseWriter{ResponseWriter: w, sess: st}
+		sw := &st.writer
 		st.w, st.rw = sw, w
 		r = r.WithContext(context.WithValue(r.Context(), ctxKey[T]{}, st))
 		st.req = r

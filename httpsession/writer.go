@@ -44,10 +44,6 @@ type committer interface {
 	fail(err error)
 }
 
-func newResponseWriter(w http.ResponseWriter, sess committer) *responseWriter {
-	return &responseWriter{ResponseWriter: w, sess: sess}
-}
-
 // wrapped returns w as the handler sees it: with a Flush method if the
 // writer below can flush, and a Hijack method if it can hijack, as
 // http.ResponseController finds them (on the writer or on what its Unwrap
