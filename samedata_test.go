@@ -59,13 +59,14 @@ func TestSaveComparesDifferingMembers(t *testing.T) {
 		cases[rec.name] = func(t *testing.T, e *env) {
 			ctx := context.Background()
 			repo := newRepo(t, e, func(o *dynamosession.Options[sameView]) { o.Codec = rec.codec })
-			key := repo.Options().Prefix + "same"
+			id := newID(t) // the cases run in parallel in one table
+			key := repo.Options().Prefix + id
 			e.putRaw(t, map[string]types.AttributeValue{
 				"id":      &types.AttributeValueMemberS{Value: key},
 				"sess":    rec.sess,
 				"expires": &types.AttributeValueMemberN{Value: strconv.FormatInt(e.clock.Now().Add(time.Hour).Unix(), 10)},
 			})
-			s, err := repo.Get(ctx, "same")
+			s, err := repo.Get(ctx, id)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -77,7 +78,7 @@ func TestSaveComparesDifferingMembers(t *testing.T) {
 			if err := repo.Save(ctx, s); err != nil || e.count("UpdateItem") != 1 {
 				t.Fatalf("Save of a change = %v after %d UpdateItems, want nil after 1", err, e.count("UpdateItem"))
 			}
-			got, err := repo.Get(ctx, "same")
+			got, err := repo.Get(ctx, id)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -140,13 +141,14 @@ func TestSaveComparesCompressedPayloads(t *testing.T) {
 		cases[rec.name] = func(t *testing.T, e *env) {
 			ctx := context.Background()
 			repo := newRepo(t, e, func(o *dynamosession.Options[sameView]) { o.Codec = rec.codec })
-			key := repo.Options().Prefix + "same"
+			id := newID(t) // the cases run in parallel in one table
+			key := repo.Options().Prefix + id
 			e.putRaw(t, map[string]types.AttributeValue{
 				"id":      &types.AttributeValueMemberS{Value: key},
 				"sess":    &types.AttributeValueMemberB{Value: rec.stored},
 				"expires": &types.AttributeValueMemberN{Value: strconv.FormatInt(e.clock.Now().Add(time.Hour).Unix(), 10)},
 			})
-			s, err := repo.Get(ctx, "same")
+			s, err := repo.Get(ctx, id)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -161,7 +163,7 @@ func TestSaveComparesCompressedPayloads(t *testing.T) {
 			if err := repo.Save(ctx, s); err != nil || e.count("") != 1 {
 				t.Fatalf("Save of the saved session = %v after %d requests, want nil after 1 (the first Save's)", err, e.count(""))
 			}
-			got, err := repo.Get(ctx, "same")
+			got, err := repo.Get(ctx, id)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -177,7 +179,7 @@ func TestSaveComparesCompressedPayloads(t *testing.T) {
 		repo := newRepo(t, e, func(o *dynamosession.Options[sameView]) {
 			o.Codec = codec.Compressed(codec.Msgpack[sameView](), always)
 		})
-		s, err := repo.Put(ctx, "put", data)
+		s, err := repo.Put(ctx, newID(t), data)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -189,7 +191,7 @@ func TestSaveComparesCompressedPayloads(t *testing.T) {
 		if err := repo.Save(ctx, s); err != nil || e.count("UpdateItem") != 1 {
 			t.Fatalf("Save of a change = %v after %d UpdateItems, want nil after 1", err, e.count("UpdateItem"))
 		}
-		got, err := repo.Get(ctx, "put")
+		got, err := repo.Get(ctx, s.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
