@@ -48,7 +48,8 @@ var fuzzKey = func() codec.Key {
 // otherwise built from the input bytes (any attribute type for sess,
 // expires, version, type and one more attribute). It goes in through
 // PutItem, so it is an item DynamoDB itself would store. config picks the
-// session type, the codec, versioning and RewriteOnRead.
+// session type, the codec (bits 2 and 3, or with bit 5 the compressed
+// codec), versioning and RewriteOnRead.
 //
 // What must hold, whatever is stored:
 //   - nothing panics;
@@ -101,6 +102,11 @@ func fuzzGetOne[T any](t *testing.T, config byte, item map[string]types.Attribut
 	repo, err := dynamosession.New[T](db, "sessions", func(o *dynamosession.Options[T]) {
 		o.Versioned = config&2 != 0
 		o.Codec = codecs[config>>2&3]
+		if config&32 != 0 {
+			// The compressed codec keeps the payload its Get decoded and
+			// compares Save's with it (session.go's payloadCodec).
+			o.Codec = codec.Compressed(codec.Msgpack[T]())
+		}
 		o.RewriteOnRead = config&16 != 0
 		o.Touch = ttl.TouchAfter(0)
 		o.Clock = func() time.Time { return fuzzNow }
@@ -505,7 +511,7 @@ func fuzzGetSeeds(tb testing.TB) []fuzzSeed {
 		tb.Fatal(err)
 	}
 	c := cart{User: "ada", Items: []string{"book"}, Count: 2, Meta: map[string]any{"k": "v"}, Blob: []byte{1, 2}}
-	for _, cd := range []codec.Codec[cart]{codec.Map[cart](), codec.JSON[cart](), codec.Msgpack[cart](), codec.Sealed[cart](codec.Msgpack[cart](), keys)} {
+	for _, cd := range []codec.Codec[cart]{codec.Map[cart](), codec.JSON[cart](), codec.Msgpack[cart](), codec.Sealed[cart](codec.Msgpack[cart](), keys), codec.Compressed(codec.Msgpack[cart]()), codec.Compressed(codec.Msgpack[cart](), func(o *codec.CompressOptions) { o.Threshold = 0 })} {
 		av, err := cd.Encode("session#fuzz", &c)
 		if err != nil {
 			tb.Fatal(err)
@@ -519,7 +525,7 @@ func fuzzGetSeeds(tb testing.TB) []fuzzSeed {
 		if err != nil {
 			tb.Fatal(err)
 		}
-		for _, config := range []byte{0, 2, 4, 8, 12, 13, 14, 18} {
+		for _, config := range []byte{0, 2, 4, 8, 12, 13, 14, 18, 32, 34, 48} {
 			seeds = append(seeds, fuzzSeed{config, data})
 		}
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/google/go-cmp/cmp"
+	"github.com/klauspost/compress/zstd"
 
 	"github.com/dynamosession/dynamosession"
 	"github.com/dynamosession/dynamosession/codec"
@@ -58,13 +59,14 @@ func TestSaveComparesDifferingMembers(t *testing.T) {
 		cases[rec.name] = func(t *testing.T, e *env) {
 			ctx := context.Background()
 			repo := newRepo(t, e, func(o *dynamosession.Options[sameView]) { o.Codec = rec.codec })
-			key := repo.Options().Prefix + "same"
+			id := newID(t) // the cases run in parallel in one table
+			key := repo.Options().Prefix + id
 			e.putRaw(t, map[string]types.AttributeValue{
 				"id":      &types.AttributeValueMemberS{Value: key},
 				"sess":    rec.sess,
 				"expires": &types.AttributeValueMemberN{Value: strconv.FormatInt(e.clock.Now().Add(time.Hour).Unix(), 10)},
 			})
-			s, err := repo.Get(ctx, "same")
+			s, err := repo.Get(ctx, id)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -76,7 +78,7 @@ func TestSaveComparesDifferingMembers(t *testing.T) {
 			if err := repo.Save(ctx, s); err != nil || e.count("UpdateItem") != 1 {
 				t.Fatalf("Save of a change = %v after %d UpdateItems, want nil after 1", err, e.count("UpdateItem"))
 			}
-			got, err := repo.Get(ctx, "same")
+			got, err := repo.Get(ctx, id)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -88,6 +90,113 @@ func TestSaveComparesDifferingMembers(t *testing.T) {
 			if stored["extra"] != "node" || stored["lines"].([]any)[0].(map[string]any)["note"] != "node" {
 				t.Errorf("stored %v, want the unknown fields extra and lines[0].note kept", stored)
 			}
+		}
+	}
+	onBackends(t, cases)
+}
+
+// TestSaveComparesCompressedPayloads: a compressed session is compared by
+// its payload, kept uncompressed from the read (or the Put, or the last
+// Save), so Save decompresses nothing. A record whose envelope has other
+// bytes than this codec would write (stored uncompressed below another
+// threshold, compressed where this codec stores, compressed at another
+// zstd level) but the same data is not written by a request that only
+// read it; a change is written, read back, and the next Save of the
+// unchanged session sends nothing again.
+func TestSaveComparesCompressedPayloads(t *testing.T) {
+	data := sameView{User: "ada", Seen: time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC), Visits: 3, Lines: []sameLine{{SKU: "A"}}}
+	inner, err := codec.Msgpack[sameView]().Marshal(&data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zstdAt := func(level zstd.EncoderLevel) []byte {
+		enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(level))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer enc.Close()
+		return enc.EncodeAll(inner, []byte("\xc1zmz"))
+	}
+	envelope := func(c codec.Binary[sameView]) []byte {
+		b, err := c.Marshal(&data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	always := func(o *codec.CompressOptions) { o.Threshold = 0 }
+	never := func(o *codec.CompressOptions) { o.Threshold = 1 << 20 }
+	records := []struct {
+		name   string
+		codec  codec.Codec[sameView]
+		stored []byte
+	}{
+		{"stored, codec compresses", codec.Compressed(codec.Msgpack[sameView](), always), envelope(codec.Compressed(codec.Msgpack[sameView](), never))},
+		{"compressed, codec stores", codec.Compressed(codec.Msgpack[sameView](), never), envelope(codec.Compressed(codec.Msgpack[sameView](), always))},
+		{"compressed at another level", codec.Compressed(codec.Msgpack[sameView](), always), zstdAt(zstd.SpeedBestCompression)},
+		{"as this codec writes", codec.Compressed(codec.Msgpack[sameView]()), envelope(codec.Compressed(codec.Msgpack[sameView]()))},
+	}
+	cases := map[string]func(t *testing.T, e *env){}
+	for _, rec := range records {
+		cases[rec.name] = func(t *testing.T, e *env) {
+			ctx := context.Background()
+			repo := newRepo(t, e, func(o *dynamosession.Options[sameView]) { o.Codec = rec.codec })
+			id := newID(t) // the cases run in parallel in one table
+			key := repo.Options().Prefix + id
+			e.putRaw(t, map[string]types.AttributeValue{
+				"id":      &types.AttributeValueMemberS{Value: key},
+				"sess":    &types.AttributeValueMemberB{Value: rec.stored},
+				"expires": &types.AttributeValueMemberN{Value: strconv.FormatInt(e.clock.Now().Add(time.Hour).Unix(), 10)},
+			})
+			s, err := repo.Get(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.reset()
+			if err := repo.Save(ctx, s); err != nil || e.count("") != 0 {
+				t.Fatalf("Save of a session only read = %v after %d requests, want nil after 0", err, e.count(""))
+			}
+			s.Data.Visits++
+			if err := repo.Save(ctx, s); err != nil || e.count("UpdateItem") != 1 {
+				t.Fatalf("Save of a change = %v after %d UpdateItems, want nil after 1", err, e.count("UpdateItem"))
+			}
+			if err := repo.Save(ctx, s); err != nil || e.count("") != 1 {
+				t.Fatalf("Save of the saved session = %v after %d requests, want nil after 1 (the first Save's)", err, e.count(""))
+			}
+			got, err := repo.Get(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := data
+			want.Visits = 4
+			if diff := cmp.Diff(want, got.Data); diff != "" {
+				t.Errorf("read back mismatch (-want +got):\n%s", diff)
+			}
+		}
+	}
+	cases["a session from Put"] = func(t *testing.T, e *env) {
+		ctx := context.Background()
+		repo := newRepo(t, e, func(o *dynamosession.Options[sameView]) {
+			o.Codec = codec.Compressed(codec.Msgpack[sameView](), always)
+		})
+		s, err := repo.Put(ctx, newID(t), data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.reset()
+		if err := repo.Save(ctx, s); err != nil || e.count("") != 0 {
+			t.Fatalf("Save of a session only put = %v after %d requests, want nil after 0", err, e.count(""))
+		}
+		s.Data.Lines = append(s.Data.Lines, sameLine{SKU: "B"})
+		if err := repo.Save(ctx, s); err != nil || e.count("UpdateItem") != 1 {
+			t.Fatalf("Save of a change = %v after %d UpdateItems, want nil after 1", err, e.count("UpdateItem"))
+		}
+		got, err := repo.Get(ctx, s.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(s.Data, got.Data); diff != "" {
+			t.Errorf("read back mismatch (-want +got):\n%s", diff)
 		}
 	}
 	onBackends(t, cases)

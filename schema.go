@@ -90,7 +90,13 @@ func (r *Repo[T]) decodeData(s *Session[T], data types.AttributeValue) error {
 		}
 		return r.upgrade(s, up, data)
 	}
-	_, err := r.reader.Decode(s.key, data, &s.Data)
+	var err error
+	if pc, ok := r.opts.Codec.(payloadCodec[T]); ok && f == r.opts.Codec.Format() {
+		// The reader's codec for f: New puts Options.Codec first.
+		s.payload, err = pc.DecodePayload(s.key, data, &s.Data)
+	} else {
+		_, err = r.reader.Decode(s.key, data, &s.Data)
+	}
 	if err != nil && s.schema > r.opts.Schema {
 		// A newer deploy's record, in a shape this code does not know:
 		// not garbage, and not to be cleared or deleted.
@@ -98,7 +104,7 @@ func (r *Repo[T]) decodeData(s *Session[T], data types.AttributeValue) error {
 	}
 	if err != nil && hasUp && s.schema == r.opts.Schema {
 		var zero T
-		s.Data = zero
+		s.Data, s.payload = zero, nil
 		if uerr := r.upgrade(s, up, data); uerr != nil {
 			return fmt.Errorf("%w; upgrade from schema version %d: %w", err, s.schema, uerr)
 		}

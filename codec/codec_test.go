@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/dynamosession/dynamosession/codec"
+	"github.com/dynamosession/dynamosession/internal/capacity"
 	"github.com/dynamosession/dynamosession/internal/codecs"
 	"github.com/dynamosession/dynamosession/internal/reader"
 )
@@ -332,4 +333,66 @@ func TestMsgpackCanonical(t *testing.T) {
 			t.Errorf("%s: Canonical = %v, want %v", name, got, want)
 		}
 	}
+}
+
+// TestMapEncodeSized: the size the Map codec measures while it checks an
+// encoding is the one internal/capacity counts for it, for every kind of
+// attribute value (strings, numbers, binary, booleans, nulls, sets, maps
+// and lists, nested): a repository's item-size check relies on it instead
+// of walking the data again.
+func TestMapEncodeSized(t *testing.T) {
+	type sets struct {
+		Strings asIs `json:"ss"`
+		Numbers asIs `json:"ns"`
+		Blobs   asIs `json:"bs"`
+	}
+	type kinds struct {
+		P    profile        `json:"p"`
+		Any  map[string]any `json:"any"`
+		List []any          `json:"list"`
+		Nil  *int           `json:"nil"`
+		Sets sets           `json:"sets"`
+	}
+	values := map[string]kinds{
+		"zero": {},
+		"every kind": {
+			P:    sample(),
+			Any:  map[string]any{"n": -12.5, "s": "x", "b": false, "deep": map[string]any{"l": []any{1, "two", nil, []byte{3}}}},
+			List: []any{int64(-7), 1e-20, "", map[string]any{}},
+			Sets: sets{
+				Strings: asIs{&types.AttributeValueMemberSS{Value: []string{"a", "bé"}}},
+				Numbers: asIs{&types.AttributeValueMemberNS{Value: []string{"1", "-0.25", "1e30"}}},
+				Blobs:   asIs{&types.AttributeValueMemberBS{Value: [][]byte{{1}, {2, 3}}}},
+			},
+		},
+	}
+	enc, ok := codec.Map[kinds]().(interface {
+		EncodeSized(key string, v *kinds) (types.AttributeValue, int, error)
+	})
+	if !ok {
+		t.Fatal("the Map codec has no EncodeSized")
+	}
+	for name, v := range values {
+		t.Run(name, func(t *testing.T) {
+			av, size, err := enc.EncodeSized("k", &v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := capacity.AttributeSize(av); size != want {
+				t.Errorf("EncodeSized measured %d bytes, capacity.AttributeSize counts %d", size, want)
+			}
+		})
+	}
+}
+
+// asIs encodes as the attribute value it holds (the Map codec names
+// fields by their json tags, so attributevalue's set options are not
+// available to a test type).
+type asIs struct{ av types.AttributeValue }
+
+func (a asIs) MarshalDynamoDBAttributeValue() (types.AttributeValue, error) {
+	if a.av == nil {
+		return &types.AttributeValueMemberNULL{Value: true}, nil
+	}
+	return a.av, nil
 }

@@ -133,6 +133,18 @@ func (c *compressor[T]) Format() Format { return FormatCompressed }
 // Marshal returns v as an envelope: inner's payload, compressed if it is at
 // least Threshold bytes and compressing makes it smaller.
 func (c *compressor[T]) Marshal(v *T) ([]byte, error) {
+	raw, err := c.EncodePayload(v)
+	if err != nil {
+		return nil, err
+	}
+	return c.envelope(raw), nil
+}
+
+// EncodePayload returns v's inner payload, uncompressed, as Marshal
+// would compress it: a repository compares it with the payload it kept
+// from the read (see DecodePayload) and compresses it only when the data
+// changed, so a Save decompresses nothing.
+func (c *compressor[T]) EncodePayload(v *T) ([]byte, error) {
 	raw, err := c.inner.Marshal(v)
 	if err != nil {
 		return nil, err
@@ -140,6 +152,55 @@ func (c *compressor[T]) Marshal(v *T) ([]byte, error) {
 	if len(raw) > c.opts.MaxBytes {
 		return nil, fmt.Errorf("codec: compress: %w: %d bytes, limit %d", ErrTooLarge, len(raw), c.opts.MaxBytes)
 	}
+	return raw, nil
+}
+
+// WrapPayload returns the attribute value Encode returns for a payload
+// from EncodePayload.
+func (c *compressor[T]) WrapPayload(raw []byte) types.AttributeValue {
+	return &types.AttributeValueMemberB{Value: c.envelope(raw)}
+}
+
+// SamePayload reports whether two payloads of this codec's inner format
+// (from EncodePayload or DecodePayload) hold the same data, as SameData
+// compares them once decompressed.
+func (c *compressor[T]) SamePayload(a, b []byte) bool {
+	if c.innerID == innerMsgpack {
+		return msgpackCodec[T]{}.samePayload(a, b)
+	}
+	return bytes.Equal(a, b)
+}
+
+// DecodePayload is Decode, and also returns the envelope's payload,
+// decompressed, when its inner format is the one this codec writes (nil
+// otherwise): what a repository keeps with a session so that its Save
+// compares payloads instead of decompressing the stored envelope. The
+// payload is a copy exactly as long as it, or a slice of av's bytes when
+// they hold it uncompressed.
+func (c *compressor[T]) DecodePayload(_ string, av types.AttributeValue, v *T) ([]byte, error) {
+	b, ok := av.(*types.AttributeValueMemberB)
+	if !ok {
+		return nil, fmt.Errorf("codec: decompress: %w", wrongType("B", av))
+	}
+	var kept []byte
+	err := c.unmarshal(b.Value, v, func(kind byte, raw []byte, pooled bool) {
+		switch {
+		case kind != c.innerID:
+		case pooled:
+			kept = bytes.Clone(raw)
+		default:
+			kept = raw[:len(raw):len(raw)]
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return kept, nil
+}
+
+// envelope returns raw in an envelope: compressed if it is at least
+// Threshold bytes and compressing makes it smaller.
+func (c *compressor[T]) envelope(raw []byte) []byte {
 	if len(raw) >= c.opts.Threshold { // always, for a Threshold of zero or less
 		// zstd output is rarely more than half of a session; the slice
 		// grows if it has to.
@@ -147,7 +208,7 @@ func (c *compressor[T]) Marshal(v *T) ([]byte, error) {
 		c.header(out, algoZstd)
 		out = encoder().EncodeAll(raw, out)
 		if len(out) < compressedHeaderLen+len(raw) {
-			return out, nil
+			return out
 		}
 		// Incompressible (random tokens, already compressed blobs):
 		// storing is smaller and cheaper to read.
@@ -155,7 +216,7 @@ func (c *compressor[T]) Marshal(v *T) ([]byte, error) {
 	out := make([]byte, compressedHeaderLen+len(raw))
 	c.header(out, algoStored)
 	copy(out[compressedHeaderLen:], raw)
-	return out, nil
+	return out
 }
 
 func (c *compressor[T]) header(b []byte, algo byte) {
@@ -167,6 +228,13 @@ func (c *compressor[T]) header(b []byte, algo byte) {
 // checks it, so the allocation bound of the package documentation holds
 // with n the decompressed size, which is at most MaxBytes.
 func (c *compressor[T]) Unmarshal(data []byte, v *T) error {
+	return c.unmarshal(data, v, nil)
+}
+
+// unmarshal is Unmarshal; after a successful decode it shows keep the
+// inner format and the payload, and whether the payload is in a pooled
+// buffer (which goes back to the pool when unmarshal returns).
+func (c *compressor[T]) unmarshal(data []byte, v *T, keep func(kind byte, raw []byte, pooled bool)) error {
 	kind, raw, buf, err := c.open(data)
 	if buf != nil {
 		// The inner codecs copy what they keep (strings, byte slices), so
@@ -188,7 +256,13 @@ func (c *compressor[T]) Unmarshal(data []byte, v *T) error {
 	if err := checkForeign(inner, raw); err != nil {
 		return fmt.Errorf("codec: decompress: %w", err)
 	}
-	return unmarshalSafely(inner, raw, v)
+	if err := unmarshalSafely(inner, raw, v); err != nil {
+		return err
+	}
+	if keep != nil {
+		keep(kind, raw, buf != nil)
+	}
+	return nil
 }
 
 // open checks an envelope and returns the inner format it names and its

@@ -1,6 +1,7 @@
 package codec_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -523,5 +524,54 @@ func TestRewriteKeepsPointerMarshalers(t *testing.T) {
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("%s mismatch (-want +got):\n%s", c.Format(), diff)
 		}
+	}
+}
+
+// rawUTF8 writes its text as a JSON string, as it is: a MarshalJSON
+// method whose output encoding/json copies unchecked.
+type rawUTF8 string
+
+func (r rawUTF8) MarshalJSON() ([]byte, error) { return []byte(`"` + string(r) + `"`), nil }
+
+// ptrRawUTF8 is rawUTF8 with a pointer receiver, which encoding/json
+// calls on addressable values.
+type ptrRawUTF8 string
+
+func (r *ptrRawUTF8) MarshalJSON() ([]byte, error) { return []byte(`"` + string(*r) + `"`), nil }
+
+// TestJSONMarshalerInvalidUTF8: what a MarshalJSON method returns
+// (json.RawMessage's included) reaches the text without encoding/json's
+// UTF-8 repair, so the JSON codec still checks the text for invalid UTF-8
+// whenever the session type can hold such a method, directly or in an
+// interface; the same text in valid UTF-8 encodes.
+func TestJSONMarshalerInvalidUTF8(t *testing.T) {
+	type session struct {
+		Raw  json.RawMessage `json:"raw,omitempty"`
+		Val  rawUTF8         `json:"val,omitempty"`
+		Ptr  ptrRawUTF8      `json:"ptr,omitempty"`
+		Any  any             `json:"any,omitempty"`
+		Seen time.Time       `json:"seen"`
+	}
+	tests := []struct {
+		name    string
+		in      session
+		invalid bool
+	}{
+		{"RawMessage", session{Raw: json.RawMessage("\"caf\xe9\"")}, true},
+		{"value receiver", session{Val: "caf\xe9"}, true},
+		{"pointer receiver", session{Ptr: "caf\xe9"}, true},
+		{"in an interface", session{Any: rawUTF8("caf\xe9")}, true},
+		{"valid", session{Raw: json.RawMessage(`"café"`), Val: "café", Ptr: "café", Any: rawUTF8("café")}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := codec.JSON[session]().Encode("k", &tt.in)
+			switch {
+			case tt.invalid && (!errors.Is(err, codec.ErrUnsupported) || !strings.Contains(err.Error(), "not valid UTF-8")):
+				t.Errorf("Encode = %v; want an error wrapping ErrUnsupported that says it is not valid UTF-8", err)
+			case !tt.invalid && err != nil:
+				t.Errorf("Encode = %v; want success", err)
+			}
+		})
 	}
 }

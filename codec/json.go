@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"reflect"
 	"strconv"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -56,10 +57,32 @@ func (jsonCodec[T]) Marshal(v *T) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("codec: json encode: %w", err)
 	}
-	if replacedInvalidUTF8(b) || !utf8.Valid(b) {
+	if replacedInvalidUTF8(b) || mayWriteRawJSON(reflect.TypeFor[T]()) && !utf8.Valid(b) {
 		return nil, fmt.Errorf("codec: json encode: %w: a string or map key is not valid UTF-8 (encoding/json would store U+FFFD in its place)", ErrUnsupported)
 	}
 	return b, nil
+}
+
+// rawJSONTypes caches mayWriteRawJSON's verdict per type.
+var rawJSONTypes sync.Map // reflect.Type -> bool
+
+// mayWriteRawJSON reports whether a value of type t can hold a
+// json.Marshaler (json.RawMessage is one) other than time.Time, or an
+// interface that could: encoding/json copies what a MarshalJSON method
+// returns without checking its UTF-8, while everything it writes itself
+// is valid UTF-8 (a bad byte in a string or map key, and in what a
+// MarshalText method returns, becomes \ufffd). Only then must Marshal
+// scan the whole text for invalid UTF-8 (2% of a JSON Put).
+func mayWriteRawJSON(t reflect.Type) bool {
+	return typeHolds(&rawJSONTypes, t, func(t reflect.Type) (bool, bool) {
+		switch {
+		case t.Kind() == reflect.Interface:
+			return true, false
+		case t == timeType:
+			return false, true // RFC 3339 text: ASCII
+		}
+		return t.Implements(jsonMarshaler) || reflect.PointerTo(t).Implements(jsonMarshaler), false
+	})
 }
 
 // jsonRewriter rewrites what encoding/json would write inexactly: times

@@ -104,9 +104,18 @@ func ownsMapDecoding(t reflect.Type) bool {
 
 func (mapCodec[T]) Format() Format { return FormatMap }
 
-func (mapCodec[T]) Encode(_ string, v *T) (types.AttributeValue, error) {
+func (c mapCodec[T]) Encode(key string, v *T) (types.AttributeValue, error) {
+	av, _, err := c.EncodeSized(key, v)
+	return av, err
+}
+
+// EncodeSized is Encode, and also returns the value's size as DynamoDB
+// counts it (internal/capacity.AttributeSize), measured by the walk that
+// checks the value: a repository's size check of the item then need not
+// walk the data a second time.
+func (mapCodec[T]) EncodeSized(_ string, v *T) (types.AttributeValue, int, error) {
 	if err := checkEncodableValue(reflect.ValueOf(v)); err != nil {
-		return nil, fmt.Errorf("codec: map encode: %w", err)
+		return nil, 0, fmt.Errorf("codec: map encode: %w", err)
 	}
 	var x any = v
 	if w, changed := mapRewriter.rewrite(reflect.ValueOf(v).Elem()); changed {
@@ -116,17 +125,18 @@ func (mapCodec[T]) Encode(_ string, v *T) (types.AttributeValue, error) {
 	if err != nil {
 		var invalid *attributevalue.InvalidMarshalError
 		if errors.As(err, &invalid) { // an empty map key, refused by attributevalue
-			return nil, fmt.Errorf("codec: map encode: %w: %w", ErrUnsupported, err)
+			return nil, 0, fmt.Errorf("codec: map encode: %w: %w", ErrUnsupported, err)
 		}
-		return nil, fmt.Errorf("codec: map encode: %w", err)
+		return nil, 0, fmt.Errorf("codec: map encode: %w", err)
 	}
-	if err := checkStorable(reflect.TypeOf(v), av); err != nil {
-		return nil, fmt.Errorf("codec: map encode: %w", err)
+	size, err := checkStorable(reflect.TypeOf(v), av)
+	if err != nil {
+		return nil, 0, fmt.Errorf("codec: map encode: %w", err)
 	}
 	if _, ok := av.(*types.AttributeValueMemberM); !ok {
-		return nil, fmt.Errorf("codec: map encode: %T encodes to %s, not a map (use a struct or map type)", v, typeName(av))
+		return nil, 0, fmt.Errorf("codec: map encode: %T encodes to %s, not a map (use a struct or map type)", v, typeName(av))
 	}
-	return av, nil
+	return av, size, nil
 }
 
 func (c mapCodec[T]) Decode(key string, av types.AttributeValue, v *T) error {

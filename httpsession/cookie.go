@@ -55,7 +55,7 @@ type candidate struct {
 // specific path first), at most maxCandidates of them, and whether more
 // plausible ones were left out. Values that cannot be an ID, or whose
 // express signature does not verify, are skipped without a read.
-func (m *Manager[T]) readCookies(r *http.Request) (ids []candidate, more bool) {
+func (m *Manager[T]) readCookies(r *http.Request, ids []candidate) (_ []candidate, more bool) {
 	for _, c := range r.CookiesNamed(m.opts.CookieName) {
 		var id string
 		var resend bool

@@ -479,9 +479,11 @@ func (m *Manager[T]) Handler(next http.Handler) http.Handler {
 			return
 		}
 		st.reqCtx = r.Context()
-		sw := newResponseWriter(w, func() error { return st.commit(w.Header()) }, func(err error) { m.opts.ErrorHandler(w, r, err) })
-		st.w = sw
+		st.writer = responseWriter{ResponseWriter: w, sess: st}
+		sw := &st.writer
+		st.w, st.rw = sw, w
 		r = r.WithContext(context.WithValue(r.Context(), ctxKey[T]{}, st))
+		st.req = r
 		next.ServeHTTP(sw.wrapped(), r)
 		switch {
 		case sw.hijacked:
@@ -522,7 +524,8 @@ const maxCandidates = 3
 // those of a live cookie the request also carried.
 func (m *Manager[T]) load(ctx context.Context, r *http.Request) (*State[T], error) {
 	st := &State[T]{m: m}
-	ids, more := m.readCookies(r)
+	var buf [maxCandidates]candidate
+	ids, more := m.readCookies(r, buf[:0])
 	if len(ids) == 0 {
 		return st, nil
 	}
@@ -531,7 +534,6 @@ func (m *Manager[T]) load(ctx context.Context, r *http.Request) (*State[T], erro
 	superseded := false
 	for i, c := range ids {
 		s, err := m.get(ctx, c.id)
-		var de *dynamosession.DecodeError
 		switch {
 		case err == nil:
 			// Re-send the cookie when an older express secret signed it,
@@ -543,9 +545,9 @@ func (m *Manager[T]) load(ctx context.Context, r *http.Request) (*State[T], erro
 			// Replaced by a login a moment ago, or a newer deploy's
 			// session during a rolling deploy: leave its cookie alone.
 			superseded = true
-		case errors.As(err, &de):
+		case asDecodeError(err) != nil:
 			if undecodable == nil {
-				undecodable = de
+				undecodable = asDecodeError(err)
 			}
 		case errors.Is(err, dynamosession.ErrNotFound), errors.Is(err, dynamosession.ErrInvalidID):
 		default:
@@ -565,6 +567,17 @@ func (m *Manager[T]) load(ctx context.Context, r *http.Request) (*State[T], erro
 	}
 	st.deadCookie = !more
 	return st, nil
+}
+
+// asDecodeError returns the *dynamosession.DecodeError in err's chain,
+// or nil. A function of its own: the variable errors.As needs escapes,
+// and declared in load's loop it cost every page view an allocation.
+func asDecodeError(err error) *dynamosession.DecodeError {
+	var de *dynamosession.DecodeError
+	if errors.As(err, &de) {
+		return de
+	}
+	return nil
 }
 
 // get reads the session id. An eventually consistent read can miss a

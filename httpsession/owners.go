@@ -38,8 +38,8 @@ func (s *State[T]) OwnerSessions() ([]dynamosession.OwnedSession, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := s.storeContext()
-	defer cancel()
+	ctx := s.storeContext()
+	defer ctx.cancel()
 	return s.m.repo.ListOwner(ctx, sess.Owner(), sess.ID)
 }
 
@@ -86,8 +86,8 @@ func (s *State[T]) RevokeOthers() (dynamosession.Revocation, error) {
 	if err != nil {
 		return dynamosession.Revocation{}, err
 	}
-	ctx, cancel := s.storeContext()
-	defer cancel()
+	ctx := s.storeContext()
+	defer ctx.cancel()
 	return s.m.repo.RevokeOwner(ctx, sess.Owner(), sess.ID)
 }
 

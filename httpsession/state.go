@@ -25,9 +25,12 @@ type State[T any] struct {
 	// (for maps and slices: not empty).
 	Data T
 
-	m    *Manager[T]
-	w    *responseWriter
-	sess *dynamosession.Session[T] // the stored session this request loaded; nil if none
+	m *Manager[T]
+	w *responseWriter // &writer once the Handler runs; nil before
+	// writer is the response writer the Handler wraps, allocated with the
+	// State: one allocation per page view fewer.
+	writer responseWriter
+	sess   *dynamosession.Session[T] // the stored session this request loaded; nil if none
 
 	fresh *dynamosession.Session[T] // the session this request's commit created; nil if none
 
@@ -40,9 +43,11 @@ type State[T any] struct {
 	superseded bool  // ...that a regeneration replaced: write nothing, send no cookie
 	dropped    error // ...that could not be decoded and was dropped
 
-	reqCtx  context.Context // the request's context, for the store's calls
-	closed  bool            // State.Save failed: the Manager writes nothing more
-	changed bool            // Save was called: see Options.ExplicitSave
+	reqCtx  context.Context     // the request's context, for the store's calls
+	req     *http.Request       // the request as the handler got it, for the ErrorHandler
+	rw      http.ResponseWriter // the writer the Manager got, for the ErrorHandler
+	closed  bool                // State.Save failed: the Manager writes nothing more
+	changed bool                // Save was called: see Options.ExplicitSave
 }
 
 type ctxKey[T any] struct{}
@@ -196,18 +201,37 @@ func (s *State[T]) Save() error {
 // page view that only reads makes none at commit: Save finds nothing
 // changed, the touch is not due), so the clock starts when the work that
 // waits does.
-func (s *State[T]) storeContext() (context.Context, context.CancelFunc) {
-	ctx := context.WithoutCancel(s.reqCtx)
+//
+// The caller defers its cancel. (Returning lt.cancel as a CancelFunc, and
+// wrapping the request's context in context.WithoutCancel before the
+// timeout is needed, cost every page view three allocations.)
+func (s *State[T]) storeContext() *lazyTimeout {
+	ctx := s.reqCtx
 	if d := s.m.lifetime(&s.Data); d > 0 {
 		ctx = dynamosession.WithLifetime(ctx, d)
 	}
-	lt := &lazyTimeout{values: ctx, d: s.m.opts.Timeout}
-	return lt, lt.cancel
+	return &lazyTimeout{values: ctx, d: s.m.opts.Timeout}
 }
 
-// lazyTimeout is context.WithTimeout(values, d), made on the first call
-// that needs the deadline (Deadline, Done, Err); Value needs none. It is
-// safe for concurrent use, as contexts must be.
+// commit is committer's: it saves the session and adds the cookie to h,
+// as the response starts. A write that a concurrent logout or
+// regeneration made impossible is not an error here: it was logged, and
+// the handler has answered.
+func (s *State[T]) commit(h http.Header) error {
+	_, err := s.save(h)
+	return err
+}
+
+// fail is committer's: the commit failed, and the ErrorHandler answers.
+func (s *State[T]) fail(err error) { s.m.opts.ErrorHandler(s.rw, s.req, err) }
+
+// lazyTimeout is context.WithTimeout(context.WithoutCancel(values), d),
+// made on the first call that needs the deadline (Deadline, Done, Err);
+// Value needs none, except for a key of type *int, which goes to the
+// timeout: the context package's own cancelCtxKey is one, through which
+// context.Cause and WithCancel's parent lookup find the nearest
+// cancelable context, and that must be the timeout's, never the
+// request's. It is safe for concurrent use, as contexts must be.
 type lazyTimeout struct {
 	values context.Context
 	d      time.Duration
@@ -225,14 +249,20 @@ var canceled = func() context.Context {
 }()
 
 func (c *lazyTimeout) timeout() context.Context {
-	c.once.Do(func() { c.ctx, c.stop = context.WithTimeout(c.values, c.d) })
+	c.once.Do(func() { c.ctx, c.stop = context.WithTimeout(context.WithoutCancel(c.values), c.d) })
 	return c.ctx
 }
 
 func (c *lazyTimeout) Deadline() (time.Time, bool) { return c.timeout().Deadline() }
 func (c *lazyTimeout) Done() <-chan struct{}       { return c.timeout().Done() }
 func (c *lazyTimeout) Err() error                  { return c.timeout().Err() }
-func (c *lazyTimeout) Value(key any) any           { return c.values.Value(key) }
+
+func (c *lazyTimeout) Value(key any) any {
+	if _, ok := key.(*int); ok {
+		return c.timeout().Value(key)
+	}
+	return c.values.Value(key)
+}
 
 func (c *lazyTimeout) cancel() {
 	c.once.Do(func() { c.ctx = canceled })
@@ -241,21 +271,13 @@ func (c *lazyTimeout) cancel() {
 	}
 }
 
-// commit saves the session and adds the cookie to h, as the response
-// starts. A write that a concurrent logout or regeneration made impossible
-// is not an error here: it was logged, and the handler has answered.
-func (s *State[T]) commit(h http.Header) error {
-	_, err := s.save(h)
-	return err
-}
-
 // save saves the session before the response starts and adds the cookie,
 // if any, to h. lost reports a change that a concurrent logout or
 // regeneration made impossible to store (already logged); err reports a
 // failure.
 func (s *State[T]) save(h http.Header) (lost, err error) {
-	ctx, cancel := s.storeContext()
-	defer cancel()
+	ctx := s.storeContext()
+	defer ctx.cancel()
 	m := s.m
 	var c *http.Cookie
 	switch {
@@ -410,8 +432,8 @@ func (s *State[T]) late(explicit bool) error {
 	if len(s.doomed) == 0 && (s.sess != nil || s.fresh != nil) && s.unmarked() {
 		return nil // nothing to write: spare the page view a context and its timer
 	}
-	ctx, cancel := s.storeContext()
-	defer cancel()
+	ctx := s.storeContext()
+	defer ctx.cancel()
 	if err := s.deleteDoomed(ctx, false); err != nil {
 		return err
 	}

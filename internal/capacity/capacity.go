@@ -55,9 +55,11 @@ const (
 )
 
 // Overheads of documents (M and L), from the Developer Guide.
+// Exported for walks of a value that size it on the way (the Map codec's
+// checks), which must count as AttributeSize does.
 const (
-	documentOverhead = 3
-	elementOverhead  = 1
+	DocumentOverhead = 3
+	ElementOverhead  = 1
 )
 
 // ItemSize returns the size DynamoDB accounts for item: for each attribute,
@@ -67,6 +69,22 @@ func ItemSize(item map[string]types.AttributeValue) int {
 	n := 0
 	for name, av := range item {
 		n += len(name) + AttributeSize(av)
+	}
+	return n
+}
+
+// ItemSizeKnown is ItemSize(item) for an item whose attribute name has a
+// value of known size (AttributeSize of it, measured on the way by the
+// walk that made it): the other attributes are sized here, that one is
+// not walked again.
+func ItemSizeKnown(item map[string]types.AttributeValue, name string, size int) int {
+	n := 0
+	for k, av := range item {
+		if k == name {
+			n += len(k) + size
+			continue
+		}
+		n += len(k) + AttributeSize(av)
 	}
 	return n
 }
@@ -104,15 +122,15 @@ func AttributeSize(av types.AttributeValue) int {
 		}
 		return n
 	case *types.AttributeValueMemberM:
-		n := documentOverhead
+		n := DocumentOverhead
 		for k, e := range v.Value {
-			n += len(k) + AttributeSize(e) + elementOverhead
+			n += len(k) + AttributeSize(e) + ElementOverhead
 		}
 		return n
 	case *types.AttributeValueMemberL:
-		n := documentOverhead
+		n := DocumentOverhead
 		for _, e := range v.Value {
-			n += AttributeSize(e) + elementOverhead
+			n += AttributeSize(e) + ElementOverhead
 		}
 		return n
 	}

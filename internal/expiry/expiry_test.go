@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestParse(t *testing.T) {
@@ -113,5 +115,31 @@ func TestFormat(t *testing.T) {
 		if got := Format(tt.in); got != tt.want {
 			t.Errorf("Format(%v) = %q, want %q", tt.in.UTC(), got, tt.want)
 		}
+	}
+}
+
+// TestExact: the decimal texts of an instant, in seconds and in
+// milliseconds, to the nanosecond, for instants before and after the
+// epoch and within a second of it (where the digits are padded).
+func TestExact(t *testing.T) {
+	tests := []struct {
+		name    string
+		t       time.Time
+		sec, ms string
+	}{
+		{"epoch", time.Unix(0, 0), "0.000000000", "0000.000000"},
+		{"a nanosecond after", time.Unix(0, 1), "0.000000001", "0000.000001"},
+		{"a nanosecond before", time.Unix(0, -1), "-0.000000001", "-0000.000001"},
+		{"a second and 5 ns", time.Unix(1, 5), "1.000000005", "1000.000005"},
+		{"2026", time.Unix(1795000000, 123456789), "1795000000.123456789", "1795000000123.456789"},
+		{"1901", time.Unix(-2179000000, 987654321), "-2178999999.012345679", "-2178999999012.345679"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sec, ms := exact(tt.t)
+			if diff := cmp.Diff([2]string{tt.sec, tt.ms}, [2]string{sec, ms}); diff != "" {
+				t.Errorf("exact mismatch (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
