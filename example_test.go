@@ -155,6 +155,7 @@ func ExampleAPI_capacity() {
 	ctx := context.Background()
 	db := fake.New("sessions")
 	m := &meter{API: db}
+	// The wrapper hides the fake's Now, so the fake's clock is given.
 	repo, _ := dynamosession.New[cart](m, "sessions", func(o *dynamosession.Options[cart]) { o.Clock = db.Now })
 
 	_, _ = repo.Put(ctx, "id-1", cart{User: "ada"})
@@ -216,7 +217,6 @@ func ExampleRepo_RevokeOwner() {
 	}
 	repo, err := dynamosession.New[Session](db, "sessions", func(o *dynamosession.Options[Session]) {
 		o.Owner = func(s *Session) string { return s.UserID }
-		o.Clock = db.Now
 	})
 	if err != nil {
 		panic(err)

@@ -10,7 +10,7 @@
 // needs two lines of setup:
 //
 //	db := fake.New("sessions")
-//	repo, err := dynamosession.New[Cart](db, "sessions", func(o *dynamosession.Options[Cart]) { o.Clock = db.Now })
+//	repo, err := dynamosession.New[Cart](db, "sessions") // follows db's clock
 //
 // Then db.Advance(25 * time.Hour) expires sessions for the repository and
 // its middleware alike, and a failed assertion can print what the code
@@ -221,12 +221,13 @@ const (
 // [DB.CreateTable] and [DB.UpdateTimeToLive].
 //
 // The DB's clock stands still at 2025-01-01 00:00:00 UTC until the test
-// moves it with [DB.Advance]; give [DB.Now] to the repository (the
-// middleware and the stores follow the repository's clock) so that all of
-// them see one time:
+// moves it with [DB.Advance]. A repository made on the DB follows [DB.Now]
+// by default (the middleware and the stores follow the repository's
+// clock), so all of them see one time; a client wrapped around the DB
+// hides Now, and then Options.Clock = db.Now says it:
 //
 //	db := fake.New("sessions")
-//	repo, err := dynamosession.New[Cart](db, "sessions", func(o *dynamosession.Options[Cart]) { o.Clock = db.Now })
+//	repo, err := dynamosession.New[Cart](db, "sessions") // follows db's clock
 //
 // Creating the tables counts in neither [DB.Stats] nor [DB.Calls]. New
 // panics if a name is one DynamoDB refuses (3 to 255 of a-z, A-Z, 0-9,

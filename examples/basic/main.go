@@ -33,7 +33,6 @@ func main() {
 		o.Codec = codec.Msgpack[Cart]()          // smallest records
 		o.TTL = ttl.Sliding(14 * 24 * time.Hour) // two weeks idle timeout
 		o.Touch = ttl.TouchAfter(time.Hour)      // at most one expiry write an hour
-		o.Clock = db.Now                         // the fake's clock, which this demo moves
 	})
 	if err != nil {
 		log.Fatal(err)

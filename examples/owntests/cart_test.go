@@ -25,7 +25,7 @@ type Cart struct {
 // ready "sessions" table, whose clock the repository follows.
 func TestCart(t *testing.T) {
 	db := fake.New("sessions")
-	repo, err := dynamosession.New[Cart](db, "sessions", func(o *dynamosession.Options[Cart]) { o.Clock = db.Now })
+	repo, err := dynamosession.New[Cart](db, "sessions") // follows db's clock
 	if err != nil {
 		t.Fatal(err)
 	}
