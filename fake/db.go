@@ -224,7 +224,9 @@ const (
 // moves it with [DB.Advance]. A repository made on the DB follows [DB.Now]
 // by default (the middleware and the stores follow the repository's
 // clock), so all of them see one time; a client wrapped around the DB
-// hides Now, and then Options.Clock = db.Now says it:
+// hides Now, and then Options.Clock = db.Now says it (items a test seeds
+// itself take their expiries from db.Now() too, not time.Now(): an hour
+// ago by the wall clock is still in the future of a DB standing at 2025):
 //
 //	db := fake.New("sessions")
 //	repo, err := dynamosession.New[Cart](db, "sessions") // follows db's clock

@@ -506,7 +506,7 @@ func put(t *testing.T, b *backend, item map[string]types.AttributeValue) map[str
 func TestDryRunWritesNothing(t *testing.T) {
 	db := fake.New()
 	b := newBackend(t, "fake", db, db)
-	now := time.Now()
+	now := db.Now() // the repository follows the fake's clock
 	d := mixedDataset(t, 300, codec.FormatMsgpack, now.Add(48*time.Hour), now.Add(-time.Hour))
 	b.seed(t, d.items)
 	ckpt := filepath.Join(t.TempDir(), "ckpt")
@@ -541,7 +541,7 @@ func TestDryRunWritesNothing(t *testing.T) {
 func TestCheckpointMismatch(t *testing.T) {
 	db := fake.New()
 	b := newBackend(t, "fake", db, db)
-	now := time.Now()
+	now := db.Now()
 	b.seed(t, mixedDataset(t, 50, codec.FormatMsgpack, now.Add(48*time.Hour), now.Add(-time.Hour)).items)
 	ckpt := filepath.Join(t.TempDir(), "ckpt")
 	repo := b.valueRepo(t, "", codec.Msgpack[anyvalue.Value](), nil)
