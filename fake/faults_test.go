@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -213,6 +214,64 @@ func TestLoseResponseNext(t *testing.T) {
 	}
 }
 
+// onWait returns a context that ends only once the call is waiting: it
+// is live until something asks for its Done channel (the fake does only
+// while it holds a call for its latency, after checking Err), and then
+// becomes the context end makes. A context ended by another goroutine or
+// a short timer could end before the call starts on a loaded machine,
+// which is a different case (a context that ended before the call).
+func onWait(end func() (context.Context, context.CancelFunc)) func() (context.Context, context.CancelFunc) {
+	return func() (context.Context, context.CancelFunc) {
+		w := &waitCtx{Context: context.Background(), end: end}
+		return w, func() {
+			w.mu.Lock()
+			defer w.mu.Unlock()
+			if w.cancel != nil {
+				w.cancel()
+			}
+		}
+	}
+}
+
+type waitCtx struct {
+	context.Context // Background: values and, until the wait, no deadline
+	end             func() (context.Context, context.CancelFunc)
+	once            sync.Once
+	mu              sync.Mutex
+	ended           context.Context
+	cancel          context.CancelFunc
+}
+
+func (w *waitCtx) Done() <-chan struct{} {
+	w.once.Do(func() {
+		ctx, cancel := w.end()
+		w.mu.Lock()
+		w.ended, w.cancel = ctx, cancel
+		w.mu.Unlock()
+	})
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.ended.Done()
+}
+
+func (w *waitCtx) Err() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.ended == nil {
+		return nil
+	}
+	return w.ended.Err()
+}
+
+func (w *waitCtx) Deadline() (time.Time, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.ended == nil {
+		return time.Time{}, false
+	}
+	return w.ended.Deadline()
+}
+
 func TestContext(t *testing.T) {
 	canceled, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -226,16 +285,14 @@ func TestContext(t *testing.T) {
 	}{
 		{"canceled before the call", func() (context.Context, context.CancelFunc) { return canceled, func() {} }, 0, context.Canceled},
 		{"deadline passed before the call", func() (context.Context, context.CancelFunc) { return expired, func() {} }, 0, context.DeadlineExceeded},
-		{"canceled during latency", func() (context.Context, context.CancelFunc) {
+		{"canceled during latency", onWait(func() (context.Context, context.CancelFunc) {
 			ctx, cancel := context.WithCancel(context.Background())
-			// Cancel from another goroutine once the call is waiting; the
-			// hour of latency would otherwise block the test.
-			go cancel()
+			cancel()
 			return ctx, cancel
-		}, time.Hour, context.Canceled},
-		{"deadline during latency", func() (context.Context, context.CancelFunc) {
+		}), time.Hour, context.Canceled},
+		{"deadline during latency", onWait(func() (context.Context, context.CancelFunc) {
 			return context.WithTimeout(context.Background(), time.Millisecond)
-		}, time.Hour, context.DeadlineExceeded},
+		}), time.Hour, context.DeadlineExceeded},
 		{"no latency", func() (context.Context, context.CancelFunc) {
 			return context.WithCancel(context.Background())
 		}, 0, nil},
