@@ -3,6 +3,8 @@ package dynamosession_test
 import (
 	"bytes"
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -76,6 +78,7 @@ func benchCodecs() []struct {
 		{"compressed", codec.Compressed[samplesession.Session](codec.Msgpack[samplesession.Session]()), rawCompressed()},
 		{"map-exclusive", codec.Map[samplesession.Session](func(o *codec.Options) { o.Exclusive = true }), rawMap()},
 		{"json-exclusive", codec.JSON[samplesession.Session](func(o *codec.Options) { o.Exclusive = true }), rawJSON()},
+		{"sealed", codec.Sealed(codec.Msgpack[samplesession.Session](), benchKeyring()), rawSealed()},
 	}
 }
 
@@ -113,6 +116,17 @@ type rawSDK[P any] struct {
 	to       func(*samplesession.Session) (P, error)
 	from     func(P, *samplesession.Session) error
 	typeAttr string // written beside the data, as connect-dynamodb does
+	// toKey and fromKey, when set, replace to and from for a payload
+	// bound to the item's key (sealed: the key is associated data).
+	toKey   func(key string, s *samplesession.Session) (P, error)
+	fromKey func(key string, p P, s *samplesession.Session) error
+}
+
+func (r rawSDK[P]) encode(key string, s *samplesession.Session) (P, error) {
+	if r.toKey != nil {
+		return r.toKey(key, s)
+	}
+	return r.to(s)
 }
 
 func (r rawSDK[P]) get(ctx context.Context, client dynamosession.API, table, key string, now time.Time) (samplesession.Session, error) {
@@ -134,11 +148,14 @@ func (r rawSDK[P]) get(ctx context.Context, client dynamosession.API, table, key
 	if rec.Expires <= now.Unix() {
 		return s, dynamosession.ErrExpired
 	}
+	if r.fromKey != nil {
+		return s, r.fromKey(key, rec.Sess, &s)
+	}
 	return s, r.from(rec.Sess, &s)
 }
 
 func (r rawSDK[P]) save(ctx context.Context, client dynamosession.API, table, key string, s *samplesession.Session, expires int64) error {
-	p, err := r.to(s)
+	p, err := r.encode(key, s)
 	if err != nil {
 		return err
 	}
@@ -164,7 +181,7 @@ func (r rawSDK[P]) save(ctx context.Context, client dynamosession.API, table, ke
 }
 
 func (r rawSDK[P]) put(ctx context.Context, client dynamosession.API, table, key string, s *samplesession.Session, expires int64) error {
-	p, err := r.to(s)
+	p, err := r.encode(key, s)
 	if err != nil {
 		return err
 	}
@@ -256,6 +273,59 @@ func rawCompressed() benchRaw {
 				return err
 			}
 			return rawMsgpackUnmarshal(raw, s)
+		},
+	}
+}
+
+// benchSealKey is the sealed rows' AES-256 key, under key ID "k1".
+var benchSealKey = bytes.Repeat([]byte{7}, 32)
+
+// benchKeyring is the keyring of the sealed codec the sealed rows use.
+func benchKeyring() *codec.Keyring {
+	keys, err := codec.NewKeyring(codec.Key{ID: "k1", Secret: benchSealKey})
+	if err != nil {
+		panic(err)
+	}
+	return keys
+}
+
+// rawSealed is msgpack sealed by hand with AES-256-GCM in the envelope
+// package codec documents: 0xC1 'e' version key-ID-length key-ID, then a
+// random 96-bit nonce, the ciphertext and the tag, with the header and
+// the item's key as associated data.
+func rawSealed() benchRaw {
+	block, err := aes.NewCipher(benchSealKey)
+	if err != nil {
+		panic(err)
+	}
+	aead, err := cipher.NewGCMWithRandomNonce(block)
+	if err != nil {
+		panic(err)
+	}
+	header := []byte{0xc1, 'e', 1, 2, 'k', '1'}
+	aad := func(hdr []byte, key string) []byte {
+		return append(append(make([]byte, 0, len(hdr)+len(key)), hdr...), key...)
+	}
+	return rawSDK[[]byte]{
+		toKey: func(key string, s *samplesession.Session) ([]byte, error) {
+			plain, err := rawMsgpackMarshal(s)
+			if err != nil {
+				return nil, err
+			}
+			out := make([]byte, len(header), len(header)+12+len(plain)+16)
+			copy(out, header)
+			return aead.Seal(out, nil, plain, aad(header, key)), nil
+		},
+		fromKey: func(key string, p []byte, s *samplesession.Session) error {
+			if len(p) < 4 || p[0] != 0xc1 || p[1] != 'e' || len(p) < 4+int(p[3]) {
+				return fmt.Errorf("not a sealed envelope")
+			}
+			hdr := p[:4+int(p[3])]
+			plain, err := aead.Open(nil, nil, p[len(hdr):], aad(hdr, key))
+			if err != nil {
+				return err
+			}
+			return rawMsgpackUnmarshal(plain, s)
 		},
 	}
 }
