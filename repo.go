@@ -415,11 +415,11 @@ func validateReaders[T any](o Options[T]) error {
 	seen := map[codec.Format]string{o.Codec.Format(): "Codec"}
 	for i, c := range o.Readers {
 		if c == nil {
-			return fmt.Errorf("Readers[%d] is nil", i)
+			return fmt.Errorf("nil codec in Readers[%d]", i)
 		}
 		f, name := c.Format(), fmt.Sprintf("Readers[%d]", i)
 		if prev, ok := seen[f]; ok {
-			return fmt.Errorf("%s reads format %q, which %s reads: one codec reads each format, so it would never be used (old keys of a sealed table go in the Codec's keyring: codec.NewKeyring(current, previous...))", name, f, prev)
+			return fmt.Errorf("codec %s reads format %q, which %s reads: one codec reads each format, so it would never be used (old keys of a sealed table go in the Codec's keyring: codec.NewKeyring(current, previous...))", name, f, prev)
 		}
 		seen[f] = name
 	}

@@ -123,7 +123,7 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		{"two readers of one format", "sessions", func(o *dynamosession.Options[cart]) {
 			o.Readers = []codec.Codec[cart]{codec.Sealed(codec.Msgpack[cart](), mustKeyring(t, 1)), codec.Sealed(codec.Msgpack[cart](), mustKeyring(t, 2))}
 		}, `Readers[1] reads format "sealed", which Readers[0] reads`},
-		{"nil reader", "sessions", func(o *dynamosession.Options[cart]) { o.Readers = []codec.Codec[cart]{nil} }, "Readers[0] is nil"},
+		{"nil reader", "sessions", func(o *dynamosession.Options[cart]) { o.Readers = []codec.Codec[cart]{nil} }, "nil codec in Readers[0]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
