@@ -22,6 +22,7 @@ import (
 	"github.com/dynamosession/dynamosession"
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/fake"
+	"github.com/dynamosession/dynamosession/internal/benchratio"
 	"github.com/dynamosession/dynamosession/internal/capacity"
 	"github.com/dynamosession/dynamosession/internal/dynamotest"
 	"github.com/dynamosession/dynamosession/internal/samplesession"
@@ -510,49 +511,10 @@ func BenchmarkFakeVsMap(b *testing.B) {
 	}
 }
 
-// benchAlternate calls x and y alternately in batches, b.N batches each,
-// and returns the 10th percentile of their per-call batch times. Taking a
-// low percentile of short alternating batches, rather than a mean, leaves
-// out the batches that a preemption or a GC pause happened to hit, so the
-// ratio of the two holds on a shared machine; allocations are left to the
-// plain benchmarks.
+// benchAlternate is benchratio.Alternate in batches of 16 calls;
+// allocations are left to the plain benchmarks.
 func benchAlternate(b *testing.B, x, y func() error) (time.Duration, time.Duration) {
-	return benchAlternateN(b, 16, x, y)
-}
-
-// benchAlternateN is benchAlternate with batches of the given number of
-// calls.
-func benchAlternateN(b *testing.B, batch int, x, y func() error) (time.Duration, time.Duration) {
-	timeBatch := func(f func() error) time.Duration {
-		start := time.Now()
-		for range batch {
-			if err := f(); err != nil {
-				b.Fatal(err)
-			}
-		}
-		return time.Since(start) / time.Duration(batch)
-	}
-	var xs, ys []time.Duration
-	round := 0
-	for b.Loop() {
-		if round%2 == 0 { // alternate who goes first
-			xs, ys = append(xs, timeBatch(x)), append(ys, timeBatch(y))
-		} else {
-			ys, xs = append(ys, timeBatch(y)), append(xs, timeBatch(x))
-		}
-		round++
-	}
-	return benchLowPercentile(xs), benchLowPercentile(ys)
-}
-
-// benchLowPercentile returns the 10th percentile of ds.
-func benchLowPercentile(ds []time.Duration) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	ds = slices.Clone(ds)
-	slices.Sort(ds)
-	return ds[len(ds)/10]
+	return benchratio.Alternate(b, 16, x, y)
 }
 
 // BenchmarkCodec measures encoding and decoding alone, next to raw
@@ -928,36 +890,9 @@ func benchKB(n int) string {
 	return strconv.FormatFloat(float64(n)/1024, 'f', -1, 64) + "KB"
 }
 
-// benchRatio times repo and raw with benchAlternate, in batches of about
-// 200 µs (at least one call), and reports both sides' ns per call, their
-// ratio, their allocations per call (testing.AllocsPerRun, outside the
-// timing) and the repository's ns per KB of session (JSON size).
+// benchRatio reports what benchratio.Ratio reports for repo against raw,
+// and the repository's ns per KB of session (JSON size).
 func benchRatio(b *testing.B, sessionBytes int, repo, raw func() error) {
-	for _, f := range []func() error{repo, raw} { // warm both sides, and fail early
-		if err := f(); err != nil {
-			b.Fatal(err)
-		}
-	}
-	var failed error
-	allocs := func(f func() error) float64 {
-		return testing.AllocsPerRun(20, func() {
-			if err := f(); err != nil {
-				failed = err
-			}
-		})
-	}
-	repoAllocs, rawAllocs := allocs(repo), allocs(raw)
-	if failed != nil {
-		b.Fatal(failed)
-	}
-	start := time.Now()
-	_ = repo()
-	batch := max(1, int(200*time.Microsecond/max(time.Since(start), 1)))
-	r, k := benchAlternateN(b, batch, repo, raw)
-	b.ReportMetric(float64(r.Nanoseconds()), "repo-ns/op")
-	b.ReportMetric(float64(k.Nanoseconds()), "raw-ns/op")
-	b.ReportMetric(float64(r)/float64(k), "ratio")
-	b.ReportMetric(repoAllocs, "repo-allocs/op")
-	b.ReportMetric(rawAllocs, "raw-allocs/op")
+	r := benchratio.Ratio(b, repo, raw)
 	b.ReportMetric(float64(r.Nanoseconds())/(float64(sessionBytes)/1024), "repo-ns/KB")
 }

@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -23,6 +22,7 @@ import (
 	"github.com/dynamosession/dynamosession/codec"
 	"github.com/dynamosession/dynamosession/fake"
 	"github.com/dynamosession/dynamosession/httpsession"
+	"github.com/dynamosession/dynamosession/internal/benchratio"
 	"github.com/dynamosession/dynamosession/internal/samplesession"
 	"github.com/dynamosession/dynamosession/internal/sessionid"
 )
@@ -130,7 +130,7 @@ func BenchmarkPageView(b *testing.B) {
 				b.Fatal(err)
 			}
 			b.Run(bc.name+"/"+mode.name, func(b *testing.B) {
-				pageViewRatio(b, serve(m.Handler(page)), serve(raw))
+				benchratio.Ratio(b, serve(m.Handler(page)), serve(raw))
 			})
 		}
 	}
@@ -216,53 +216,3 @@ func (stubClient) DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func
 	return &dynamodb.DeleteItemOutput{}, nil
 }
 
-// pageViewRatio reports what the root package's benchRatio reports (the
-// metrics scripts/bench-table reads): both sides' ns per call, alternated
-// in batches of about 200 µs with the 10th percentile of the batches
-// taken, their ratio, and their allocations per call.
-func pageViewRatio(b *testing.B, repo, raw func() error) {
-	for _, f := range []func() error{repo, raw} {
-		if err := f(); err != nil {
-			b.Fatal(err)
-		}
-	}
-	var failed error
-	allocs := func(f func() error) float64 {
-		return testing.AllocsPerRun(20, func() {
-			if err := f(); err != nil {
-				failed = err
-			}
-		})
-	}
-	repoAllocs, rawAllocs := allocs(repo), allocs(raw)
-	if failed != nil {
-		b.Fatal(failed)
-	}
-	start := time.Now()
-	_ = repo()
-	batch := max(1, int(200*time.Microsecond/max(time.Since(start), 1)))
-	timeBatch := func(f func() error) time.Duration {
-		start := time.Now()
-		for range batch {
-			if err := f(); err != nil {
-				b.Fatal(err)
-			}
-		}
-		return time.Since(start) / time.Duration(batch)
-	}
-	var rs, ks []time.Duration
-	for i := 0; b.Loop(); i++ {
-		if i%2 == 0 {
-			rs, ks = append(rs, timeBatch(repo)), append(ks, timeBatch(raw))
-		} else {
-			ks, rs = append(ks, timeBatch(raw)), append(rs, timeBatch(repo))
-		}
-	}
-	low := func(ds []time.Duration) time.Duration { slices.Sort(ds); return ds[len(ds)/10] }
-	r, k := low(rs), low(ks)
-	b.ReportMetric(float64(r.Nanoseconds()), "repo-ns/op")
-	b.ReportMetric(float64(k.Nanoseconds()), "raw-ns/op")
-	b.ReportMetric(float64(r)/float64(k), "ratio")
-	b.ReportMetric(repoAllocs, "repo-allocs/op")
-	b.ReportMetric(rawAllocs, "raw-allocs/op")
-}
