@@ -215,4 +215,3 @@ func (stubClient) UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func
 func (stubClient) DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
 	return &dynamodb.DeleteItemOutput{}, nil
 }
-
