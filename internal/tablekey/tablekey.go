@@ -22,15 +22,7 @@ func Problem(d *types.TableDescription, keyAttr string) string {
 	for _, a := range d.AttributeDefinitions {
 		attrTypes[aws.ToString(a.AttributeName)] = a.AttributeType
 	}
-	var hash, sort string
-	for _, k := range d.KeySchema {
-		switch k.KeyType {
-		case types.KeyTypeHash:
-			hash = aws.ToString(k.AttributeName)
-		case types.KeyTypeRange:
-			sort = aws.ToString(k.AttributeName)
-		}
-	}
+	hash, sort := Names(d.KeySchema)
 	switch {
 	case hash != keyAttr:
 		return fmt.Sprintf("partition key is %q, want %q", hash, keyAttr)
@@ -40,4 +32,18 @@ func Problem(d *types.TableDescription, keyAttr string) string {
 		return fmt.Sprintf("table has a sort key %q; a session table has a partition key only", sort)
 	}
 	return ""
+}
+
+// Names returns the partition (hash) and sort (range) key attributes of a
+// table's or an index's key schema, "" for one it does not have.
+func Names(schema []types.KeySchemaElement) (hash, sort string) {
+	for _, k := range schema {
+		switch k.KeyType {
+		case types.KeyTypeHash:
+			hash = aws.ToString(k.AttributeName)
+		case types.KeyTypeRange:
+			sort = aws.ToString(k.AttributeName)
+		}
+	}
+	return hash, sort
 }

@@ -391,15 +391,7 @@ func findIndex(d *types.TableDescription, name string) *types.GlobalSecondaryInd
 // of type S, it has no sort key and it is not being deleted.
 func indexShape(d *types.TableDescription, ix *types.GlobalSecondaryIndexDescription, ownerAttr string) []string {
 	var problems []string
-	var hash, sort string
-	for _, k := range ix.KeySchema {
-		switch k.KeyType {
-		case types.KeyTypeHash:
-			hash = aws.ToString(k.AttributeName)
-		case types.KeyTypeRange:
-			sort = aws.ToString(k.AttributeName)
-		}
-	}
+	hash, sort := tablekey.Names(ix.KeySchema)
 	var hashType types.ScalarAttributeType
 	for _, a := range d.AttributeDefinitions {
 		if aws.ToString(a.AttributeName) == hash {
