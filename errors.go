@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/smithy-go"
 
 	"github.com/dynamosession/dynamosession/codec"
+	redactpkg "github.com/dynamosession/dynamosession/internal/redact"
 )
 
 // Sentinel errors, checked with errors.Is.
@@ -91,13 +91,7 @@ func encodeError(id string, f codec.Format, err error) error {
 // redact shortens a session ID for error messages. A session ID is a bearer
 // credential: error strings end up in logs, so they carry only enough of it
 // to correlate. A *DecodeError keeps the full ID in its ID field.
-func redact(id string) string {
-	const keep = 6
-	if utf8.RuneCountInString(id) <= keep {
-		return fmt.Sprintf("%q", id)
-	}
-	return fmt.Sprintf("%q", string([]rune(id)[:keep])+"…")
-}
+func redact(id string) string { return fmt.Sprintf("%q", redactpkg.ID(id)) }
 
 // isItemTooLarge reports DynamoDB's validation error for an item over 400 KB
 // ("Item size has exceeded the maximum allowed size"), which a write can

@@ -34,6 +34,7 @@ import (
 	"github.com/dynamosession/dynamosession/internal/capacity"
 	"github.com/dynamosession/dynamosession/internal/ctxtime"
 	"github.com/dynamosession/dynamosession/internal/expiry"
+	redactpkg "github.com/dynamosession/dynamosession/internal/redact"
 )
 
 // OwnerAPI is what [Repo.ListOwner] and [Repo.RevokeOwner] need of the
@@ -519,7 +520,7 @@ func (r *Repo[T]) ownedSession(item map[string]types.AttributeValue, owner, curr
 	if err != nil || st.owner != owner {
 		return OwnedSession{}, false // changed owner; the index has not caught up
 	}
-	os := OwnedSession{RedactedID: redactKey(strings.TrimPrefix(k.Value, r.opts.Prefix)), Current: k.Value == currentKey}
+	os := OwnedSession{RedactedID: redactpkg.ID(strings.TrimPrefix(k.Value, r.opts.Prefix)), Current: k.Value == currentKey}
 	if st.at != 0 {
 		os.OwnedAt = time.UnixMilli(st.at)
 	}
@@ -531,15 +532,6 @@ func (r *Repo[T]) ownedSession(item map[string]types.AttributeValue, owner, curr
 		os.ExpiresAt, os.LastWritten = t, t.Add(-r.opts.TTL.Lifetime())
 	}
 	return os, true
-}
-
-// redactKey returns the first 6 characters of id and "…".
-func redactKey(id string) string {
-	const keep = 6
-	if utf8.RuneCountInString(id) <= keep {
-		return id
-	}
-	return string([]rune(id)[:keep]) + "…"
 }
 
 // readItems reads the items stored under keys, eventually consistent,
@@ -734,7 +726,7 @@ func (r *Repo[T]) revokeOne(ctx context.Context, key, owner string, began time.T
 		return false, false, nil // gone, changed owner, or owned since
 	}
 	if err != nil {
-		return false, false, fmt.Errorf("dynamosession: revoke session %s: %w", redactKey(strings.TrimPrefix(key, r.opts.Prefix)), err)
+		return false, false, fmt.Errorf("dynamosession: revoke session %s: %w", redactpkg.ID(strings.TrimPrefix(key, r.opts.Prefix)), err)
 	}
 	return r.isLive(out.Attributes, r.now()), true, nil
 }

@@ -1,5 +1,7 @@
-// Package redact shortens session keys for text that ends up in
-// terminals and logs: a session ID is a bearer credential.
+// Package redact shortens session IDs and keys for text that ends up in
+// errors, terminals and logs: a session ID is a bearer credential. The
+// repository's errors, its owner listings and the migration and CLI
+// reports all shorten by this one rule.
 package redact
 
 import (
@@ -17,9 +19,14 @@ const keep = 6
 // after it, then "…"; a shorter ID stays whole.
 func Key(k string) string {
 	cut := strings.LastIndexAny(k, "#:") + 1
-	prefix, id := k[:cut], k[cut:]
+	return k[:cut] + ID(k[cut:])
+}
+
+// ID returns the first 6 characters of a session ID, then "…"; a shorter
+// ID stays whole.
+func ID(id string) string {
 	if utf8.RuneCountInString(id) <= keep {
-		return k
+		return id
 	}
-	return prefix + string([]rune(id)[:keep]) + "…"
+	return string([]rune(id)[:keep]) + "…"
 }

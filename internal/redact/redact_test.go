@@ -18,3 +18,19 @@ func TestKey(t *testing.T) {
 		})
 	}
 }
+
+func TestID(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"abcdef", "abcdef"},
+		{"abcdefg", "abcdef…"},
+		{"session#abcdefg", "sessio…"}, // an ID has no prefix: all of it counts
+		{"ééééééé", "éééééé…"},
+		{"", ""},
+	} {
+		t.Run(c.in, func(t *testing.T) {
+			if got := ID(c.in); got != c.want {
+				t.Errorf("ID(%q) = %q, want %q", c.in, got, c.want)
+			}
+		})
+	}
+}
