@@ -2,7 +2,9 @@ package dynamosession_test
 
 import (
 	"context"
+	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -200,4 +202,70 @@ func TestSaveComparesCompressedPayloads(t *testing.T) {
 		}
 	}
 	onBackends(t, cases)
+}
+
+// TestSaveJSONKeysEqualIgnoringCase: encoding/json reads a member whose key
+// equals a field's name ignoring case (Unicode simple folding: "USER",
+// "ſeen") into that field, the last such member winning. A connect-dynamodb
+// record holding two such keys, the field's own name last, is not written
+// by a request that only read it: comparing the differing members alone
+// would decode the other spelling without the member that overrides it.
+func TestSaveJSONKeysEqualIgnoringCase(t *testing.T) {
+	records := []struct{ name, text string }{
+		{"upper case first", `{"USER":"bob","user":"ada","seen":"2026-11-21T12:00:00Z","visits":3,"lines":[]}`},
+		{"folded rune first", `{"user":"ada","ſeen":"2020-01-01T00:00:00Z","seen":"2026-11-21T12:00:00Z","visits":3,"lines":[]}`},
+		{"field's own spelling last, others around", `{"Visits":9,"user":"ada","seen":"2026-11-21T12:00:00Z","VISITS":8,"lines":[],"visits":3,"extra":"node"}`},
+		{"among many members", `{"USER":"bob",` + manyMembers(40) + `"user":"ada","seen":"2026-11-21T12:00:00Z","visits":3,"lines":[]}`},
+	}
+	cases := map[string]func(t *testing.T, e *env){}
+	for _, rec := range records {
+		cases[rec.name] = func(t *testing.T, e *env) {
+			ctx := context.Background()
+			repo := newRepo(t, e, func(o *dynamosession.Options[sameView]) { o.Codec = codec.JSON[sameView]() })
+			id := newID(t) // the cases run in parallel in one table
+			key := repo.Options().Prefix + id
+			e.putRaw(t, map[string]types.AttributeValue{
+				"id":      &types.AttributeValueMemberS{Value: key},
+				"sess":    &types.AttributeValueMemberS{Value: rec.text},
+				"expires": &types.AttributeValueMemberN{Value: strconv.FormatInt(e.clock.Now().Add(time.Hour).Unix(), 10)},
+			})
+			s, err := repo.Get(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := sameView{User: "ada", Seen: time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC), Visits: 3, Lines: []sameLine{}}
+			if diff := cmp.Diff(want, s.Data); diff != "" {
+				t.Fatalf("read mismatch (-want +got):\n%s", diff)
+			}
+			e.reset()
+			if err := repo.Save(ctx, s); err != nil || e.count("") != 0 {
+				t.Fatalf("Save of a session only read = %v after %d requests, want nil after 0", err, e.count(""))
+			}
+			if diff := cmp.Diff(rec.text, e.raw(t, key)["sess"].(*types.AttributeValueMemberS).Value); diff != "" {
+				t.Errorf("stored text mismatch (-want +got):\n%s", diff)
+			}
+			s.Data.Visits++
+			if err := repo.Save(ctx, s); err != nil || e.count("UpdateItem") != 1 {
+				t.Fatalf("Save of a change = %v after %d UpdateItems, want nil after 1", err, e.count("UpdateItem"))
+			}
+			got, err := repo.Get(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want.Visits = 4
+			if diff := cmp.Diff(want, got.Data); diff != "" {
+				t.Errorf("read back mismatch (-want +got):\n%s", diff)
+			}
+		}
+	}
+	onBackends(t, cases)
+}
+
+// manyMembers returns n members named n0, n1, ..., each followed by a comma.
+func manyMembers(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, `"n%d":%d,`, i, i)
+	}
+	return b.String()
 }
