@@ -315,3 +315,50 @@ func TestSaveThroughAnotherRepository(t *testing.T) {
 	}
 	onBackends(t, cases)
 }
+
+// TestSaveMapKeysEqualIgnoringCase: attributevalue reads a member whose
+// key equals a field's name ignoring case into that field, like
+// encoding/json. A Map record holding the field's name twice so, with one
+// value, is not written by a request that only read it; a change is
+// written and read back.
+func TestSaveMapKeysEqualIgnoringCase(t *testing.T) {
+	S := func(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
+	records := map[string]map[string]types.AttributeValue{
+		"upper case":  {"USER": S("ada"), "user": S("ada"), "visits": &types.AttributeValueMemberN{Value: "3"}},
+		"folded rune": {"user": S("ada"), "ſeen": S("2026-11-21T12:00:00Z"), "seen": S("2026-11-21T12:00:00Z"), "visits": &types.AttributeValueMemberN{Value: "3"}},
+	}
+	cases := map[string]func(t *testing.T, e *env){}
+	for name, rec := range records {
+		cases[name] = func(t *testing.T, e *env) {
+			ctx := context.Background()
+			repo := newRepo(t, e, func(o *dynamosession.Options[sameView]) { o.Codec = codec.Map[sameView]() })
+			id := newID(t) // the cases run in parallel in one table
+			key := repo.Options().Prefix + id
+			e.putRaw(t, map[string]types.AttributeValue{
+				"id":      S(key),
+				"sess":    &types.AttributeValueMemberM{Value: rec},
+				"expires": &types.AttributeValueMemberN{Value: strconv.FormatInt(e.clock.Now().Add(time.Hour).Unix(), 10)},
+			})
+			s, err := repo.Get(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.reset()
+			if err := repo.Save(ctx, s); err != nil || e.count("") != 0 {
+				t.Fatalf("Save of a session only read = %v after %d requests, want nil after 0", err, e.count(""))
+			}
+			s.Data.Visits++
+			if err := repo.Save(ctx, s); err != nil || e.count("UpdateItem") != 1 {
+				t.Fatalf("Save of a change = %v after %d UpdateItems, want nil after 1", err, e.count("UpdateItem"))
+			}
+			got, err := repo.Get(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(s.Data, got.Data); diff != "" {
+				t.Errorf("read back mismatch (-want +got):\n%s", diff)
+			}
+		}
+	}
+	onBackends(t, cases)
+}
