@@ -534,9 +534,21 @@ func (r *Repo[T]) unchanged(s *Session[T], encoded types.AttributeValue) bool {
 			return true
 		}
 		if c, ok := r.opts.Codec.(comparer); ok {
-			return c.SameData(s.key, s.baseline, encoded) // map order, nonces: not data
-		}
-		if c, ok := r.opts.Codec.(canonical); ok && c.Canonical() {
+			if c.SameData(s.key, s.baseline, encoded) {
+				return true // map order, nonces: not data
+			}
+			if _, ok := r.opts.Codec.(payloadCodec[T]); !ok {
+				return false
+			}
+			// A compressed session comes here only when Save could not
+			// compare its kept payload: none was kept because the stored
+			// envelope holds another inner format (another repository's
+			// codec wrote it, JSON where this one writes MessagePack), or
+			// another repository kept it. SameData tells the inner formats
+			// apart, not the data: decoded, it may be the same; else two
+			// such repositories rewrote the record on every read (found
+			// by a breaker).
+		} else if c, ok := r.opts.Codec.(canonical); ok && c.Canonical() {
 			return false // our own deterministic encoding: different bytes, different data
 		}
 	}
