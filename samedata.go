@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"reflect"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -46,8 +49,9 @@ func (d *memberDiff) none() bool { return d.stored == nil && d.fresh == nil }
 
 // diffMembers returns how fresh differs from what s holds stored, or nil
 // when members cannot be compared: another format than the codec's, not
-// Map or JSON, or JSON with an escaped or repeated key (encoding/json
-// matches keys in ways a byte comparison does not see).
+// Map or JSON, or with a stored key equal to another ignoring case, or JSON
+// with an escaped key (the decoders match keys in ways a byte comparison
+// does not see).
 func (r *Repo[T]) diffMembers(s *Session[T], fresh types.AttributeValue) *memberDiff {
 	if s.stored == nil || s.format != r.opts.Codec.Format() {
 		return nil
@@ -126,6 +130,9 @@ func diffAV(stored, fresh types.AttributeValue) *memberDiff {
 		e, ok := fm.Value[k]
 		switch {
 		case !ok:
+			if foldsWithAnother(sm.Value, k) {
+				return nil
+			}
 			put(&ds, k, v)
 		case !attr.Equal(v, e):
 			put(&ds, k, v)
@@ -145,6 +152,22 @@ func diffAV(stored, fresh types.AttributeValue) *memberDiff {
 		d.stored, d.fresh = &d.m[0], &d.m[1]
 	}
 	return d
+}
+
+// foldsWithAnother reports whether m holds another key equal to k ignoring
+// case (Unicode simple folding): attributevalue reads a key with no field
+// of its exact name into the field whose name equals it so (its
+// cachedFields.FieldByName, strings.EqualFold), so the differing members
+// alone can decode otherwise than the whole value (found by a breaker).
+// Only a stored member the fresh encoding lacks needs the check: two
+// keys both in the fresh encoding are two fields.
+func foldsWithAnother(m map[string]types.AttributeValue, k string) bool {
+	for other := range m {
+		if other != k && strings.EqualFold(other, k) {
+			return true
+		}
+	}
+	return false
 }
 
 func orEmpty(m map[string]types.AttributeValue) map[string]types.AttributeValue {
@@ -222,7 +245,8 @@ func diffJSON(stored, fresh types.AttributeValue) *memberDiff {
 }
 
 // jsonMembers returns the members of the JSON object text, or false for
-// anything else, or for an object with an escaped or repeated key. The
+// anything else, or for an object with an escaped key or two keys
+// encoding/json reads into one field (see repeatedKey). The
 // members are slices of text itself, which is only read: copying a
 // session's JSON into a []byte first was a tenth of a Save.
 func jsonMembers(text string) ([]jsonMember, bool) {
@@ -242,13 +266,18 @@ func jsonMembers(text string) ([]jsonMember, bool) {
 	return out, true
 }
 
-// repeatedKey reports whether two members have the same key: by pairs for
-// the few members a session has, by a set beyond.
+// repeatedKey reports whether two members have keys encoding/json reads
+// into the same field: equal, or equal ignoring case under Unicode simple
+// folding ("USER" and "user", "ſeen" and "seen"), as it matches a key
+// with no field of its exact name (encoding/json's fold.go: foldName is
+// bytes.EqualFold). The last such member wins, so the differing members
+// alone can decode otherwise than the whole object (found by a breaker).
+// By pairs for the few members a session has, by a set beyond.
 func repeatedKey(ms []jsonMember) bool {
 	if len(ms) <= 32 {
 		for i := range ms {
 			for j := i + 1; j < len(ms); j++ {
-				if bytes.Equal(ms[i].key, ms[j].key) {
+				if bytes.EqualFold(ms[i].key, ms[j].key) {
 					return true
 				}
 			}
@@ -257,12 +286,28 @@ func repeatedKey(ms []jsonMember) bool {
 	}
 	seen := make(map[string]bool, len(ms))
 	for _, m := range ms {
-		if seen[string(m.key)] {
+		k := foldKey(m.key)
+		if seen[k] {
 			return true
 		}
-		seen[string(m.key)] = true
+		seen[k] = true
 	}
 	return false
+}
+
+// foldKey returns key folded so that foldKey(x) == foldKey(y) exactly
+// when bytes.EqualFold(x, y): each rune replaced by the smallest of its
+// simple folding orbit.
+func foldKey(key []byte) string {
+	out := make([]byte, 0, len(key))
+	for _, r := range string(key) {
+		m := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			m = min(m, f)
+		}
+		out = utf8.AppendRune(out, m)
+	}
+	return string(out)
 }
 
 func jsonObject(ms []jsonMember) string {

@@ -2,7 +2,9 @@ package dynamosession_test
 
 import (
 	"context"
+	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -200,4 +202,199 @@ func TestSaveComparesCompressedPayloads(t *testing.T) {
 		}
 	}
 	onBackends(t, cases)
+}
+
+// TestSaveJSONKeysEqualIgnoringCase: encoding/json reads a member whose key
+// equals a field's name ignoring case (Unicode simple folding: "USER",
+// "ſeen") into that field, the last such member winning. A connect-dynamodb
+// record holding two such keys, the field's own name last, is not written
+// by a request that only read it: comparing the differing members alone
+// would decode the other spelling without the member that overrides it.
+func TestSaveJSONKeysEqualIgnoringCase(t *testing.T) {
+	records := []struct{ name, text string }{
+		{"upper case first", `{"USER":"bob","user":"ada","seen":"2026-11-21T12:00:00Z","visits":3,"lines":[]}`},
+		{"folded rune first", `{"user":"ada","ſeen":"2020-01-01T00:00:00Z","seen":"2026-11-21T12:00:00Z","visits":3,"lines":[]}`},
+		{"field's own spelling last, others around", `{"Visits":9,"user":"ada","seen":"2026-11-21T12:00:00Z","VISITS":8,"lines":[],"visits":3,"extra":"node"}`},
+		{"among many members", `{"USER":"bob",` + manyMembers(40) + `"user":"ada","seen":"2026-11-21T12:00:00Z","visits":3,"lines":[]}`},
+	}
+	cases := map[string]func(t *testing.T, e *env){}
+	for _, rec := range records {
+		cases[rec.name] = func(t *testing.T, e *env) {
+			ctx := context.Background()
+			repo := newRepo(t, e, func(o *dynamosession.Options[sameView]) { o.Codec = codec.JSON[sameView]() })
+			id := newID(t) // the cases run in parallel in one table
+			key := repo.Options().Prefix + id
+			e.putRaw(t, map[string]types.AttributeValue{
+				"id":      &types.AttributeValueMemberS{Value: key},
+				"sess":    &types.AttributeValueMemberS{Value: rec.text},
+				"expires": &types.AttributeValueMemberN{Value: strconv.FormatInt(e.clock.Now().Add(time.Hour).Unix(), 10)},
+			})
+			s, err := repo.Get(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := sameView{User: "ada", Seen: time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC), Visits: 3, Lines: []sameLine{}}
+			if diff := cmp.Diff(want, s.Data); diff != "" {
+				t.Fatalf("read mismatch (-want +got):\n%s", diff)
+			}
+			e.reset()
+			if err := repo.Save(ctx, s); err != nil || e.count("") != 0 {
+				t.Fatalf("Save of a session only read = %v after %d requests, want nil after 0", err, e.count(""))
+			}
+			if diff := cmp.Diff(rec.text, e.raw(t, key)["sess"].(*types.AttributeValueMemberS).Value); diff != "" {
+				t.Errorf("stored text mismatch (-want +got):\n%s", diff)
+			}
+			s.Data.Visits++
+			if err := repo.Save(ctx, s); err != nil || e.count("UpdateItem") != 1 {
+				t.Fatalf("Save of a change = %v after %d UpdateItems, want nil after 1", err, e.count("UpdateItem"))
+			}
+			got, err := repo.Get(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want.Visits = 4
+			if diff := cmp.Diff(want, got.Data); diff != "" {
+				t.Errorf("read back mismatch (-want +got):\n%s", diff)
+			}
+		}
+	}
+	onBackends(t, cases)
+}
+
+// manyMembers returns n members named n0, n1, ..., each followed by a comma.
+func manyMembers(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, `"n%d":%d,`, i, i)
+	}
+	return b.String()
+}
+
+// TestSaveThroughAnotherRepository: the payload a session keeps from a
+// read is in the inner format of the repository that read it. Saved
+// through a repository whose compressed codec wraps another inner format,
+// a change is written even when the two payloads have the same bytes: the
+// JSON text 5 is the MessagePack encoding of 53.
+func TestSaveThroughAnotherRepository(t *testing.T) {
+	never := func(o *codec.CompressOptions) { o.Threshold = 1 << 20 }
+	cases := map[string]func(t *testing.T, e *env){}
+	for _, from := range []string{"get", "put", "save"} {
+		cases["session from "+from] = func(t *testing.T, e *env) {
+			ctx := context.Background()
+			byJSON := newRepo(t, e, func(o *dynamosession.Options[int]) { o.Codec = codec.Compressed(codec.JSON[int](), never) })
+			byMsgpack := newRepo(t, e, func(o *dynamosession.Options[int]) { o.Codec = codec.Compressed(codec.Msgpack[int]()) })
+			s, err := byJSON.Put(ctx, newID(t), 4)
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch from {
+			case "get":
+				must(t, byJSON.Save(ctx, func() *dynamosession.Session[int] { s.Data = 5; return s }()))
+				if s, err = byJSON.Get(ctx, s.ID); err != nil {
+					t.Fatal(err)
+				}
+			case "put":
+				if s, err = byJSON.Put(ctx, s.ID, 5); err != nil {
+					t.Fatal(err)
+				}
+			case "save":
+				s.Data = 5
+				must(t, byJSON.Save(ctx, s))
+			}
+			s.Data = 53
+			e.reset()
+			if err := byMsgpack.Save(ctx, s); err != nil || e.count("UpdateItem") != 1 {
+				t.Fatalf("Save of a change = %v after %d UpdateItems, want nil after 1", err, e.count("UpdateItem"))
+			}
+			for _, r := range []*dynamosession.Repo[int]{byJSON, byMsgpack} {
+				if got, err := r.Get(ctx, s.ID); err != nil || got.Data != 53 {
+					t.Errorf("read back %v, %v; want 53", got, err)
+				}
+			}
+		}
+	}
+	onBackends(t, cases)
+}
+
+// TestSaveMapKeysEqualIgnoringCase: attributevalue reads a member whose
+// key equals a field's name ignoring case into that field, like
+// encoding/json. A Map record holding the field's name twice so, with one
+// value, is not written by a request that only read it; a change is
+// written and read back.
+func TestSaveMapKeysEqualIgnoringCase(t *testing.T) {
+	S := func(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
+	records := map[string]map[string]types.AttributeValue{
+		"upper case":  {"USER": S("ada"), "user": S("ada"), "visits": &types.AttributeValueMemberN{Value: "3"}},
+		"folded rune": {"user": S("ada"), "ſeen": S("2026-11-21T12:00:00Z"), "seen": S("2026-11-21T12:00:00Z"), "visits": &types.AttributeValueMemberN{Value: "3"}},
+	}
+	cases := map[string]func(t *testing.T, e *env){}
+	for name, rec := range records {
+		cases[name] = func(t *testing.T, e *env) {
+			ctx := context.Background()
+			repo := newRepo(t, e, func(o *dynamosession.Options[sameView]) { o.Codec = codec.Map[sameView]() })
+			id := newID(t) // the cases run in parallel in one table
+			key := repo.Options().Prefix + id
+			e.putRaw(t, map[string]types.AttributeValue{
+				"id":      S(key),
+				"sess":    &types.AttributeValueMemberM{Value: rec},
+				"expires": &types.AttributeValueMemberN{Value: strconv.FormatInt(e.clock.Now().Add(time.Hour).Unix(), 10)},
+			})
+			s, err := repo.Get(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.reset()
+			if err := repo.Save(ctx, s); err != nil || e.count("") != 0 {
+				t.Fatalf("Save of a session only read = %v after %d requests, want nil after 0", err, e.count(""))
+			}
+			s.Data.Visits++
+			if err := repo.Save(ctx, s); err != nil || e.count("UpdateItem") != 1 {
+				t.Fatalf("Save of a change = %v after %d UpdateItems, want nil after 1", err, e.count("UpdateItem"))
+			}
+			got, err := repo.Get(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(s.Data, got.Data); diff != "" {
+				t.Errorf("read back mismatch (-want +got):\n%s", diff)
+			}
+		}
+	}
+	onBackends(t, cases)
+}
+
+// TestSaveCompressedOfAnotherInnerFormat: two repositories on one table
+// whose compressed codecs wrap different inner formats (a move from JSON
+// to MessagePack, rolled out process by process) read each other's
+// records. A request that only read a session writes nothing, whichever
+// wrote it last; a change is written and read back by both.
+func TestSaveCompressedOfAnotherInnerFormat(t *testing.T) {
+	onBackends(t, map[string]func(t *testing.T, e *env){"alternating": func(t *testing.T, e *env) {
+		ctx := context.Background()
+		byJSON := newRepo(t, e, func(o *dynamosession.Options[sameView]) { o.Codec = codec.Compressed(codec.JSON[sameView]()) })
+		byMsgpack := newRepo(t, e, func(o *dynamosession.Options[sameView]) { o.Codec = codec.Compressed(codec.Msgpack[sameView]()) })
+		s, err := byJSON.Put(ctx, newID(t), sameView{User: "ada", Visits: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range []*dynamosession.Repo[sameView]{byMsgpack, byJSON, byMsgpack} {
+			got, err := r.Get(ctx, s.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.reset()
+			if err := r.Save(ctx, got); err != nil || e.count("") != 0 {
+				t.Errorf("read %d: Save of a session only read = %v after %d requests, want nil after 0", i, err, e.count(""))
+			}
+			got.Data.Visits++
+			if err := r.Save(ctx, got); err != nil || e.count("UpdateItem") != 1 {
+				t.Fatalf("read %d: Save of a change = %v after %d UpdateItems, want nil after 1", i, err, e.count("UpdateItem"))
+			}
+		}
+		for _, r := range []*dynamosession.Repo[sameView]{byJSON, byMsgpack} {
+			if got, err := r.Get(ctx, s.ID); err != nil || got.Data.Visits != 6 {
+				t.Errorf("read back %v, %v; want 6 visits", got, err)
+			}
+		}
+	}})
 }

@@ -94,6 +94,7 @@ func (r *Repo[T]) decodeData(s *Session[T], data types.AttributeValue) error {
 	if pc, ok := r.opts.Codec.(payloadCodec[T]); ok && f == r.opts.Codec.Format() {
 		// The reader's codec for f: New puts Options.Codec first.
 		s.payload, err = pc.DecodePayload(s.key, data, &s.Data)
+		s.payloadBy = r
 	} else {
 		_, err = r.reader.Decode(s.key, data, &s.Data)
 	}

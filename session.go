@@ -55,6 +55,12 @@ type Session[T any] struct {
 	// of a 2 KB session is some 1.5 KB), a slice of stored when that holds
 	// it uncompressed.
 	payload []byte
+	// payloadBy is the repository whose codec made payload: only its
+	// own payloads compare with its fresh ones. Another repository's
+	// compressed codec may wrap another inner format, whose bytes can
+	// spell other data (the JSON text 5 is the MessagePack of 53; found by
+	// a breaker); it compares envelopes instead.
+	payloadBy *Repo[T]
 }
 
 // Format reports the format the session is stored in.
@@ -272,7 +278,7 @@ func (r *Repo[T]) Put(ctx context.Context, id string, data T) (_ *Session[T], er
 	if err != nil {
 		return nil, wrap("put", id, err)
 	}
-	s := &Session[T]{ID: id, Data: data, ExpiresAt: expAt, key: k, format: r.opts.Codec.Format(), stored: av, baseline: av, expiresRaw: exp, schema: r.opts.Schema, payload: payload}
+	s := &Session[T]{ID: id, Data: data, ExpiresAt: expAt, key: k, format: r.opts.Codec.Format(), stored: av, baseline: av, expiresRaw: exp, schema: r.opts.Schema, payload: payload, payloadBy: r}
 	if r.opts.Versioned {
 		s.Version, s.hasVersion, s.tokens = 1, true, token
 	}
@@ -369,7 +375,7 @@ func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) (err erro
 	if !force && owner == nil {
 		same, ok := false, false
 		switch {
-		case byPayload && s.payload != nil && !s.upgraded:
+		case byPayload && s.payload != nil && s.payloadBy == r && !s.upgraded:
 			same, ok = pc.SamePayload(s.payload, payload), true
 		case diff != nil:
 			same, ok = r.sameData(s.key, diff)
@@ -489,7 +495,7 @@ func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) (err erro
 	if err != nil {
 		return wrap("save", s.ID, err)
 	}
-	s.stored, s.baseline, s.format, s.payload = av, av, r.opts.Codec.Format(), payload
+	s.stored, s.baseline, s.format, s.payload, s.payloadBy = av, av, r.opts.Codec.Format(), payload, r
 	s.schema, s.upgraded = r.opts.Schema, false
 	s.ExpiresAt, s.expiresRaw = expAt, exp
 	if own != nil {
@@ -528,9 +534,21 @@ func (r *Repo[T]) unchanged(s *Session[T], encoded types.AttributeValue) bool {
 			return true
 		}
 		if c, ok := r.opts.Codec.(comparer); ok {
-			return c.SameData(s.key, s.baseline, encoded) // map order, nonces: not data
-		}
-		if c, ok := r.opts.Codec.(canonical); ok && c.Canonical() {
+			if c.SameData(s.key, s.baseline, encoded) {
+				return true // map order, nonces: not data
+			}
+			if _, ok := r.opts.Codec.(payloadCodec[T]); !ok {
+				return false
+			}
+			// A compressed session comes here only when Save could not
+			// compare its kept payload: none was kept because the stored
+			// envelope holds another inner format (another repository's
+			// codec wrote it, JSON where this one writes MessagePack), or
+			// another repository kept it. SameData tells the inner formats
+			// apart, not the data: decoded, it may be the same; else two
+			// such repositories rewrote the record on every read (found
+			// by a breaker).
+		} else if c, ok := r.opts.Codec.(canonical); ok && c.Canonical() {
 			return false // our own deterministic encoding: different bytes, different data
 		}
 	}
