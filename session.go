@@ -55,11 +55,14 @@ type Session[T any] struct {
 	// of a 2 KB session is some 1.5 KB), a slice of stored when that holds
 	// it uncompressed.
 	payload []byte
-	// payloadBy is the repository whose codec made payload: only its
-	// own payloads compare with its fresh ones. Another repository's
+	// payloadBy is the repository that decoded the stored data (Get) or
+	// wrote it (Put, Save), whose codec made payload and baseline: only
+	// its own payloads compare with its fresh ones. Another repository's
 	// compressed codec may wrap another inner format, whose bytes can
 	// spell other data (the JSON text 5 is the MessagePack of 53; found by
-	// a breaker); it compares envelopes instead.
+	// a breaker); it compares envelopes instead, and a sealed envelope,
+	// which does not name its inner format, by the data that repository
+	// decodes from it (see unchanged).
 	payloadBy *Repo[T]
 }
 
@@ -528,6 +531,22 @@ func (r *Repo[T]) unchanged(s *Session[T], encoded types.AttributeValue) bool {
 	format := s.format
 	if s.upgraded {
 		format = r.opts.Codec.Format()
+	}
+	if format == codec.FormatSealed && s.payloadBy != r {
+		// A sealed envelope does not name the inner format of its
+		// plaintext, and one plaintext can spell other data in another
+		// format (the JSON text 5 is the MessagePack of 53): SameData
+		// would compare the bytes of two formats. Only the repository
+		// that read the session knows what its baseline holds; compare
+		// the data it decodes from it.
+		var orig T
+		if s.payloadBy == nil {
+			return false
+		}
+		if _, err := s.payloadBy.reader.Decode(s.key, s.baseline, &orig); err != nil {
+			return false
+		}
+		return reflect.DeepEqual(orig, s.Data)
 	}
 	if format == r.opts.Codec.Format() {
 		if attr.Equal(encoded, s.baseline) {
