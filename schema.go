@@ -93,7 +93,9 @@ func (r *Repo[T]) decodeData(s *Session[T], data types.AttributeValue) error {
 	var err error
 	if pc, ok := r.opts.Codec.(payloadCodec[T]); ok && f == r.opts.Codec.Format() {
 		// The reader's codec for f: New puts Options.Codec first.
-		s.payload, err = pc.DecodePayload(s.key, data, &s.Data)
+		var payload []byte
+		payload, err = pc.DecodePayload(s.key, data, &s.Data)
+		s.payload = keep(payload)
 	} else {
 		_, err = r.reader.Decode(s.key, data, &s.Data)
 	}
