@@ -409,6 +409,11 @@ func TestSealedPayloads(t *testing.T) {
 		if diff := cmp.Diff(in, out, timeEqual, cmpopts.IgnoreUnexported(profile{})); diff != "" {
 			t.Errorf("decoded mismatch (-want +got):\n%s", diff)
 		}
+		// Bounded by what is stored: the envelope less its 32 bytes of
+		// header, nonce and tag and the 2-byte key ID.
+		if bound := len(storedBytes) - 32 - len(k1.ID); cap(kept) > bound {
+			t.Errorf("kept payload holds %d bytes (capacity), want at most the %d the envelope seals", cap(kept), bound)
+		}
 		clear(kept)
 		if !bytes.Equal(storedBytes, envelope(t, stored)) {
 			t.Error("the kept payload shares memory with the stored value")
