@@ -82,7 +82,7 @@ func (r *Repo[T]) schemaOf(id string, item map[string]types.AttributeValue) (int
 // upgrade where the stored schema version or shape calls for one.
 func (r *Repo[T]) decodeData(s *Session[T], data types.AttributeValue) error {
 	f := codecs.Detect(data)
-	s.format, s.stored, s.baseline = f, data, data
+	s.format, s.stored, s.baseline, s.payloadBy = f, data, data, r
 	up, hasUp := r.upgrades[s.schema]
 	if s.schema < r.opts.Schema {
 		if !hasUp {
@@ -93,8 +93,9 @@ func (r *Repo[T]) decodeData(s *Session[T], data types.AttributeValue) error {
 	var err error
 	if pc, ok := r.opts.Codec.(payloadCodec[T]); ok && f == r.opts.Codec.Format() {
 		// The reader's codec for f: New puts Options.Codec first.
-		s.payload, err = pc.DecodePayload(s.key, data, &s.Data)
-		s.payloadBy = r
+		var payload []byte
+		payload, err = pc.DecodePayload(s.key, data, &s.Data)
+		s.payload = keep(payload)
 	} else {
 		_, err = r.reader.Decode(s.key, data, &s.Data)
 	}

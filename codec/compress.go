@@ -156,8 +156,9 @@ func (c *compressor[T]) EncodePayload(v *T) ([]byte, error) {
 }
 
 // WrapPayload returns the attribute value Encode returns for a payload
-// from EncodePayload.
-func (c *compressor[T]) WrapPayload(raw []byte) types.AttributeValue {
+// from EncodePayload. The session key is the sealed codec's business; a
+// compressed envelope does not depend on it.
+func (c *compressor[T]) WrapPayload(_ string, raw []byte) types.AttributeValue {
 	return &types.AttributeValueMemberB{Value: c.envelope(raw)}
 }
 

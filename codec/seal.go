@@ -142,8 +142,11 @@ func (kr *Keyring) GoString() string { return kr.String() }
 // made by [NewKeyring] panics, as a programming error.
 //
 // Every write draws a fresh random nonce, so equal sessions seal to
-// different bytes; a repository then spends two decryptions, not a write,
-// to see that an unchanged session needs no saving. Each sealed session is
+// different bytes; a repository therefore keeps the plaintext it opened
+// when it read a session (the data it already holds decoded, in another
+// form) and compares the fresh plaintext with it on Save, sealing only
+// when the data changed: an unchanged session costs no write and no
+// decryption. Each sealed session is
 // bound to its stored key (prefix and session ID) as associated data: a
 // record copied to another session's key fails to open with
 // [ErrNotAuthentic] instead of logging someone in as its owner.
@@ -207,12 +210,33 @@ func Sealed[T any](inner Binary[T], keys *Keyring) Codec[T] {
 	if keys == nil || keys.aeads == nil {
 		panic("codec: Sealed: keyring not made by NewKeyring")
 	}
-	return &sealer[T]{inner: inner, keys: keys}
+	return &sealer[T]{inner: inner, keys: keys, detached: detached(inner)}
 }
 
 type sealer[T any] struct {
 	inner Binary[T]
 	keys  *Keyring
+	// detached is detached(inner): a payload of inner's may be kept as it
+	// is, with no private copy.
+	detached bool
+}
+
+// detached reports whether c is made of this package's codecs only, whose
+// Marshal returns bytes of its own and whose Unmarshal copies what it
+// keeps. A payload a [sealer] keeps for a repository must share no memory
+// with the session's data: a codec of another package may return a slice
+// of the value it encodes (a T that is a []byte) or decode into a slice of
+// its input, and a change made in place to the data would then change the
+// kept payload too and look like no change at all.
+func detached[T any](c Binary[T]) bool {
+	switch c := c.(type) {
+	case msgpackCodec[T], jsonCodec[T]:
+		return true
+	case *compressor[T]:
+		// It decodes a payload stored as is by a slice of its input.
+		return detached(c.inner)
+	}
+	return false
 }
 
 func (*sealer[T]) Format() Format { return FormatSealed }
@@ -233,10 +257,83 @@ func (c *sealer[T]) Decode(key string, av types.AttributeValue, v *T) error {
 	if err != nil {
 		return err
 	}
+	return c.unmarshal(plain, v)
+}
+
+// unmarshal decodes an opened plaintext with the inner codec.
+func (c *sealer[T]) unmarshal(plain []byte, v *T) error {
 	if err := checkForeign(c.inner, plain); err != nil {
 		return fmt.Errorf("codec: sealed decode: %w", err)
 	}
 	return c.inner.Unmarshal(plain, v)
+}
+
+// DecodePayload is Decode, and also returns the opened plaintext: what a
+// repository keeps with a session read, so that its Save compares
+// plaintexts (SamePayload) instead of opening the stored envelope again,
+// and seals (WrapPayload) only when the data changed. The plaintext is
+// exactly as long as the inner codec's bytes, 32 bytes and the key ID
+// shorter than av's: it shares no memory with av, nor with v (a copy of
+// its own when the inner codec is of another package).
+//
+// It returns the errors of Decode, and no plaintext with them: a session
+// that does not open or decode keeps nothing.
+func (c *sealer[T]) DecodePayload(key string, av types.AttributeValue, v *T) ([]byte, error) {
+	plain, err := c.openAttr(key, av)
+	if err != nil {
+		return nil, err
+	}
+	kept := plain
+	if !c.detached {
+		kept = bytes.Clone(plain) // before Unmarshal can hand plain to v
+	}
+	if err := c.unmarshal(plain, v); err != nil {
+		return nil, err
+	}
+	return kept, nil
+}
+
+// EncodePayload returns v's plaintext, as Encode would seal it: a
+// repository compares it with the plaintext it kept from the read (see
+// DecodePayload) and seals it (WrapPayload) only when the data changed, so
+// the Save of a session opens nothing. It shares no memory with v.
+func (c *sealer[T]) EncodePayload(v *T) ([]byte, error) {
+	plain, err := c.inner.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	if !c.detached {
+		plain = bytes.Clone(plain)
+	}
+	return plain, nil
+}
+
+// WrapPayload returns the attribute value Encode returns for a plaintext
+// from EncodePayload: sealed for the session key key, under the keyring's
+// current key and a fresh random nonce, whatever key or nonce the
+// session was read with.
+func (c *sealer[T]) WrapPayload(key string, plain []byte) types.AttributeValue {
+	return &types.AttributeValueMemberB{Value: c.seal(key, plain)}
+}
+
+// SamePayload reports whether two plaintexts of the inner codec (from
+// EncodePayload or DecodePayload) hold the same data, as SameData compares
+// them once opened.
+func (c *sealer[T]) SamePayload(a, b []byte) bool {
+	if bytes.Equal(a, b) {
+		return true
+	}
+	if pc, ok := c.inner.(payloadComparer); ok {
+		return pc.samePayload(a, b)
+	}
+	// An inner codec of another package: compare what it decodes both
+	// to. Both sides go through the same decoding, so what it changes
+	// (time zones, integer types in interfaces) changes both alike.
+	var x, y T
+	if c.inner.Unmarshal(a, &x) != nil || c.inner.Unmarshal(b, &y) != nil {
+		return false
+	}
+	return reflect.DeepEqual(x, y)
 }
 
 // DecodeInto is Decode into ptr, a non-nil pointer to any type; see
@@ -276,23 +373,7 @@ func (c *sealer[T]) SameData(key string, stored, encoded types.AttributeValue) b
 	}
 	pa, errA := c.open(key, a)
 	pb, errB := c.open(key, b)
-	switch {
-	case errA != nil || errB != nil:
-		return false
-	case bytes.Equal(pa, pb):
-		return true
-	}
-	if pc, ok := c.inner.(payloadComparer); ok {
-		return pc.samePayload(pa, pb)
-	}
-	// An inner codec of another package: compare what it decodes both
-	// to. Both sides go through the same decoding, so what it changes
-	// (time zones, integer types in interfaces) changes both alike.
-	var x, y T
-	if c.inner.Unmarshal(pa, &x) != nil || c.inner.Unmarshal(pb, &y) != nil {
-		return false
-	}
-	return reflect.DeepEqual(x, y)
+	return errA == nil && errB == nil && c.SamePayload(pa, pb)
 }
 
 func (c *sealer[T]) open(key string, env []byte) ([]byte, error) {
@@ -319,7 +400,9 @@ func (c *sealer[T]) open(key string, env []byte) ([]byte, error) {
 		return nil, fmt.Errorf("%w %q", ErrUnknownKeyID, id)
 	}
 	// A nil dst makes Open allocate: the stored bytes stay intact, which
-	// matters because a repository keeps them to compare on Save.
+	// matters because a repository keeps them as the condition of its
+	// writes, and the plaintext shares no memory with them, which matters
+	// because a repository keeps it to compare on Save (DecodePayload).
 	plain, err := aead.Open(nil, nil, env[hdr:], sealAAD(env[:hdr], key))
 	if err != nil {
 		return nil, fmt.Errorf("%w (key ID %q)", ErrNotAuthentic, id)

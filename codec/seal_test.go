@@ -366,6 +366,190 @@ func TestSealedDecodeLeavesStoredBytes(t *testing.T) {
 	}
 }
 
+// payloadSealer is a sealed codec with the methods a repository reaches
+// by type assertion to keep a session's plaintext (session.go declares the
+// same interface as payloadCodec).
+type payloadSealer[T any] interface {
+	codec.Codec[T]
+	DecodePayload(key string, av types.AttributeValue, v *T) ([]byte, error)
+	EncodePayload(v *T) ([]byte, error)
+	WrapPayload(key string, payload []byte) types.AttributeValue
+	SamePayload(a, b []byte) bool
+}
+
+// TestSealedPayloads: the plaintext DecodePayload keeps is the inner
+// codec's bytes, shares no memory with the stored value, and is kept only
+// for a value that opens and decodes; WrapPayload seals it for the given
+// key, under the current key and a fresh nonce every time, never the
+// nonce of the envelope it came from.
+func TestSealedPayloads(t *testing.T) {
+	k1, k2 := sealKey("k1"), sealKey("k2")
+	const key = "session#abc"
+	in := sample()
+	plain, err := codec.Msgpack[profile]().Marshal(&in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := codec.Sealed(codec.Msgpack[profile](), mustKeyring(t, k1)).Encode(key, &in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	storedBytes := bytes.Clone(envelope(t, stored))
+	rotated := codec.Sealed(codec.Msgpack[profile](), mustKeyring(t, k2, k1)).(payloadSealer[profile])
+
+	t.Run("decode keeps the plaintext", func(t *testing.T) {
+		var out profile
+		kept, err := rotated.DecodePayload(key, stored, &out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(plain, kept); diff != "" {
+			t.Errorf("kept payload mismatch (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff(in, out, timeEqual, cmpopts.IgnoreUnexported(profile{})); diff != "" {
+			t.Errorf("decoded mismatch (-want +got):\n%s", diff)
+		}
+		// Bounded by what is stored: the envelope less its 32 bytes of
+		// header, nonce and tag and the 2-byte key ID.
+		if bound := len(storedBytes) - 32 - len(k1.ID); cap(kept) > bound {
+			t.Errorf("kept payload holds %d bytes (capacity), want at most the %d the envelope seals", cap(kept), bound)
+		}
+		clear(kept)
+		if !bytes.Equal(storedBytes, envelope(t, stored)) {
+			t.Error("the kept payload shares memory with the stored value")
+		}
+	})
+
+	t.Run("fresh nonce under the current key", func(t *testing.T) {
+		kept, err := rotated.DecodePayload(key, stored, new(profile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		nonces := map[string]bool{string(storedBytes[6:18]): true}
+		for range 50 {
+			env := envelope(t, rotated.WrapPayload(key, kept))
+			if id := string(env[4:6]); id != k2.ID {
+				t.Fatalf("wrapped under key %q, want the current %q", id, k2.ID)
+			}
+			if nonce := string(env[6:18]); nonces[nonce] {
+				t.Fatalf("nonce % x used twice (the stored envelope's or an earlier wrap's)", nonce)
+			} else {
+				nonces[nonce] = true
+			}
+			var out profile
+			if err := codec.Sealed(codec.Msgpack[profile](), mustKeyring(t, k2)).Decode(key, &types.AttributeValueMemberB{Value: env}, &out); err != nil {
+				t.Fatalf("a wrapped payload does not open with the current key: %v", err)
+			}
+		}
+	})
+
+	t.Run("wrap binds the session key", func(t *testing.T) {
+		av := rotated.WrapPayload(key, plain)
+		if err := rotated.Decode("session#mallory", av, new(profile)); !errors.Is(err, codec.ErrNotAuthentic) {
+			t.Fatalf("Decode under another key = %v, want ErrNotAuthentic", err)
+		}
+	})
+
+	t.Run("nothing kept from what does not decode", func(t *testing.T) {
+		tampered := bytes.Clone(storedBytes)
+		tampered[len(tampered)-1] ^= 1
+		garbage := codec.Sealed(rawCodec{}, mustKeyring(t, k1)).(payloadSealer[rawPayload]).WrapPayload(key, []byte("\xdd\xff\xff\xff\xff"))
+		tests := []struct {
+			name string
+			c    payloadSealer[profile]
+			key  string
+			av   types.AttributeValue
+			want error
+		}{
+			{"key retired", codec.Sealed(codec.Msgpack[profile](), mustKeyring(t, k2)).(payloadSealer[profile]), key, stored, codec.ErrUnknownKeyID},
+			{"tampered", rotated, key, &types.AttributeValueMemberB{Value: tampered}, codec.ErrNotAuthentic},
+			{"copied to another session", rotated, "session#mallory", stored, codec.ErrNotAuthentic},
+			{"malformed plaintext", rotated, key, garbage, codec.ErrMalformedMsgpack},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				kept, err := tt.c.DecodePayload(tt.key, tt.av, new(profile))
+				if !errors.Is(err, tt.want) || kept != nil {
+					t.Fatalf("DecodePayload = %d bytes, %v; want none, %v", len(kept), err, tt.want)
+				}
+			})
+		}
+	})
+
+	t.Run("same payload", func(t *testing.T) {
+		c := codec.Sealed(codec.Msgpack[map[string]int](), mustKeyring(t, k1)).(payloadSealer[map[string]int])
+		ab := []byte{0x82, 0xa1, 'a', 0x01, 0xa1, 'b', 0x02} // {"a":1,"b":2}
+		ba := []byte{0x82, 0xa1, 'b', 0x02, 0xa1, 'a', 0x01} // the same, entries swapped
+		ab3 := []byte{0x82, 0xa1, 'a', 0x01, 0xa1, 'b', 0x03}
+		tests := []struct {
+			name string
+			a, b []byte
+			want bool
+		}{
+			{"equal bytes", ab, ab, true},
+			{"map entries in another order", ab, ba, true},
+			{"another value", ab, ab3, false},
+			{"malformed", ab, ab[:5], false},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				if got := c.SamePayload(tt.a, tt.b); got != tt.want {
+					t.Errorf("SamePayload = %v, want %v", got, tt.want)
+				}
+			})
+		}
+	})
+}
+
+// sharedPayload is a session that is its own bytes, with an inner codec
+// of another package that shares memory with it both ways: Marshal returns
+// the session's own slice and Unmarshal keeps its input, as such codecs
+// may.
+type sharedPayload []byte
+
+type sharingCodec struct{}
+
+func (sharingCodec) Format() codec.Format                          { return "shared" }
+func (sharingCodec) Marshal(v *sharedPayload) ([]byte, error)      { return *v, nil }
+func (sharingCodec) Unmarshal(data []byte, v *sharedPayload) error { *v = data; return nil }
+func (c sharingCodec) Encode(_ string, v *sharedPayload) (types.AttributeValue, error) {
+	return &types.AttributeValueMemberB{Value: *v}, nil
+}
+func (c sharingCodec) Decode(_ string, av types.AttributeValue, v *sharedPayload) error {
+	return c.Unmarshal(av.(*types.AttributeValueMemberB).Value, v)
+}
+
+// TestSealedPayloadsOwnTheirBytes: the payloads of a sealed codec around
+// an inner codec of another package are copies, so that a change made in
+// place to the session's data is not made to the payload kept to detect
+// it as well.
+func TestSealedPayloadsOwnTheirBytes(t *testing.T) {
+	const key = "session#abc"
+	c := codec.Sealed[sharedPayload](sharingCodec{}, mustKeyring(t, sealKey("k1"))).(payloadSealer[sharedPayload])
+	t.Run("encoded", func(t *testing.T) {
+		v := sharedPayload("ada")
+		kept, err := c.EncodePayload(&v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v[0] = 'z'
+		if string(kept) != "ada" {
+			t.Errorf("kept %q after a change in place, want \"ada\"", kept)
+		}
+	})
+	t.Run("decoded", func(t *testing.T) {
+		var v sharedPayload
+		kept, err := c.DecodePayload(key, c.WrapPayload(key, []byte("ada")), &v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v[0] = 'z'
+		if string(kept) != "ada" {
+			t.Errorf("kept %q after a change in place, want \"ada\"", kept)
+		}
+	})
+}
+
 func isAny(err error, targets ...error) bool {
 	for _, t := range targets {
 		if errors.Is(err, t) {
