@@ -2,6 +2,7 @@ package httpsession_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"testing"
 	"time"
@@ -75,6 +76,54 @@ func TestCacheControlAfterSave(t *testing.T) {
 	}), "GET", "/")
 	if diff := cmp.Diff([]string{`max-age=60, private, no-cache="Set-Cookie"`}, res.Header.Values("Cache-Control")); diff != "" {
 		t.Errorf("Cache-Control mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// TestVary: every response carries "Vary: Cookie" beside what an outer
+// middleware and the handler add, on a page view, on a response that
+// sets a cookie, and on one the ErrorHandler answers; a handler that adds
+// to Vary or writes into its values changes only its own response.
+func TestVary(t *testing.T) {
+	tests := []struct {
+		name    string
+		outer   []string // Vary values set before the middleware runs
+		handler func(h http.Header)
+		fail    bool // the load fails: the ErrorHandler answers
+		want    []string
+	}{
+		{"page view", nil, func(http.Header) {}, false, []string{"Cookie"}},
+		{"outer middleware's", []string{"Accept-Encoding"}, func(http.Header) {}, false, []string{"Accept-Encoding", "Cookie"}},
+		{"handler adds", nil, func(h http.Header) { h.Add("Vary", "Accept-Language") }, false, []string{"Cookie", "Accept-Language"}},
+		{"handler writes in place", nil, func(h http.Header) { h["Vary"][0] = "Origin" }, false, []string{"Origin"}},
+		{"load fails", nil, nil, true, []string{"Cookie"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, nil)
+			b := newBrowser()
+			b.do(e.handler(func(w http.ResponseWriter, r *http.Request, s *httpsession.State[Cart]) { s.Data.User = "ada" }), "GET", "/")
+			if tt.fail {
+				e.db.FailNext("GetItem", 1, errors.New("throttled"))
+			}
+			h := e.handler(func(w http.ResponseWriter, r *http.Request, s *httpsession.State[Cart]) {
+				tt.handler(w.Header())
+				w.Write([]byte("page"))
+			})
+			res := b.do(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				for _, v := range tt.outer {
+					w.Header().Add("Vary", v)
+				}
+				h.ServeHTTP(w, r)
+			}), "GET", "/")
+			if diff := cmp.Diff(tt.want, res.Header.Values("Vary")); diff != "" {
+				t.Errorf("Vary mismatch (-want +got):\n%s", diff)
+			}
+			// The next request's Vary is its own.
+			res = b.do(e.handler(func(w http.ResponseWriter, r *http.Request, s *httpsession.State[Cart]) {}), "GET", "/")
+			if diff := cmp.Diff([]string{"Cookie"}, res.Header.Values("Vary")); diff != "" {
+				t.Errorf("next request's Vary mismatch (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
 

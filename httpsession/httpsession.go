@@ -468,12 +468,15 @@ func (m *Manager[T]) validate() error {
 // answers instead.
 func (m *Manager[T]) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		st := &State[T]{m: m}
 		// The response depends on the cookie: shared caches must not mix
 		// up users.
-		w.Header().Add("Vary", "Cookie")
-		ctx, cancel := context.WithTimeout(r.Context(), m.opts.Timeout)
-		st, err := m.load(ctx, r)
-		cancel()
+		st.varyCookie(w.Header())
+		// The load's work, bounded by Timeout and by the request's own
+		// cancellation.
+		st.loadCtx.values, st.loadCtx.d = r.Context(), m.opts.Timeout
+		err := m.load(&st.loadCtx, r, st)
+		st.loadCtx.cancel()
 		if err != nil {
 			m.opts.ErrorHandler(w, r, err)
 			return
@@ -482,7 +485,8 @@ func (m *Manager[T]) Handler(next http.Handler) http.Handler {
 		st.writer = responseWriter{ResponseWriter: w, sess: st}
 		sw := &st.writer
 		st.w, st.rw = sw, w
-		r = r.WithContext(context.WithValue(r.Context(), ctxKey[T]{}, st))
+		st.ctx = stateContext[T]{Context: r.Context(), st: st}
+		r = r.WithContext(&st.ctx)
 		st.req = r
 		next.ServeHTTP(sw.wrapped(), r)
 		switch {
@@ -512,8 +516,9 @@ func (m *Manager[T]) Handler(next http.Handler) http.Handler {
 // a hundred reads.
 const maxCandidates = 3
 
-// load reads the session named by the request's cookies. A missing, bad,
-// dead or superseded cookie gives a new, empty session, and so does an
+// load reads the session named by the request's cookies into st. A
+// missing, bad, dead or superseded cookie leaves st a new, empty session,
+// and so does an
 // undecodable record unless the policy is FailUndecodable; only DynamoDB
 // errors are errors.
 //
@@ -522,12 +527,11 @@ const maxCandidates = 3
 // marked for clearing only when every cookie of the name was looked up and
 // found dead: clearing sends the configured Path and Domain, which may be
 // those of a live cookie the request also carried.
-func (m *Manager[T]) load(ctx context.Context, r *http.Request) (*State[T], error) {
-	st := &State[T]{m: m}
+func (m *Manager[T]) load(ctx context.Context, r *http.Request, st *State[T]) error {
 	var buf [maxCandidates]candidate
 	ids, more := m.readCookies(r, buf[:0])
 	if len(ids) == 0 {
-		return st, nil
+		return nil
 	}
 	st.cookieSeen = true
 	var undecodable *dynamosession.DecodeError
@@ -540,7 +544,7 @@ func (m *Manager[T]) load(ctx context.Context, r *http.Request) (*State[T], erro
 			// or when a dead duplicate came first: the browser then holds
 			// the live ID under the configured Path and Domain too.
 			st.sess, st.Data, st.resend = s, s.Data, c.resend || i > 0
-			return st, nil
+			return nil
 		case errors.Is(err, dynamosession.ErrSuperseded), errors.Is(err, dynamosession.ErrSchemaTooNew):
 			// Replaced by a login a moment ago, or a newer deploy's
 			// session during a rolling deploy: leave its cookie alone.
@@ -551,22 +555,22 @@ func (m *Manager[T]) load(ctx context.Context, r *http.Request) (*State[T], erro
 			}
 		case errors.Is(err, dynamosession.ErrNotFound), errors.Is(err, dynamosession.ErrInvalidID):
 		default:
-			return nil, err
+			return err
 		}
 	}
 	switch {
 	case undecodable != nil && m.opts.Undecodable == dynamosession.FailUndecodable:
-		return nil, undecodable
+		return undecodable
 	case superseded:
 		// A request sent before the browser got a login's new cookie:
 		// leave that cookie alone.
 		st.superseded = true
-		return st, nil
+		return nil
 	case undecodable != nil:
 		m.dropUndecodable(ctx, st, undecodable)
 	}
 	st.deadCookie = !more
-	return st, nil
+	return nil
 }
 
 // asDecodeError returns the *dynamosession.DecodeError in err's chain,

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/dynamosession/dynamosession"
 	"github.com/dynamosession/dynamosession/httpsession"
@@ -596,4 +597,77 @@ func TestTouchFailureServesThePage(t *testing.T) {
 // must2 is must for calls that also return a value.
 func must2(t *testing.T) func(any, error) {
 	return func(_ any, err error) { t.Helper(); must(t, err) }
+}
+
+// TestHandlerContext: the request a handler gets carries the request's
+// own context, its values, its cancellation (found by the context
+// package: a child context is canceled with it at once, not by a
+// goroutine watching it) and its cause, with the session added; an inner
+// Manager of the same type wins over an outer one.
+func TestHandlerContext(t *testing.T) {
+	type key struct{}
+	clientGone := errors.New("client hung up")
+	type seen struct {
+		Value         any
+		User          string
+		Err, Cause    error
+		ChildCanceled bool
+	}
+	t.Run("request's context", func(t *testing.T) {
+		e := newEnv(t, nil)
+		b := newBrowser()
+		b.do(e.handler(func(w http.ResponseWriter, r *http.Request, s *httpsession.State[Cart]) { s.Data.User = "ada" }), "GET", "/")
+		ctx, hangUp := context.WithCancelCause(context.WithValue(context.Background(), key{}, "v"))
+		defer hangUp(nil)
+		r := mustRequest("GET", "https://example.com/").WithContext(ctx)
+		r.Header.Set("Cookie", "sid="+b.jar["sid"])
+		var got seen
+		e.handler(func(w http.ResponseWriter, r *http.Request, s *httpsession.State[Cart]) {
+			got.Value, got.User = r.Context().Value(key{}), s.Data.User
+			child, stop := context.WithCancel(r.Context())
+			defer stop()
+			hangUp(clientGone)
+			got.Err, got.Cause, got.ChildCanceled = r.Context().Err(), context.Cause(r.Context()), child.Err() != nil
+		}).ServeHTTP(newRecorder(), r)
+		want := seen{Value: "v", User: "ada", Err: context.Canceled, Cause: clientGone, ChildCanceled: true}
+		if diff := cmp.Diff(want, got, cmpopts.EquateErrors()); diff != "" {
+			t.Errorf("handler's context mismatch (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("nested managers", func(t *testing.T) {
+		outer, inner := newEnv(t, nil), newEnv(t, nil)
+		b := newBrowser()
+		b.do(outer.handler(func(w http.ResponseWriter, r *http.Request, s *httpsession.State[Cart]) { s.Data.User = "ada" }), "GET", "/")
+		var innerID, outerID string
+		b.do(outer.handler(func(w http.ResponseWriter, r *http.Request, s *httpsession.State[Cart]) {
+			outerID = s.ID()
+			inner.handler(func(w http.ResponseWriter, r *http.Request, s *httpsession.State[Cart]) {
+				innerID = s.ID()
+			}).ServeHTTP(w, r)
+		}), "GET", "/")
+		// The inner repository has no such session: its State is a new one.
+		if outerID == "" || innerID != "" {
+			t.Errorf("outer handler saw ID %q, inner %q; want the session, then none", outerID, innerID)
+		}
+	})
+}
+
+// TestCanceledRequestLoadsNothing: a load keeps the request's
+// cancellation (only saves are detached from it): a client gone before
+// its session was read gets no read, and the ErrorHandler sees
+// context.Canceled.
+func TestCanceledRequestLoadsNothing(t *testing.T) {
+	e := newEnv(t, nil)
+	b := newBrowser()
+	b.do(e.handler(func(w http.ResponseWriter, r *http.Request, s *httpsession.State[Cart]) { s.Data.User = "ada" }), "GET", "/")
+	e.calls()
+	ctx, hangUp := context.WithCancel(context.Background())
+	hangUp()
+	r := mustRequest("GET", "https://example.com/").WithContext(ctx)
+	r.Header.Set("Cookie", "sid="+b.jar["sid"])
+	ran := false
+	e.handler(func(w http.ResponseWriter, r *http.Request, s *httpsession.State[Cart]) { ran = true }).ServeHTTP(newRecorder(), r)
+	if ran || len(e.errs) != 1 || !errors.Is(e.errs[0], context.Canceled) {
+		t.Errorf("handler ran %v, ErrorHandler got %v; want no handler and one error wrapping context.Canceled", ran, e.errs)
+	}
 }
