@@ -61,6 +61,12 @@ type Session[T any] struct {
 	// spell other data (the JSON text 5 is the MessagePack of 53; found by
 	// a breaker); it compares envelopes instead.
 	payloadBy *Repo[T]
+	// encoded is the data attribute encodedBy wrote (Put, Save) as its
+	// codec encoded Data then, with nothing of an older record merged
+	// in. While stored is that very value, it holds no field T does not
+	// declare, and samedata.go compares JSON by its bytes alone.
+	encoded   types.AttributeValue
+	encodedBy *Repo[T]
 }
 
 // Format reports the format the session is stored in.
@@ -278,7 +284,7 @@ func (r *Repo[T]) Put(ctx context.Context, id string, data T) (_ *Session[T], er
 	if err != nil {
 		return nil, wrap("put", id, err)
 	}
-	s := &Session[T]{ID: id, Data: data, ExpiresAt: expAt, key: k, format: r.opts.Codec.Format(), stored: av, baseline: av, expiresRaw: exp, schema: r.opts.Schema, payload: payload, payloadBy: r}
+	s := &Session[T]{ID: id, Data: data, ExpiresAt: expAt, key: k, format: r.opts.Codec.Format(), stored: av, baseline: av, expiresRaw: exp, schema: r.opts.Schema, payload: payload, payloadBy: r, encoded: av, encodedBy: r}
 	if r.opts.Versioned {
 		s.Version, s.hasVersion, s.tokens = 1, true, token
 	}
@@ -496,6 +502,10 @@ func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) (err erro
 		return wrap("save", s.ID, err)
 	}
 	s.stored, s.baseline, s.format, s.payload, s.payloadBy = av, av, r.opts.Codec.Format(), payload, r
+	s.encoded, s.encodedBy = nil, nil
+	if av == sized { // nothing kept from the record read
+		s.encoded, s.encodedBy = av, r
+	}
 	s.schema, s.upgraded = r.opts.Schema, false
 	s.ExpiresAt, s.expiresRaw = expAt, exp
 	if own != nil {
