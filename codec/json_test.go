@@ -64,3 +64,52 @@ func TestJSONDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// TestJSONTimesInSlicesOfStructs: a time whose zone offset RFC 3339
+// cannot write (seconds in it) is written as the same instant in UTC
+// wherever it is, here in the elements of a slice and of an array of
+// structs, which the rewrite walks with one plan for all elements; the
+// caller's value is left as it was.
+func TestJSONTimesInSlicesOfStructs(t *testing.T) {
+	type line struct {
+		SKU string    `json:"sku"`
+		At  time.Time `json:"at"`
+	}
+	type cart struct {
+		Lines []line      `json:"lines"`
+		Pair  [2]line     `json:"pair"`
+		Times []time.Time `json:"times"`
+	}
+	odd := time.FixedZone("odd", 3600+7)
+	at := time.Date(2026, 11, 21, 12, 0, 0, 5, odd)
+	in := cart{
+		Lines: []line{{"a", at.UTC()}, {"b", at}, {"c", at.In(time.FixedZone("CET", 3600))}},
+		Pair:  [2]line{{"d", at}, {"e", at.UTC()}},
+		Times: []time.Time{at, at.UTC()},
+	}
+	c := codec.JSON[cart]()
+	b, err := c.Marshal(&in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out cart
+	if err := c.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	instants := func(c cart) []time.Time {
+		var ts []time.Time
+		for _, l := range append(c.Lines, c.Pair[:]...) {
+			ts = append(ts, l.At)
+		}
+		return append(ts, c.Times...)
+	}
+	got, want := instants(out), instants(in)
+	for i := range want {
+		if !got[i].Equal(want[i]) {
+			t.Errorf("time %d read back as %v, want the instant %v", i, got[i], want[i])
+		}
+	}
+	if in.Lines[1].At.Location() != odd || in.Pair[0].At.Location() != odd || in.Times[0].Location() != odd {
+		t.Error("Marshal changed the caller's times")
+	}
+}
