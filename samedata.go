@@ -41,8 +41,7 @@ import (
 type memberDiff struct {
 	stored, fresh types.AttributeValue
 	// changed says that the data differs and that stored holds nothing
-	// to keep (stored and fresh are nil): stored is the repository's own
-	// deterministic encoding of the data it held (see diffOwnJSON).
+	// to keep (stored and fresh are nil): see ownJSON and diffJSON.
 	changed bool
 	// m holds diffAV's two M values, allocated with the diff (each Save
 	// of a Map session makes one: two allocations fewer).
@@ -77,7 +76,7 @@ func (r *Repo[T]) diffMembers(s *Session[T], fresh types.AttributeValue) *member
 		if r.ownJSON(s) {
 			return changedOwnJSON
 		}
-		return diffJSON(s.stored, fresh)
+		return diffJSON(s.stored, fresh, isCanonical(r.opts.Codec))
 	}
 	return nil
 }
@@ -219,12 +218,38 @@ type deterministic interface{ Deterministic() bool }
 type jsonMember struct{ key, val []byte }
 
 // diffJSON diffs two S values holding JSON objects, by the text of their
-// members; the members of each side keep their order.
-func diffJSON(stored, fresh types.AttributeValue) *memberDiff {
+// members; the members of each side keep their order. canonical says that
+// the codec takes different text for different data (Exclusive).
+//
+// Stored members of the same keys in the same order as fresh (a record
+// this code wrote, or a Node app whose object has the fields in T's
+// order) pair in step (jsonscan.PairMembers), with no scan of what is the
+// same and no allocation. Every stored key is then a field's name, so
+// only the differing values can hold fields T does not declare; when
+// those are all scalars (a counter, a timestamp) nothing is to be kept,
+// and a canonical codec needs nothing more. Others are paired by key.
+func diffJSON(stored, fresh types.AttributeValue, canonical bool) *memberDiff {
 	ss, ok1 := stored.(*types.AttributeValueMemberS)
 	fs, ok2 := fresh.(*types.AttributeValueMemberS)
 	if !ok1 || !ok2 {
 		return nil
+	}
+	var sBuf, fBuf [8]jsonMember
+	ds, df, scalars := sBuf[:0], fBuf[:0], true
+	if jsonscan.PairMembers(textBytes(ss.Value), textBytes(fs.Value), func(key, sv, fv []byte) {
+		ds, df = append(ds, jsonMember{key, sv}), append(df, jsonMember{key, fv})
+		scalars = scalars && sv[0] != '{' && sv[0] != '['
+	}) {
+		switch {
+		case len(ds) == 0:
+			return sameJSONText
+		case canonical && scalars:
+			return changedOwnJSON
+		}
+		return &memberDiff{
+			stored: &types.AttributeValueMemberS{Value: jsonObject(ds)},
+			fresh:  &types.AttributeValueMemberS{Value: jsonObject(df)},
+		}
 	}
 	sm, ok1 := jsonMembers(ss.Value)
 	fm, ok2 := jsonMembers(fs.Value)
@@ -249,7 +274,7 @@ func diffJSON(stored, fresh types.AttributeValue) *memberDiff {
 		}
 		return -1
 	}
-	var ds, df []jsonMember
+	ds, df = nil, nil
 	paired := 0
 	for i, m := range sm {
 		switch j := find(i, m.key); {
@@ -281,15 +306,19 @@ func diffJSON(stored, fresh types.AttributeValue) *memberDiff {
 	return d
 }
 
+// textBytes returns the bytes of text without copying them, to be read
+// only: copying a session's JSON into a []byte first was a tenth of a
+// Save.
+func textBytes(text string) []byte { return unsafe.Slice(unsafe.StringData(text), len(text)) }
+
 // jsonMembers returns the members of the JSON object text, or false for
 // anything else, or for an object with an escaped key or two keys
 // encoding/json reads into one field (see repeatedKey). The
-// members are slices of text itself, which is only read: copying a
-// session's JSON into a []byte first was a tenth of a Save.
+// members are slices of text itself (textBytes).
 func jsonMembers(text string) ([]jsonMember, bool) {
 	out := make([]jsonMember, 0, 16)
 	plain := true
-	ok := jsonscan.EachMember(unsafe.Slice(unsafe.StringData(text), len(text)), func(key, val []byte) bool {
+	ok := jsonscan.EachMember(textBytes(text), func(key, val []byte) bool {
 		if bytes.IndexByte(key, '\\') >= 0 {
 			plain = false
 			return false

@@ -453,17 +453,7 @@ func TestSaveOwnJSON(t *testing.T) {
 		cases[name+": unknown fields through two changes"] = func(t *testing.T, e *env) {
 			ctx := context.Background()
 			repo := newRepo(t, e, func(o *dynamosession.Options[sameView]) { o.Codec = c })
-			id := newID(t)
-			key := repo.Options().Prefix + id
-			e.putRaw(t, map[string]types.AttributeValue{
-				"id":      &types.AttributeValueMemberS{Value: key},
-				"sess":    &types.AttributeValueMemberS{Value: `{"user":"ada","seen":"2026-11-21T12:00:00Z","visits":3,"lines":[{"sku":"A","note":"node"}],"extra":"node"}`},
-				"expires": &types.AttributeValueMemberN{Value: strconv.FormatInt(e.clock.Now().Add(time.Hour).Unix(), 10)},
-			})
-			s, err := repo.Get(ctx, id)
-			if err != nil {
-				t.Fatal(err)
-			}
+			s, key := readStored(t, e, repo, &types.AttributeValueMemberS{Value: `{"user":"ada","seen":"2026-11-21T12:00:00Z","visits":3,"lines":[{"sku":"A","note":"node"}],"extra":"node"}`})
 			for i := range 2 {
 				e.reset()
 				s.Data.Visits++
@@ -504,4 +494,85 @@ func saveUnchangedThenChanged[T any](t *testing.T, e *env, repo *dynamosession.R
 			t.Fatalf("Save %d of a change = %v after %d UpdateItems, want nil after 1", i, err, e.count("UpdateItem"))
 		}
 	}
+}
+
+// TestSaveJSONInStep: a stored JSON object with the members of the
+// fresh encoding, in its order, is compared member by member in step
+// (jsonscan.PairMembers). A record as this code writes it, or with other
+// white space and a time spelled otherwise, is not written by a request
+// that only read it (Exclusive promises that other text is other data,
+// so only this code's own text counts there); a change is written and
+// read back, and a field T does not declare inside a member the change
+// touches stays, through two changes.
+func TestSaveJSONInStep(t *testing.T) {
+	const ours = `{"user":"ada","seen":"2026-11-21T12:00:00Z","visits":3,"lines":[{"sku":"A"}]}`
+	const noted = `{"user":"ada","seen":"2026-11-21T12:00:00Z","visits":3,"lines":[{"sku":"A","note":"node"}]}`
+	records := []struct {
+		name, text string
+		exclusive  bool
+	}{
+		{"as this code writes", ours, false},
+		{"as this code writes, exclusive", ours, true},
+		{"white space, a time spelled otherwise", `{"user" : "ada","seen":"2026-11-21T12:00:00.000Z","visits":3 ,"lines":[ {"sku":"A"} ]}`, false},
+		{"an unknown field in a list element", noted, false},
+		{"an unknown field in a list element, exclusive", noted, true},
+	}
+	cases := map[string]func(t *testing.T, e *env){}
+	for _, rec := range records {
+		cases[rec.name] = func(t *testing.T, e *env) {
+			ctx := context.Background()
+			c := codec.JSON[sameView]()
+			if rec.exclusive {
+				c = codec.JSON[sameView](func(o *codec.Options) { o.Exclusive = true })
+			}
+			repo := newRepo(t, e, func(o *dynamosession.Options[sameView]) { o.Codec = c })
+			s, key := readStored(t, e, repo, &types.AttributeValueMemberS{Value: rec.text})
+			e.reset()
+			if !rec.exclusive || rec.text == ours {
+				if err := repo.Save(ctx, s); err != nil || e.count("") != 0 {
+					t.Fatalf("Save of a session only read = %v after %d requests, want nil after 0", err, e.count(""))
+				}
+			}
+			for i := range 2 {
+				read := *s // each change from the session as read, as a request makes it
+				read.Data.Visits += 1 + i
+				e.reset()
+				if err := repo.Save(ctx, &read); err != nil || e.count("UpdateItem") != 1 {
+					t.Fatalf("Save %d of a change = %v after %d UpdateItems, want nil after 1", i, err, e.count("UpdateItem"))
+				}
+				got, err := repo.Get(ctx, s.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(read.Data, got.Data); diff != "" {
+					t.Errorf("read back mismatch (-want +got):\n%s", diff)
+				}
+				stored := nodeView(t, e.raw(t, key)["sess"])
+				if note := strings.Contains(rec.text, `"note"`); note && stored["lines"].([]any)[0].(map[string]any)["note"] != "node" {
+					t.Errorf("after Save %d: stored %v, want the unknown field lines[0].note kept", i, stored)
+				}
+				s = got
+			}
+		}
+	}
+	onBackends(t, cases)
+}
+
+// readStored stores sess under a new ID as another program would, with
+// an expiry an hour away, and returns the session repo reads from it and
+// the stored key.
+func readStored[T any](t *testing.T, e *env, repo *dynamosession.Repo[T], sess types.AttributeValue) (*dynamosession.Session[T], string) {
+	t.Helper()
+	id := newID(t) // cases run in parallel in one table
+	key := repo.Options().Prefix + id
+	e.putRaw(t, map[string]types.AttributeValue{
+		"id":      &types.AttributeValueMemberS{Value: key},
+		"sess":    sess,
+		"expires": &types.AttributeValueMemberN{Value: strconv.FormatInt(e.clock.Now().Add(time.Hour).Unix(), 10)},
+	})
+	s, err := repo.Get(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, key
 }

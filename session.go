@@ -408,8 +408,9 @@ func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) (err erro
 	w.names["#d"], w.names["#e"] = r.opts.DataAttr, r.opts.ExpiresAttr
 	w.values[":d"], w.values[":e"] = av, &types.AttributeValueMemberN{Value: exp}
 	w.set = append(w.set, "#d = :d", "#e = :e")
+	key := r.keyAV(s.key)
 	item := map[string]types.AttributeValue{ // for the size check only
-		r.opts.KeyAttr: &types.AttributeValueMemberS{Value: s.key}, r.opts.DataAttr: av, r.opts.ExpiresAttr: w.values[":e"],
+		r.opts.KeyAttr: key[r.opts.KeyAttr], r.opts.DataAttr: av, r.opts.ExpiresAttr: w.values[":e"],
 	}
 	i := 0
 	for name, v := range r.extras {
@@ -467,7 +468,7 @@ func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) (err erro
 	defer r.cache.wrote(s.key, w, r.cache.begin(s.key), &err)
 	_, err = r.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                           &r.table,
-		Key:                                 r.keyAV(s.key),
+		Key:                                 key,
 		UpdateExpression:                    w.update(),
 		ConditionExpression:                 w.condition(),
 		ExpressionAttributeNames:            w.names,
