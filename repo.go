@@ -501,6 +501,9 @@ func wrap(op, id string, err error) error {
 }
 
 func isConditionFailed(err error) (*types.ConditionalCheckFailedException, bool) {
+	if err == nil {
+		return nil, false // spares the allocation of ccf, which errors.As makes escape
+	}
 	var ccf *types.ConditionalCheckFailedException
 	return ccf, errors.As(err, &ccf)
 }

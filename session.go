@@ -68,6 +68,12 @@ type Session[T any] struct {
 	// which does not name its inner format, by the data that repository
 	// decodes from it (see unchanged).
 	payloadBy *Repo[T]
+	// encoded is the data attribute encodedBy wrote (Put, Save) as its
+	// codec encoded Data then, with nothing of an older record merged
+	// in. While stored is that very value, it holds no field T does not
+	// declare, and samedata.go compares JSON by its bytes alone.
+	encoded   types.AttributeValue
+	encodedBy *Repo[T]
 }
 
 // keptPayload is a payload a Session keeps (Session.payload). fmt prints
@@ -310,7 +316,7 @@ func (r *Repo[T]) Put(ctx context.Context, id string, data T) (_ *Session[T], er
 	if err != nil {
 		return nil, wrap("put", id, err)
 	}
-	s := &Session[T]{ID: id, Data: data, ExpiresAt: expAt, key: k, format: r.opts.Codec.Format(), stored: av, baseline: av, expiresRaw: exp, schema: r.opts.Schema, payload: keep(payload), payloadBy: r}
+	s := &Session[T]{ID: id, Data: data, ExpiresAt: expAt, key: k, format: r.opts.Codec.Format(), stored: av, baseline: av, expiresRaw: exp, schema: r.opts.Schema, payload: keep(payload), payloadBy: r, encoded: av, encodedBy: r}
 	if r.opts.Versioned {
 		s.Version, s.hasVersion, s.tokens = 1, true, token
 	}
@@ -434,8 +440,9 @@ func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) (err erro
 	w.names["#d"], w.names["#e"] = r.opts.DataAttr, r.opts.ExpiresAttr
 	w.values[":d"], w.values[":e"] = av, &types.AttributeValueMemberN{Value: exp}
 	w.set = append(w.set, "#d = :d", "#e = :e")
+	key := r.keyAV(s.key)
 	item := map[string]types.AttributeValue{ // for the size check only
-		r.opts.KeyAttr: &types.AttributeValueMemberS{Value: s.key}, r.opts.DataAttr: av, r.opts.ExpiresAttr: w.values[":e"],
+		r.opts.KeyAttr: key[r.opts.KeyAttr], r.opts.DataAttr: av, r.opts.ExpiresAttr: w.values[":e"],
 	}
 	i := 0
 	for name, v := range r.extras {
@@ -493,7 +500,7 @@ func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) (err erro
 	defer r.cache.wrote(s.key, w, r.cache.begin(s.key), &err)
 	_, err = r.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                           &r.table,
-		Key:                                 r.keyAV(s.key),
+		Key:                                 key,
 		UpdateExpression:                    w.update(),
 		ConditionExpression:                 w.condition(),
 		ExpressionAttributeNames:            w.names,
@@ -528,6 +535,10 @@ func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) (err erro
 		return wrap("save", s.ID, err)
 	}
 	s.stored, s.baseline, s.format, s.payload, s.payloadBy = av, av, r.opts.Codec.Format(), keep(payload), r
+	s.encoded, s.encodedBy = nil, nil
+	if av == sized { // nothing kept from the record read
+		s.encoded, s.encodedBy = av, r
+	}
 	s.schema, s.upgraded = r.opts.Schema, false
 	s.ExpiresAt, s.expiresRaw = expAt, exp
 	if own != nil {

@@ -41,18 +41,33 @@ func newWrite() *write {
 
 // update returns the update expression, "SET a = :a, b = :b REMOVE c".
 func (w *write) update() *string {
-	var b strings.Builder
-	if len(w.set) > 0 {
-		b.WriteString("SET ")
-		b.WriteString(strings.Join(w.set, ", "))
+	// Sized first, and the clauses written in place: joining them first
+	// and growing the builder cost every write two allocations more.
+	n := len("SET  REMOVE ")
+	for _, cs := range [2][]string{w.set, w.remove} {
+		for _, c := range cs {
+			n += len(c) + len(", ")
+		}
 	}
-	if len(w.remove) > 0 {
+	var b strings.Builder
+	b.Grow(n)
+	clauses := func(verb string, cs []string) {
+		if len(cs) == 0 {
+			return
+		}
 		if b.Len() > 0 {
 			b.WriteByte(' ')
 		}
-		b.WriteString("REMOVE ")
-		b.WriteString(strings.Join(w.remove, ", "))
+		b.WriteString(verb)
+		for i, c := range cs {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(c)
+		}
 	}
+	clauses("SET ", w.set)
+	clauses("REMOVE ", w.remove)
 	s := b.String()
 	return &s
 }

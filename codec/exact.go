@@ -359,6 +359,9 @@ func (r *rewriter) value(v reflect.Value, inIface bool) (reflect.Value, bool) {
 		return w, true
 	}
 	t := v.Type()
+	if t == timeType {
+		return v, false // nothing to walk in it: its fields are unexported
+	}
 	switch v.Kind() {
 	case reflect.Interface:
 		if v.IsNil() {
@@ -383,28 +386,27 @@ func (r *rewriter) value(v reflect.Value, inIface bool) (reflect.Value, bool) {
 		p.Elem().Set(e)
 		return p.Convert(t), true
 	case reflect.Struct:
-		var out reflect.Value
-		for _, i := range r.fields(t) {
-			e, changed := r.value(v.Field(i), false)
-			if !changed {
-				continue
-			}
-			if !out.IsValid() {
-				out = reflect.New(t).Elem()
-				out.Set(v)
-			}
-			out.Field(i).Set(e)
-		}
-		if out.IsValid() {
-			return out, true
-		}
+		return r.structValue(v, r.fields(t))
 	case reflect.Slice, reflect.Array:
-		if !r.enter(t.Elem()) {
+		et := t.Elem()
+		if !r.enter(et) {
 			return v, false
+		}
+		// The elements' plan, looked up once rather than once per
+		// element (half of the walk of a cart of structs was lookups).
+		var plan []int
+		structs := et.Kind() == reflect.Struct && et != timeType
+		if structs {
+			plan = r.fields(et)
 		}
 		var out reflect.Value
 		for i := range v.Len() {
-			e, changed := r.value(v.Index(i), false)
+			e, changed := v.Index(i), false
+			if !structs {
+				e, changed = r.value(e, false)
+			} else if e, changed = r.leaf(e, false); !changed {
+				e, changed = r.structValue(e, plan)
+			}
 			if !changed {
 				continue
 			}
@@ -453,6 +455,26 @@ func (r *rewriter) value(v reflect.Value, inIface bool) (reflect.Value, bool) {
 		if out.IsValid() {
 			return out, true
 		}
+	}
+	return v, false
+}
+
+// structValue is value's walk of struct v, of the fields plan lists.
+func (r *rewriter) structValue(v reflect.Value, plan []int) (reflect.Value, bool) {
+	var out reflect.Value
+	for _, i := range plan {
+		e, changed := r.value(v.Field(i), false)
+		if !changed {
+			continue
+		}
+		if !out.IsValid() {
+			out = reflect.New(v.Type()).Elem()
+			out.Set(v)
+		}
+		out.Field(i).Set(e)
+	}
+	if out.IsValid() {
+		return out, true
 	}
 	return v, false
 }

@@ -12,6 +12,7 @@ package jsonscan
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 )
 
@@ -28,21 +29,11 @@ func EachMember(text []byte, fn func(key, val []byte) bool) bool {
 		return true
 	}
 	for i < len(text) {
-		end, ok := skipString(text, i)
+		key, val, end, ok := member(text, i)
 		if !ok {
 			return false
 		}
-		key := text[i+1 : end-1]
-		i = skipSpace(text, end)
-		if i >= len(text) || text[i] != ':' {
-			return false
-		}
-		start := skipSpace(text, i+1)
-		end, ok = skipValue(text, start)
-		if !ok {
-			return false
-		}
-		if !fn(key, text[start:end]) {
+		if !fn(key, val) {
 			return true
 		}
 		i = skipSpace(text, end)
@@ -181,4 +172,107 @@ func skipValue(text []byte, i int) (int, bool) {
 		i++
 	}
 	return i, i > start
+}
+
+// PairMembers walks the members of two JSON objects in step, without
+// allocating: stored, any text, and fresh, the text of an object
+// encoding/json wrote (it is read as carefully as stored, so anything
+// else only makes PairMembers report false). It calls fn with the key and
+// both value texts of each pair of members whose keys are the same bytes
+// and whose values are not, and reports whether the two objects hold
+// members of the same keys in the same order, stored with no text after
+// its object but white space. On false, fn may have been called for some
+// pairs already; the caller then pairs the members by other means.
+//
+// A member of fresh is compared with the same number of bytes of stored,
+// followed there by a delimiter, before stored is scanned: text that is
+// the same bytes in the same position is read the same way (the scan is
+// a function of the bytes before it), so the members a change left alone
+// cost a comparison, not a scan. Once the rest of both texts is the same
+// bytes, nothing further is read.
+func PairMembers(stored, fresh []byte, fn func(key, storedVal, freshVal []byte)) bool {
+	tail := commonSuffix(stored, fresh)
+	si, fi := skipSpace(stored, 0), skipSpace(fresh, 0)
+	if si >= len(stored) || fi >= len(fresh) || stored[si] != '{' || fresh[fi] != '{' {
+		return false
+	}
+	si, fi = skipSpace(stored, si+1), skipSpace(fresh, fi+1)
+	if fi < len(fresh) && fresh[fi] == '}' {
+		return si < len(stored) && stored[si] == '}' && onlySpace(stored, si+1)
+	}
+	for {
+		if len(stored)-si == len(fresh)-fi && len(stored)-si <= tail {
+			return true // the same bytes to the end: the same members
+		}
+		fk, fv, fend, ok := member(fresh, fi)
+		if !ok {
+			return false
+		}
+		if n := fend - fi; si+n < len(stored) && bytes.Equal(stored[si:si+n], fresh[fi:fend]) && delimiter(stored[si+n]) {
+			si += n
+		} else {
+			sk, sv, send, ok := member(stored, si)
+			if !ok || !bytes.Equal(sk, fk) {
+				return false
+			}
+			if !bytes.Equal(sv, fv) {
+				fn(fk, sv, fv)
+			}
+			si = send
+		}
+		fi = fend
+		si, fi = skipSpace(stored, si), skipSpace(fresh, fi)
+		switch {
+		case si >= len(stored) || fi >= len(fresh) || stored[si] != fresh[fi]:
+			return false
+		case fresh[fi] == ',':
+			si, fi = skipSpace(stored, si+1), skipSpace(fresh, fi+1)
+		case fresh[fi] == '}':
+			return onlySpace(stored, si+1)
+		default:
+			return false
+		}
+	}
+}
+
+// member reads the member starting at text[i]: its key (between the
+// quotes), its value, and the index after the value.
+func member(text []byte, i int) (key, val []byte, end int, ok bool) {
+	kend, ok := skipString(text, i)
+	if !ok {
+		return nil, nil, 0, false
+	}
+	j := skipSpace(text, kend)
+	if j >= len(text) || text[j] != ':' {
+		return nil, nil, 0, false
+	}
+	start := skipSpace(text, j+1)
+	end, ok = skipValue(text, start)
+	if !ok {
+		return nil, nil, 0, false
+	}
+	return text[i+1 : kend-1], text[start:end], end, true
+}
+
+// delimiter reports a byte that can follow a member's value.
+func delimiter(c byte) bool {
+	return c == ',' || c == '}' || c == ' ' || c == '\t' || c == '\n' || c == '\r'
+}
+
+func onlySpace(text []byte, i int) bool { return skipSpace(text, i) == len(text) }
+
+// commonSuffix returns the length of the longest common suffix of a and
+// b, eight bytes at a time rather than one: it reads up to the whole of
+// both texts on every Save.
+func commonSuffix(a, b []byte) int {
+	n := 0
+	for m := min(len(a), len(b)); n+8 <= m; n += 8 {
+		if binary.LittleEndian.Uint64(a[len(a)-n-8:]) != binary.LittleEndian.Uint64(b[len(b)-n-8:]) {
+			break
+		}
+	}
+	for n < len(a) && n < len(b) && a[len(a)-1-n] == b[len(b)-1-n] {
+		n++
+	}
+	return n
 }
