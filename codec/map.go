@@ -157,8 +157,28 @@ func (mapCodec[T]) DecodeInto(_ string, av types.AttributeValue, ptr any) error 
 }
 
 // decodeMap fills ptr, a non-nil pointer, from av as the Map codec reads:
-// numbers in their canonical spelling, and exact in interface values.
+// numbers in their canonical spelling, and exact in interface values. The
+// compiled decoder (decodeMapFast) decodes what it covers, into a zero
+// value; everything else, errors included, is decodeMapReference's.
 func decodeMap(av types.AttributeValue, ptr any) error {
+	if decodeMapFast(av, ptr) {
+		return nil
+	}
+	return decodeMapReference(av, ptr)
+}
+
+// decodeMapReference is the Map codec's decode by definition:
+// canonicalNumbers, attributevalue's Decoder, exactNumbers.
+func decodeMapReference(av types.AttributeValue, ptr any) (err error) {
+	// attributevalue v1.21.19 panics on some stored values: a B whose
+	// length differs from a byte array's (decodeBinary calls
+	// reflect.Value.SetLen on the array), a typed nil member. No stored
+	// value may end the process: it is an error like any undecodable one.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("attributevalue cannot decode the stored value into %T: %v", ptr, r)
+		}
+	}()
 	av, _ = canonicalNumbers(av)
 	if err := mapDecoder.Decode(av, ptr); err != nil {
 		return err
