@@ -119,11 +119,13 @@ func (c mapCodec[T]) Encode(key string, v *T) (types.AttributeValue, error) {
 // and sized in one walk; the others by attributevalue, then checked and
 // sized by checkStorable. Both give the same value and the same errors.
 func (mapCodec[T]) EncodeSized(_ string, v *T) (types.AttributeValue, int, error) {
-	if err := checkEncodableValue(reflect.ValueOf(v)); err != nil {
-		return nil, 0, fmt.Errorf("codec: map encode: %w", err)
-	}
+	// A compiled type passed checkEncodable and holds no interface, so
+	// checkEncodableValue has nothing to say about its values.
 	if plan := mapPlanFor(reflect.TypeFor[T]()); plan != nil && v != nil {
 		return plan.encode(unsafe.Pointer(v))
+	}
+	if err := checkEncodableValue(reflect.ValueOf(v)); err != nil {
+		return nil, 0, fmt.Errorf("codec: map encode: %w", err)
 	}
 	return encodeMapAV(v)
 }

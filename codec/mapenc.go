@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 	"unsafe"
@@ -155,7 +156,13 @@ func mapStructFields(t reflect.Type) (fields []mapField, ok bool) {
 }
 
 // A mapPlan encodes a value of one struct or map type.
-type mapPlan struct{ root *avEnc }
+type mapPlan struct {
+	root *avEnc
+	// hints are how many nodes of each kind, and bytes of text, the last
+	// encoding used: the next one (sessions of a type are much alike)
+	// takes its blocks in one allocation each, of about the right size.
+	hints [slabKinds + 1]atomic.Int32
+}
 
 // mapPlans caches mapPlanFor's verdict per type.
 var mapPlans sync.Map // reflect.Type -> *mapPlan, nil for attributevalue's path
@@ -167,7 +174,10 @@ func mapPlanFor(t reflect.Type) *mapPlan {
 		return p.(*mapPlan)
 	}
 	var plan *mapPlan
-	if (t.Kind() == reflect.Struct && !t.ConvertibleTo(timeType)) || t.Kind() == reflect.Map {
+	// checkEncodable's verdict is part of the plan's: it also walks fields
+	// attributevalue skips (`json:"-,"`), and its error must still be
+	// returned for them.
+	if (t.Kind() == reflect.Struct && !t.ConvertibleTo(timeType) || t.Kind() == reflect.Map) && checkEncodable(reflect.PointerTo(t)) == nil {
 		c := planCompiler{encs: map[reflect.Type]*avEnc{}}
 		if root := c.compile(t); !c.unsupported {
 			plan = &mapPlan{root: root}
@@ -181,7 +191,9 @@ func mapPlanFor(t reflect.Type) *mapPlan {
 // and sized as checkStorable does.
 func (pl *mapPlan) encode(p unsafe.Pointer) (types.AttributeValue, int, error) {
 	st := &encState{}
+	st.hint(pl)
 	av, _ := pl.root.body(st, p, 1)
+	st.keepHints(pl)
 	switch {
 	case st.abort != nil:
 		return nil, 0, st.abort
@@ -698,7 +710,9 @@ type encState struct {
 	// buf holds the text of numbers and times: strings point into it, so
 	// bytes once written are never written again (a full buffer is
 	// replaced, not grown).
-	buf []byte
+	buf      []byte
+	bufHint  int // the size of the first buf
+	textUsed int
 }
 
 // fail keeps err, a problem checkAV would have reported, if it is the
@@ -753,17 +767,24 @@ func (st *encState) text(b []byte) string {
 		return ""
 	}
 	if cap(st.buf)-len(st.buf) < len(b) {
-		st.buf = make([]byte, 0, max(len(b), min(2*cap(st.buf), 16<<10), 256))
+		n := max(len(b), min(2*cap(st.buf), 16<<10), 64)
+		if st.buf == nil && st.bufHint > 0 {
+			n = max(len(b), st.bufHint)
+		}
+		st.buf = make([]byte, 0, n)
 	}
+	st.textUsed += len(b)
 	start := len(st.buf)
 	st.buf = append(st.buf, b...)
 	return unsafe.String(&st.buf[start], len(b))
 }
 
-// slab hands out Ts from blocks of growing size.
+// slab hands out Ts from blocks: the first of the size hinted, the next
+// ones of growing size.
 type slab[T any] struct {
 	free []T
-	next int
+	next int // the size of the next block
+	used int
 }
 
 func (s *slab[T]) get() *T {
@@ -772,7 +793,33 @@ func (s *slab[T]) get() *T {
 		s.free = make([]T, n)
 		s.next = min(2*n, 1024)
 	}
+	s.used++
 	p := &s.free[0]
 	s.free = s.free[1:]
 	return p
+}
+
+// slabKinds is how many slabs an encState has.
+const slabKinds = 7
+
+// hint sizes st's first blocks as pl's last encoding used.
+func (st *encState) hint(pl *mapPlan) {
+	for i, n := range st.counts() {
+		*n = int(pl.hints[i].Load())
+	}
+	st.bufHint = int(pl.hints[slabKinds].Load())
+}
+
+// keepHints records what st used, for the next encoding with pl.
+func (st *encState) keepHints(pl *mapPlan) {
+	used := [slabKinds]int{st.strs.used, st.nums.used, st.maps.used, st.lists.used, st.bools.used, st.nulls.used, st.bins.used}
+	for i, n := range used {
+		pl.hints[i].Store(int32(min(n, 1<<16)))
+	}
+	pl.hints[slabKinds].Store(int32(min(st.textUsed, 1<<20)))
+}
+
+// counts returns where each slab keeps the size of its next block.
+func (st *encState) counts() [slabKinds]*int {
+	return [slabKinds]*int{&st.strs.next, &st.nums.next, &st.maps.next, &st.lists.next, &st.bools.next, &st.nulls.next, &st.bins.next}
 }

@@ -422,58 +422,60 @@ func TestMapEncodeFallsBack(t *testing.T) {
 	tests := []struct {
 		name string
 		typ  reflect.Type
-		enc  func() (types.AttributeValue, error)
 	}{
-		{"marshaler", reflect.TypeFor[struct{ M encMarshals }](), nil},
-		{"pointer marshaler", reflect.TypeFor[struct{ M encPtrMarshals }](), nil},
-		{"marshaler root", reflect.TypeFor[encPtrMarshals](), nil},
-		{"interface field", reflect.TypeFor[struct{ A any }](), nil},
-		{"map of any", reflect.TypeFor[map[string]any](), nil},
-		{"list of any", reflect.TypeFor[struct{ L []any }](), nil},
-		{"embedded", reflect.TypeFor[embeds](), nil},
-		{"embedded pointer", reflect.TypeFor[embedsPtr](), nil},
-		{"duplicate names", reflect.TypeFor[dup](), nil},
-		{"name tagged like another", reflect.TypeFor[dupUntagged](), nil},
+		{"marshaler", reflect.TypeFor[struct{ M encMarshals }]()},
+		{"pointer marshaler", reflect.TypeFor[struct{ M encPtrMarshals }]()},
+		{"marshaler root", reflect.TypeFor[encPtrMarshals]()},
+		{"interface field", reflect.TypeFor[struct{ A any }]()},
+		{"map of any", reflect.TypeFor[map[string]any]()},
+		{"list of any", reflect.TypeFor[struct{ L []any }]()},
+		{"embedded", reflect.TypeFor[embeds]()},
+		{"embedded pointer", reflect.TypeFor[embedsPtr]()},
+		{"duplicate names", reflect.TypeFor[dup]()},
+		{"name tagged like another", reflect.TypeFor[dupUntagged]()},
 		{"tag string", reflect.TypeFor[struct {
 			N int `json:"n,string"`
-		}](), nil},
+		}]()},
 		{"tag stringset", reflect.TypeFor[struct {
 			S []string `json:"s,stringset"`
-		}](), nil},
+		}]()},
 		{"tag numberset", reflect.TypeFor[struct {
 			S []int `dynamodbav:"s,numberset"`
-		}](), nil},
+		}]()},
 		{"tag binaryset", reflect.TypeFor[struct {
 			S [][]byte `json:"s,binaryset"`
-		}](), nil},
+		}]()},
 		{"tag unixtime", reflect.TypeFor[struct {
 			T time.Time `json:"t,unixtime"`
-		}](), nil},
+		}]()},
 		{"tag omitemptyelem", reflect.TypeFor[struct {
 			L []int `json:"l,omitemptyelem"`
-		}](), nil},
+		}]()},
 		{"tag nullempty", reflect.TypeFor[struct {
 			S string `json:"s,nullempty"`
-		}](), nil},
+		}]()},
 		{"tag nullemptyelem", reflect.TypeFor[struct {
 			L []string `json:"l,nullemptyelem"`
-		}](), nil},
-		{"byte slices", reflect.TypeFor[struct{ B [][]byte }](), nil},
-		{"named bytes", reflect.TypeFor[struct{ B []encByte }](), nil},
-		{"named byte array", reflect.TypeFor[struct{ B [2]encByte }](), nil},
-		{"number string", reflect.TypeFor[struct{ N encNumber }](), nil},
-		{"pointer to pointer", reflect.TypeFor[struct{ P **int }](), nil},
-		{"pointer to interface", reflect.TypeFor[struct{ P *any }](), nil},
-		{"float key", reflect.TypeFor[map[float64]int](), nil},
-		{"text key", reflect.TypeFor[map[encTextKey]int](), nil},
-		{"stringer key", reflect.TypeFor[map[encStringerKey]int](), nil},
-		{"uintptr", reflect.TypeFor[struct{ U uintptr }](), nil},
-		{"channel", reflect.TypeFor[struct{ C chan int }](), nil},
-		{"complex", reflect.TypeFor[struct{ C complex128 }](), nil},
-		{"time root", reflect.TypeFor[time.Time](), nil},
-		{"slice root", reflect.TypeFor[[]int](), nil},
-		{"long name", reflect.StructOf([]reflect.StructField{{Name: "X", Type: reflect.TypeFor[int](), Tag: reflect.StructTag(`json:"` + strings.Repeat("n", 65536) + `"`)}}), nil},
-		{"name not UTF-8", reflect.StructOf([]reflect.StructField{{Name: "X", Type: reflect.TypeFor[int](), Tag: `json:"a\xffb"`}}), nil},
+		}]()},
+		{"byte slices", reflect.TypeFor[struct{ B [][]byte }]()},
+		{"named bytes", reflect.TypeFor[struct{ B []encByte }]()},
+		{"named byte array", reflect.TypeFor[struct{ B [2]encByte }]()},
+		{"number string", reflect.TypeFor[struct{ N encNumber }]()},
+		{"pointer to pointer", reflect.TypeFor[struct{ P **int }]()},
+		{"pointer to interface", reflect.TypeFor[struct{ P *any }]()},
+		{"float key", reflect.TypeFor[map[float64]int]()},
+		{"text key", reflect.TypeFor[map[encTextKey]int]()},
+		{"stringer key", reflect.TypeFor[map[encStringerKey]int]()},
+		{"uintptr", reflect.TypeFor[struct{ U uintptr }]()},
+		{"channel", reflect.TypeFor[struct{ C chan int }]()},
+		{"channel attributevalue skips", reflect.TypeFor[struct {
+			C chan int `json:"-,"` // checkEncodable still refuses it
+		}]()},
+		{"complex", reflect.TypeFor[struct{ C complex128 }]()},
+		{"time root", reflect.TypeFor[time.Time]()},
+		{"slice root", reflect.TypeFor[[]int]()},
+		{"long name", reflect.StructOf([]reflect.StructField{{Name: "X", Type: reflect.TypeFor[int](), Tag: reflect.StructTag(`json:"` + strings.Repeat("n", 65536) + `"`)}})},
+		{"name not UTF-8", reflect.StructOf([]reflect.StructField{{Name: "X", Type: reflect.TypeFor[int](), Tag: `json:"a\xffb"`}})},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -907,24 +909,42 @@ func FuzzMapEncodeMatchesAttributevalue(f *testing.F) {
 	})
 }
 
+// BenchmarkMapEncode compares the compiled encoder with the path it
+// replaces (attributevalue, then checkStorable) and with attributevalue
+// alone, on the measured session at two sizes.
 func BenchmarkMapEncode(b *testing.B) {
-	s := samplesession.New(rand.New(rand.NewPCG(1, 0)), 2048, time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC))
-	b.Run("compiled", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, _, err := mapPlanFor(reflect.TypeFor[samplesession.Session]()).encode(unsafe.Pointer(&s)); err != nil {
-				b.Fatal(err)
+	for _, size := range []int{512, 2048} {
+		s := samplesession.New(rand.New(rand.NewPCG(1, 0)), size, time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC))
+		c := Map[samplesession.Session]().(sizedEncoder[samplesession.Session])
+		b.Run(fmt.Sprintf("%dB/compiled", size), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, _, err := c.EncodeSized("", &s); err != nil {
+					b.Fatal(err)
+				}
 			}
-		}
-	})
-	b.Run("attributevalue", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, _, err := encodeMapAV(&s); err != nil {
-				b.Fatal(err)
+		})
+		b.Run(fmt.Sprintf("%dB/attributevalue+check", size), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, _, err := encodeMapAV(&s); err != nil {
+					b.Fatal(err)
+				}
 			}
-		}
-	})
+		})
+		b.Run(fmt.Sprintf("%dB/attributevalue", size), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := mapEncoder.Encode(&s); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+type sizedEncoder[T any] interface {
+	EncodeSized(key string, v *T) (types.AttributeValue, int, error)
 }
 
 // TestMapEncodeRefusesCycles: a value that contains itself (on which
