@@ -802,6 +802,14 @@ func (s *slab[T]) get() *T {
 // slabKinds is how many slabs an encState has.
 const slabKinds = 7
 
+// A hint is capped: a large session must not make the blocks of a small
+// one that follows large (its tree keeps them alive); blocks after the
+// first grow, so a large session still takes few.
+const (
+	maxHintNodes = 256
+	maxHintText  = 4096
+)
+
 // hint sizes st's first blocks as pl's last encoding used.
 func (st *encState) hint(pl *mapPlan) {
 	for i, n := range st.counts() {
@@ -814,9 +822,9 @@ func (st *encState) hint(pl *mapPlan) {
 func (st *encState) keepHints(pl *mapPlan) {
 	used := [slabKinds]int{st.strs.used, st.nums.used, st.maps.used, st.lists.used, st.bools.used, st.nulls.used, st.bins.used}
 	for i, n := range used {
-		pl.hints[i].Store(int32(min(n, 1<<16)))
+		pl.hints[i].Store(int32(min(n, maxHintNodes)))
 	}
-	pl.hints[slabKinds].Store(int32(min(st.textUsed, 1<<20)))
+	pl.hints[slabKinds].Store(int32(min(st.textUsed, maxHintText)))
 }
 
 // counts returns where each slab keeps the size of its next block.

@@ -972,3 +972,40 @@ func TestMapEncodeRefusesCycles(t *testing.T) {
 		})
 	}
 }
+
+// TestMapEncodeConcurrent: one plan serves concurrent encodings of
+// sessions of different sizes (its block-size hints change under them),
+// each encoded as attributevalue encodes it. Run with -race.
+func TestMapEncodeConcurrent(t *testing.T) {
+	when := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	sizes := []int{512, 2048, 16 << 10}
+	sessions := make([]samplesession.Session, len(sizes))
+	for i, n := range sizes {
+		sessions[i] = samplesession.New(rand.New(rand.NewPCG(uint64(i), 0)), n, when)
+	}
+	c := Map[samplesession.Session]()
+	done := make(chan error)
+	for g := range 4 {
+		go func() {
+			for i := range 30 {
+				s := &sessions[(g+i)%len(sessions)]
+				got, err := c.Encode("", s)
+				if err != nil {
+					done <- err
+					return
+				}
+				want, _, _ := encodeMapAV(s)
+				if diff := cmp.Diff(want, got, avTreeEqual); diff != "" {
+					done <- fmt.Errorf("mismatch (-want +got):\n%s", diff)
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range 4 {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+}
