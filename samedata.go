@@ -103,7 +103,7 @@ func (r *Repo[T]) sameData(key string, d *memberDiff) (same, ok bool) {
 	if _, err := r.reader.Decode(key, d.fresh, y); err != nil {
 		return false, false
 	}
-	return reflect.DeepEqual(*x, *y), true
+	return reflect.DeepEqual(x, y), true // pointers: no copy of either T
 }
 
 func isCanonical(c any) bool {

@@ -329,7 +329,7 @@ func checkAV(av types.AttributeValue, level int, numbers bool, size *int) *attrE
 			case k == "":
 				return &attrError{err: fmt.Errorf("%w: empty map key (DynamoDB refuses an empty attribute name)", ErrUnsupported)}
 			case len(k) > maxNameBytes:
-				return &attrError{err: fmt.Errorf("%w: map key of %d bytes (DynamoDB stores at most %d)", ErrUnsupported, len(k), maxNameBytes)}
+				return &attrError{err: keyTooLong(k)}
 			case !utf8.ValidString(k):
 				return &attrError{err: invalidUTF8("map key", k)}
 			}
@@ -355,6 +355,10 @@ func checkAV(av types.AttributeValue, level int, numbers bool, size *int) *attrE
 
 func tooDeep() error {
 	return fmt.Errorf("%w: maps and lists nested more than %d levels deep (DynamoDB refuses it: nesting levels exceeded)", ErrUnsupported, maxNesting)
+}
+
+func keyTooLong(k string) error {
+	return fmt.Errorf("%w: map key of %d bytes (DynamoDB stores at most %d)", ErrUnsupported, len(k), maxNameBytes)
 }
 
 func invalidUTF8(what, s string) error {

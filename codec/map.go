@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"time"
+	"unsafe"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -113,10 +114,24 @@ func (c mapCodec[T]) Encode(key string, v *T) (types.AttributeValue, error) {
 // counts it (internal/capacity.AttributeSize), measured by the walk that
 // checks the value: a repository's size check of the item then need not
 // walk the data a second time.
+//
+// Types the compiled encoder supports (see mapenc.go) are encoded, checked
+// and sized in one walk; the others by attributevalue, then checked and
+// sized by checkStorable. Both give the same value and the same errors.
 func (mapCodec[T]) EncodeSized(_ string, v *T) (types.AttributeValue, int, error) {
+	// A compiled type passed checkEncodable and holds no interface, so
+	// checkEncodableValue has nothing to say about its values.
+	if plan := mapPlanFor(reflect.TypeFor[T]()); plan != nil && v != nil {
+		return plan.encode(unsafe.Pointer(v))
+	}
 	if err := checkEncodableValue(reflect.ValueOf(v)); err != nil {
 		return nil, 0, fmt.Errorf("codec: map encode: %w", err)
 	}
+	return encodeMapAV(v)
+}
+
+// encodeMapAV is EncodeSized by attributevalue, for every type.
+func encodeMapAV[T any](v *T) (types.AttributeValue, int, error) {
 	var x any = v
 	if w, changed := mapRewriter.rewrite(reflect.ValueOf(v).Elem()); changed {
 		x = pointerTo(w)
