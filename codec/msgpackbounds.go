@@ -77,6 +77,18 @@ func checkMsgpack(b []byte) error {
 		case c >= 0x80 && c <= 0x9f && fixElems(c) < uint64(len(b)-i):
 			elems = fixElems(c)
 			i++
+		case scalarBytes[c] != 0 && int(scalarBytes[c]) < len(b)-i:
+			i += 1 + int(scalarBytes[c])
+			pending--
+			continue
+		case c == 0xd9 && len(b)-i > 1 && int(b[i+1]) <= len(b)-i-2: // str8
+			i += 2 + int(b[i+1])
+			pending--
+			continue
+		case (c == 0xd6 || c == 0xd7) && len(b)-i > 1 && b[i+1] == 0xff && int(c-0xd6+1)*4 <= len(b)-i-2: // timestamp32, timestamp64
+			i += 2 + int(c-0xd6+1)*4
+			pending--
+			continue
 		default:
 			h, err := readHeader(b, i)
 			if err != nil {
@@ -99,6 +111,18 @@ func checkMsgpack(b []byte) error {
 			pending = elems
 		}
 	}
+}
+
+// scalarBytes is how many bytes follow the code of a fixed-size scalar
+// (uint8 to uint64, int8 to int64, float32, float64), 0 for every other
+// code: checkMsgpack steps over these, and str8 strings, without calling
+// readHeader, which walked a 64 KB session at 1.7 bytes per ns when every
+// number and string over 31 bytes took the call.
+var scalarBytes = [256]uint8{
+	0xcc: 1, 0xd0: 1,
+	0xcd: 2, 0xd1: 2,
+	0xca: 4, 0xce: 4, 0xd2: 4,
+	0xcb: 8, 0xcf: 8, 0xd3: 8,
 }
 
 func malformed(at int, format string, args ...any) error {
