@@ -36,9 +36,15 @@ func options(optFns []func(*Options)) Options {
 }
 
 // Map returns a codec that stores a session as a native DynamoDB map (M),
-// field by field, with attributevalue: the format
-// @pwrdrvr/dynamodb-session-store writes. optFns configure it, applied in
-// order to the default [Options].
+// field by field: the format @pwrdrvr/dynamodb-session-store writes.
+// optFns configure it, applied in order to the default [Options].
+//
+// The values are attributevalue's (feature/dynamodb/attributevalue, with
+// the `json` tag as its tag key): the codec encodes and decodes by plans
+// compiled once per type that give the same items, values and errors in a
+// fraction of the time, and leaves the types they do not cover (custom
+// marshalers, embedded structs, tag options other than omitempty) to
+// attributevalue itself.
 //
 // Struct fields are named by their `json` tag (so the same struct reads what
 // a Node.js app wrote); a field without one is named by its `dynamodbav`
