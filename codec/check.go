@@ -3,6 +3,7 @@ package codec
 import (
 	"errors"
 	"fmt"
+	"math"
 	"reflect"
 	"strconv"
 	"strings"
@@ -92,14 +93,105 @@ func walkType(t reflect.Type, seen map[reflect.Type]bool, path string) error {
 // attributevalue silently drops the channels, functions and complex
 // numbers it finds there (a list then loses the element and shifts the
 // rest), which would lose session data without a word.
+//
+// It also refuses ±math.MaxFloat32 where a float32 is decoded back into a
+// float32 (see holdsFloat32).
 func checkEncodableValue(v reflect.Value) error {
 	if err := checkEncodable(v.Type()); err != nil {
 		return err
+	}
+	if holdsFloat32(v.Type()) {
+		if path, found := maxFloat32(v, 0); found {
+			where := strings.TrimPrefix(path, ".")
+			if where == "" {
+				where = "value"
+			}
+			return fmt.Errorf("%w: %s is float32 %g (math.MaxFloat32), which attributevalue writes as a number its decoder refuses for a float32; use a float64", ErrUnsupported, where, math.MaxFloat32)
+		}
 	}
 	if !holdsInterface(v.Type()) {
 		return nil
 	}
 	return walkValue(v, map[visit]bool{}, "")
+}
+
+// float32s caches holdsFloat32's verdict per type.
+var float32s sync.Map // reflect.Type -> bool
+
+// holdsFloat32 reports whether a value of type t can hold a float32 that
+// attributevalue encodes itself and decodes back into a float32: not in
+// an interface (there it is written as the float64 it is, see
+// exactFloatIn, and read back into the interface) and not in a type that
+// encodes itself. attributevalue v1.21.19 writes a float32 in float32's
+// shortest spelling (strconv.FormatFloat(f, 'f', -1, 32)) and reads it
+// with strconv.ParseFloat(s, 64) and an overflow check: ±math.MaxFloat32
+// is written 340282350000000000000000000000000000000, more than
+// MaxFloat32 as a float64, which its decoder refuses as an overflow; a
+// Put of it succeeded, and every Get of the record failed.
+func holdsFloat32(t reflect.Type) bool {
+	return typeHolds(&float32s, t, func(t reflect.Type) (bool, bool) {
+		if t.Kind() == reflect.Interface || implements(t, avMarshaler) {
+			return false, true
+		}
+		return t.Kind() == reflect.Float32, false
+	})
+}
+
+// maxFloat32 returns the path in v, whose type holdsFloat32, of a float32
+// ±math.MaxFloat32 (a value or a map key), built only when there is one:
+// the walk itself allocates nothing. depth bounds it for a value that
+// contains itself (attributevalue nests no deeper than maxNesting maps
+// and lists that DynamoDB stores).
+func maxFloat32(v reflect.Value, depth int) (string, bool) {
+	if depth > 2*maxNesting {
+		return "", false
+	}
+	switch v.Kind() {
+	case reflect.Float32:
+		return "", math.Abs(v.Float()) == math.MaxFloat32
+	case reflect.Pointer:
+		if !v.IsNil() {
+			return maxFloat32(v.Elem(), depth+1)
+		}
+	case reflect.Slice, reflect.Array:
+		if !holdsFloat32(v.Type().Elem()) {
+			break
+		}
+		for i := range v.Len() {
+			if p, ok := maxFloat32(v.Index(i), depth+1); ok {
+				return "[" + strconv.Itoa(i) + "]" + p, true
+			}
+		}
+	case reflect.Map:
+		// A key is a string, bool or number to attributevalue.
+		kt := v.Type().Key()
+		keys := kt.Kind() == reflect.Float32 && holdsFloat32(kt)
+		elems := holdsFloat32(v.Type().Elem())
+		if !keys && !elems {
+			break
+		}
+		for it := v.MapRange(); it.Next(); {
+			if keys && math.Abs(it.Key().Float()) == math.MaxFloat32 {
+				return "{key}", true
+			}
+			if !elems {
+				continue
+			}
+			if p, ok := maxFloat32(it.Value(), depth+1); ok {
+				return "." + fmt.Sprint(it.Key()) + p, true
+			}
+		}
+	case reflect.Struct:
+		t := v.Type()
+		for i := range t.NumField() {
+			if f := t.Field(i); encoded(f) && holdsFloat32(f.Type) {
+				if p, ok := maxFloat32(v.Field(i), depth+1); ok {
+					return "." + f.Name + p, true
+				}
+			}
+		}
+	}
+	return "", false
 }
 
 // interfaces caches holdsInterface's verdict per type.

@@ -278,6 +278,82 @@ func TestTimeOutsideRFC3339(t *testing.T) {
 	}
 }
 
+// TestFloat32Extremes: a float32 every codec stores reads back, or Map
+// refuses it. attributevalue writes a float32 in float32's shortest
+// spelling and reads it with strconv.ParseFloat(s, 64) and an overflow
+// check, so ±math.MaxFloat32, written 3.4028235e+38 (above MaxFloat32 as a
+// float64), was stored by a Put that succeeded and refused by every Get.
+// Below an interface the number decodes into the interface, which holds
+// it; Map must store those.
+func TestFloat32Extremes(t *testing.T) {
+	type temp float32
+	type session struct {
+		F    float32            `json:"f"`
+		Neg  float32            `json:"neg"`
+		Str  float32            `json:"str,string"`
+		Ptr  *float32           `json:"ptr"`
+		Set  []float32          `json:"set,numberset"`
+		List []float32          `json:"list"`
+		Arr  [1]float32         `json:"arr"`
+		Temp temp               `json:"temp"`
+		Key  map[float32]string `json:"key"`
+		Val  map[string]float32 `json:"val"`
+		Any  any                `json:"any"`
+		// A struct key attributevalue refuses: the walk must not read it
+		// as a float32.
+		StructKey map[struct{ F float32 }]string `json:"structKey"`
+	}
+	maxF := float32(math.MaxFloat32)
+	tests := map[string]struct {
+		in      session
+		mapOK   bool // Map stores it
+		inIface bool
+	}{
+		"field":                 {in: session{F: maxF}},
+		"negative":              {in: session{Neg: -maxF}},
+		"string option":         {in: session{Str: maxF}},
+		"pointer":               {in: session{Ptr: &maxF}},
+		"number set":            {in: session{Set: []float32{1, maxF}}},
+		"list":                  {in: session{List: []float32{maxF}}},
+		"array":                 {in: session{Arr: [1]float32{-maxF}}},
+		"named type":            {in: session{Temp: temp(maxF)}},
+		"map key":               {in: session{Key: map[float32]string{maxF: "x"}}},
+		"map value":             {in: session{Val: map[string]float32{"x": maxF}}},
+		"next below":            {in: session{F: math.Nextafter32(maxF, 0), Set: []float32{-math.Nextafter32(maxF, 0)}}, mapOK: true},
+		"in an interface":       {in: session{Any: maxF}, mapOK: true, inIface: true},
+		"slice in an interface": {in: session{Any: []float32{maxF}}, mapOK: true, inIface: true},
+		"struct key":            {in: session{StructKey: map[struct{ F float32 }]string{{F: 1}: "x"}}, mapOK: false},
+	}
+	for name, tt := range tests {
+		// MessagePack stores the float32's bits (encoding/json refuses a
+		// float map key, so JSON cannot take this session type).
+		for _, c := range []codec.Codec[session]{codec.Map[session](), codec.Msgpack[session]()} {
+			t.Run(name+"/"+string(c.Format()), func(t *testing.T) {
+				av, err := c.Encode("k", &tt.in)
+				if c.Format() == codec.FormatMap && !tt.mapOK {
+					if !errors.Is(err, codec.ErrUnsupported) {
+						t.Fatalf("Encode = %v; want an error wrapping ErrUnsupported", err)
+					}
+					return
+				}
+				if err != nil {
+					t.Fatalf("Encode: %v", err)
+				}
+				var got session
+				if err := c.Decode("k", av, &got); err != nil {
+					t.Fatalf("Decode of what Encode stored: %v", err)
+				}
+				if tt.inIface {
+					return // an interface's number takes its Go type by the documented rule
+				}
+				if diff := cmp.Diff(tt.in, got); diff != "" {
+					t.Errorf("mismatch (-want +got):\n%s", diff)
+				}
+			})
+		}
+	}
+}
+
 // TestInvalidUTF8 refuses strings and map keys that are not UTF-8 in Map
 // and JSON: the SDK (Map) and encoding/json (JSON) replace the bad bytes
 // with U+FFFD, so DynamoDB stored something other than the session, and
