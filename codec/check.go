@@ -100,19 +100,31 @@ func checkEncodableValue(v reflect.Value) error {
 	if err := checkEncodable(v.Type()); err != nil {
 		return err
 	}
-	if holdsFloat32(v.Type()) {
-		if path, found := maxFloat32(v, 0); found {
-			where := strings.TrimPrefix(path, ".")
-			if where == "" {
-				where = "value"
-			}
-			return fmt.Errorf("%w: %s is float32 %g (math.MaxFloat32), which attributevalue writes as a number its decoder refuses for a float32; use a float64", ErrUnsupported, where, math.MaxFloat32)
-		}
+	if err := checkMaxFloat32(v); err != nil {
+		return err
 	}
 	if !holdsInterface(v.Type()) {
 		return nil
 	}
 	return walkValue(v, map[visit]bool{}, "")
+}
+
+// checkMaxFloat32 refuses ±math.MaxFloat32 where v holds a float32 that
+// is decoded back into a float32 (see holdsFloat32); it walks only values
+// of types that can hold one.
+func checkMaxFloat32(v reflect.Value) error {
+	if !holdsFloat32(v.Type()) {
+		return nil
+	}
+	path, found := maxFloat32(v, 0)
+	if !found {
+		return nil
+	}
+	where := strings.TrimPrefix(path, ".")
+	if where == "" {
+		where = "value"
+	}
+	return fmt.Errorf("%w: %s is float32 %g (math.MaxFloat32), which attributevalue writes as a number its decoder refuses for a float32; use a float64", ErrUnsupported, where, math.MaxFloat32)
 }
 
 // float32s caches holdsFloat32's verdict per type.

@@ -354,6 +354,54 @@ func TestFloat32Extremes(t *testing.T) {
 	}
 }
 
+// TestFloat32ExtremesCompiled is TestFloat32Extremes for a type the Map
+// codec's compiled encoder takes (no tag options, no float map keys): that
+// encoder writes ±math.MaxFloat32 as its exact value, which reads back, so
+// it stores what attributevalue's own path must refuse.
+func TestFloat32ExtremesCompiled(t *testing.T) {
+	type plain struct {
+		F    float32            `json:"f"`
+		Ptr  *float32           `json:"ptr"`
+		List []float32          `json:"list"`
+		Val  map[string]float32 `json:"val"`
+	}
+	maxF := float32(math.MaxFloat32)
+	below := math.Nextafter32(maxF, 0)
+	tests := map[string]struct {
+		in plain
+		ok bool
+	}{
+		"field":      {in: plain{F: maxF}, ok: true},
+		"negative":   {in: plain{F: -maxF}, ok: true},
+		"pointer":    {in: plain{Ptr: &maxF}, ok: true},
+		"list":       {in: plain{List: []float32{1, -maxF}}, ok: true},
+		"map value":  {in: plain{Val: map[string]float32{"x": maxF}}, ok: true},
+		"next below": {in: plain{F: below, List: []float32{-below}}, ok: true},
+	}
+	c := codec.Map[plain]()
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			av, err := c.Encode("k", &tt.in)
+			if !tt.ok {
+				if !errors.Is(err, codec.ErrUnsupported) {
+					t.Fatalf("Encode = %v; want an error wrapping ErrUnsupported", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Encode: %v", err)
+			}
+			var got plain
+			if err := c.Decode("k", av, &got); err != nil {
+				t.Fatalf("Decode of what Encode stored: %v", err)
+			}
+			if diff := cmp.Diff(tt.in, got); diff != "" {
+				t.Errorf("mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
 // TestInvalidUTF8 refuses strings and map keys that are not UTF-8 in Map
 // and JSON: the SDK (Map) and encoding/json (JSON) replace the bad bytes
 // with U+FFFD, so DynamoDB stored something other than the session, and
