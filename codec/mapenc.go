@@ -30,6 +30,9 @@ import (
 // configures it (mapEncoder: TagKey "json", EncodeTime encodeTime, after
 // mapRewriter) and returns the errors checkAV and the encoder would have
 // returned; mapenc_test.go proves both, against attributevalue itself.
+// One number differs on purpose: a float32 of ±MaxFloat32, which
+// attributevalue spells so that its own decoder cannot read it back, is
+// spelled exactly (see encodeFloat32).
 //
 // Which types take which path, decided once per type (mapPlanFor):
 //
@@ -400,7 +403,16 @@ func loadUint(k reflect.Kind, p unsafe.Pointer) uint64 {
 }
 
 func encodeFloat32(st *encState, p unsafe.Pointer, _ int) (types.AttributeValue, bool) {
-	return st.float(float64(*(*float32)(p)), 32), false
+	f := *(*float32)(p)
+	if f == math.MaxFloat32 || f == -math.MaxFloat32 {
+		// Its shortest float32 spelling, 340282350000000000000000000000000000000
+		// (attributevalue's), read as a float64 exceeds MaxFloat32, and
+		// attributevalue's decoder (ParseFloat in 64 bits, then
+		// OverflowFloat) refuses it for a float32: every Get of the session
+		// would fail. Its exact value, spelled as a float64, reads back.
+		return st.float(float64(f), 64), false
+	}
+	return st.float(float64(f), 32), false
 }
 
 func encodeFloat64(st *encState, p unsafe.Pointer, _ int) (types.AttributeValue, bool) {
