@@ -72,8 +72,11 @@ import (
 // before checkAV looked. A value that contains itself, on which
 // attributevalue recursed until the stack overflowed, fails with the
 // nesting error once the walk has entered maxTooDeep containers nested
-// too deep; that bound is the one difference (an encoder failure beyond
-// it is not seen; both errors wrap ErrUnsupported).
+// too deep; a value whose encoding passes capacity.MaxItemBytes (which
+// attributevalue encoded whole, however large: see encState.value) fails
+// with errOverItemLimit once it passes. These bounds are the differences
+// (an encoder failure beyond them is not seen; all these errors wrap
+// ErrUnsupported).
 
 // mapField is a struct field as attributevalue encodes it with TagKey
 // "json" (its field.go and tag.go): Name is the `json` tag's name, else the
@@ -202,6 +205,8 @@ func (pl *mapPlan) encode(p unsafe.Pointer) (types.AttributeValue, int, error) {
 		return nil, 0, st.abort
 	case st.check != nil:
 		return nil, 0, fmt.Errorf("codec: map encode: %w", st.check.withPath())
+	case st.overLimit || st.size > capacity.MaxItemBytes:
+		return nil, 0, errOverItemLimit
 	}
 	return av, st.size, nil
 }
@@ -257,8 +262,17 @@ func (e *avEnc) isZero(p unsafe.Pointer) bool {
 }
 
 // value encodes a list element, map value or field that omitempty keeps:
-// a nil map, slice or pointer is NULL, anything else its encoding.
+// a nil map, slice or pointer is NULL, anything else its encoding. It
+// stops the walk once the value is larger than any item DynamoDB stores:
+// a value that shares its parts (two pointers to one struct, a map whose
+// values are one slice) encodes each share again, so a few hundred bytes
+// of Go value can make a tree of gigabytes, and ended the process when it
+// was encoded whole.
 func (st *encState) value(e *avEnc, p unsafe.Pointer, level int) (types.AttributeValue, bool) {
+	if st.size > capacity.MaxItemBytes {
+		st.overLimit = true
+		return nil, true
+	}
 	if e.nilable() && *(*unsafe.Pointer)(p) == nil {
 		st.size++ // capacity.AttributeSize of NULL
 		n := st.nulls.get()
@@ -694,6 +708,10 @@ func (st *encState) binary(b []byte) types.AttributeValue {
 	return m
 }
 
+// errOverItemLimit is the Map codec's error for a value larger than
+// DynamoDB stores in an item, on either path.
+var errOverItemLimit = fmt.Errorf("codec: map encode: %w: %w (%d bytes)", ErrUnsupported, capacity.ErrTooLarge, capacity.MaxItemBytes)
+
 // errEmptyMapKey is attributevalue's own error for an empty map key, so
 // that errors.As finds the *attributevalue.InvalidMarshalError it found.
 var errEmptyMapKey = func() error {
@@ -708,6 +726,9 @@ type encState struct {
 	check *attrError
 	abort error // attributevalue's own failure, which ended the walk
 	deep  int   // containers entered beyond maxNesting
+	// overLimit: the walk stopped once the size passed
+	// capacity.MaxItemBytes (see value).
+	overLimit bool
 
 	// The tree's nodes come from blocks, a few allocations for a session
 	// where attributevalue makes one per node. A node keeps its block

@@ -1090,3 +1090,76 @@ func TestMapEncodeReadsBack(t *testing.T) {
 		})
 	}
 }
+
+// encShared is a value that shares its parts: each node points twice to
+// the next, so n nodes encode to a tree of 2^n.
+type encShared struct {
+	A, B *encShared `json:",omitempty"`
+	S    string
+}
+
+func sharedChain(n int, s string) *encShared {
+	var next *encShared
+	for range n {
+		next = &encShared{A: next, B: next, S: s}
+	}
+	return next
+}
+
+// TestMapEncodeStopsAtItemLimit: a value whose encoding passes the 400 KB
+// DynamoDB stores in an item is refused with capacity.ErrTooLarge as
+// soon as it passes, on both paths, however large its tree would be (a
+// chain of 30 structs sharing their parts is a tree of 2^30 maps, which
+// took minutes and ended the process out of memory); a value of exactly
+// the limit is encoded.
+func TestMapEncodeStopsAtItemLimit(t *testing.T) {
+	blob := make([]byte, 300<<10)
+	// struct{S string} is 3 bytes of map, 1 of element, 1 of name.
+	atLimit := struct{ S string }{S: strings.Repeat("x", capacity.MaxItemBytes-5)}
+	overLimit := struct{ S string }{S: atLimit.S + "x"}
+	tests := []struct {
+		name    string
+		enc     func() (int, error)
+		tooMuch bool
+	}{
+		{"shared chain of 20", func() (int, error) { return sizedBy(Map[encShared](), sharedChain(20, "")) }, true},
+		{"shared chain of 30", func() (int, error) { return sizedBy(Map[encShared](), sharedChain(30, "")) }, true},
+		{"one blob in many map values", func() (int, error) {
+			m := map[string][]byte{}
+			for i := range 1000 {
+				m[strconv.Itoa(i)] = blob
+			}
+			return sizedBy(Map[map[string][]byte](), &m)
+		}, true},
+		{"one blob in many map values, attributevalue's path", func() (int, error) {
+			m := map[string]any{"a": blob, "b": blob}
+			return sizedBy(Map[map[string]any](), &m)
+		}, true},
+		{"at the limit", func() (int, error) { return sizedBy(Map[struct{ S string }](), &atLimit) }, false},
+		{"one byte over", func() (int, error) { return sizedBy(Map[struct{ S string }](), &overLimit) }, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			size, err := tt.enc()
+			if !tt.tooMuch {
+				if err != nil || size != capacity.MaxItemBytes {
+					t.Fatalf("size %d, err %v; want %d, nil", size, err, capacity.MaxItemBytes)
+				}
+				return
+			}
+			if !errors.Is(err, capacity.ErrTooLarge) || !errors.Is(err, ErrUnsupported) {
+				t.Fatalf("err = %v (size %d), want capacity.ErrTooLarge and ErrUnsupported", err, size)
+			}
+		})
+	}
+	// Both paths agree at the boundary.
+	t.Run("attributevalue's path agrees", func(t *testing.T) {
+		matchAttributevalue(t, &atLimit, true)
+		matchAttributevalue(t, &overLimit, true)
+	})
+}
+
+func sizedBy[T any](c Codec[T], v *T) (int, error) {
+	_, size, err := c.(sizedEncoder[T]).EncodeSized("k", v)
+	return size, err
+}
