@@ -22,7 +22,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/dynamosession/dynamosession"
 	"github.com/dynamosession/dynamosession/codec"
+	"github.com/dynamosession/dynamosession/consistency"
 	"github.com/dynamosession/dynamosession/fake"
+	"github.com/dynamosession/dynamosession/internal/capacity"
 	"github.com/dynamosession/dynamosession/internal/codecs"
 	"github.com/dynamosession/dynamosession/internal/ddbjson"
 	"github.com/dynamosession/dynamosession/internal/reader"
@@ -1238,5 +1240,81 @@ func TestMigrateKeepsNodeFields(t *testing.T) {
 				t.Errorf("migration changed the session (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+type oddCents int64
+type oddTags []string
+type oddStamp time.Time
+
+type oddSession struct {
+	F32   float32
+	F32s  []float32
+	F64   float64
+	Tiny  float64
+	I64   int64
+	U64   uint64
+	I8    int8
+	C     oddCents
+	Tags  oddTags
+	At    time.Time
+	Old   time.Time
+	St    oddStamp
+	Arr   [3]byte
+	Keys  map[int16]bool
+	BKeys map[bool]string
+	Pad   string
+}
+
+// testMapEdgeValues: a Map session of every number kind's edges (float32
+// ±MaxFloat32 among them, which the Map codec once wrote so that no Get
+// could read it), times at the ends of RFC 3339's years, named kinds and
+// non-string map keys is stored, read back equal, and costs what the
+// repository sizes it at, at the 1 KB and 4 KB boundaries.
+func testMapEdgeValues(t *testing.T, e *env) {
+	repo := newRepo(t, e, func(o *dynamosession.Options[oddSession]) { o.Codec = codec.Map[oddSession]() })
+	ctx := context.Background()
+	in := oddSession{
+		F32: math.MaxFloat32, F32s: []float32{-math.MaxFloat32, math.SmallestNonzeroFloat32, 0.1},
+		F64: math.Nextafter(1e126, 0), Tiny: 1e-130, I64: math.MinInt64, U64: math.MaxUint64, I8: -128, C: -7,
+		Tags: oddTags{"a", ""}, At: time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.FixedZone("X", 14*3600)),
+		Old: time.Date(0, 1, 1, 0, 0, 0, 1, time.UTC), St: oddStamp(time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)),
+		Arr: [3]byte{0, 255, 1}, Keys: map[int16]bool{-32768: true, 32767: false}, BKeys: map[bool]string{true: "t", false: ""},
+	}
+	for _, size := range []int{1024, 1025, 4096, 4097} {
+		id := newID(t)
+		size0 := func() int {
+			av, err := codec.Map[oddSession]().Encode("", &in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return capacity.ItemSize(map[string]types.AttributeValue{
+				"id": &types.AttributeValueMemberS{Value: "session#" + id}, "sess": av,
+				"expires": &types.AttributeValueMemberN{Value: fmt.Sprint(e.clock.Now().Add(24 * time.Hour).Unix())},
+			})
+		}
+		in.Pad = ""
+		in.Pad = strings.Repeat("x", size-size0())
+		if got := size0(); got != size {
+			t.Fatalf("built %d, want %d", got, size)
+		}
+		e.reset()
+		if _, err := repo.Put(ctx, id, in); err != nil {
+			t.Fatal(err)
+		}
+		if _, write := e.units(); write != capacity.WriteUnits(size) {
+			t.Errorf("%d-byte item: Put consumed %v write units, want %v", size, write, capacity.WriteUnits(size))
+		}
+		e.reset()
+		got, err := repo.Get(consistency.WithStrongRead(ctx), id)
+		if err != nil {
+			t.Fatalf("Get: %v", err)
+		}
+		if read, _ := e.units(); read != capacity.ReadUnits(size, true) {
+			t.Errorf("%d-byte item: Get consumed %v read units, want %v", size, read, capacity.ReadUnits(size, true))
+		}
+		if diff := cmp.Diff(in, got.Data, cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) }), cmp.Comparer(func(a, b oddStamp) bool { return time.Time(a).Equal(time.Time(b)) })); diff != "" {
+			t.Errorf("mismatch (-want +got):\n%s", diff)
+		}
 	}
 }

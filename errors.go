@@ -11,6 +11,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/dynamosession/dynamosession/codec"
+	"github.com/dynamosession/dynamosession/internal/capacity"
 	redactpkg "github.com/dynamosession/dynamosession/internal/redact"
 )
 
@@ -83,8 +84,13 @@ func (e *DecodeError) Unwrap() error { return e.Err }
 // encodeError reports session data the configured codec cannot encode
 // (channels, functions, unsupported values), before anything is sent. It
 // wraps the codec's error, so errors.Is(err, codec.ErrUnsupported) holds
-// for what the codecs refuse.
+// for what the codecs refuse, and errors.Is(err, ErrItemTooLarge) for
+// data the codec found larger than any item (capacity.ErrTooLarge: the Map
+// codec stops encoding there).
 func encodeError(id string, f codec.Format, err error) error {
+	if errors.Is(err, capacity.ErrTooLarge) {
+		return fmt.Errorf("dynamosession: session %s: cannot encode as %s: %w: %w", redact(id), f, ErrItemTooLarge, err)
+	}
 	return fmt.Errorf("dynamosession: session %s: cannot encode as %s: %w", redact(id), f, err)
 }
 

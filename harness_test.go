@@ -237,6 +237,7 @@ func contractCases() []contractCase {
 		{"SaveAndTouchDoNotReviveExpired", testNoReviveExpired},
 		{"SaveIntoAHuskIsNotFound", testSaveIntoHusk},
 		{"CapacityOfMapsWithNumbers", testCapacityMapNumbers},
+		{"MapEdgeValuesReadBackAndCostAsSized", testMapEdgeValues},
 		{"HashedIDsKeepIDsOutOfTheTable", testHashIDs},
 		{"StrictFormatsRefusePlainRecords", testStrictFormats},
 		{"LegacyExpiriesAgreeWithConditions", testLegacyExpiriesAgree},

@@ -265,3 +265,43 @@ func TestItemTooLargeByTheTable(t *testing.T) {
 		t.Errorf("the refused Save changed the record (-want +got):\n%s", diff)
 	}
 }
+
+// sharedParts is session data that shares its parts: each node points
+// twice to the next, so a chain of n nodes is a Map tree of 2^n.
+type sharedParts struct {
+	A, B *sharedParts `json:",omitempty"`
+	Note string
+}
+
+// TestItemTooLargeSharedParts: Map session data whose tree passes 400 KB
+// only because it shares its parts is refused with ErrItemTooLarge, fast
+// and without a request, as any too-large data is (encoded whole, a chain
+// of 30 nodes ended the process out of memory).
+func TestItemTooLargeSharedParts(t *testing.T) {
+	ctx := context.Background()
+	db := newFake(t)
+	var calls callLog
+	repo := faultRepo(t, db, &calls, func(o *dynamosession.Options[sharedParts]) { o.Codec = codec.Map[sharedParts]() })
+	tests := []struct {
+		name  string
+		nodes int
+	}{
+		{"chain of 17", 17}, // 131,071 maps: just over 400 KB
+		{"chain of 30", 30},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var data *sharedParts
+			for range tt.nodes {
+				data = &sharedParts{A: data, B: data, Note: "n"}
+			}
+			calls.reset()
+			if _, err := repo.Put(ctx, newID(t), *data); !errors.Is(err, dynamosession.ErrItemTooLarge) {
+				t.Fatalf("Put = %v, want ErrItemTooLarge", err)
+			}
+			if n := calls.count(""); n != 0 {
+				t.Fatalf("Put of oversized data sent %d requests", n)
+			}
+		})
+	}
+}

@@ -9,6 +9,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/dynamosession/dynamosession/internal/capacity"
 )
 
 // Options configures the [Map] and [JSON] codecs, the two formats that
@@ -55,8 +57,10 @@ func options(optFns []func(*Options)) Options {
 // Encode refuses, with an error wrapping [ErrUnsupported], what DynamoDB
 // would refuse or store otherwise than sent: numbers outside DynamoDB's
 // range, maps and lists nested more than 31 levels (32 counting the item),
-// empty map keys and keys over 64 KB, and strings or keys that are not
-// valid UTF-8.
+// empty map keys and keys over 64 KB, strings or keys that are not
+// valid UTF-8, and values larger than the 400 KB DynamoDB stores in an
+// item (encoding stops there, so a value that shares its parts, whose
+// tree can be far larger than itself, fails fast).
 //
 // T must be a struct or a map type: a T that does not encode to a DynamoDB
 // map is an error, so a Map record can never be mistaken for another format.
@@ -153,6 +157,9 @@ func encodeMapAV[T any](v *T) (types.AttributeValue, int, error) {
 	size, err := checkStorable(reflect.TypeOf(v), av)
 	if err != nil {
 		return nil, 0, fmt.Errorf("codec: map encode: %w", err)
+	}
+	if size > capacity.MaxItemBytes {
+		return nil, 0, errOverItemLimit
 	}
 	if _, ok := av.(*types.AttributeValueMemberM); !ok {
 		return nil, 0, fmt.Errorf("codec: map encode: %T encodes to %s, not a map (use a struct or map type)", v, typeName(av))

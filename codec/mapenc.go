@@ -30,6 +30,9 @@ import (
 // configures it (mapEncoder: TagKey "json", EncodeTime encodeTime, after
 // mapRewriter) and returns the errors checkAV and the encoder would have
 // returned; mapenc_test.go proves both, against attributevalue itself.
+// One number differs on purpose: a float32 of ±MaxFloat32, which
+// attributevalue spells so that its own decoder cannot read it back, is
+// spelled exactly (see encodeFloat32).
 //
 // Which types take which path, decided once per type (mapPlanFor):
 //
@@ -69,8 +72,11 @@ import (
 // before checkAV looked. A value that contains itself, on which
 // attributevalue recursed until the stack overflowed, fails with the
 // nesting error once the walk has entered maxTooDeep containers nested
-// too deep; that bound is the one difference (an encoder failure beyond
-// it is not seen; both errors wrap ErrUnsupported).
+// too deep; a value whose encoding passes capacity.MaxItemBytes (which
+// attributevalue encoded whole, however large: see encState.value) fails
+// with errOverItemLimit once it passes. These bounds are the differences
+// (an encoder failure beyond them is not seen; all these errors wrap
+// ErrUnsupported).
 
 // mapField is a struct field as attributevalue encodes it with TagKey
 // "json" (its field.go and tag.go): Name is the `json` tag's name, else the
@@ -199,6 +205,8 @@ func (pl *mapPlan) encode(p unsafe.Pointer) (types.AttributeValue, int, error) {
 		return nil, 0, st.abort
 	case st.check != nil:
 		return nil, 0, fmt.Errorf("codec: map encode: %w", st.check.withPath())
+	case st.overLimit || st.size > capacity.MaxItemBytes:
+		return nil, 0, errOverItemLimit
 	}
 	return av, st.size, nil
 }
@@ -254,8 +262,17 @@ func (e *avEnc) isZero(p unsafe.Pointer) bool {
 }
 
 // value encodes a list element, map value or field that omitempty keeps:
-// a nil map, slice or pointer is NULL, anything else its encoding.
+// a nil map, slice or pointer is NULL, anything else its encoding. It
+// stops the walk once the value is larger than any item DynamoDB stores:
+// a value that shares its parts (two pointers to one struct, a map whose
+// values are one slice) encodes each share again, so a few hundred bytes
+// of Go value can make a tree of gigabytes, and ended the process when it
+// was encoded whole.
 func (st *encState) value(e *avEnc, p unsafe.Pointer, level int) (types.AttributeValue, bool) {
+	if st.size > capacity.MaxItemBytes {
+		st.overLimit = true
+		return nil, true
+	}
 	if e.nilable() && *(*unsafe.Pointer)(p) == nil {
 		st.size++ // capacity.AttributeSize of NULL
 		n := st.nulls.get()
@@ -400,7 +417,16 @@ func loadUint(k reflect.Kind, p unsafe.Pointer) uint64 {
 }
 
 func encodeFloat32(st *encState, p unsafe.Pointer, _ int) (types.AttributeValue, bool) {
-	return st.float(float64(*(*float32)(p)), 32), false
+	f := *(*float32)(p)
+	if f == math.MaxFloat32 || f == -math.MaxFloat32 {
+		// Its shortest float32 spelling, 340282350000000000000000000000000000000
+		// (attributevalue's), read as a float64 exceeds MaxFloat32, and
+		// attributevalue's decoder (ParseFloat in 64 bits, then
+		// OverflowFloat) refuses it for a float32: every Get of the session
+		// would fail. Its exact value, spelled as a float64, reads back.
+		return st.float(float64(f), 64), false
+	}
+	return st.float(float64(f), 32), false
 }
 
 func encodeFloat64(st *encState, p unsafe.Pointer, _ int) (types.AttributeValue, bool) {
@@ -682,6 +708,10 @@ func (st *encState) binary(b []byte) types.AttributeValue {
 	return m
 }
 
+// errOverItemLimit is the Map codec's error for a value larger than
+// DynamoDB stores in an item, on either path.
+var errOverItemLimit = fmt.Errorf("codec: map encode: %w: %w (%d bytes)", ErrUnsupported, capacity.ErrTooLarge, capacity.MaxItemBytes)
+
 // errEmptyMapKey is attributevalue's own error for an empty map key, so
 // that errors.As finds the *attributevalue.InvalidMarshalError it found.
 var errEmptyMapKey = func() error {
@@ -696,6 +726,9 @@ type encState struct {
 	check *attrError
 	abort error // attributevalue's own failure, which ended the walk
 	deep  int   // containers entered beyond maxNesting
+	// overLimit: the walk stopped once the size passed
+	// capacity.MaxItemBytes (see value).
+	overLimit bool
 
 	// The tree's nodes come from blocks, a few allocations for a session
 	// where attributevalue makes one per node. A node keeps its block

@@ -28,6 +28,7 @@
 package capacity
 
 import (
+	"errors"
 	"math"
 	"strconv"
 	"strings"
@@ -46,6 +47,13 @@ const (
 	// MaxSortKeyBytes is the largest sort (range) key value.
 	MaxSortKeyBytes = 1024
 )
+
+// ErrTooLarge reports a value larger than [MaxItemBytes], found by a walk
+// that stops there rather than encode the rest (a value that shares its
+// parts, such as a chain of structs each pointing twice to the next,
+// encodes to a tree exponentially larger than itself). The repository
+// reports it as its ErrItemTooLarge.
+var ErrTooLarge = errors.New("larger than the 400 KB DynamoDB stores in an item")
 
 // Capacity unit sizes: a write unit covers a started KB, a read unit a
 // started 4 KB.
