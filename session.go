@@ -399,8 +399,8 @@ func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) (err erro
 		switch diff = r.diffMembers(s, av); {
 		case diff == nil:
 			av, err = codecs.KeepUnknown(r.opts.Codec, s.stored, av)
-		case !diff.none():
-			av, err = codecs.KeepUnknown(r.opts.Codec, diff.stored, av)
+		case diff.keeps():
+			av, err = codecs.KeepUnknown(r.opts.Codec, diff.storedObject(), av)
 		}
 	}
 	if err != nil {
