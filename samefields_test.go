@@ -113,35 +113,44 @@ func TestSaveJSONFieldByField(t *testing.T) {
 	cases := map[string]func(t *testing.T, e *env){}
 	for _, rec := range records {
 		cases[rec.name] = func(t *testing.T, e *env) {
-			ctx := context.Background()
 			repo := newRepo(t, e, func(o *dynamosession.Options[fieldView]) { o.Codec = codec.JSON[fieldView]() })
-			s, key := readStored(t, e, repo, &types.AttributeValueMemberS{Value: rec.text})
+			s, _ := readStored(t, e, repo, &types.AttributeValueMemberS{Value: rec.text})
 			if diff := cmp.Diff(fieldViewData(), s.Data); diff != "" {
 				t.Fatalf("read mismatch (-want +got):\n%s", diff)
 			}
-			e.reset()
-			if err := repo.Save(ctx, s); err != nil || e.count("") != 0 {
-				t.Fatalf("Save of a session only read = %v after %d requests, want nil after 0", err, e.count(""))
-			}
-			if got := e.raw(t, key)["sess"].(*types.AttributeValueMemberS).Value; got != rec.text {
-				t.Errorf("stored text changed:\n got %s\nwant %s", got, rec.text)
-			}
-			read := *s
-			rec.change(&read.Data)
-			read.Data.Visits += 10
-			if err := repo.Save(ctx, &read); err != nil || e.count("UpdateItem") != 1 {
-				t.Fatalf("Save of a change = %v after %d UpdateItems, want nil after 1", err, e.count("UpdateItem"))
-			}
-			got, err := repo.Get(ctx, s.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(read.Data, got.Data); diff != "" {
-				t.Errorf("read back mismatch (-want +got):\n%s", diff)
-			}
+			saveReadThenChanged(t, e, repo, s, func(v *fieldView) { rec.change(v); v.Visits += 10 })
 		}
 	}
 	onBackends(t, cases)
+}
+
+// saveReadThenChanged saves s, a session only read, which must send
+// nothing and leave the stored text as it is, then a copy of it after
+// change, which must send one UpdateItem and read back as changed.
+func saveReadThenChanged(t *testing.T, e *env, repo *dynamosession.Repo[fieldView], s *dynamosession.Session[fieldView], change func(*fieldView)) {
+	t.Helper()
+	ctx := context.Background()
+	key := repo.Options().Prefix + s.ID
+	before := e.raw(t, key)["sess"].(*types.AttributeValueMemberS).Value
+	e.reset()
+	if err := repo.Save(ctx, s); err != nil || e.count("") != 0 {
+		t.Fatalf("Save of a session only read = %v after %d requests, want nil after 0", err, e.count(""))
+	}
+	if got := e.raw(t, key)["sess"].(*types.AttributeValueMemberS).Value; got != before {
+		t.Errorf("stored text changed:\n got %s\nwant %s", got, before)
+	}
+	read := *s // the change from the session as read, as a request makes it
+	change(&read.Data)
+	if err := repo.Save(ctx, &read); err != nil || e.count("UpdateItem") != 1 {
+		t.Fatalf("Save of a change = %v after %d UpdateItems, want nil after 1", err, e.count("UpdateItem"))
+	}
+	got, err := repo.Get(ctx, s.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(read.Data, got.Data); diff != "" {
+		t.Errorf("read back mismatch (-want +got):\n%s", diff)
+	}
 }
 
 // TestSaveJSONMembersNotInStep: members the fresh encoding does not pair
@@ -156,28 +165,12 @@ func TestSaveJSONMembersNotInStep(t *testing.T) {
 	cases := map[string]func(t *testing.T, e *env){}
 	for _, rec := range records {
 		cases[rec.name] = func(t *testing.T, e *env) {
-			ctx := context.Background()
 			repo := newRepo(t, e, func(o *dynamosession.Options[fieldView]) { o.Codec = codec.JSON[fieldView]() })
 			s, key := readStored(t, e, repo, &types.AttributeValueMemberS{Value: rec.text})
 			if diff := cmp.Diff(fieldViewData(), s.Data); diff != "" {
 				t.Fatalf("read mismatch (-want +got):\n%s", diff)
 			}
-			e.reset()
-			if err := repo.Save(ctx, s); err != nil || e.count("") != 0 {
-				t.Fatalf("Save of a session only read = %v after %d requests, want nil after 0", err, e.count(""))
-			}
-			read := *s
-			read.Data.Visits++
-			if err := repo.Save(ctx, &read); err != nil || e.count("UpdateItem") != 1 {
-				t.Fatalf("Save of a change = %v after %d UpdateItems, want nil after 1", err, e.count("UpdateItem"))
-			}
-			got, err := repo.Get(ctx, s.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(read.Data, got.Data); diff != "" {
-				t.Errorf("read back mismatch (-want +got):\n%s", diff)
-			}
+			saveReadThenChanged(t, e, repo, s, func(v *fieldView) { v.Visits++ })
 			if strings.Contains(rec.text, `"extra"`) && nodeView(t, e.raw(t, key)["sess"])["extra"] != "node" {
 				t.Errorf("stored %v, want the unknown member extra kept", e.raw(t, key)["sess"])
 			}
