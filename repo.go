@@ -281,8 +281,12 @@ type Repo[T any] struct {
 	// upgrades by the schema version they read
 	upgrades map[int]*upgrade.Func[T]
 	extras   map[string]types.AttributeValue // written beside the data by the codec
-	now      func() time.Time
-	cache    *itemCache // nil when Options.Cache is off
+	// extraSets are extras as a Save writes them, extrasSize their size
+	// in an item (writes.go).
+	extraSets  []extraSet
+	extrasSize int
+	now        func() time.Time
+	cache      *itemCache // nil when Options.Cache is off
 }
 
 // clientClock returns the client's Now method, if it has one: an
@@ -331,6 +335,7 @@ func New[T any](client API, table string, optFns ...func(*Options[T])) (*Repo[T]
 		ExtraAttributes() map[string]types.AttributeValue
 	}); ok { // codec.JSON: connect-dynamodb's `type`
 		r.extras = ea.ExtraAttributes()
+		r.extraSets, r.extrasSize = newExtraSets(r.extras)
 	}
 	return r, nil
 }

@@ -46,7 +46,26 @@ type memberDiff struct {
 	// m holds diffAV's two M values, allocated with the diff (each Save
 	// of a Map session makes one: two allocations fewer).
 	m [2]types.AttributeValueMemberM
+
+	// pairs are the differing members of a JSON diff made in step
+	// (diffJSON): the same keys on both sides, in the same order, as
+	// slices of the two texts. Such a diff builds stored and fresh only
+	// when something needs them (objects): sameData compares the pairs
+	// with T's fields, and with scalars there is nothing to keep.
+	pairs   []jsonPair
+	pairBuf [inlinePairs]jsonPair // pairs' first backing array: one allocation for the diff
+	// scalars says that every stored value of pairs is a scalar: it holds
+	// no field T does not declare (its key is one fresh holds).
+	scalars bool
 }
+
+// inlinePairs is how many differing members a diff holds without
+// another allocation: a Save usually changes one or two.
+const inlinePairs = 4
+
+// jsonPair is a member whose value differs between the stored and the
+// fresh JSON: its key text and both value texts.
+type jsonPair struct{ key, stored, fresh []byte }
 
 // sameJSONText and changedOwnJSON are the diffs of JSON that need no
 // scan; shared, as nothing changes a diff once made.
@@ -55,7 +74,25 @@ var (
 	changedOwnJSON = &memberDiff{changed: true}
 )
 
-func (d *memberDiff) none() bool { return d.stored == nil && d.fresh == nil && !d.changed }
+func (d *memberDiff) none() bool {
+	return d.stored == nil && d.fresh == nil && !d.changed && len(d.pairs) == 0
+}
+
+// keeps reports whether the differing stored members may hold fields T
+// does not declare, for codecs.KeepUnknown to put back: not when they are
+// all scalars of keys the fresh encoding holds (KeepUnknown would find
+// nothing, at the cost of parsing them and three allocations).
+func (d *memberDiff) keeps() bool { return !d.none() && !(d.pairs != nil && d.scalars) }
+
+// storedObject returns the differing stored members as an object of their
+// format, building it (and its fresh counterpart) from pairs if needed.
+func (d *memberDiff) storedObject() types.AttributeValue {
+	if d.stored == nil && d.fresh == nil && len(d.pairs) > 0 {
+		d.stored = &types.AttributeValueMemberS{Value: pairsObject(d.pairs, func(p jsonPair) []byte { return p.stored })}
+		d.fresh = &types.AttributeValueMemberS{Value: pairsObject(d.pairs, func(p jsonPair) []byte { return p.fresh })}
+	}
+	return d.stored
+}
 
 // diffMembers returns how fresh differs from what s holds stored, or nil
 // when members cannot be compared: another format than the codec's, not
@@ -92,7 +129,12 @@ func (r *Repo[T]) sameData(key string, d *memberDiff) (same, ok bool) {
 		return true, true
 	case d.changed, isCanonical(r.opts.Codec):
 		return false, true
-	case !partialDecodable[T](codecs.Detect(d.stored)):
+	case d.pairs != nil:
+		if same, ok := r.samePairs(d.pairs); ok {
+			return same, true
+		}
+	}
+	if !partialDecodable[T](codecs.Detect(d.storedObject())) {
 		return false, false
 	}
 	xy := new([2]T) // one allocation for both
@@ -234,22 +276,21 @@ func diffJSON(stored, fresh types.AttributeValue, canonical bool) *memberDiff {
 	if !ok1 || !ok2 {
 		return nil
 	}
-	var sBuf, fBuf [8]jsonMember
-	ds, df, scalars := sBuf[:0], fBuf[:0], true
+	var buf [inlinePairs]jsonPair
+	pairs, scalars := buf[:0], true
 	if jsonscan.PairMembers(textBytes(ss.Value), textBytes(fs.Value), func(key, sv, fv []byte) {
-		ds, df = append(ds, jsonMember{key, sv}), append(df, jsonMember{key, fv})
+		pairs = append(pairs, jsonPair{key, sv, fv})
 		scalars = scalars && sv[0] != '{' && sv[0] != '['
 	}) {
 		switch {
-		case len(ds) == 0:
+		case len(pairs) == 0:
 			return sameJSONText
 		case canonical && scalars:
 			return changedOwnJSON
 		}
-		return &memberDiff{
-			stored: &types.AttributeValueMemberS{Value: jsonObject(ds)},
-			fresh:  &types.AttributeValueMemberS{Value: jsonObject(df)},
-		}
+		d := &memberDiff{scalars: scalars}
+		d.pairs = append(d.pairBuf[:0], pairs...)
+		return d
 	}
 	sm, ok1 := jsonMembers(ss.Value)
 	fm, ok2 := jsonMembers(fs.Value)
@@ -274,7 +315,7 @@ func diffJSON(stored, fresh types.AttributeValue, canonical bool) *memberDiff {
 		}
 		return -1
 	}
-	ds, df = nil, nil
+	var ds, df []jsonMember
 	paired := 0
 	for i, m := range sm {
 		switch j := find(i, m.key); {
@@ -380,14 +421,32 @@ func jsonObject(ms []jsonMember) string {
 	var b bytes.Buffer
 	b.WriteByte('{')
 	for i, m := range ms {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteByte('"')
-		b.Write(m.key)
-		b.WriteString(`":`)
-		b.Write(m.val)
+		writeMember(&b, i, m.key, m.val)
 	}
 	b.WriteByte('}')
 	return b.String()
+}
+
+// pairsObject returns the object of the members of pairs, each with the
+// value side picks.
+func pairsObject(pairs []jsonPair, side func(jsonPair) []byte) string {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, p := range pairs {
+		writeMember(&b, i, p.key, side(p))
+	}
+	b.WriteByte('}')
+	return b.String()
+}
+
+// writeMember writes the i-th member of an object, key (its text between
+// the quotes) and val.
+func writeMember(b *bytes.Buffer, i int, key, val []byte) {
+	if i > 0 {
+		b.WriteByte(',')
+	}
+	b.WriteByte('"')
+	b.Write(key)
+	b.WriteString(`":`)
+	b.Write(val)
 }

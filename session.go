@@ -340,16 +340,10 @@ func (r *Repo[T]) expiry(ctx context.Context, now time.Time) (time.Time, string)
 // than DynamoDB stores. dataSize is the size of its data attribute when
 // the encoding measured it (sizedEncoder), or negative.
 func (r *Repo[T]) checkSize(item map[string]types.AttributeValue, dataSize int) error {
-	n := 0
 	if dataSize < 0 {
-		n = capacity.ItemSize(item)
-	} else {
-		n = capacity.ItemSizeKnown(item, r.opts.DataAttr, dataSize)
+		return tooLarge(capacity.ItemSize(item))
 	}
-	if n > capacity.MaxItemBytes {
-		return fmt.Errorf("%w: %d bytes", ErrItemTooLarge, n)
-	}
-	return nil
+	return tooLarge(capacity.ItemSizeKnown(item, r.opts.DataAttr, dataSize))
 }
 
 // Save writes back a session read by Get. When Data encodes to what is
@@ -399,8 +393,8 @@ func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) (err erro
 		switch diff = r.diffMembers(s, av); {
 		case diff == nil:
 			av, err = codecs.KeepUnknown(r.opts.Codec, s.stored, av)
-		case !diff.none():
-			av, err = codecs.KeepUnknown(r.opts.Codec, diff.stored, av)
+		case diff.keeps():
+			av, err = codecs.KeepUnknown(r.opts.Codec, diff.storedObject(), av)
 		}
 	}
 	if err != nil {
@@ -436,28 +430,34 @@ func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) (err erro
 		return fmt.Errorf("dynamosession: save session %s: %w", redact(s.ID), ErrExpired)
 	}
 	expAt, exp := r.expiry(ctx, now)
-	w := newWrite()
+	req := r.newUpdateRequest(s.key)
+	w := &req.write
 	w.names["#d"], w.names["#e"] = r.opts.DataAttr, r.opts.ExpiresAttr
 	w.values[":d"], w.values[":e"] = av, &types.AttributeValueMemberN{Value: exp}
 	w.set = append(w.set, "#d = :d", "#e = :e")
-	key := r.keyAV(s.key)
-	item := map[string]types.AttributeValue{ // for the size check only
-		r.opts.KeyAttr: key[r.opts.KeyAttr], r.opts.DataAttr: av, r.opts.ExpiresAttr: w.values[":e"],
+	// The item's size for the size check, summed attribute by attribute
+	// as capacity.ItemSize counts it: building the item as a map for that
+	// alone cost a tenth of the write path.
+	if dataSize < 0 || av != sized { // not measured, or unknown fields put back
+		dataSize = capacity.AttributeSize(av)
 	}
-	i := 0
-	for name, v := range r.extras {
-		n, ph := "#x"+strconv.Itoa(i), ":x"+strconv.Itoa(i)
-		w.names[n], w.values[ph] = name, v
-		w.set = append(w.set, n+" = "+ph)
-		item[name] = v
-		i++
+	size := len(r.opts.KeyAttr) + len(s.key) + len(r.opts.DataAttr) + dataSize +
+		len(r.opts.ExpiresAttr) + capacity.NumberSize(exp) + r.extrasSize
+	for _, x := range r.extraSets {
+		w.names[x.namePH], w.values[x.valuePH] = x.name, x.v
+		w.set = append(w.set, x.clause)
 	}
 	if r.opts.Schema > 1 {
 		w.names["#s"], w.values[":s"] = schemaAttr, &types.AttributeValueMemberN{Value: strconv.Itoa(r.opts.Schema)}
 		w.set = append(w.set, "#s = :s")
-		item[schemaAttr] = w.values[":s"]
+		size += len(schemaAttr) + capacity.AttributeSize(w.values[":s"])
 	}
-	own := r.writeOwner(w, item, owner, now)
+	var owned map[string]types.AttributeValue // the owner's attributes, for the size
+	if owner != nil {
+		owned = make(map[string]types.AttributeValue, 3)
+	}
+	own := r.writeOwner(w, owned, owner, now)
+	size += capacity.ItemSize(owned)
 	if s.format == codec.FormatJSON && r.extras == nil {
 		// Leaving connect-dynamodb's format: its `type` marker goes too.
 		w.names["#t"] = "type"
@@ -482,7 +482,7 @@ func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) (err erro
 		next := &types.AttributeValueMemberN{Value: strconv.FormatInt(s.Version+1, 10)}
 		w.values[":v"], w.values[":w"] = next, &types.AttributeValueMemberB{Value: tokenList(token, s.tokens)}
 		w.set = append(w.set, "#v = :v", "#w = :w")
-		item[versionAttr], item[tokenAttr] = next, w.values[":w"]
+		size += len(versionAttr) + capacity.AttributeSize(next) + len(tokenAttr) + capacity.AttributeSize(w.values[":w"])
 		if s.hasVersion {
 			w.values[":seen"] = &types.AttributeValueMemberN{Value: strconv.FormatInt(s.Version, 10)}
 			w.cond = append(w.cond, "#v = :seen", r.sameTokens(s, w))
@@ -491,22 +491,13 @@ func (r *Repo[T]) save(ctx context.Context, s *Session[T], force bool) (err erro
 		}
 		optFns = append(optFns, tries.option, provenRetries)
 	}
-	if av != sized {
-		dataSize = -1 // unknown fields put back: measure again
-	}
-	if err := r.checkSize(item, dataSize); err != nil {
+	if err := tooLarge(size); err != nil {
 		return fmt.Errorf("dynamosession: save session %s: %w", redact(s.ID), err)
 	}
 	defer r.cache.wrote(s.key, w, r.cache.begin(s.key), &err)
-	_, err = r.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                           &r.table,
-		Key:                                 key,
-		UpdateExpression:                    w.update(),
-		ConditionExpression:                 w.condition(),
-		ExpressionAttributeNames:            w.names,
-		ExpressionAttributeValues:           w.values,
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	}, optFns...)
+	in := req.input()
+	in.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
+	_, err = r.client.UpdateItem(ctx, in, optFns...)
 	if ccf, ok := isConditionFailed(err); ok {
 		switch {
 		case r.landed(ccf.Item, token):

@@ -305,3 +305,68 @@ func TestItemTooLargeSharedParts(t *testing.T) {
 		})
 	}
 }
+
+// TestSaveSizeSummed: Save sums the size of the item it writes attribute
+// by attribute instead of building it (writes.go); the sum is
+// capacity.ItemSize of the stored item to the byte, for every codec, with
+// the JSON codec's `type` beside the data, a schema version, and the
+// version and write tokens of a versioned repository: an item of exactly
+// 400 KB is written, one byte more is refused without a request.
+func TestSaveSizeSummed(t *testing.T) {
+	configs := []struct {
+		name string
+		opts func(*dynamosession.Options[cart])
+	}{
+		{"map", func(o *dynamosession.Options[cart]) { o.Codec = codec.Map[cart]() }},
+		{"json", func(o *dynamosession.Options[cart]) { o.Codec = codec.JSON[cart]() }},
+		{"msgpack", func(o *dynamosession.Options[cart]) { o.Codec = codec.Msgpack[cart]() }},
+		{"compressed, stored", func(o *dynamosession.Options[cart]) {
+			o.Codec = codec.Compressed(codec.Msgpack[cart](), func(o *codec.CompressOptions) { o.Threshold = 1 << 20 })
+		}},
+		{"json, versioned", func(o *dynamosession.Options[cart]) { o.Codec = codec.JSON[cart](); o.Versioned = true }},
+		{"map, versioned", func(o *dynamosession.Options[cart]) { o.Codec = codec.Map[cart](); o.Versioned = true }},
+		{"json, schema 2", func(o *dynamosession.Options[cart]) { o.Codec = codec.JSON[cart](); o.Schema = 2 }},
+	}
+	for _, c := range configs {
+		t.Run(c.name, func(t *testing.T) {
+			ctx := context.Background()
+			db := newFake(t)
+			var calls callLog
+			repo := faultRepo(t, db, &calls, c.opts)
+			id := newID(t)
+			key := "session#" + id
+			s, err := repo.Put(ctx, id, cart{User: "small"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Saves enough to fill the write tokens, the last one with a
+			// user name near the limit, whose stored size tells the rest.
+			user := strings.Repeat("u", 300*1024)
+			for i := range 5 {
+				s.Data.Count = i + 1
+				s.Data.User = user[:len(user)-i]
+				if err := repo.Save(ctx, s); err != nil {
+					t.Fatal(err)
+				}
+			}
+			size := capacity.ItemSize(faultStored(db, key))
+			atLimit := len(s.Data.User) + capacity.MaxItemBytes - size
+
+			s.Data.User = strings.Repeat("v", atLimit+1)
+			calls.reset()
+			if err := repo.Save(ctx, s); !errors.Is(err, dynamosession.ErrItemTooLarge) {
+				t.Fatalf("Save of a %d-byte item = %v, want ErrItemTooLarge", capacity.MaxItemBytes+1, err)
+			}
+			if n := calls.count(""); n != 0 {
+				t.Fatalf("Save of an oversized item sent %d requests", n)
+			}
+			s.Data.User = s.Data.User[1:]
+			if err := repo.Save(ctx, s); err != nil {
+				t.Fatalf("Save of an item of exactly %d bytes: %v", capacity.MaxItemBytes, err)
+			}
+			if got := capacity.ItemSize(faultStored(db, key)); got != capacity.MaxItemBytes {
+				t.Errorf("stored item is %d bytes, want %d", got, capacity.MaxItemBytes)
+			}
+		})
+	}
+}

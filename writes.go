@@ -5,7 +5,10 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
+	"maps"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -15,6 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
+
+	"github.com/dynamosession/dynamosession/internal/capacity"
 )
 
 // write collects the parts of one conditional write: attribute names and
@@ -79,6 +84,107 @@ func (w *write) condition() *string {
 	}
 	s := strings.Join(w.cond, " AND ")
 	return &s
+}
+
+// expressions returns the update expression, as update does, and the
+// condition clauses joined with AND ("" for none), cut from one string:
+// a Save spent four allocations on the two and their pointers.
+func (w *write) expressions() (update, condition string) {
+	n := len("SET  REMOVE ")
+	for _, cs := range [3][]string{w.set, w.remove, w.cond} {
+		for _, c := range cs {
+			n += len(c) + len(" AND ")
+		}
+	}
+	var b strings.Builder
+	b.Grow(n)
+	clauses := func(verb, sep string, cs []string) {
+		if len(cs) == 0 {
+			return
+		}
+		if b.Len() > 0 && verb != "" {
+			b.WriteByte(' ')
+		}
+		b.WriteString(verb)
+		for i, c := range cs {
+			if i > 0 {
+				b.WriteString(sep)
+			}
+			b.WriteString(c)
+		}
+	}
+	clauses("SET ", ", ", w.set)
+	clauses("REMOVE ", ", ", w.remove)
+	u := b.Len()
+	clauses("", " AND ", w.cond)
+	both := b.String()
+	return both[:u], both[u:]
+}
+
+// updateRequest is the UpdateItem a Save sends, with its write and what
+// the input's pointers point to (the key's value, the expressions), in one
+// allocation rather than six. The expiry's value is not among them: a
+// read cache keeps the written values, and would keep the whole request
+// with it.
+type updateRequest struct {
+	write
+	in                dynamodb.UpdateItemInput
+	key               types.AttributeValueMemberS
+	update, condition string
+}
+
+// newUpdateRequest returns an updateRequest for the item at key, its write
+// ready for clauses (as newWrite's).
+func (r *Repo[T]) newUpdateRequest(key string) *updateRequest {
+	u := &updateRequest{key: types.AttributeValueMemberS{Value: key}}
+	u.names, u.values = make(map[string]string, 6), make(map[string]types.AttributeValue, 8)
+	u.set, u.cond = u.setBuf[:0], u.condBuf[:0]
+	u.in = dynamodb.UpdateItemInput{
+		TableName: &r.table,
+		Key:       map[string]types.AttributeValue{r.opts.KeyAttr: &u.key},
+	}
+	return u
+}
+
+// input returns the request's input with the write's expressions, names
+// and values; ReturnValuesOnConditionCheckFailure is the caller's.
+func (u *updateRequest) input() *dynamodb.UpdateItemInput {
+	u.update, u.condition = u.expressions()
+	u.in.UpdateExpression = &u.update
+	if u.condition != "" {
+		u.in.ConditionExpression = &u.condition
+	}
+	u.in.ExpressionAttributeNames, u.in.ExpressionAttributeValues = u.names, u.valuesOrNil()
+	return &u.in
+}
+
+// extraSet is an attribute the codec writes beside the data (codec.JSON's
+// connect-dynamodb `type`) with its placeholders and SET clause, made once
+// by New: every Save built them afresh (two allocations).
+type extraSet struct {
+	name                    string
+	v                       types.AttributeValue
+	namePH, valuePH, clause string
+}
+
+// newExtraSets returns the extraSets of extras, in the order of their
+// names, and the size they add to an item (capacity.ItemSize of extras).
+func newExtraSets(extras map[string]types.AttributeValue) ([]extraSet, int) {
+	out := make([]extraSet, 0, len(extras))
+	for i, name := range slices.Sorted(maps.Keys(extras)) {
+		n, ph := "#x"+strconv.Itoa(i), ":x"+strconv.Itoa(i)
+		out = append(out, extraSet{name, extras[name], n, ph, n + " = " + ph})
+	}
+	return out, capacity.ItemSize(extras)
+}
+
+// tooLarge returns an error wrapping ErrItemTooLarge when an item of size
+// bytes (capacity.ItemSize) is larger than DynamoDB stores.
+func tooLarge(size int) error {
+	if size > capacity.MaxItemBytes {
+		return fmt.Errorf("%w: %d bytes", ErrItemTooLarge, size)
+	}
+	return nil
 }
 
 func (w *write) valuesOrNil() map[string]types.AttributeValue {

@@ -222,7 +222,7 @@ func Expired(e string, now time.Time, values map[string]types.AttributeValue) st
 
 func addValues(now time.Time, values map[string]types.AttributeValue) {
 	sec, ms := exact(now)
-	values[":xnow"] = &types.AttributeValueMemberN{Value: sec}
-	values[":xnowms"] = &types.AttributeValueMemberN{Value: ms}
-	values[":xmsabove"] = &types.AttributeValueMemberN{Value: millisAboveText}
+	v := new([3]types.AttributeValueMemberN) // one allocation for the three: every conditional write makes them
+	v[0].Value, v[1].Value, v[2].Value = sec, ms, millisAboveText
+	values[":xnow"], values[":xnowms"], values[":xmsabove"] = &v[0], &v[1], &v[2]
 }
