@@ -60,7 +60,10 @@ func options(optFns []func(*Options)) Options {
 // empty map keys and keys over 64 KB, strings or keys that are not
 // valid UTF-8, and values larger than the 400 KB DynamoDB stores in an
 // item (encoding stops there, so a value that shares its parts, whose
-// tree can be far larger than itself, fails fast).
+// tree can be far larger than itself, fails fast). A float32 of
+// ±math.MaxFloat32 is written as its exact value, which reads back;
+// attributevalue's own spelling of it does not, so in a type left to
+// attributevalue it is refused (use a float64).
 //
 // T must be a struct or a map type: a T that does not encode to a DynamoDB
 // map is an error, so a Map record can never be mistaken for another format.
