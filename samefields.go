@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 	"unicode"
 
 	"github.com/dynamosession/dynamosession/codec"
@@ -27,7 +28,8 @@ import (
 // embedded fields (promotion rules) or that decodes itself, two fields of
 // one name, a `,string` field, a field whose type is not a bool, integer,
 // float or string kind, or that decodes itself (json.Unmarshaler,
-// encoding.TextUnmarshaler, json.Number).
+// encoding.TextUnmarshaler, json.Number), time.Time excepted: a time
+// field's two texts are decoded into two time.Time values (sameTime).
 
 // jsonField is a top-level field of T a member can be compared with.
 type jsonField struct {
@@ -36,6 +38,9 @@ type jsonField struct {
 	// encoding/json's own (no method, no `,string`, one field of its
 	// name); other fields fall back.
 	plain bool
+	// isTime: a time.Time (exactly that type, one field of its name),
+	// compared by decoding both texts into time.Time values (sameTime).
+	isTime bool
 }
 
 // jsonFieldTables caches jsonFieldsOf per type: the walk is by type.
@@ -82,7 +87,11 @@ func buildJSONFields(t reflect.Type) map[string]jsonField {
 			m[name] = jsonField{} // encoding/json's dominance rules decide: fall back
 			continue
 		}
-		m[name] = jsonField{typ: sf.Type, plain: plainScalar(sf.Type) && !hasOption(opts, "string")}
+		m[name] = jsonField{
+			typ:    sf.Type,
+			plain:  plainScalar(sf.Type) && !hasOption(opts, "string"),
+			isTime: sf.Type == timeType && !hasOption(opts, "string"),
+		}
 	}
 	return m
 }
@@ -160,10 +169,13 @@ func (r *Repo[T]) samePairs(pairs []jsonPair) (same, ok bool) {
 	}
 	for _, p := range pairs {
 		f, found := fields[string(p.key)]
-		if !found || !f.plain {
-			return false, false
+		var eq, ok bool
+		switch {
+		case found && f.plain:
+			eq, ok = sameScalar(f.typ, p.stored, p.fresh)
+		case found && f.isTime:
+			eq, ok = sameTime(p.stored, p.fresh)
 		}
-		eq, ok := sameScalar(f.typ, p.stored, p.fresh)
 		switch {
 		case !ok:
 			return false, false
@@ -197,6 +209,27 @@ func sameScalar(t reflect.Type, a, b []byte) (same, ok bool) {
 		return false, false
 	}
 	return x.Elem().Equal(y.Elem()), true
+}
+
+// timeType is time.Time's type.
+var timeType = reflect.TypeFor[time.Time]()
+
+// sameTime reports whether the JSON value texts a and b decode to the
+// same time.Time field of a zero T, as the zero-T decode would compare
+// them (reflect.DeepEqual: the same instant in the same location, so
+// "…Z" and "…+00:00" differ there as here); ok is false when either does
+// not decode. json.Unmarshal into a time.Time is what decoding the member
+// into the field does: time.Time's UnmarshalJSON with the member's text
+// (RFC 3339 with any fraction; null leaves the zero time, as in a zero T).
+// A Node app writes milliseconds ("…12:00:00.000Z") where Go writes
+// none: both decode the same, and Save of such a record sends nothing
+// without decoding two Ts.
+func sameTime(a, b []byte) (same, ok bool) {
+	var xy [2]time.Time
+	if json.Unmarshal(a, &xy[0]) != nil || json.Unmarshal(b, &xy[1]) != nil {
+		return false, false
+	}
+	return reflect.DeepEqual(xy[0], xy[1]), true
 }
 
 // sameLiteral is sameScalar for the literals it reads as encoding/json

@@ -79,9 +79,15 @@ type fieldsTable struct {
 // field, a T that decodes itself and a non-struct have no table.
 func TestJSONFieldsOf(t *testing.T) {
 	_ = fieldsTable{}.unexp
-	got := map[string]bool{}
+	got, times := map[string]bool{}, map[string]bool{}
 	for name, f := range jsonFieldsOf(reflect.TypeFor[fieldsTable]()) {
 		got[name] = f.plain
+		if f.isTime {
+			times[name] = true
+		}
+	}
+	if diff := cmp.Diff(map[string]bool{"time": true}, times); diff != "" {
+		t.Errorf("time fields mismatch (-want +got):\n%s", diff)
 	}
 	want := map[string]bool{
 		"tagged": true, "Untagged": true, "BadTag": true, "-": true, "quoted": false, "Omit": true, "Dup2": false,
@@ -103,5 +109,39 @@ func TestJSONFieldsOf(t *testing.T) {
 	}
 	if v.Tagged != 1 || v.Untagged != "u" || !v.BadTag || v.Dash != 2 || v.Omit != 1.5 {
 		t.Errorf("encoding/json decoded %+v, want every plain field set", v)
+	}
+}
+
+// TestSameTimeAgreesWithZeroTDecode: for every pair of member texts,
+// sameTime says what decoding each into the time.Time field of a zero
+// struct and reflect.DeepEqual say (the decode it replaces), and cannot
+// tell only when a decode fails.
+func TestSameTimeAgreesWithZeroTDecode(t *testing.T) {
+	texts := []string{
+		`"2026-11-21T12:00:00Z"`, `"2026-11-21T12:00:00.000Z"`, `"2026-11-21T12:00:00.000000000Z"`,
+		`"2026-11-21T12:00:00.000000001Z"`, `"2026-11-21T12:00:00.5Z"`, `"2026-11-21T12:00:00.500Z"`,
+		`"2026-11-21T13:00:00+01:00"`, `"2026-11-21T13:00:00.000+01:00"`, `"2026-11-21T12:00:00+00:00"`,
+		`"2026-11-21T12:00:00-00:00"`, `"2026-11-21T12:00:00z"`, `"2026-11-21t12:00:00Z"`, `"2026-11-21T12:00:00,5Z"`,
+		`"2026-11-21 12:00:00Z"`, `"0001-01-01T00:00:00Z"`, `null`, `"\u0032026-11-21T12:00:00Z"`, `"bad"`, `1`, `""`,
+		`"2026-11-21T12:00:00+24:00"`, `"10000-01-01T00:00:00Z"`,
+	}
+	type holder struct {
+		At time.Time `json:"at"`
+	}
+	for _, a := range texts {
+		for _, b := range texts {
+			same, ok := sameTime([]byte(a), []byte(b))
+			var x, y holder
+			ea := json.Unmarshal([]byte(`{"at":`+a+`}`), &x)
+			eb := json.Unmarshal([]byte(`{"at":`+b+`}`), &y)
+			switch {
+			case ok && (ea != nil || eb != nil):
+				t.Errorf("sameTime(%s, %s) = %v, but the decode fails: %v, %v", a, b, same, ea, eb)
+			case ok && same != reflect.DeepEqual(x, y):
+				t.Errorf("sameTime(%s, %s) = %v, the decode gives %v and %v", a, b, same, x.At, y.At)
+			case !ok && ea == nil && eb == nil:
+				t.Errorf("sameTime(%s, %s) cannot tell, the decode gives %v and %v", a, b, x.At, y.At)
+			}
+		}
 	}
 }

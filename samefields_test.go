@@ -104,6 +104,8 @@ func TestSaveJSONFieldByField(t *testing.T) {
 		{"float spelled 15e-1", fieldViewText("score", `15e-1`), func(v *fieldView) { v.Score = 1.25 }},
 		{"float32 spelled with more digits", fieldViewText("small", `0.2500000001`), func(v *fieldView) { v.Small = 0.5 }},
 		{"time with milliseconds", fieldViewText("seen", `"2026-11-21T12:00:00.000Z"`), func(v *fieldView) { v.Seen = v.Seen.Add(time.Second) }},
+		{"time with nanoseconds", fieldViewText("seen", `"2026-11-21T12:00:00.000000000Z"`), func(v *fieldView) { v.Seen = v.Seen.Add(time.Nanosecond) }},
+		{"time changed only", fieldViewText("seen", `"2026-11-21T12:00:00.000Z"`), func(v *fieldView) { v.Seen = v.Seen.Add(time.Millisecond); v.Visits -= 10 }},
 		{"string with an escape", fieldViewText("user", `"\u0061da"`), func(v *fieldView) { v.User = "bob" }},
 		{"untagged field's string with an escape", fieldViewText("Nick", `"ad\u0061"`), func(v *fieldView) { v.Nick = "bob" }},
 		{"`,string` field with an escape inside", fieldViewText("quoted", `"\"\\u0076ip\""`), func(v *fieldView) { v.Quoted = "gold" }},

@@ -49,8 +49,12 @@ func (jsonCodec[T]) Format() Format { return FormatJSON }
 
 func (jsonCodec[T]) Marshal(v *T) ([]byte, error) {
 	var x any = v
-	if w, changed := jsonRewriter.rewrite(reflect.ValueOf(v).Elem()); changed {
-		x = pointerTo(w)
+	// The walk only where the compiled check cannot tell that it would
+	// replace nothing.
+	if s := jsonTimeScan(reflect.TypeFor[T]()); s == nil || s.needsUTC(unsafe.Pointer(v)) {
+		if w, changed := jsonRewriter.rewrite(reflect.ValueOf(v).Elem()); changed {
+			x = pointerTo(w)
+		}
 	}
 	b, err := json.Marshal(x)
 	if unsupportedJSON(err) {

@@ -27,6 +27,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
@@ -155,11 +156,22 @@ func Format(t time.Time) string { return strconv.FormatInt(t.Unix(), 10) }
 
 // exact returns t as decimal Unix seconds to the nanosecond, and as
 // decimal Unix milliseconds to the nanosecond.
-//
-// Both are cut from one string, built on the stack: every conditional
-// write makes them, and building them piece by piece cost three
-// allocations more.
 func exact(t time.Time) (sec, ms string) {
+	var buf [exactLen]byte
+	b, n := appendExact(buf[:0], t)
+	both := string(b)
+	return both[:n], both[n:]
+}
+
+// exactLen bounds appendExact's text: two numbers of at most 20 digits,
+// a sign and a point each.
+const exactLen = 64
+
+// appendExact appends to b the seconds and then the milliseconds of
+// exact, and returns b and the length of b with the seconds. Both are
+// cut from one text: every conditional write makes them, and building
+// them piece by piece cost three allocations more.
+func appendExact(b []byte, t time.Time) ([]byte, int) {
 	ns := t.UnixNano()
 	neg := ns < 0
 	if neg {
@@ -171,8 +183,6 @@ func exact(t time.Time) (sec, ms string) {
 	if len(digits) < 10 {
 		digits = append(append(pad[:0], "0000000000"[:10-len(digits)]...), digits...)
 	}
-	var buf [64]byte
-	b := buf[:0]
 	if neg {
 		b = append(b, '-')
 	}
@@ -182,8 +192,7 @@ func exact(t time.Time) (sec, ms string) {
 		b = append(b, '-')
 	}
 	b = append(append(append(b, digits[:len(digits)-6]...), '.'), digits[len(digits)-6:]...)
-	both := string(b)
-	return both[:n], both[n:]
+	return b, n
 }
 
 // millisAboveText is MillisAbove's text, made once.
@@ -220,9 +229,19 @@ func Expired(e string, now time.Time, values map[string]types.AttributeValue) st
 	return "((" + e + " >= :xmin AND " + e + " <= :xnow) OR (" + e + " > :xmsabove AND " + e + " <= :xnowms))"
 }
 
+// nowValues is what addValues allocates, in one allocation for a
+// conditional write: the three values and the text of the first two.
+type nowValues struct {
+	v    [3]types.AttributeValueMemberN
+	text [exactLen]byte
+}
+
 func addValues(now time.Time, values map[string]types.AttributeValue) {
-	sec, ms := exact(now)
-	v := new([3]types.AttributeValueMemberN) // one allocation for the three: every conditional write makes them
-	v[0].Value, v[1].Value, v[2].Value = sec, ms, millisAboveText
-	values[":xnow"], values[":xnowms"], values[":xmsabove"] = &v[0], &v[1], &v[2]
+	x := new(nowValues)
+	b, n := appendExact(x.text[:0], now)
+	// The values' strings point into x.text, which x keeps alive and
+	// nothing writes after this.
+	both := unsafe.String(unsafe.SliceData(b), len(b))
+	x.v[0].Value, x.v[1].Value, x.v[2].Value = both[:n], both[n:], millisAboveText
+	values[":xnow"], values[":xnowms"], values[":xmsabove"] = &x.v[0], &x.v[1], &x.v[2]
 }

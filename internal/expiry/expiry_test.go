@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -139,6 +140,21 @@ func TestExact(t *testing.T) {
 			sec, ms := exact(tt.t)
 			if diff := cmp.Diff([2]string{tt.sec, tt.ms}, [2]string{sec, ms}); diff != "" {
 				t.Errorf("exact mismatch (-want +got):\n%s", diff)
+			}
+			// The values a condition sends: the same texts, from one
+			// allocation, none shared with another write's.
+			values := make(map[string]types.AttributeValue, 8)
+			if n := testing.AllocsPerRun(10, func() { addValues(tt.t, values) }); n != 1 {
+				t.Errorf("addValues allocated %v times, want 1", n)
+			}
+			other := make(map[string]types.AttributeValue, 8)
+			addValues(time.Unix(7, 7), other)
+			got := [3]string{}
+			for i, k := range []string{":xnow", ":xnowms", ":xmsabove"} {
+				got[i] = values[k].(*types.AttributeValueMemberN).Value
+			}
+			if diff := cmp.Diff([3]string{tt.sec, tt.ms, "100000000000"}, got); diff != "" {
+				t.Errorf("addValues mismatch (-want +got):\n%s", diff)
 			}
 		})
 	}

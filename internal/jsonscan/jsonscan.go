@@ -262,16 +262,33 @@ func delimiter(c byte) bool {
 func onlySpace(text []byte, i int) bool { return skipSpace(text, i) == len(text) }
 
 // commonSuffix returns the length of the longest common suffix of a and
-// b, eight bytes at a time rather than one: it reads up to the whole of
-// both texts on every Save.
+// b. It compares blocks with bytes.Equal (vectorised: most of a session
+// after the changed member is the same bytes, and an eight-bytes-at-a-time
+// loop over it was 4% of a JSON Save), doubling the block after each
+// equal one and halving it down to 64 bytes after a different one, then
+// finds the difference in the last 64 bytes eight bytes, then one byte,
+// at a time.
 func commonSuffix(a, b []byte) int {
+	m := min(len(a), len(b))
 	n := 0
-	for m := min(len(a), len(b)); n+8 <= m; n += 8 {
+	for block := 64; n < m; {
+		k := min(block, m-n)
+		switch {
+		case bytes.Equal(a[len(a)-n-k:len(a)-n], b[len(b)-n-k:len(b)-n]):
+			n, block = n+k, block*2
+			continue
+		case block > 64:
+			block /= 2 // the difference is in there: narrow it down
+			continue
+		}
+		break
+	}
+	for ; n+8 <= m; n += 8 {
 		if binary.LittleEndian.Uint64(a[len(a)-n-8:]) != binary.LittleEndian.Uint64(b[len(b)-n-8:]) {
 			break
 		}
 	}
-	for n < len(a) && n < len(b) && a[len(a)-1-n] == b[len(b)-1-n] {
+	for n < m && a[len(a)-1-n] == b[len(b)-1-n] {
 		n++
 	}
 	return n
