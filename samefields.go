@@ -9,9 +9,9 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
 
 	"github.com/dynamosession/dynamosession/codec"
+	"github.com/dynamosession/dynamosession/internal/jsontag"
 )
 
 // A JSON Save usually changes a scalar or two (a counter, a flag): the
@@ -48,7 +48,7 @@ var jsonFieldTables sync.Map // reflect.Type -> map[string]jsonField (nil: no ta
 
 // jsonFieldsOf returns the top-level fields of struct type t by the name
 // encoding/json gives them (encode.go typeFields: the `json` tag's name if
-// isValidTag, else the Go name; `-` and unexported fields ignored), or
+// jsontag.ValidName, else the Go name; `-` and unexported fields ignored), or
 // nil when t is not a struct, decodes itself, or embeds a field.
 func jsonFieldsOf(t reflect.Type) map[string]jsonField {
 	if m, ok := jsonFieldTables.Load(t); ok {
@@ -77,7 +77,7 @@ func buildJSONFields(t reflect.Type) map[string]jsonField {
 			continue
 		}
 		name, opts, _ := strings.Cut(tag, ",")
-		if !isValidTag(name) {
+		if !jsontag.ValidName(name) {
 			name = ""
 		}
 		if name == "" {
@@ -124,24 +124,6 @@ func plainScalar(t reflect.Type) bool {
 		return t != jsonNumberType && !decodesItself(t)
 	}
 	return false
-}
-
-// isValidTag is encoding/json's (encode.go): a tag name it does not take
-// leaves the field its Go name.
-func isValidTag(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, c := range s {
-		switch {
-		case strings.ContainsRune("!#$%&()*+-./:;<=>?@[]^_{|}~ ", c):
-			// Backslash and quote chars are reserved, but otherwise any
-			// punctuation chars are allowed in a tag name.
-		case !unicode.IsLetter(c) && !unicode.IsDigit(c):
-			return false
-		}
-	}
-	return true
 }
 
 // hasOption reports whether the comma-separated tag options opts hold o.

@@ -1,5 +1,7 @@
 package codec_test
 
+//lint:file-ignore SA5008 TestFloat32Extremes uses attributevalue's tag options, on purpose
+
 import (
 	"encoding/json"
 	"errors"

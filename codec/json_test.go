@@ -24,12 +24,13 @@ func (p *ptrWriter) MarshalJSON() ([]byte, error) { return json.Marshal(p.N) }
 // encode do not count.
 func TestJSONDeterministic(t *testing.T) {
 	type plain struct {
-		S     string            `json:"s"`
-		T     time.Time         `json:"t"`
-		PT    *time.Time        `json:"pt"`
-		M     map[string]string `json:"m"`
-		L     [][2]float64      `json:"l"`
-		Skip  any               `json:"-"`
+		S    string            `json:"s"`
+		T    time.Time         `json:"t"`
+		PT   *time.Time        `json:"pt"`
+		M    map[string]string `json:"m"`
+		L    [][2]float64      `json:"l"`
+		Skip any               `json:"-"`
+		//lint:ignore U1000 an unexported field, which the codec skips
 		inner any
 	}
 	type withAny struct {

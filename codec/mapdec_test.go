@@ -7,6 +7,8 @@ package codec
 // and a cross product of field types and stored values, random sessions
 // encoded by the Map codec (then damaged), and a fuzz target.
 
+//lint:file-ignore SA5008 the tables use attributevalue's tag options and encoding/json's edge cases, on purpose
+
 import (
 	"fmt"
 	"math"
@@ -77,6 +79,7 @@ type mdAll struct {
 	Text       mdText                `json:"text"` // a TextUnmarshaler, which the Map codec does not consult
 	Ignored    string                `json:"-"`
 	Dash       string                `json:"-,"` // attributevalue ignores it too (encoding/json would name it "-")
+	//lint:ignore U1000 an unexported field, which the decoder skips
 	unexported string
 	Omit       string   `json:"omit,omitempty"`
 	Dyn        string   `dynamodbav:"dyn"`

@@ -7,6 +7,8 @@ package codec
 // attributevalue path (encodeMapAV). Three sources of values: a table of
 // the edges, values generated from a seed, and a fuzz target.
 
+//lint:file-ignore SA5008 the tables use attributevalue's tag options and encoding/json's edge cases, on purpose
+
 import (
 	"errors"
 	"flag"

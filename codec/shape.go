@@ -7,9 +7,10 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"unicode"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+
+	"github.com/dynamosession/dynamosession/internal/jsontag"
 )
 
 // A shape is what a codec makes of a Go type when it decodes a stored
@@ -225,7 +226,7 @@ func structFields(t reflect.Type, rules tagRules) []field {
 					continue
 				}
 				name, _, _ := strings.Cut(tag, ",")
-				if !rules.anyName && !validTagName(name) {
+				if !rules.anyName && !jsontag.ValidName(name) {
 					name = ""
 				}
 				index := append(append([]int(nil), q.index...), i)
@@ -277,19 +278,4 @@ func dominant(fields []field) (field, bool) {
 		return field{}, false
 	}
 	return fields[0], true
-}
-
-// validTagName is encoding/json's isValidTag: a tag name it does not
-// accept is ignored and the field keeps its Go name. attributevalue takes
-// any name; the difference only matters for names with characters such
-// as quotes or backslashes, which no field name here should use.
-func validTagName(s string) bool {
-	for _, c := range s {
-		switch {
-		case strings.ContainsRune("!#$%&()*+-./:;<=>?@[]^_{|}~ ", c):
-		case !unicode.IsLetter(c) && !unicode.IsDigit(c):
-			return false
-		}
-	}
-	return true
 }
