@@ -154,7 +154,16 @@ func (c jsonCodec[T]) Unmarshal(data []byte, v *T) error {
 	return c.unmarshalInto(data, v)
 }
 
-func (jsonCodec[T]) unmarshalInto(data []byte, ptr any) error {
+func (jsonCodec[T]) unmarshalInto(data []byte, ptr any) (err error) {
+	// encoding/json calls a type's own UnmarshalJSON, which may panic on
+	// what it is given (a struct embedding *time.Time has time's method
+	// promoted, called on the nil pointer). No stored value may end the
+	// process: it is an error like any undecodable one.
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("codec: json decode: %T panicked decoding the stored value: %v", ptr, p)
+		}
+	}()
 	if err := decodeJSON(data, ptr); err != nil {
 		return fmt.Errorf("codec: json decode: %w", err)
 	}

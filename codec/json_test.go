@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/dynamosession/dynamosession/codec"
 )
 
@@ -112,5 +114,19 @@ func TestJSONTimesInSlicesOfStructs(t *testing.T) {
 	}
 	if in.Lines[1].At.Location() != odd || in.Pair[0].At.Location() != odd || in.Times[0].Location() != odd {
 		t.Error("Marshal changed the caller's times")
+	}
+}
+
+// TestJSONDecodePanicIsAnError: a session type whose UnmarshalJSON panics
+// on a stored value (here time.Time's, promoted from an embedded nil
+// *time.Time, as encoding/json calls it) gets an error, and the process
+// goes on.
+func TestJSONDecodePanicIsAnError(t *testing.T) {
+	type stamped struct{ *time.Time }
+	c := codec.JSON[stamped]()
+	var got stamped
+	err := c.Decode("k", &types.AttributeValueMemberS{Value: `"2026-11-30T12:00:00Z"`}, &got)
+	if err == nil {
+		t.Fatal("Decode = nil, want an error")
 	}
 }
