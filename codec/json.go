@@ -48,6 +48,9 @@ var connectTypeAttrs = map[string]types.AttributeValue{
 func (jsonCodec[T]) Format() Format { return FormatJSON }
 
 func (jsonCodec[T]) Marshal(v *T) ([]byte, error) {
+	if err := checkEmbedded(reflect.TypeFor[T](), FormatJSON); err != nil {
+		return nil, fmt.Errorf("codec: json encode: %w", err)
+	}
 	var x any = v
 	// The walk only where the compiled check cannot tell that it would
 	// replace nothing.

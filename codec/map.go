@@ -140,6 +140,10 @@ func (mapCodec[T]) EncodeSized(_ string, v *T) (types.AttributeValue, int, error
 	if err := checkEncodableValue(reflect.ValueOf(v)); err != nil {
 		return nil, 0, fmt.Errorf("codec: map encode: %w", err)
 	}
+	// Embedded fields never take the compiled path (mapenc.go).
+	if err := checkEmbedded(reflect.TypeFor[T](), FormatMap); err != nil {
+		return nil, 0, fmt.Errorf("codec: map encode: %w", err)
+	}
 	return encodeMapAV(v)
 }
 

@@ -44,7 +44,18 @@ var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 func (msgpackCodec[T]) Format() Format { return FormatMsgpack }
 
-func (msgpackCodec[T]) Marshal(v *T) ([]byte, error) {
+func (msgpackCodec[T]) Marshal(v *T) (_ []byte, err error) {
+	// vmihailenco/msgpack v5.4.1 panics on some session types (a field of
+	// an unexported embedded type with a MarshalText method: it calls
+	// reflect.Value.Interface on it). No session may end the process.
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("codec: msgpack encode: %w: %T: %v", ErrUnsupported, v, p)
+		}
+	}()
+	if err := checkEmbedded(reflect.TypeFor[T](), FormatMsgpack); err != nil {
+		return nil, fmt.Errorf("codec: msgpack encode: %w", err)
+	}
 	buf := bufPool.Get().(*bytes.Buffer)
 	buf.Reset()
 	enc := msgpack.GetEncoder()
@@ -52,7 +63,7 @@ func (msgpackCodec[T]) Marshal(v *T) ([]byte, error) {
 	enc.SetCustomStructTag("json")
 	enc.SetSortMapKeys(true)
 	enc.UseCompactInts(true)
-	err := enc.Encode(v)
+	err = enc.Encode(v)
 	msgpack.PutEncoder(enc)
 	if err == nil {
 		err = checkMsgpack(buf.Bytes())
