@@ -206,12 +206,12 @@ func mapDecStructFields(t reflect.Type, building map[reflect.Type]*mapDecNode) (
 		if !sf.IsExported() {
 			continue
 		}
-		name, ignore, opts := mapDecTag(sf.Tag)
-		if ignore {
+		tag := parseAVTag(sf.Tag)
+		if tag.ignore {
 			continue
 		}
-		f := candidate{mapDecField: mapDecField{name: name, index: i}, tagged: name != ""}
-		if name == "" {
+		f := candidate{mapDecField: mapDecField{name: tag.name, index: i}, tagged: tag.name != ""}
+		if tag.name == "" {
 			f.name = sf.Name
 		}
 		f.node = buildMapDec(sf.Type, building)
@@ -219,7 +219,7 @@ func mapDecStructFields(t reflect.Type, building map[reflect.Type]*mapDecNode) (
 		// AsUnixTime); exactNumbers skips fields encoded reports false
 		// (`dynamodbav:"-"` with a `json` name), leaving attributevalue's
 		// Number in their interface values.
-		if opts.has("string") || opts.has("unixtime") || !encoded(sf) {
+		if tag.asString || tag.unixTime || !encoded(sf) {
 			f.node = &mapDecNode{typ: sf.Type}
 		}
 		all = append(all, f)
@@ -259,31 +259,6 @@ func mapDecStructFields(t reflect.Type, building map[reflect.Type]*mapDecNode) (
 		fs.byName[f.name] = i
 	}
 	return fs, true
-}
-
-// mapDecTagOpts are a field's tag options, both tags together.
-type mapDecTagOpts []string
-
-func (o mapDecTagOpts) has(opt string) bool { return slices.Contains(o, opt) }
-
-// mapDecTag reads a field's tags as attributevalue does with TagKey
-// "json" (enumFields, tag.go): the `dynamodbav` tag, then a non-empty
-// `json` tag, whose name (or "-") replaces the first's; the options of
-// both apply.
-func mapDecTag(st reflect.StructTag) (name string, ignore bool, opts mapDecTagOpts) {
-	for _, key := range []string{"dynamodbav", "json"} {
-		s := st.Get(key)
-		if s == "" {
-			continue
-		}
-		parts := strings.Split(s, ",")
-		name, ignore = parts[0], parts[0] == "-"
-		if ignore {
-			name = ""
-		}
-		opts = append(opts, parts[1:]...)
-	}
-	return name, ignore, opts
 }
 
 // lookup returns the index in list of the field a stored member name

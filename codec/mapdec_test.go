@@ -479,7 +479,8 @@ func TestMapDecFieldsByValues(t *testing.T) {
 	all := reflect.TypeFor[mdAll]()
 	for i := range all.NumField() {
 		f := all.Field(i)
-		name, ignore, _ := mapDecTag(f.Tag)
+		tag := parseAVTag(f.Tag)
+		name, ignore := tag.name, tag.ignore
 		if ignore || !f.IsExported() {
 			continue
 		}
@@ -1010,7 +1011,7 @@ func mdKeys() []string {
 	for _, t := range []reflect.Type{reflect.TypeFor[mdAll](), reflect.TypeFor[mdItem](), reflect.TypeFor[mdNode](), reflect.TypeFor[mdDeep](), reflect.TypeFor[mdCase](), reflect.TypeFor[mdFallback]()} {
 		for i := range t.NumField() {
 			f := t.Field(i)
-			if name, _, _ := mapDecTag(f.Tag); name != "" {
+			if name := parseAVTag(f.Tag).name; name != "" {
 				keys = append(keys, name)
 			}
 			keys = append(keys, f.Name)

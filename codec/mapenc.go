@@ -99,6 +99,9 @@ type avTag struct {
 	ignore    bool
 	omitEmpty bool
 	other     bool // an option attributevalue acts on besides omitempty
+	// asString and unixTime are the options attributevalue's decoder
+	// reads (AsString, AsUnixTime); the others only change the encoding.
+	asString, unixTime bool
 }
 
 func parseAVTag(st reflect.StructTag) avTag {
@@ -122,7 +125,11 @@ func (t *avTag) parse(s string) {
 		switch opt {
 		case "omitempty":
 			t.omitEmpty = true
-		case "omitemptyelem", "nullempty", "nullemptyelem", "string", "binaryset", "numberset", "stringset", "unixtime":
+		case "string":
+			t.other, t.asString = true, true
+		case "unixtime":
+			t.other, t.unixTime = true, true
+		case "omitemptyelem", "nullempty", "nullemptyelem", "binaryset", "numberset", "stringset":
 			t.other = true
 		}
 	}
