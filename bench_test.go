@@ -777,41 +777,12 @@ func benchLatency(b *testing.B, goroutines int, repo, sdk func(g int) error) {
 	report("sdk-", sdkAll)
 }
 
-// stubClient is a DynamoDB client that does no work, so that a benchmark
-// times only the code on either side of it: GetItem returns one prebuilt
-// item whatever the key, and the writes return an empty output. Both
-// sides of a ratio call the same stub. Its methods are not inlined, as a
-// *dynamodb.Client's never are (see httpsession's stub).
-type stubClient struct {
-	item map[string]types.AttributeValue
-}
-
-var _ dynamosession.API = stubClient{}
-
-//go:noinline
-func (c stubClient) GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
-	return &dynamodb.GetItemOutput{Item: c.item}, nil
-}
-
-//go:noinline
-func (stubClient) PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
-	return &dynamodb.PutItemOutput{}, nil
-}
-
-//go:noinline
-func (stubClient) UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
-	return &dynamodb.UpdateItemOutput{}, nil
-}
-
-//go:noinline
-func (stubClient) DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
-	return &dynamodb.DeleteItemOutput{}, nil
-}
+var _ dynamosession.API = benchratio.Stub{}
 
 // benchStub returns a repository with codec c on a stub client whose
 // GetItem returns data as the repository stores it (written once through
 // the fake, so the item is exactly what a Put leaves in a table).
-func benchStub(b *testing.B, c codec.Codec[samplesession.Session], data samplesession.Session) (stubClient, *dynamosession.Repo[samplesession.Session]) {
+func benchStub(b *testing.B, c codec.Codec[samplesession.Session], data samplesession.Session) (benchratio.Stub, *dynamosession.Repo[samplesession.Session]) {
 	b.Helper()
 	db, repo := benchFake(b, c)
 	if _, err := repo.Put(context.Background(), "stub", data); err != nil {
@@ -821,7 +792,7 @@ func benchStub(b *testing.B, c codec.Codec[samplesession.Session], data samplese
 	if !ok {
 		b.Fatal("the fake lost the item")
 	}
-	stub := stubClient{item: item}
+	stub := benchratio.Stub{Item: item}
 	repo, err := dynamosession.New[samplesession.Session](stub, "sessions", func(o *dynamosession.Options[samplesession.Session]) {
 		o.Codec = c
 		o.Clock = func() time.Time { return benchNow }

@@ -194,36 +194,7 @@ func pageViewStub(b *testing.B, c codec.Codec[samplesession.Session], id string,
 	if !ok {
 		b.Fatal("the fake lost the item")
 	}
-	return stubClient{item: item}
+	return benchratio.Stub{Item: item}
 }
 
 func ptr[V any](v V) *V { return &v }
-
-// stubClient is a DynamoDB client that does no work: GetItem returns one
-// prebuilt item whatever the key, the writes an empty output. Its methods
-// are not inlined, as a *dynamodb.Client's never are: inlined, a handler
-// calling the stub directly would keep its request and output on the stack,
-// which no handler calling the real client can.
-type stubClient struct {
-	item map[string]types.AttributeValue
-}
-
-//go:noinline
-func (c stubClient) GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
-	return &dynamodb.GetItemOutput{Item: c.item}, nil
-}
-
-//go:noinline
-func (stubClient) PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
-	return &dynamodb.PutItemOutput{}, nil
-}
-
-//go:noinline
-func (stubClient) UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
-	return &dynamodb.UpdateItemOutput{}, nil
-}
-
-//go:noinline
-func (stubClient) DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
-	return &dynamodb.DeleteItemOutput{}, nil
-}
