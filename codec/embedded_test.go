@@ -55,6 +55,23 @@ type (
 	stampedItems struct {
 		Items []stampedNote `json:"items"`
 	}
+	// dashedStamp and dynDashedStamp skip the time by tag, but a tag does
+	// not stop Go promoting its methods: encoding/json and msgpack still
+	// write the struct as the time and drop N.
+	dashedStamp struct {
+		time.Time `json:"-"`
+		N         int `json:"n"`
+	}
+	dynDashedStamp struct {
+		time.Time `dynamodbav:"-"`
+		N         int `json:"n"`
+	}
+	// namedStamp names its embedded time: attributevalue stores it as the
+	// field "at" rather than flattening it.
+	namedStamp struct {
+		time.Time `json:"at"`
+		N         int `json:"n"`
+	}
 )
 
 func (o ownJSON) MarshalJSON() ([]byte, error) {
@@ -120,6 +137,12 @@ func TestEmbeddedMarshalersRefused(t *testing.T) {
 	check(t, "own MarshalJSON", map[codec.Format]bool{codec.FormatMap: true, codec.FormatMsgpack: true}, embeddedRoundTrip(ownJSON{Time: at, Note: "n"}))
 	check(t, "JSON writer with fields", map[codec.Format]bool{codec.FormatJSON: true}, embeddedRoundTrip(extendedBase{jsonBase: jsonBase{ID: "x"}, Extra: 2}))
 	check(t, "two writers, neither promoted", nil, embeddedRoundTrip(ambiguous{TextA{"a"}, TextB{"b"}, 3}))
+	// The Map codec skips the time by its tag (nothing to lose from a zero
+	// time); the others inherit its writers all the same.
+	jsonAndMsgpack := map[codec.Format]bool{codec.FormatJSON: true, codec.FormatMsgpack: true}
+	check(t, "time skipped by json tag", jsonAndMsgpack, embeddedRoundTrip(dashedStamp{N: 1}))
+	check(t, "time skipped by dynamodbav tag", jsonAndMsgpack, embeddedRoundTrip(dynDashedStamp{N: 1}))
+	check(t, "time named by tag", jsonAndMsgpack, embeddedRoundTrip(namedStamp{Time: at, N: 1}))
 }
 
 // embeddedRoundTrip returns an encode function for the formats: Encode with the
