@@ -130,16 +130,22 @@ func embeddedLoss(s reflect.Type, writers []reflect.Type, opaque bool) error {
 			continue
 		}
 		// The library calls the first of writers that s has: only if s
-		// inherits that one from f does f's method write s.
-		for _, w := range writers {
-			if !implements(s, w) {
-				continue
+		// inherits that one from f does f's method write s. Which methods
+		// s has depends on where the value is: the libraries use *s's
+		// methods for a value they can address, s's for one they cannot
+		// (encoding/json's map values), and msgpack s's before *s's for
+		// every value. So the first writer of either set must be s's own.
+		for _, set := range []reflect.Type{s, reflect.PointerTo(s)} {
+			for _, w := range writers {
+				if !set.Implements(w) {
+					continue
+				}
+				name := w.Method(0).Name
+				if implements(f.Type, w) && !declares(s, name) && otherFields(s, i, opaque) {
+					return fmt.Errorf("%w: %s embeds %s and inherits its %s, so %s alone would be stored and the other fields of %s lost; name the field instead of embedding it", ErrUnsupported, s, f.Type, name, f.Type, s)
+				}
+				break
 			}
-			name := w.Method(0).Name
-			if implements(f.Type, w) && !declares(s, name) && otherFields(s, i, opaque) {
-				return fmt.Errorf("%w: %s embeds %s and inherits its %s, so %s alone would be stored and the other fields of %s lost; name the field instead of embedding it", ErrUnsupported, s, f.Type, name, f.Type, s)
-			}
-			break
 		}
 		// attributevalue flattens only an embedded field that its tag
 		// neither names nor skips (as encoding/json does).
