@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"runtime"
+	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -123,22 +124,32 @@ func typeHoldsWalk(t reflect.Type, seen map[reflect.Type]bool, visit func(reflec
 func embeddedLoss(s reflect.Type, writers []reflect.Type, opaque bool) error {
 	for i := range s.NumField() {
 		f := s.Field(i)
-		if !f.Anonymous || f.Tag.Get("json") == "-" || f.Tag.Get("dynamodbav") == "-" {
+		// A tag does not stop Go promoting f's methods: `json:"-"` on f
+		// leaves s writing itself by f's MarshalJSON.
+		if !f.Anonymous {
 			continue
 		}
 		// The library calls the first of writers that s has: only if s
-		// inherits that one from f does f's method write s.
-		for _, w := range writers {
-			if !implements(s, w) {
-				continue
+		// inherits that one from f does f's method write s. Which methods
+		// s has depends on where the value is: the libraries use *s's
+		// methods for a value they can address, s's for one they cannot
+		// (encoding/json's map values), and msgpack s's before *s's for
+		// every value. So the first writer of either set must be s's own.
+		for _, set := range []reflect.Type{s, reflect.PointerTo(s)} {
+			for _, w := range writers {
+				if !set.Implements(w) {
+					continue
+				}
+				name := w.Method(0).Name
+				if implements(f.Type, w) && !declares(s, name) && otherFields(s, i, opaque) {
+					return fmt.Errorf("%w: %s embeds %s and inherits its %s, so %s alone would be stored and the other fields of %s lost; name the field instead of embedding it", ErrUnsupported, s, f.Type, name, f.Type, s)
+				}
+				break
 			}
-			name := w.Method(0).Name
-			if implements(f.Type, w) && !declares(s, name) && otherFields(s, i) {
-				return fmt.Errorf("%w: %s embeds %s and inherits its %s, so %s alone would be stored and the other fields of %s lost; name the field instead of embedding it", ErrUnsupported, s, f.Type, name, f.Type, s)
-			}
-			break
 		}
-		if !opaque {
+		// attributevalue flattens only an embedded field that its tag
+		// neither names nor skips (as encoding/json does).
+		if name, _, _ := strings.Cut(mapRules.tag(f), ","); !opaque || name != "" {
 			continue
 		}
 		e := f.Type
@@ -172,10 +183,15 @@ func declares(s reflect.Type, name string) bool {
 }
 
 // otherFields reports whether struct s has a field, other than field i,
-// that a codec writes.
-func otherFields(s reflect.Type, i int) bool {
+// that a codec writes: by its `json` tag, or for attributevalue (avRules)
+// by the tag mapRules reads.
+func otherFields(s reflect.Type, i int, avRules bool) bool {
+	tag := jsonRules.tag
+	if avRules {
+		tag = mapRules.tag
+	}
 	for j := range s.NumField() {
-		if f := s.Field(j); j != i && (f.IsExported() || f.Anonymous) && f.Tag.Get("json") != "-" {
+		if f := s.Field(j); j != i && (f.IsExported() || f.Anonymous) && tag(f) != "-" {
 			return true
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/dynamosession/dynamosession/codec"
 )
@@ -55,6 +56,43 @@ type (
 	stampedItems struct {
 		Items []stampedNote `json:"items"`
 	}
+	// dashedStamp and dynDashedStamp skip the time by tag, but a tag does
+	// not stop Go promoting its methods: encoding/json and msgpack still
+	// write the struct as the time and drop N.
+	dashedStamp struct {
+		time.Time `json:"-"`
+		N         int `json:"n"`
+	}
+	dynDashedStamp struct {
+		time.Time `dynamodbav:"-"`
+		N         int `json:"n"`
+	}
+	// namedStamp names its embedded time: attributevalue stores it as the
+	// field "at" rather than flattening it.
+	namedStamp struct {
+		time.Time `json:"at"`
+		N         int `json:"n"`
+	}
+	// ptrJSON declares MarshalJSON on its pointer only: encoding/json
+	// calls it for a value it can address, but a map value it writes by
+	// the MarshalText the value inherits from time.Time.
+	ptrJSON struct {
+		time.Time
+		N int `json:"n"`
+	}
+	ptrJSONs struct {
+		M map[string]ptrJSON `json:"m"`
+	}
+	// ptrMsgpack declares EncodeMsgpack on its pointer only: msgpack looks
+	// at a value's own methods first, and writes a field by the
+	// MarshalBinary it inherits from time.Time.
+	ptrMsgpack struct {
+		time.Time
+		N int `json:"n"`
+	}
+	ptrMsgpackField struct {
+		V ptrMsgpack `json:"v"`
+	}
 )
 
 func (o ownJSON) MarshalJSON() ([]byte, error) {
@@ -71,6 +109,15 @@ func (o *ownJSON) UnmarshalJSON(b []byte) error {
 	}
 	o.Time, o.Note = v.T, v.Note
 	return nil
+}
+
+func (p *ptrJSON) MarshalJSON() ([]byte, error) { return json.Marshal(p.N) }
+func (p *ptrJSON) UnmarshalJSON(b []byte) error { return json.Unmarshal(b, &p.N) }
+
+func (p *ptrMsgpack) EncodeMsgpack(e *msgpack.Encoder) error { return e.EncodeInt(int64(p.N)) }
+func (p *ptrMsgpack) DecodeMsgpack(d *msgpack.Decoder) (err error) {
+	p.N, err = d.DecodeInt()
+	return err
 }
 
 func (jsonBase) MarshalJSON() ([]byte, error) { return []byte(`"base"`), nil }
@@ -120,6 +167,14 @@ func TestEmbeddedMarshalersRefused(t *testing.T) {
 	check(t, "own MarshalJSON", map[codec.Format]bool{codec.FormatMap: true, codec.FormatMsgpack: true}, embeddedRoundTrip(ownJSON{Time: at, Note: "n"}))
 	check(t, "JSON writer with fields", map[codec.Format]bool{codec.FormatJSON: true}, embeddedRoundTrip(extendedBase{jsonBase: jsonBase{ID: "x"}, Extra: 2}))
 	check(t, "two writers, neither promoted", nil, embeddedRoundTrip(ambiguous{TextA{"a"}, TextB{"b"}, 3}))
+	// The Map codec skips the time by its tag (nothing to lose from a zero
+	// time); the others inherit its writers all the same.
+	jsonAndMsgpack := map[codec.Format]bool{codec.FormatJSON: true, codec.FormatMsgpack: true}
+	check(t, "time skipped by json tag", jsonAndMsgpack, embeddedRoundTrip(dashedStamp{N: 1}))
+	check(t, "time skipped by dynamodbav tag", jsonAndMsgpack, embeddedRoundTrip(dynDashedStamp{N: 1}))
+	check(t, "time named by tag", jsonAndMsgpack, embeddedRoundTrip(namedStamp{Time: at, N: 1}))
+	check(t, "own pointer MarshalJSON, in a map", all, embeddedRoundTrip(ptrJSONs{M: map[string]ptrJSON{"a": {Time: at, N: 1}}}))
+	check(t, "own pointer EncodeMsgpack, in a field", all, embeddedRoundTrip(ptrMsgpackField{V: ptrMsgpack{Time: at, N: 1}}))
 }
 
 // embeddedRoundTrip returns an encode function for the formats: Encode with the

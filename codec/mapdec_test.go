@@ -826,7 +826,10 @@ func (g mdGen) anyValue(depth int) any {
 // other programs (or none) could leave in a record. av is changed in place.
 func mdMutate(r *rand.Rand, av types.AttributeValue, rate int, values []types.AttributeValue) types.AttributeValue {
 	if r.IntN(rate) == 0 {
-		return values[r.IntN(len(values))]
+		// A copy: the loop below may reach the replacement again (a key
+		// re-added in another case), and mutating the shared value in
+		// place could make it hold itself, a cycle no decoder survives.
+		return mdClone(values[r.IntN(len(values))])
 	}
 	switch a := av.(type) {
 	case *types.AttributeValueMemberM:
@@ -842,6 +845,25 @@ func mdMutate(r *rand.Rand, av types.AttributeValue, rate int, values []types.At
 		for i, e := range a.Value {
 			a.Value[i] = mdMutate(r, e, rate, values)
 		}
+	}
+	return av
+}
+
+// mdClone copies the maps and lists of av, the parts mdMutate changes.
+func mdClone(av types.AttributeValue) types.AttributeValue {
+	switch a := av.(type) {
+	case *types.AttributeValueMemberM:
+		m := make(map[string]types.AttributeValue, len(a.Value))
+		for k, e := range a.Value {
+			m[k] = mdClone(e)
+		}
+		return &types.AttributeValueMemberM{Value: m}
+	case *types.AttributeValueMemberL:
+		l := make([]types.AttributeValue, len(a.Value))
+		for i, e := range a.Value {
+			l[i] = mdClone(e)
+		}
+		return &types.AttributeValueMemberL{Value: l}
 	}
 	return av
 }

@@ -1,6 +1,7 @@
 package codec
 
 import (
+	"bytes"
 	"errors"
 	"testing"
 )
@@ -26,10 +27,12 @@ func checkMsgpackByHeaders(b []byte) error {
 		}
 		i = h.end
 		pending--
+		// A container inside maxMsgpackDepth others is too deep even when
+		// empty, as checkMsgpack has always had it.
+		if h.container && len(open) == maxMsgpackDepth {
+			return malformed(h.at, "too deep")
+		}
 		if h.container && h.elems > 0 {
-			if len(open) == maxMsgpackDepth {
-				return malformed(h.at, "too deep")
-			}
 			open = append(open, pending)
 			pending = h.elems
 		}
@@ -59,4 +62,24 @@ func TestCheckMsgpackFastPaths(t *testing.T) {
 			}
 		}
 	}
+}
+
+// FuzzCheckMsgpackFastPaths: checkMsgpack accepts exactly the inputs the
+// header-by-header walk accepts, for any bytes.
+func FuzzCheckMsgpackFastPaths(f *testing.F) {
+	for _, b := range [][]byte{
+		{0x92, 0xd9, 0x01, 'a', 0xcd, 0x01},
+		{0x81, 0xa1, 'k', 0xd7, 0xff, 0, 0, 0, 0, 0, 0, 0, 0},
+		{0x91, 0xd6, 0xfe, 0, 0, 0, 0},
+		append(bytes.Repeat([]byte{0x91}, maxMsgpackDepth), 0x90),
+		append(bytes.Repeat([]byte{0x91}, maxMsgpackDepth-1), 0xd6, 0xff, 1, 2, 3, 4),
+	} {
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, want := checkMsgpack(b), checkMsgpackByHeaders(b)
+		if (got == nil) != (want == nil) || got != nil && !errors.Is(got, ErrMalformedMsgpack) {
+			t.Fatalf("% x: checkMsgpack = %v, by headers %v", b, got, want)
+		}
+	})
 }
